@@ -1,0 +1,79 @@
+import type { KhalaSyncError } from '../errors/khala-sync-error.js';
+import type { SyncBatch, SyncErrorPayload } from '../replay/types.js';
+
+/**
+ * What a lane session reports to the client core. Every call is data; nothing here throws.
+ * The core applies each call before the session is handed the next inbound frame, so a session
+ * may ask {@link LaneSink.lastApplied} to skip work that is already done.
+ */
+export interface LaneSink {
+  /** The session is joined and may subscribe. */
+  ready(info: { allowedTopics: string[] | undefined }): void;
+  /** The join was refused (upgrade_required, reauth_required, unmatched topic...). */
+  joinFailed(error: SyncErrorPayload): void;
+  /** Updates for one topic. May arrive before the subscribe reply. */
+  batch(batch: SyncBatch): void;
+  /** A subscribe request succeeded; its topics are now live. `currentWatermarks` are hints only. */
+  subscribed(requestId: number, topics: string[], currentWatermarks: Record<string, number>): void;
+  /** A subscribe request failed; nothing of it was subscribed. */
+  subscribeFailed(requestId: number, topics: string[], error: SyncErrorPayload): void;
+  /** An error pushed by the server outside a reply (already de-duplicated across the two streams). */
+  serverError(error: SyncErrorPayload): void;
+  /** Heartbeat watermarks: what the server delivered, never a cursor. */
+  heartbeat(watermarks: Record<string, number>): void;
+  /** The channel died while the socket may stay open (`phx_close` / `phx_error`). */
+  channelDown(reason: string): void;
+  /** An inbound frame was refused; it changed nothing. */
+  protocolError(error: KhalaSyncError): void;
+  /** Highest applied watermark of `topic`, or undefined. */
+  lastApplied(topic: string): number | undefined;
+}
+
+/** A lane's conversation on one open transport. */
+export interface LaneSession {
+  /** The transport is open: send whatever opens the conversation (Phoenix: `phx_join`). */
+  start(): void;
+  /** One inbound text frame. */
+  receive(text: string, byteLength: number): void;
+  /** Ask for `topics`, resuming after the given cursors (topics absent from `resumeAfter` are sent without one). Returns the request id. */
+  subscribe(topics: string[], resumeAfter: Record<string, number>): number;
+  /** Stop receiving `topics`. */
+  unsubscribe(topics: string[]): void;
+  /** Send the lane's keep-alive. */
+  heartbeat(): void;
+  /** Drop pending requests and timers; the transport is gone. */
+  dispose(): void;
+}
+
+/** Options common to every lane session. */
+export interface LaneSessionOptions {
+  /** Send one text frame. */
+  send(text: string): void;
+  sink: LaneSink;
+  /** Inbound frames above this size are refused with `frame_too_large`. */
+  maxFrameBytes: number;
+  /** Compatibility metadata copied into the join (Khala) or subscribe (Spacetime). */
+  clientInfo: ClientInfo;
+}
+
+/** Compatibility metadata sent on every connection (KHALA_PROTOCOL §1.1, §3.4). */
+export interface ClientInfo {
+  /** Free label for telemetry. Default `khala-sync`. */
+  client: string;
+  /** UTC build id `YYYYMMDDTHHMMSSZ`. */
+  clientBuildId: string;
+  /** Default `khala.ws.v1`. */
+  protocolVersion: string;
+  /** Default 1. */
+  schemaVersion: number;
+}
+
+/** A wire protocol the core can speak. */
+export interface Lane {
+  readonly name: string;
+  /** Build the socket URL from a full or base URL plus the token. */
+  buildUrl(url: string, token: string, info: ClientInfo): string;
+  /** WebSocket subprotocols to offer, if any. */
+  readonly protocols: string[] | undefined;
+  createSession(options: LaneSessionOptions): LaneSession;
+}

@@ -1,0 +1,14 @@
+/** First reconnect delay ceiling, ms (KHALA_PROTOCOL §14.10). */
+export const BACKOFF_BASE_MS = 250;
+/** Largest reconnect delay ceiling, ms. */
+export const BACKOFF_CAP_MS = 8000;
+
+/**
+ * Default reconnect delay: exponential ceiling 250 ms · 2^(attempt-1), capped at 8 s, with full
+ * jitter (a uniform draw in [0, ceiling]) so a fleet that lost the same server spreads its
+ * reconnects instead of arriving together. `attempt` starts at 1. `random` is injectable for tests.
+ */
+export function defaultReconnectDelay(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_BASE_MS * 2 ** Math.min(Math.max(attempt, 1) - 1, 10), BACKOFF_CAP_MS);
+  return Math.floor(random() * ceiling);
+}

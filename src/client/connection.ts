@@ -1,0 +1,312 @@
+import type { ClientInfo, Lane, LaneSession, LaneSink } from '../adapters/lane.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
+import { ServerError } from '../errors/server-error.js';
+import { TransportError } from '../errors/transport-error.js';
+import { STOP_CODES } from '../replay/transitions.js';
+import type { SyncBatch, SyncErrorPayload } from '../replay/types.js';
+import { assertSecureUrl } from '../transport/secure-url.js';
+import type { CloseInfo, Transport, TransportFactory } from '../transport/transport.js';
+import type { ClientStatus } from './options.js';
+import type { ReplayDriver } from './replay-driver.js';
+import { SignInRequiredError } from './token-provider.js';
+
+/** Resolved settings of a connection. */
+export interface ConnectionSettings {
+  url: string;
+  lane: Lane;
+  transport: TransportFactory;
+  token: () => Promise<string>;
+  clientInfo: ClientInfo;
+  reconnectDelay: (attempt: number) => number;
+  allowInsecure: boolean;
+  heartbeatIntervalMs: number;
+  deadAfterMs: number;
+  joinTimeoutMs: number;
+  stableAfterMs: number;
+  maxFrameBytes: number;
+}
+
+/** What the connection reports upward. */
+export interface ConnectionHooks {
+  status(status: ClientStatus, reason: string | undefined): void;
+  error(error: KhalaSyncError): void;
+  heartbeat(watermarks: Record<string, number>): void;
+}
+
+const TERMINAL: ReadonlySet<ClientStatus> = new Set(['closed', 'upgrade_required', 'auth_required']);
+
+/**
+ * One logical connection that outlives its sockets: dial with a fresh token, join, subscribe via
+ * the replay driver, keep alive with heartbeats, declare silence dead, and reconnect with backoff.
+ * Inbound frames are handled strictly one after another; a batch's store commit finishes before
+ * the next frame is looked at.
+ */
+export class Connection {
+  status: ClientStatus = 'idle';
+  private transport: Transport | undefined;
+  private session: LaneSession | undefined;
+  private generation = 0;
+  private attempt = 0;
+  private floorMs = 0;
+  private authRetried = false;
+  private opened = false;
+  private lastInbound = 0;
+  private queue: Array<[string, number]> = [];
+  private queueHead = 0;
+  private draining = false;
+  private pendingApply: Promise<void> | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private watchdogTimer: ReturnType<typeof setInterval> | undefined;
+  private joinTimer: ReturnType<typeof setTimeout> | undefined;
+  private stableTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly settings: ConnectionSettings,
+    private readonly driver: ReplayDriver,
+    private readonly hooks: ConnectionHooks,
+  ) {}
+
+  /** Start (or restart after a terminal status). */
+  start(): void {
+    if (this.transport !== undefined || this.reconnectTimer !== undefined) return;
+    this.attempt = 0;
+    this.authRetried = false;
+    void this.dial();
+  }
+
+  /** Close for good (until `start` is called again) with the given terminal status. */
+  stop(status: ClientStatus = 'closed', reason?: string): void {
+    this.teardown(1000, reason ?? status);
+    this.setStatus(status, reason);
+  }
+
+  /** Drop the current socket and reconnect after the backoff, no sooner than `afterMs`. */
+  reconnect(afterMs: number | undefined, reason: string): void {
+    if (TERMINAL.has(this.status)) return;
+    if (afterMs !== undefined) this.floorMs = Math.max(this.floorMs, afterMs);
+    this.teardown(4000, reason);
+    this.scheduleReconnect(reason);
+  }
+
+  /** Current lane session, if joined or joining. */
+  subscribe(topics: string[], resumeAfter: Record<string, number>): number | undefined {
+    return this.status === 'replaying' || this.status === 'live' ? this.session?.subscribe(topics, resumeAfter) : undefined;
+  }
+
+  unsubscribe(topics: string[]): void {
+    if (this.status === 'replaying' || this.status === 'live') this.session?.unsubscribe(topics);
+  }
+
+  /** Recompute replaying/live from the topics' phases. */
+  refresh(): void {
+    if (this.status !== 'replaying' && this.status !== 'live') return;
+    let live = true;
+    for (const t of this.driver.state.topics.values()) if (t.phase !== 'live' && t.phase !== 'failed') live = false;
+    const next = live ? 'live' : 'replaying';
+    if (next === this.status) return;
+    this.setStatus(next, undefined);
+    if (next === 'live') {
+      clearTimeout(this.stableTimer);
+      this.stableTimer = setTimeout(() => {
+        if (this.status === 'live') this.attempt = 0;
+      }, this.settings.stableAfterMs);
+    }
+  }
+
+  private setStatus(status: ClientStatus, reason: string | undefined): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.hooks.status(status, reason);
+  }
+
+  private async dial(): Promise<void> {
+    const gen = ++this.generation;
+    this.setStatus('connecting', undefined);
+    let token: string;
+    try {
+      token = await this.settings.token();
+    } catch (err) {
+      if (gen !== this.generation) return;
+      if (err instanceof SignInRequiredError) {
+        this.hooks.error(err);
+        return this.stop('auth_required', 'sign in required');
+      }
+      this.hooks.error(isKhalaSyncError(err) ? err : new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token provider failed: ${String(err)}`, { retryable: true }));
+      return this.scheduleReconnect('token_provider_failed');
+    }
+    if (gen !== this.generation) return;
+    const url = this.settings.lane.buildUrl(this.settings.url, token, this.settings.clientInfo);
+    try {
+      assertSecureUrl(url, this.settings.allowInsecure);
+    } catch (err) {
+      this.hooks.error(err as KhalaSyncError);
+      return this.stop('closed', 'insecure_transport');
+    }
+    this.opened = false;
+    this.queue = [];
+    this.queueHead = 0;
+    this.transport = this.settings.transport(
+      url,
+      {
+        onOpen: () => gen === this.generation && this.onOpen(gen),
+        onMessage: (text, bytes) => gen === this.generation && this.onMessage(text, bytes),
+        onClose: (info) => gen === this.generation && this.onClose(info),
+      },
+      { protocols: this.settings.lane.protocols, maxFrameBytes: this.settings.maxFrameBytes },
+    );
+  }
+
+  private onOpen(gen: number): void {
+    this.opened = true;
+    this.authRetried = false;
+    this.lastInbound = Date.now();
+    this.setStatus('joining', undefined);
+    this.session = this.settings.lane.createSession({
+      send: (text) => gen === this.generation && this.transport?.send(text),
+      sink: this.sink(gen),
+      maxFrameBytes: this.settings.maxFrameBytes,
+      clientInfo: this.settings.clientInfo,
+    });
+    this.session.start();
+    this.joinTimer = setTimeout(() => {
+      this.hooks.error(new TransportError(ErrorCodes.REPLY_TIMEOUT, `no join reply within ${this.settings.joinTimeoutMs} ms`, { retryable: true }));
+      this.reconnect(undefined, 'join_timeout');
+    }, this.settings.joinTimeoutMs);
+    const tick = Math.max(50, Math.min(this.settings.deadAfterMs / 3, 5000));
+    this.watchdogTimer = setInterval(() => {
+      if (Date.now() - this.lastInbound > this.settings.deadAfterMs) {
+        this.hooks.error(new TransportError(ErrorCodes.HEARTBEAT_TIMEOUT, `no inbound frame for ${this.settings.deadAfterMs} ms; connection declared dead`, { retryable: true }));
+        this.reconnect(undefined, 'heartbeat_timeout');
+      }
+    }, tick);
+  }
+
+  private onMessage(text: string, bytes: number): void {
+    this.lastInbound = Date.now();
+    this.queue.push([text, bytes]);
+    if (!this.draining) void this.drain(this.generation);
+  }
+
+  private async drain(gen: number): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queueHead < this.queue.length && gen === this.generation) {
+        const [text, bytes] = this.queue[this.queueHead++]!;
+        this.session?.receive(text, bytes);
+        if (this.pendingApply !== undefined) {
+          const p = this.pendingApply;
+          this.pendingApply = undefined;
+          await p;
+        }
+      }
+      if (gen === this.generation) {
+        this.queue = [];
+        this.queueHead = 0;
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private onClose(info: CloseInfo): void {
+    const wasOpen = this.opened;
+    this.teardown(info.code, 'closed');
+    if (TERMINAL.has(this.status)) return;
+    if (!wasOpen && (info.httpStatus === 401 || info.httpStatus === 403)) {
+      // An expired token and a bad one look alike (§1.1): mint a fresh one and try once at once.
+      if (!this.authRetried) {
+        this.authRetried = true;
+        void this.dial();
+        return;
+      }
+      this.hooks.error(new TransportError(ErrorCodes.AUTH_REFUSED, `upgrade refused with HTTP ${info.httpStatus} twice with fresh tokens`, { retryable: true, details: { httpStatus: info.httpStatus } }));
+    } else if (!wasOpen) {
+      this.hooks.error(new TransportError(ErrorCodes.CONNECT_FAILED, `connection failed (${info.httpStatus ? `HTTP ${info.httpStatus}` : `close ${info.code}`})`, { retryable: true, details: { code: info.code, httpStatus: info.httpStatus } }));
+    }
+    this.scheduleReconnect(wasOpen ? `socket closed (${info.code})` : 'connect_failed');
+  }
+
+  private teardown(code: number, reason: string): void {
+    this.generation++;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.watchdogTimer);
+    clearTimeout(this.joinTimer);
+    clearTimeout(this.stableTimer);
+    this.session?.dispose();
+    this.session = undefined;
+    const t = this.transport;
+    this.transport = undefined;
+    t?.close(code, reason);
+    if (this.driver.state.joined) this.driver.input({ type: 'disconnected' });
+  }
+
+  private scheduleReconnect(reason: string): void {
+    if (TERMINAL.has(this.status)) return;
+    this.attempt++;
+    const delay = Math.max(this.floorMs, this.settings.reconnectDelay(this.attempt));
+    this.floorMs = 0;
+    this.setStatus('backoff', reason);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.dial();
+    }, delay);
+  }
+
+  private stopFor(error: SyncErrorPayload): void {
+    const err = new ServerError(error.code as never, error.message ?? error.code, { details: { payload: error.raw } });
+    this.hooks.error(err);
+    this.stop(error.code === ErrorCodes.REAUTH_REQUIRED ? 'auth_required' : 'upgrade_required', error.code);
+  }
+
+  private sink(gen: number): LaneSink {
+    const live = (): boolean => gen === this.generation;
+    return {
+      ready: () => {
+        if (!live()) return;
+        clearTimeout(this.joinTimer);
+        this.setStatus('replaying', undefined);
+        this.heartbeatTimer = setInterval(() => this.session?.heartbeat(), this.settings.heartbeatIntervalMs);
+        this.driver.input({ type: 'ready' });
+        this.refresh();
+      },
+      joinFailed: (error) => {
+        if (!live()) return;
+        clearTimeout(this.joinTimer);
+        if (STOP_CODES.has(error.code)) return this.stopFor(error);
+        this.hooks.error(new ServerError(ErrorCodes.INTERNAL, `join refused: ${error.code}`, { retryable: true, details: { payload: error.raw } }));
+        this.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
+      },
+      batch: (batch: SyncBatch) => {
+        if (live()) this.pendingApply = this.driver.applyBatch(batch).then(() => this.refresh());
+      },
+      subscribed: (requestId, topics) => {
+        if (!live()) return;
+        this.driver.input({ type: 'subscribed', requestId, topics, });
+        this.refresh();
+      },
+      subscribeFailed: (requestId, topics, error) => {
+        if (!live()) return;
+        this.driver.input({ type: 'subscribe_failed', requestId, topics, error });
+        this.refresh();
+      },
+      serverError: (error) => {
+        if (!live()) return;
+        this.driver.input({ type: 'server_error', error });
+        this.refresh();
+      },
+      heartbeat: (watermarks) => live() && this.hooks.heartbeat(watermarks),
+      channelDown: (reason) => {
+        if (!live()) return;
+        this.hooks.error(new TransportError(ErrorCodes.CHANNEL_CLOSED, `server ended the channel (${reason}) while the socket stayed open`, { retryable: true }));
+        this.reconnect(undefined, reason);
+      },
+      protocolError: (error) => live() && this.hooks.error(error),
+      lastApplied: (topic) => this.driver.lastApplied(topic),
+    };
+  }
+}

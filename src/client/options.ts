@@ -1,0 +1,69 @@
+import type { ClientInfo, Lane } from '../adapters/lane.js';
+import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
+import type { TransportFactory } from '../transport/transport.js';
+import type { SyncStore } from '../watermarks/store.js';
+import type { TokenSource } from './token-provider.js';
+
+/** Options of `new SyncClient(options)`. Only `url` and `token` are required. */
+export interface SyncClientOptions {
+  /** Full socket URL (`wss://host/sync/socket/websocket`) or a base URL (`https://host`). */
+  url: string;
+  /** A token, a function returning a fresh one, or a mint endpoint. Called once per connection attempt. */
+  token: TokenSource;
+  /** Topics to subscribe once connected. Default none. */
+  topics?: string[];
+  /** Durable state. Default: a new memory store. */
+  store?: SyncStore;
+  /** Wire protocol. Default the Khala lane (`khala.ws.v1`). */
+  lane?: Lane;
+  /** Transport. Default WebSocket (`isomorphic-ws`). */
+  transport?: TransportFactory;
+  /** Snapshot source used on stale_cursor. Default: HTTP at `snapshotUrl` if given, else none. */
+  snapshot?: SnapshotSource;
+  /** Base URL of the SDK_CONTRACTS §1 snapshot endpoint. Default none. */
+  snapshotUrl?: string;
+  /** Hydrator for pointer-mode documents. Default: HTTP at `hydrateUrl` if given, else none. */
+  hydrator?: Hydrator;
+  /** Base URL of the SDK_CONTRACTS §2 document endpoint. Default none. */
+  hydrateUrl?: string;
+  /** Compatibility metadata. Defaults in {@link CLIENT_DEFAULTS}.clientInfo. */
+  clientInfo?: Partial<ClientInfo>;
+  /** Delay before reconnect attempt `attempt` (1-based). Default full-jitter 250 ms → 8 s. */
+  reconnectDelay?: (attempt: number) => number;
+  /** Allow plain `ws://` to a non-loopback host. Default false. */
+  allowInsecure?: boolean;
+  /** Interval of `sync:heartbeat`, ms. Default 20 000. */
+  heartbeatIntervalMs?: number;
+  /** Inbound silence after which the connection is declared dead, ms. Default 45 000. */
+  deadAfterMs?: number;
+  /** How long to wait for the join reply, ms. Default 10 000. */
+  joinTimeoutMs?: number;
+  /** Time live before the backoff attempt counter resets, ms. Default 10 000. */
+  stableAfterMs?: number;
+  /** Largest inbound frame, bytes. Default 16 MiB (the server does not cap batch size). */
+  maxFrameBytes?: number;
+  /** Verify `payload_hash` when present. Default true. */
+  verifyHashes?: boolean;
+  /** Connect in the constructor. Default false (call `connect()`). */
+  autoConnect?: boolean;
+}
+
+/** Every default of the client, in one place. */
+export const CLIENT_DEFAULTS = Object.freeze({
+  heartbeatIntervalMs: 20_000,
+  deadAfterMs: 45_000,
+  joinTimeoutMs: 10_000,
+  stableAfterMs: 10_000,
+  maxFrameBytes: 16 * 1024 * 1024,
+  verifyHashes: true,
+  allowInsecure: false,
+  clientInfo: Object.freeze({
+    client: 'khala-sync',
+    clientBuildId: '20261122T000000Z',
+    protocolVersion: 'khala.ws.v1',
+    schemaVersion: 1,
+  }) as Readonly<ClientInfo>,
+});
+
+/** Connection status. `closed`, `upgrade_required` and `auth_required` wait for the app. */
+export type ClientStatus = 'idle' | 'connecting' | 'joining' | 'replaying' | 'live' | 'backoff' | 'closed' | 'upgrade_required' | 'auth_required';

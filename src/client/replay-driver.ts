@@ -1,0 +1,248 @@
+import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
+import { SnapshotError } from '../errors/snapshot-error.js';
+import { StoreError } from '../errors/store-error.js';
+import { verifyPayloadHash } from '../hash/payload-hash.js';
+import type { AppliedBatch, ReplayEffect, ReplayEvent, ReplayInput } from '../replay/events.js';
+import { planBatch } from '../replay/plan-batch.js';
+import { createReplayState, type ReplayState, type TopicState } from '../replay/state.js';
+import { transition } from '../replay/transitions.js';
+import type { SyncBatch, SyncDocument } from '../replay/types.js';
+import type { SyncStore } from '../watermarks/store.js';
+import { DocumentCache } from './document-cache.js';
+
+/** What the driver needs from the connection and the facade. */
+export interface DriverHooks {
+  /** Send a subscribe; returns its request id, or undefined when not connected. */
+  subscribe(topics: string[], resumeAfter: Record<string, number>): number | undefined;
+  unsubscribe(topics: string[]): void;
+  reconnect(afterMs: number | undefined, reason: string): void;
+  stop(error: KhalaSyncError): void;
+  event(event: ReplayEvent): void;
+  applied(batch: AppliedBatch): void;
+  hydrated(doc: SyncDocument): void;
+  /** State or documents changed. */
+  changed(): void;
+}
+
+/** Driver configuration. */
+export interface DriverOptions {
+  store: SyncStore;
+  snapshot: SnapshotSource | undefined;
+  hydrator: Hydrator | undefined;
+  verifyHashes: boolean;
+  token: () => Promise<string>;
+}
+
+const HYDRATE_ATTEMPTS = 5;
+
+/**
+ * Runs the pure replay machine against real storage: feeds it inputs, executes its effects, and
+ * keeps every store write on one queue so a batch, a cursor deletion and a snapshot never race.
+ */
+export class ReplayDriver {
+  state: ReplayState = createReplayState();
+  readonly docs = new DocumentCache();
+  private writes: Promise<void> = Promise.resolve();
+  private readonly abort = new AbortController();
+  private readonly hydrating = new Set<string>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(
+    private readonly options: DriverOptions,
+    private readonly hooks: DriverHooks,
+  ) {}
+
+  /** Load stored cursors and documents for `topics` and start wanting them. */
+  async want(topics: string[]): Promise<void> {
+    const fresh = topics.filter((t) => !this.state.topics.has(t));
+    if (fresh.length === 0) return;
+    const loaded = await this.options.store.load(fresh);
+    for (const t of fresh) this.docs.replace(t, loaded.documents.filter((d) => d.topic === t));
+    this.input({ type: 'desire', topics: fresh, cursors: loaded.watermarks });
+    for (const d of loaded.documents) if (d.hydrationPending) this.scheduleHydration(d, 0);
+    this.hooks.changed();
+  }
+
+  /** Stop wanting `topics`; their documents leave the cache (the store keeps them). */
+  unwant(topics: string[]): void {
+    this.input({ type: 'undesire', topics });
+    for (const t of topics) this.docs.drop(t);
+    this.hooks.changed();
+  }
+
+  topic(topic: string): TopicState | undefined {
+    return this.state.topics.get(topic);
+  }
+
+  lastApplied(topic: string): number | undefined {
+    return this.state.topics.get(topic)?.lastApplied;
+  }
+
+  /** Feed one input to the machine and run its effects. */
+  input(input: ReplayInput): void {
+    const { state, effects } = transition(this.state, input, { hasSnapshotSource: this.options.snapshot !== undefined });
+    this.state = state;
+    for (const e of effects) this.run(e);
+  }
+
+  /** Apply one batch: plan, commit atomically, then advance the machine. Resolves when durable. */
+  async applyBatch(batch: SyncBatch): Promise<void> {
+    const t = this.state.topics.get(batch.topic);
+    const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyHashes });
+    if (plan.outcome === 'unsubscribed') {
+      this.hooks.event({ type: 'error', error: new KhalaSyncError('protocol', ErrorCodes.UNSUBSCRIBED_TOPIC, `batch for unsubscribed topic ${batch.topic} ignored`, { topic: batch.topic }) });
+      return;
+    }
+    for (const d of plan.diagnostics) this.hooks.event({ type: 'error', error: d });
+    if (plan.diagnostics.some((d) => d.code === ErrorCodes.CURSOR_AHEAD_OF_HEAD) && t) this.state.topics.set(t.topic, { ...t, aheadReported: true });
+    if (plan.commit !== undefined) {
+      const commit = plan.commit;
+      try {
+        await this.write(() => this.options.store.commit(commit));
+      } catch (err) {
+        // Nothing advanced: drop the connection so the server re-delivers from the durable cursor.
+        this.hooks.event({ type: 'error', error: asStoreError(err, batch.topic) });
+        this.hooks.reconnect(undefined, 'store_failed');
+        return;
+      }
+      for (const d of commit.documents) this.docs.put(d);
+    }
+    const replayed = !(this.state.topics.get(batch.topic)?.caughtUp ?? false);
+    if (plan.outcome === 'apply' || batch.replayComplete) {
+      this.input({ type: 'batch_committed', topic: batch.topic, lastApplied: plan.commit?.watermark ?? t?.lastApplied, replayComplete: batch.replayComplete });
+    }
+    if (plan.applied.length > 0) {
+      this.hooks.applied({ topic: batch.topic, updates: plan.applied, replayed });
+      this.hooks.changed();
+    }
+    for (const d of plan.hydrate) this.scheduleHydration(d, 0);
+  }
+
+  /** Stop timers and in-flight HTTP work. */
+  dispose(): void {
+    this.abort.abort(new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed'));
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Resolves when every queued store write has finished. */
+  flush(): Promise<void> {
+    return this.writes;
+  }
+
+  private write(op: () => Promise<void>): Promise<void> {
+    const next = this.writes.then(op);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+
+  private later(ms: number, fn: () => void): void {
+    if (this.abort.signal.aborted) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private run(e: ReplayEffect): void {
+    switch (e.type) {
+      case 'subscribe': {
+        const id = this.hooks.subscribe(e.topics, e.resumeAfter);
+        if (id !== undefined) this.input({ type: 'subscribe_sent', requestId: id, topics: e.topics });
+        break;
+      }
+      case 'unsubscribe':
+        this.hooks.unsubscribe(e.topics);
+        break;
+      case 'clear_cursor':
+        this.write(() => this.options.store.clearWatermark(e.topic)).catch((err) => this.hooks.event({ type: 'error', error: asStoreError(err, e.topic) }));
+        break;
+      case 'fetch_snapshot':
+        if (e.delayMs > 0) this.later(e.delayMs, () => void this.bootstrap(e.topic));
+        else void this.bootstrap(e.topic);
+        break;
+      case 'reconnect':
+        this.hooks.reconnect(e.afterMs, e.reason);
+        break;
+      case 'stop':
+        this.hooks.stop(e.error);
+        break;
+      case 'emit':
+        this.hooks.event(e.event);
+        this.hooks.changed();
+        break;
+    }
+  }
+
+  /** Fetch every page, then replace the topic's documents and cursor in one transaction (§7.5.2). */
+  private async bootstrap(topic: string): Promise<void> {
+    const source = this.options.snapshot;
+    if (source === undefined || this.abort.signal.aborted) return;
+    const docs: SyncDocument[] = [];
+    let head: number | undefined;
+    try {
+      for await (const page of source(topic, { signal: this.abort.signal, token: this.options.token })) {
+        head = page.headWatermark;
+        for (const d of page.docs) {
+          if (d.payloadHash && this.options.verifyHashes && verifyPayloadHash(d.payload, d.payloadHash) === 'mismatch') {
+            throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `snapshot document ${d.docKey} fails its payload_hash`, { topic });
+          }
+          docs.push({ topic, docKey: d.docKey, docVersion: d.docVersion, payload: d.payload, payloadHash: d.payloadHash, watermark: page.headWatermark, hydrationPending: false });
+        }
+      }
+      if (head === undefined) throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `snapshot of ${topic} had no page`, { topic });
+      const h = head;
+      await this.write(() => this.options.store.replaceTopic(topic, docs, h));
+    } catch (err) {
+      if (this.abort.signal.aborted) return;
+      const error = isKhalaSyncError(err) ? err : new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, String(err), { topic, retryable: true, cause: err });
+      const status = error.details['status'];
+      const fallback = error.retryable ? 'retry' : status === 404 ? 'replay' : 'fail';
+      this.input({ type: 'snapshot_failed', topic, error, fallback });
+      return;
+    }
+    if (!this.state.topics.has(topic)) return;
+    this.docs.replace(topic, docs);
+    this.input({ type: 'snapshot_applied', topic, head, documents: docs.length });
+    this.hooks.changed();
+  }
+
+  private scheduleHydration(doc: SyncDocument, attempt: number): void {
+    const hydrator = this.options.hydrator;
+    const key = `${doc.topic}\u0000${doc.docKey}`;
+    if (hydrator === undefined || this.hydrating.has(key) || this.abort.signal.aborted) return;
+    this.hydrating.add(key);
+    const run = async (): Promise<void> => {
+      try {
+        const got = await hydrator(doc.topic, doc.docKey, { signal: this.abort.signal, token: this.options.token });
+        const hash = got.payloadHash ?? doc.payloadHash;
+        if (hash && this.options.verifyHashes && verifyPayloadHash(got.payload, hash) === 'mismatch') {
+          throw new SnapshotError(ErrorCodes.PAYLOAD_HASH_MISMATCH, `hydrated ${doc.docKey} fails its payload_hash`, { topic: doc.topic, retryable: true });
+        }
+        const cached = this.docs.get(doc.topic, doc.docKey);
+        if (cached !== undefined && got.docVersion < cached.docVersion) return; // older than what we hold
+        const next: SyncDocument = { ...doc, docVersion: got.docVersion, payload: got.payload, payloadHash: hash, watermark: cached?.watermark ?? doc.watermark, hydrationPending: false };
+        await this.write(() => this.options.store.putHydrated(next));
+        if (this.state.topics.has(doc.topic)) this.docs.put(next);
+        this.hooks.hydrated(next);
+        this.hooks.changed();
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        const error = isKhalaSyncError(err) ? err : new SnapshotError(ErrorCodes.HYDRATION_FAILED, String(err), { topic: doc.topic, cause: err });
+        this.hooks.event({ type: 'error', error: new SnapshotError(ErrorCodes.HYDRATION_FAILED, `hydration of ${doc.docKey} failed: ${error.message}`, { topic: doc.topic, retryable: attempt + 1 < HYDRATE_ATTEMPTS }) });
+        if (attempt + 1 < HYDRATE_ATTEMPTS) this.later(Math.min(500 * 2 ** attempt, 8000), () => this.scheduleHydration(doc, attempt + 1));
+      } finally {
+        this.hydrating.delete(key);
+      }
+    };
+    void run();
+  }
+}
+
+function asStoreError(err: unknown, topic: string): KhalaSyncError {
+  if (isKhalaSyncError(err)) return err;
+  return new StoreError(ErrorCodes.STORE_FAILED, `store write failed: ${err instanceof Error ? err.message : String(err)}`, { topic, retryable: true, cause: err });
+}

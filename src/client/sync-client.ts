@@ -1,0 +1,195 @@
+import { EventEmitter } from 'eventemitter3';
+import type { ClientInfo } from '../adapters/lane.js';
+import { khalaLane } from '../adapters/khala/khala-lane.js';
+import { httpHydrator, httpSnapshotSource } from '../bootstrap/http-snapshot-source.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { KhalaSyncError } from '../errors/khala-sync-error.js';
+import type { AppliedBatch } from '../replay/events.js';
+import type { TopicPhase } from '../replay/state.js';
+import type { SyncDocument } from '../replay/types.js';
+import { webSocketTransport } from '../transport/websocket-transport.js';
+import { createMemoryStore } from '../watermarks/memory-store.js';
+import type { SyncStore } from '../watermarks/store.js';
+import { defaultReconnectDelay } from './backoff.js';
+import { Connection } from './connection.js';
+import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './options.js';
+import { ReplayDriver } from './replay-driver.js';
+import { tokenProvider } from './token-provider.js';
+
+/** Events of {@link SyncClient}. Listeners never receive tokens. */
+export interface SyncClientEvents {
+  /** Updates newly applied (durable) for one topic, in watermark order. Never fired twice for one update. */
+  updates: (batch: AppliedBatch) => void;
+  status: (status: ClientStatus, reason: string | undefined) => void;
+  caught_up: (info: { topic: string; watermark: number | undefined }) => void;
+  stale: (info: { topic: string; reason: string | undefined; resumeAfter: number | undefined; retentionFloor: number | undefined; headWatermark: number | undefined }) => void;
+  bootstrap: (info: { topic: string; headWatermark: number; documents: number }) => void;
+  hydrated: (doc: SyncDocument) => void;
+  heartbeat: (watermarks: Record<string, number>) => void;
+  /** Every reported problem, with a stable `code`. Emitting it never throws. */
+  error: (error: KhalaSyncError) => void;
+}
+
+/** Immutable view for `useSyncExternalStore`; a new object after every change. */
+export interface SyncSnapshot {
+  readonly status: ClientStatus;
+  readonly revision: number;
+  readonly topics: Readonly<Record<string, { phase: TopicPhase; watermark: number | undefined }>>;
+}
+
+/**
+ * The khala-sync client: subscribe to topics and hold their documents, applied exactly once, in
+ * order, durably, across reconnects, restarts and stale cursors.
+ */
+export class SyncClient extends EventEmitter<SyncClientEvents> {
+  private readonly store: SyncStore;
+  private readonly driver: ReplayDriver;
+  private readonly connection: Connection;
+  private readonly changeListeners = new Set<() => void>();
+  private snapshot: SyncSnapshot | undefined;
+  private revision = 0;
+  private ready: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(options: SyncClientOptions) {
+    super();
+    // Bound so `useSyncExternalStore(client.subscribe, client.getSnapshot)` works unbound.
+    this.subscribe = this.subscribe.bind(this) as typeof this.subscribe;
+    if (!options.url) throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, 'url is required');
+    const token = tokenProvider(options.token);
+    this.store = options.store ?? createMemoryStore();
+    const clientInfo: ClientInfo = { ...CLIENT_DEFAULTS.clientInfo, ...options.clientInfo };
+    this.driver = new ReplayDriver(
+      {
+        store: this.store,
+        snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl }) : undefined),
+        hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl }) : undefined),
+        verifyHashes: options.verifyHashes ?? CLIENT_DEFAULTS.verifyHashes,
+        token,
+      },
+      {
+        subscribe: (topics, resumeAfter) => this.connection.subscribe(topics, resumeAfter),
+        unsubscribe: (topics) => this.connection.unsubscribe(topics),
+        reconnect: (afterMs, reason) => this.connection.reconnect(afterMs, reason),
+        stop: (error) => {
+          this.emit('error', error);
+          this.connection.stop(error.code === ErrorCodes.REAUTH_REQUIRED ? 'auth_required' : 'upgrade_required', error.code);
+        },
+        event: (e) => {
+          if (e.type === 'error') this.emit('error', e.error);
+          else if (e.type === 'caught_up') this.emit('caught_up', { topic: e.topic, watermark: e.watermark });
+          else if (e.type === 'stale') this.emit('stale', { topic: e.topic, reason: e.reason, resumeAfter: e.resumeAfter, retentionFloor: e.retentionFloor, headWatermark: e.headWatermark });
+          else this.emit('bootstrap', { topic: e.topic, headWatermark: e.headWatermark, documents: e.documents });
+        },
+        applied: (batch) => this.emit('updates', batch),
+        hydrated: (doc) => this.emit('hydrated', doc),
+        changed: () => this.changed(),
+      },
+    );
+    this.connection = new Connection(
+      {
+        url: options.url,
+        lane: options.lane ?? khalaLane,
+        transport: options.transport ?? webSocketTransport,
+        token,
+        clientInfo,
+        reconnectDelay: options.reconnectDelay ?? ((n) => defaultReconnectDelay(n)),
+        allowInsecure: options.allowInsecure ?? CLIENT_DEFAULTS.allowInsecure,
+        heartbeatIntervalMs: options.heartbeatIntervalMs ?? CLIENT_DEFAULTS.heartbeatIntervalMs,
+        deadAfterMs: options.deadAfterMs ?? CLIENT_DEFAULTS.deadAfterMs,
+        joinTimeoutMs: options.joinTimeoutMs ?? CLIENT_DEFAULTS.joinTimeoutMs,
+        stableAfterMs: options.stableAfterMs ?? CLIENT_DEFAULTS.stableAfterMs,
+        maxFrameBytes: options.maxFrameBytes ?? CLIENT_DEFAULTS.maxFrameBytes,
+      },
+      this.driver,
+      {
+        status: (status, reason) => {
+          this.emit('status', status, reason);
+          this.changed();
+        },
+        error: (error) => this.emit('error', error),
+        heartbeat: (w) => this.emit('heartbeat', w),
+      },
+    );
+    if (options.topics?.length) this.ready = this.driver.want(options.topics);
+    if (options.autoConnect) void this.connect();
+  }
+
+  /** Current connection status. */
+  get status(): ClientStatus {
+    return this.connection.status;
+  }
+
+  /** Open the connection (after loading stored cursors). Safe to call again after a terminal status. */
+  async connect(): Promise<void> {
+    if (this.closed) throw new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client is closed');
+    await this.ready;
+    this.connection.start();
+  }
+
+  /** Add topics (cursors are loaded from the store first). Alternatively, register a change listener. */
+  subscribe(topics: string | string[]): Promise<void>;
+  subscribe(listener: () => void): () => void;
+  subscribe(arg: string | string[] | (() => void)): Promise<void> | (() => void) {
+    if (typeof arg === 'function') {
+      this.changeListeners.add(arg);
+      return () => void this.changeListeners.delete(arg);
+    }
+    const topics = Array.isArray(arg) ? arg : [arg];
+    this.ready = this.ready.then(() => this.driver.want(topics));
+    return this.ready;
+  }
+
+  /** Stop receiving topics. Their stored state is kept. */
+  async unsubscribe(topics: string | string[]): Promise<void> {
+    await this.ready;
+    this.driver.unwant(Array.isArray(topics) ? topics : [topics]);
+  }
+
+  /** Force a snapshot bootstrap (or a cursor-less replay) of a topic, e.g. after `cursor_ahead_of_head`. */
+  resync(topic: string): void {
+    this.driver.input({ type: 'resync', topic });
+  }
+
+  /** A document by key, or undefined. Treat the result as read-only. */
+  getDocument(topic: string, docKey: string): SyncDocument | undefined {
+    return this.driver.docs.get(topic, docKey);
+  }
+
+  /** All documents of a topic; the same array until the topic changes. */
+  listDocuments(topic: string): readonly SyncDocument[] {
+    return this.driver.docs.list(topic);
+  }
+
+  /** Highest applied watermark of a topic, or undefined. */
+  getWatermark(topic: string): number | undefined {
+    return this.driver.lastApplied(topic);
+  }
+
+  /** Immutable status/topic view for `useSyncExternalStore(client.subscribe, client.getSnapshot)`. */
+  getSnapshot = (): SyncSnapshot => {
+    if (this.snapshot === undefined) {
+      const topics: Record<string, { phase: TopicPhase; watermark: number | undefined }> = {};
+      for (const t of this.driver.state.topics.values()) topics[t.topic] = { phase: t.phase, watermark: t.lastApplied };
+      this.snapshot = Object.freeze({ status: this.connection.status, revision: this.revision, topics: Object.freeze(topics) });
+    }
+    return this.snapshot;
+  };
+
+  /** Close the socket, wait for pending writes, and close the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.connection.stop('closed');
+    this.driver.dispose();
+    await this.ready.catch(() => undefined);
+    await this.driver.flush();
+    await this.store.close();
+  }
+
+  private changed(): void {
+    this.revision++;
+    this.snapshot = undefined;
+    for (const l of this.changeListeners) l();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Every stable error code khala-sync reports, in one place. Codes are part of the public API:
+ * they never change meaning, and new ones are only added. `docs/errors.md` explains each one and
+ * what the client does about it.
+ */
+export const ErrorCodes = {
+  // Inbound frames the client refused (never advance a cursor, never throw out of the client).
+  /** Not JSON, not a five-element Phoenix array, or a ref/topic/event of the wrong type. */
+  MALFORMED_FRAME: 'malformed_frame',
+  /** A `sync:*` event this client does not know. Ignored. */
+  UNKNOWN_EVENT: 'unknown_event',
+  /** A known event whose payload fails its schema (wrong types, negative or fractional watermark...). */
+  INVALID_PAYLOAD: 'invalid_payload',
+  /** `sync:frame` whose `payload_bytes` is not base64 of UTF-8 JSON. Skipped. */
+  UNDECODABLE_FRAME: 'undecodable_frame',
+  /** `sync:frame` with a `schema_version` this client does not speak. Skipped. */
+  UNSUPPORTED_FRAME_VERSION: 'unsupported_frame_version',
+  /** An inbound message larger than `maxFrameBytes`. Skipped (the socket keeps running). */
+  FRAME_TOO_LARGE: 'frame_too_large',
+  /** Data for a topic this client is not subscribed to. Ignored. */
+  UNSUBSCRIBED_TOPIC: 'unsubscribed_topic',
+  /** A JSON object carried a `__proto__`, `constructor` or `prototype` key. Refused whole. */
+  FORBIDDEN_KEY: 'forbidden_key',
+  /** An update's `payload_hash` does not match its payload. The body is not stored. */
+  PAYLOAD_HASH_MISMATCH: 'payload_hash_mismatch',
+  /** The server's head for a topic is below the local cursor (server reset?). Diagnostic. */
+  CURSOR_AHEAD_OF_HEAD: 'cursor_ahead_of_head',
+
+  // Codes the server sends (normalized per KHALA_PROTOCOL §3.1).
+  STALE_CURSOR: 'stale_cursor',
+  SLOW_CONSUMER: 'slow_consumer',
+  FORBIDDEN_TOPIC: 'forbidden_topic',
+  BAD_SUBSCRIPTION: 'bad_subscription',
+  BAD_TOPIC: 'bad_topic',
+  REAUTH_REQUIRED: 'reauth_required',
+  UPGRADE_REQUIRED: 'upgrade_required',
+  UNSUPPORTED_PROTOCOL_VERSION: 'unsupported_protocol_version',
+  UNSUPPORTED_SCHEMA_VERSION: 'unsupported_schema_version',
+  INVALID_CLIENT_BUILD: 'invalid_client_build',
+  UNSUPPORTED_CLIENT_BUILD: 'unsupported_client_build',
+  UNAUTHORIZED: 'unauthorized',
+  RATE_LIMITED: 'rate_limited',
+  PAYLOAD_TOO_LARGE: 'payload_too_large',
+  INTERNAL: 'internal',
+  UNMATCHED_TOPIC: 'unmatched_topic',
+
+  // Client-side conditions.
+  /** The same topic went stale again inside one recovery; the topic is stopped, not looped. */
+  STALE_CURSOR_LOOP: 'stale_cursor_loop',
+  /** The snapshot could not be fetched after retries (network, 5xx, 429...). */
+  SNAPSHOT_FAILED: 'snapshot_failed',
+  /** The snapshot endpoint answered with a body that is not the SDK_CONTRACTS §1 shape. */
+  BAD_SNAPSHOT: 'bad_snapshot',
+  /** A pointer-mode document could not be hydrated (it stays pending and is retried). */
+  HYDRATION_FAILED: 'hydration_failed',
+  /** The socket could not be opened (refused, DNS, TLS, HTTP error on upgrade). */
+  CONNECT_FAILED: 'connect_failed',
+  /** The upgrade was refused (HTTP 401/403) twice with fresh tokens. */
+  AUTH_REFUSED: 'auth_refused',
+  /** The token provider threw or its URL answered with an error. */
+  TOKEN_PROVIDER_FAILED: 'token_provider_failed',
+  /** No inbound frame for `deadAfterMs`: the connection is declared dead. */
+  HEARTBEAT_TIMEOUT: 'heartbeat_timeout',
+  /** The server ended the channel (`phx_close` / `phx_error`) while the socket stayed open. */
+  CHANNEL_CLOSED: 'channel_closed',
+  /** A request got no reply within `replyTimeoutMs`. */
+  REPLY_TIMEOUT: 'reply_timeout',
+  /** Refused to send a token over plain `ws://` to a non-loopback host. */
+  INSECURE_TRANSPORT: 'insecure_transport',
+  /** The storage backend failed; the batch was not applied and will be replayed. */
+  STORE_FAILED: 'store_failed',
+  /** The store file was written by a newer khala-sync schema. */
+  STORE_VERSION_TOO_NEW: 'store_version_too_new',
+  /** A bad option passed by the app. */
+  INVALID_OPTION: 'invalid_option',
+  /** The client was closed. */
+  CLIENT_CLOSED: 'client_closed',
+} as const;
+
+/** Union of every stable error code. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

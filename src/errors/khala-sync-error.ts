@@ -1,0 +1,61 @@
+import type { ErrorCode } from './codes.js';
+import { redact } from './redact.js';
+
+/** Where an error came from. */
+export type ErrorSource = 'protocol' | 'server' | 'transport' | 'store' | 'snapshot' | 'client';
+
+/** Options accepted by {@link KhalaSyncError}. */
+export interface KhalaSyncErrorOptions {
+  /** The topic the error concerns, when there is one. */
+  topic?: string | undefined;
+  /** Extra structured facts (never a token, never a payload body). */
+  details?: Record<string, unknown> | undefined;
+  /** Whether the client will retry by itself. Default `false`. */
+  retryable?: boolean | undefined;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error khala-sync reports. Its `code` is stable (see `ErrorCodes`); its
+ * message is for humans and is always scrubbed of tokens.
+ */
+export class KhalaSyncError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  /** Which layer reported it. */
+  readonly source: ErrorSource;
+  /** Topic concerned, if any. */
+  readonly topic: string | undefined;
+  /** Structured, token-free facts. */
+  readonly details: Record<string, unknown>;
+  /** True when the client recovers on its own (reconnect, retry, skip). */
+  readonly retryable: boolean;
+
+  constructor(source: ErrorSource, code: ErrorCode, message: string, options: KhalaSyncErrorOptions = {}) {
+    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KhalaSyncError';
+    this.code = code;
+    this.source = source;
+    this.topic = options.topic;
+    this.details = options.details ?? {};
+    this.retryable = options.retryable ?? false;
+  }
+
+  /** A plain, token-free object for logs and the CLI's JSON lines. */
+  toJSON(): { code: ErrorCode; source: ErrorSource; message: string; topic?: string; details: Record<string, unknown> } {
+    const out: { code: ErrorCode; source: ErrorSource; message: string; topic?: string; details: Record<string, unknown> } = {
+      code: this.code,
+      source: this.source,
+      message: this.message,
+      details: this.details,
+    };
+    if (this.topic !== undefined) out.topic = this.topic;
+    return out;
+  }
+}
+
+/** True for any error raised or reported by khala-sync. */
+export function isKhalaSyncError(value: unknown): value is KhalaSyncError {
+  return value instanceof KhalaSyncError;
+}

@@ -1,0 +1,42 @@
+import type { KhalaSyncError } from '../errors/khala-sync-error.js';
+import type { SyncErrorPayload, SyncUpdate } from './types.js';
+
+/** Inputs of the replay state machine (see `SPEC.md`). */
+export type ReplayInput =
+  | { type: 'desire'; topics: string[]; cursors: Record<string, number> }
+  | { type: 'undesire'; topics: string[] }
+  | { type: 'ready' }
+  | { type: 'subscribe_sent'; requestId: number; topics: string[] }
+  | { type: 'subscribed'; requestId: number; topics: string[] }
+  | { type: 'subscribe_failed'; requestId: number; topics: string[]; error: SyncErrorPayload }
+  | { type: 'server_error'; error: SyncErrorPayload }
+  | { type: 'batch_committed'; topic: string; lastApplied: number | undefined; replayComplete: boolean }
+  | { type: 'snapshot_applied'; topic: string; head: number; documents: number }
+  | { type: 'snapshot_failed'; topic: string; error: KhalaSyncError; fallback: 'retry' | 'replay' | 'fail' }
+  | { type: 'resync'; topic: string }
+  | { type: 'disconnected' };
+
+/** What the client reports to the app. */
+export type ReplayEvent =
+  | { type: 'caught_up'; topic: string; watermark: number | undefined }
+  | { type: 'stale'; topic: string; reason: string | undefined; resumeAfter: number | undefined; retentionFloor: number | undefined; headWatermark: number | undefined }
+  | { type: 'bootstrap'; topic: string; headWatermark: number; documents: number }
+  | { type: 'error'; error: KhalaSyncError };
+
+/** Work the driver must do for the state machine. */
+export type ReplayEffect =
+  | { type: 'subscribe'; topics: string[]; resumeAfter: Record<string, number> }
+  | { type: 'unsubscribe'; topics: string[] }
+  | { type: 'clear_cursor'; topic: string }
+  | { type: 'fetch_snapshot'; topic: string; head: number | undefined; delayMs: number }
+  | { type: 'reconnect'; afterMs: number | undefined; reason: string }
+  | { type: 'stop'; error: KhalaSyncError }
+  | { type: 'emit'; event: ReplayEvent };
+
+/** Applied updates reported for one committed batch. */
+export interface AppliedBatch {
+  topic: string;
+  updates: SyncUpdate[];
+  /** True while the topic had not caught up yet when the batch arrived. */
+  replayed: boolean;
+}

@@ -1,0 +1,119 @@
+import { ErrorCodes } from '../errors/codes.js';
+import type { KhalaSyncError } from '../errors/khala-sync-error.js';
+import { ProtocolError } from '../errors/protocol-error.js';
+import { verifyPayloadHash } from '../hash/payload-hash.js';
+import type { TopicCommit } from '../watermarks/store.js';
+import type { TopicState } from './state.js';
+import type { SyncBatch, SyncDocument, SyncUpdate } from './types.js';
+
+/** Reads the current version of a document (the client's cache). */
+export type DocumentLookup = (topic: string, docKey: string) => SyncDocument | undefined;
+
+/** What applying one batch would do. Pure data: nothing is written until the driver commits it. */
+export interface BatchPlan {
+  /** `apply` when at least one update is new; otherwise why nothing happens. */
+  outcome: 'apply' | 'duplicate' | 'unsubscribed' | 'awaiting_snapshot' | 'failed_topic';
+  /** Updates past the cursor, in order (the ones the app is told about). */
+  applied: SyncUpdate[];
+  /** Store write: documents to upsert and the new watermark. Undefined unless `apply`. */
+  commit: TopicCommit | undefined;
+  /** Documents whose body must be fetched (pointer mode or a failed hash check). */
+  hydrate: SyncDocument[];
+  /** Updates dropped as already applied. */
+  duplicates: number;
+  /** Non-fatal findings (hash mismatch, cursor ahead of head). */
+  diagnostics: KhalaSyncError[];
+}
+
+/** Options of {@link planBatch}. */
+export interface PlanOptions {
+  /** Check `payload_hash` when present. Default true. */
+  verifyHashes: boolean;
+}
+
+function pointerRecord(u: SyncUpdate, existing: SyncDocument | undefined): SyncDocument {
+  // Never replace a body with null (§2.7): keep the old body, mark it pending.
+  return {
+    topic: u.topic,
+    docKey: u.docKey,
+    docVersion: u.docVersion,
+    payload: existing?.payload ?? null,
+    payloadHash: u.payloadHash,
+    watermark: u.watermark,
+    hydrationPending: true,
+  };
+}
+
+/**
+ * Decide what a batch does to a topic (KHALA_PROTOCOL §7.4): updates at or below the cursor are
+ * duplicates; a partly overlapping batch applies only its new tail; a document is written only
+ * when its `doc_version` is not lower than the cached one, yet the cursor still advances.
+ */
+export function planBatch(state: TopicState | undefined, batch: SyncBatch, lookup: DocumentLookup, options: PlanOptions): BatchPlan {
+  const empty = (outcome: BatchPlan['outcome'], duplicates = 0, diagnostics: KhalaSyncError[] = []): BatchPlan => ({
+    outcome,
+    applied: [],
+    commit: undefined,
+    hydrate: [],
+    duplicates,
+    diagnostics,
+  });
+  if (state === undefined) return empty('unsubscribed');
+  if (state.phase === 'failed') return empty('failed_topic');
+  // Replay from the snapshot head re-delivers anything that arrives meanwhile (SPEC.md R7).
+  if (state.recovery?.step === 'snapshot') return empty('awaiting_snapshot');
+
+  const diagnostics: KhalaSyncError[] = [];
+  const last = state.lastApplied;
+  if (batch.headWatermark !== undefined && last !== undefined && batch.headWatermark < last && !state.aheadReported) {
+    diagnostics.push(
+      new ProtocolError(ErrorCodes.CURSOR_AHEAD_OF_HEAD, `server head ${batch.headWatermark} of ${batch.topic} is below the local cursor ${last}`, {
+        topic: batch.topic,
+        details: { head: batch.headWatermark, cursor: last },
+      }),
+    );
+  }
+
+  const applied: SyncUpdate[] = [];
+  const written = new Map<string, SyncDocument>();
+  const hydrate = new Map<string, SyncDocument>();
+  let duplicates = 0;
+  let cursor = last;
+  for (const u of batch.updates) {
+    if (cursor !== undefined && u.watermark <= cursor) {
+      duplicates++;
+      continue;
+    }
+    cursor = u.watermark;
+    applied.push(u);
+    const existing = written.get(u.docKey) ?? lookup(u.topic, u.docKey);
+    if (existing !== undefined && u.docVersion < existing.docVersion) continue; // last writer wins by version
+    let pointer = u.hydrationRequired || u.payload === null;
+    if (!pointer && options.verifyHashes && u.payloadHash) {
+      if (verifyPayloadHash(u.payload!, u.payloadHash) === 'mismatch') {
+        diagnostics.push(
+          new ProtocolError(ErrorCodes.PAYLOAD_HASH_MISMATCH, `payload_hash mismatch for ${u.docKey} at watermark ${u.watermark}; body not stored`, {
+            topic: u.topic,
+            details: { docKey: u.docKey, watermark: u.watermark },
+          }),
+        );
+        pointer = true;
+      }
+    }
+    const doc: SyncDocument = pointer
+      ? pointerRecord(u, existing)
+      : { topic: u.topic, docKey: u.docKey, docVersion: u.docVersion, payload: u.payload, payloadHash: u.payloadHash, watermark: u.watermark, hydrationPending: false };
+    written.set(u.docKey, doc);
+    if (pointer) hydrate.set(u.docKey, doc);
+    else hydrate.delete(u.docKey);
+  }
+  if (applied.length === 0) return empty('duplicate', duplicates, diagnostics);
+  return {
+    outcome: 'apply',
+    applied,
+    commit: { topic: batch.topic, watermark: cursor!, documents: [...written.values()] },
+    hydrate: [...hydrate.values()],
+    duplicates,
+    diagnostics,
+  };
+}

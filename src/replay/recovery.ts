@@ -1,0 +1,69 @@
+import type { ReplayEffect } from './events.js';
+import type { TopicState } from './state.js';
+import type { StaleTopic, SyncErrorPayload } from './types.js';
+
+/** The facts of one stale topic taken from an error, whichever fields the producer sent. */
+export function staleFacts(error: SyncErrorPayload, topic: string): { info: StaleTopic | undefined; head: number | undefined } {
+  const info = error.staleTopics.find((s) => s.topic === topic);
+  // §14.19: prefer stale_topics[].head_watermark over the snapshot plan's head.
+  const head = info?.headWatermark ?? error.snapshotHeads[topic];
+  return { info, head };
+}
+
+/**
+ * Whether a snapshot should be used for `topic`: only with a snapshot source, and, when the error
+ * carries a `snapshot_plan`, only for topics that plan lists (event topics have no snapshot).
+ */
+export function snapshotFor(topic: string, error: SyncErrorPayload | undefined, hasSnapshotSource: boolean): boolean {
+  if (!hasSnapshotSource) return false;
+  const plan = error?.raw['snapshot_plan'];
+  if (plan === undefined || plan === null) return true;
+  return Object.prototype.hasOwnProperty.call(error!.snapshotHeads, topic);
+}
+
+/**
+ * Start recovery of one topic (KHALA_PROTOCOL §7.5 steps 1–3). Returns the topic's new state and
+ * effects; the caller resubscribes non-snapshot topics together with the rest of the request.
+ */
+export function startRecovery(
+  t: TopicState,
+  error: SyncErrorPayload | undefined,
+  viaSnapshot: boolean,
+): { topic: TopicState; effects: ReplayEffect[] } {
+  const { info, head } = error ? staleFacts(error, t.topic) : { info: undefined, head: undefined };
+  const effects: ReplayEffect[] = [
+    {
+      type: 'emit',
+      event: {
+        type: 'stale',
+        topic: t.topic,
+        reason: info?.reason ?? error?.code,
+        resumeAfter: info?.resumeAfter ?? t.lastApplied,
+        retentionFloor: info?.retentionFloor,
+        headWatermark: head,
+      },
+    },
+    { type: 'clear_cursor', topic: t.topic },
+  ];
+  if (viaSnapshot) effects.push({ type: 'fetch_snapshot', topic: t.topic, head, delayMs: 0 });
+  return {
+    topic: {
+      ...t,
+      phase: 'recovering',
+      caughtUp: false,
+      cursorPersisted: false,
+      recovery: { step: viaSnapshot ? 'snapshot' : 'resubscribe', head, viaSnapshot, requestId: undefined },
+    },
+    effects,
+  };
+}
+
+/**
+ * The cursor to send for a topic, or undefined to leave it out of `resume_after`. A topic
+ * recovering without a snapshot is always sent without one: resending the old cursor, or 0, would
+ * be stale again forever (§5.5 loop hazard).
+ */
+export function resumeCursor(t: TopicState): number | undefined {
+  if (t.recovery !== undefined && !t.recovery.viaSnapshot) return undefined;
+  return t.lastApplied;
+}

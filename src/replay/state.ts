@@ -1,0 +1,50 @@
+/** Where a topic stands in its subscription lifecycle (see `SPEC.md`). */
+export type TopicPhase = 'pending' | 'subscribing' | 'live' | 'recovering' | 'failed';
+
+/** How far a stale-cursor recovery has come. */
+export type RecoveryStep = 'snapshot' | 'resubscribe' | 'resubscribed';
+
+/** One recovery of one topic (KHALA_PROTOCOL §7.5). */
+export interface Recovery {
+  step: RecoveryStep;
+  /** Head captured from the stale error before fetching the snapshot. */
+  head: number | undefined;
+  /** Whether a snapshot source is used (else: resubscribe without a cursor). */
+  viaSnapshot: boolean;
+  /** Request id of the resubscribe sent after the snapshot, to recognise a second stale. */
+  requestId: number | undefined;
+}
+
+/** Replay state of one topic. */
+export interface TopicState {
+  readonly topic: string;
+  /** Highest applied watermark (durable), or undefined when none. */
+  lastApplied: number | undefined;
+  /** Whether the store holds `lastApplied` (false after a recovery cleared it). */
+  cursorPersisted: boolean;
+  phase: TopicPhase;
+  /** Caught-up has been reported for the current subscription. */
+  caughtUp: boolean;
+  recovery: Recovery | undefined;
+  /** `cursor_ahead_of_head` already reported on this connection. */
+  aheadReported: boolean;
+}
+
+/** Replay state of a client: desired topics and in-flight subscribe requests. */
+export interface ReplayState {
+  topics: Map<string, TopicState>;
+  /** Subscribe requests awaiting a reply, by request id. */
+  pending: Map<number, string[]>;
+  /** True between a lane's `ready` and the next disconnect. */
+  joined: boolean;
+}
+
+/** A fresh topic entry. */
+export function newTopicState(topic: string, lastApplied: number | undefined): TopicState {
+  return { topic, lastApplied, cursorPersisted: lastApplied !== undefined, phase: 'pending', caughtUp: false, recovery: undefined, aheadReported: false };
+}
+
+/** Empty replay state. */
+export function createReplayState(): ReplayState {
+  return { topics: new Map(), pending: new Map(), joined: false };
+}

@@ -1,0 +1,275 @@
+import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
+import { ServerError } from '../errors/server-error.js';
+import type { ReplayEffect, ReplayInput } from './events.js';
+import { resumeCursor, snapshotFor, startRecovery } from './recovery.js';
+import { newTopicState, type ReplayState, type TopicState } from './state.js';
+import type { SyncErrorPayload } from './types.js';
+
+/** Facts the machine needs about the client's configuration. */
+export interface ReplayContext {
+  /** True when a snapshot source is configured. */
+  hasSnapshotSource: boolean;
+}
+
+/** Result of one transition. */
+export interface Transition {
+  state: ReplayState;
+  effects: ReplayEffect[];
+}
+
+/** Codes after which the client stops reconnecting until the app acts (§3.2, §3.4). */
+export const STOP_CODES: ReadonlySet<string> = new Set([
+  ErrorCodes.UPGRADE_REQUIRED,
+  ErrorCodes.REAUTH_REQUIRED,
+  ErrorCodes.UNSUPPORTED_PROTOCOL_VERSION,
+  ErrorCodes.UNSUPPORTED_SCHEMA_VERSION,
+  ErrorCodes.INVALID_CLIENT_BUILD,
+  ErrorCodes.UNSUPPORTED_CLIENT_BUILD,
+]);
+
+/** Codes after which the connection is dropped and re-established (new token, backoff). */
+const RECONNECT_CODES: ReadonlySet<string> = new Set([ErrorCodes.UNAUTHORIZED, ErrorCodes.RATE_LIMITED, ErrorCodes.INTERNAL, ErrorCodes.UNMATCHED_TOPIC]);
+
+/** Build the typed error for a server payload. */
+export function serverError(error: SyncErrorPayload, topic?: string, retryable = false): ServerError {
+  const known = (Object.values(ErrorCodes) as string[]).includes(error.code);
+  return new ServerError((known ? error.code : ErrorCodes.INTERNAL) as ErrorCode, error.message ?? `server error ${error.code}`, {
+    topic: topic ?? error.topic,
+    retryable,
+    details: { code: error.code, payload: error.raw },
+  });
+}
+
+/** Mutable working copy used inside one transition; the input state is never touched. */
+class Draft {
+  readonly topics: Map<string, TopicState>;
+  readonly pending: Map<number, string[]>;
+  joined: boolean;
+  readonly effects: ReplayEffect[] = [];
+  constructor(s: ReplayState) {
+    this.topics = new Map(s.topics);
+    this.pending = new Map(s.pending);
+    this.joined = s.joined;
+  }
+  set(t: TopicState): void {
+    this.topics.set(t.topic, t);
+  }
+  emitError(err: ServerError): void {
+    this.effects.push({ type: 'emit', event: { type: 'error', error: err } });
+  }
+  /** Subscribe `topics` (those still wanted and not waiting on a snapshot) with their cursors. */
+  subscribe(topics: Iterable<string>): void {
+    const list: string[] = [];
+    const resumeAfter: Record<string, number> = {};
+    for (const name of topics) {
+      const t = this.topics.get(name);
+      if (t === undefined || t.phase === 'failed' || t.recovery?.step === 'snapshot' || list.includes(name)) continue;
+      list.push(name);
+      const c = resumeCursor(t);
+      if (c !== undefined) resumeAfter[name] = c;
+      this.set({ ...t, phase: t.recovery ? 'recovering' : 'subscribing', caughtUp: false });
+    }
+    if (list.length > 0 && this.joined) this.effects.push({ type: 'subscribe', topics: list, resumeAfter });
+  }
+  fail(name: string, code: ErrorCode, message: string, error?: SyncErrorPayload): void {
+    const t = this.topics.get(name);
+    if (t) this.set({ ...t, phase: 'failed', recovery: undefined });
+    this.emitError(new ServerError(code, message, { topic: name, details: error ? { payload: error.raw } : {} }));
+  }
+  done(): Transition {
+    return { state: { topics: this.topics, pending: this.pending, joined: this.joined }, effects: this.effects };
+  }
+}
+
+function pendingIncludes(d: Draft, topic: string): boolean {
+  for (const topics of d.pending.values()) if (topics.includes(topic)) return true;
+  return false;
+}
+
+/** Begin recovery for every stale topic of `error` that is not already recovering. */
+function recoverStale(d: Draft, error: SyncErrorPayload, ctx: ReplayContext, candidates: string[], requestId: number | undefined): string[] {
+  const resubscribe: string[] = [];
+  for (const name of candidates) {
+    const t = d.topics.get(name);
+    if (t === undefined || t.phase === 'failed') continue;
+    if (t.recovery !== undefined) {
+      // The resubscribe that ended a recovery went stale again: stop instead of looping (§7.5.5).
+      if (requestId !== undefined && t.recovery.requestId === requestId) {
+        d.fail(name, ErrorCodes.STALE_CURSOR_LOOP, `topic ${name} went stale again during its recovery; stopped`, error);
+      }
+      continue; // a second copy of the same stale error
+    }
+    const r = startRecovery(t, error, snapshotFor(name, error, ctx.hasSnapshotSource));
+    d.set(r.topic);
+    d.effects.push(...r.effects);
+    if (!r.topic.recovery!.viaSnapshot) resubscribe.push(name);
+  }
+  return resubscribe;
+}
+
+function onSubscribeFailed(d: Draft, input: Extract<ReplayInput, { type: 'subscribe_failed' }>, ctx: ReplayContext): void {
+  d.pending.delete(input.requestId);
+  const { error } = input;
+  const wanted = input.topics.filter((n) => d.topics.has(n));
+  if (error.code === ErrorCodes.STALE_CURSOR) {
+    const named = error.staleTopics.map((s) => s.topic).filter((n) => wanted.includes(n));
+    // A minimal producer may omit stale_topics: then every topic sent with a cursor is suspect.
+    const stale = named.length > 0 ? named : wanted.filter((n) => resumeCursor(d.topics.get(n)!) !== undefined);
+    const again = recoverStale(d, error, ctx, stale, input.requestId);
+    // A stale subscribe subscribes nothing: send the fresh topics again with their cursors (§7.5.4).
+    d.subscribe([...wanted.filter((n) => !stale.includes(n)), ...again]);
+    return;
+  }
+  if (error.code === ErrorCodes.FORBIDDEN_TOPIC) {
+    const forbidden = error.forbiddenTopics.length > 0 ? error.forbiddenTopics : wanted;
+    for (const n of forbidden.filter((x) => wanted.includes(x))) d.fail(n, ErrorCodes.FORBIDDEN_TOPIC, `topic ${n} is not allowed for this token`, error);
+    d.subscribe(wanted.filter((n) => !forbidden.includes(n)));
+    return;
+  }
+  if (error.code === ErrorCodes.BAD_SUBSCRIPTION || error.code === ErrorCodes.BAD_TOPIC) {
+    for (const n of wanted) d.fail(n, error.code, `the server refused the subscription (${error.code})`, error);
+    return;
+  }
+  onConnectionLevelError(d, error);
+}
+
+/** Errors that concern the whole connection rather than one topic. */
+function onConnectionLevelError(d: Draft, error: SyncErrorPayload): void {
+  if (STOP_CODES.has(error.code)) {
+    d.effects.push({ type: 'stop', error: serverError(error) });
+    return;
+  }
+  const reconnect = RECONNECT_CODES.has(error.code);
+  d.emitError(serverError(error, undefined, reconnect));
+  if (reconnect) d.effects.push({ type: 'reconnect', afterMs: error.retryAfterMs, reason: error.code });
+}
+
+function onServerError(d: Draft, error: SyncErrorPayload, ctx: ReplayContext): void {
+  if (error.code === ErrorCodes.STALE_CURSOR) {
+    // A subscribe still waiting for its reply gets the same payload there; act once, on the reply.
+    const candidates = error.staleTopics.map((s) => s.topic).filter((n) => d.topics.has(n) && !pendingIncludes(d, n));
+    d.subscribe(recoverStale(d, error, ctx, candidates, undefined));
+    return;
+  }
+  if (error.code === ErrorCodes.SLOW_CONSUMER) {
+    const disconnect = error.action === 'disconnect';
+    d.emitError(serverError(error, error.topic, true));
+    if (disconnect) {
+      // The journal lost nothing (§3.2): resuming from the cursor is exact, so full_resync_required
+      // is not acted on here; a stale resume would take the ordinary recovery path (SPEC.md R10).
+      d.effects.push({ type: 'reconnect', afterMs: error.retryAfterMs ?? 2000, reason: 'slow_consumer' });
+    } else if (error.topic !== undefined && d.topics.get(error.topic)?.phase === 'live') {
+      d.subscribe([error.topic]); // force a catch-up from the socket's own cursor
+    }
+    return;
+  }
+  if (error.fullResyncRequired && error.topic !== undefined && d.topics.has(error.topic) && !STOP_CODES.has(error.code)) {
+    d.subscribe(recoverStale(d, error, ctx, [error.topic], undefined));
+    d.emitError(serverError(error, error.topic, true));
+    return;
+  }
+  onConnectionLevelError(d, error);
+}
+
+/**
+ * The replay state machine: one pure transition per input. The input state is never mutated;
+ * effects are instructions for the driver (send, clear a cursor, fetch a snapshot, emit).
+ */
+export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayContext): Transition {
+  const d = new Draft(state);
+  switch (input.type) {
+    case 'desire': {
+      const added = input.topics.filter((n) => !d.topics.has(n));
+      for (const n of added) d.set(newTopicState(n, input.cursors[n]));
+      d.subscribe(added);
+      break;
+    }
+    case 'undesire': {
+      const removed = input.topics.filter((n) => d.topics.delete(n));
+      if (removed.length > 0 && d.joined) d.effects.push({ type: 'unsubscribe', topics: removed });
+      break;
+    }
+    case 'ready':
+      d.joined = true;
+      d.subscribe(d.topics.keys());
+      break;
+    case 'subscribe_sent': {
+      d.pending.set(input.requestId, input.topics);
+      for (const n of input.topics) {
+        const t = d.topics.get(n);
+        if (t?.recovery?.step === 'resubscribe') d.set({ ...t, recovery: { ...t.recovery, step: 'resubscribed', requestId: input.requestId } });
+      }
+      break;
+    }
+    case 'subscribed': {
+      d.pending.delete(input.requestId);
+      for (const n of input.topics) {
+        const t = d.topics.get(n);
+        if (t === undefined || t.phase === 'failed' || t.recovery?.step === 'snapshot') continue;
+        if (t.recovery !== undefined && t.recovery.requestId !== input.requestId) continue;
+        if (!t.caughtUp) d.effects.push({ type: 'emit', event: { type: 'caught_up', topic: n, watermark: t.lastApplied } });
+        d.set({ ...t, phase: 'live', caughtUp: true, recovery: undefined });
+      }
+      break;
+    }
+    case 'subscribe_failed':
+      onSubscribeFailed(d, input, ctx);
+      break;
+    case 'server_error':
+      onServerError(d, input.error, ctx);
+      break;
+    case 'batch_committed': {
+      const t = d.topics.get(input.topic);
+      if (t === undefined) break;
+      const next: TopicState = { ...t, lastApplied: input.lastApplied, cursorPersisted: input.lastApplied !== undefined || t.cursorPersisted };
+      if (input.replayComplete && !t.caughtUp && t.phase === 'subscribing') {
+        d.effects.push({ type: 'emit', event: { type: 'caught_up', topic: t.topic, watermark: input.lastApplied } });
+        next.caughtUp = true;
+        next.phase = 'live';
+      }
+      d.set(next);
+      break;
+    }
+    case 'snapshot_applied': {
+      const t = d.topics.get(input.topic);
+      if (t?.recovery === undefined) break;
+      d.set({ ...t, lastApplied: input.head, cursorPersisted: true, aheadReported: false, recovery: { ...t.recovery, step: 'resubscribe', head: input.head } });
+      d.effects.push({ type: 'emit', event: { type: 'bootstrap', topic: t.topic, headWatermark: input.head, documents: input.documents } });
+      d.subscribe([t.topic]);
+      break;
+    }
+    case 'snapshot_failed': {
+      const t = d.topics.get(input.topic);
+      if (t?.recovery === undefined) break;
+      d.effects.push({ type: 'emit', event: { type: 'error', error: input.error } });
+      if (input.fallback === 'retry') {
+        d.effects.push({ type: 'fetch_snapshot', topic: t.topic, head: t.recovery.head, delayMs: 1000 });
+      } else if (input.fallback === 'replay') {
+        // No snapshot for this topic after all: replay what the server retains, without a cursor.
+        d.set({ ...t, recovery: { ...t.recovery, viaSnapshot: false, step: 'resubscribe' } });
+        d.subscribe([t.topic]);
+      } else {
+        d.set({ ...t, phase: 'failed', recovery: undefined });
+      }
+      break;
+    }
+    case 'resync': {
+      const t = d.topics.get(input.topic);
+      if (t === undefined || t.recovery !== undefined) break;
+      const r = startRecovery({ ...t, phase: t.phase === 'failed' ? 'pending' : t.phase }, undefined, ctx.hasSnapshotSource);
+      d.set(r.topic);
+      d.effects.push(...r.effects);
+      if (!ctx.hasSnapshotSource) d.subscribe([t.topic]);
+      break;
+    }
+    case 'disconnected':
+      d.joined = false;
+      d.pending.clear();
+      for (const t of d.topics.values()) {
+        const recovery = t.recovery?.step === 'resubscribed' ? { ...t.recovery, step: 'resubscribe' as const } : t.recovery;
+        d.set({ ...t, phase: t.phase === 'failed' ? 'failed' : t.recovery ? 'recovering' : 'pending', caughtUp: false, aheadReported: false, recovery });
+      }
+      break;
+  }
+  return d.done();
+}

@@ -1,0 +1,73 @@
+import type { JsonObject, JsonValue } from '../util/json.js';
+
+/** One update as the core sees it, whatever lane delivered it. */
+export interface SyncUpdate {
+  topic: string;
+  /** Opaque document id. */
+  docKey: string;
+  /** Per-document version; last writer wins by this, never by watermark. */
+  docVersion: number;
+  /** Document body; `null` in pointer mode. */
+  payload: JsonValue | null;
+  /** `payload_hash` as sent (base64 digest or `sha256:<hex>`), or null. */
+  payloadHash: string | null;
+  /** Per-topic sequence: the resume cursor. */
+  watermark: number;
+  /** True when the server left the body out (pointer mode). */
+  hydrationRequired: boolean;
+}
+
+/** A batch of updates for one topic, in ascending watermark order. */
+export interface SyncBatch {
+  topic: string;
+  updates: SyncUpdate[];
+  /** True when the batch reached the topic head as it stood when built. */
+  replayComplete: boolean;
+  /** The server head for this topic at build time, when sent. */
+  headWatermark: number | undefined;
+}
+
+/** One entry of a `stale_cursor` error's `stale_topics`. */
+export interface StaleTopic {
+  topic: string;
+  reason: string | undefined;
+  resumeAfter: number | undefined;
+  retentionFloor: number | undefined;
+  headWatermark: number | undefined;
+}
+
+/** A server error normalized per KHALA_PROTOCOL §3.1 (codes lowercased, `FORBIDDEN_STREAM` mapped). */
+export interface SyncErrorPayload {
+  code: string;
+  message: string | undefined;
+  fullResyncRequired: boolean;
+  /** For stale_cursor: the stale topics (any subset of fields may be missing). */
+  staleTopics: StaleTopic[];
+  /** Heads from `snapshot_plan.topics[]`, used when `stale_topics[].head_watermark` is missing. */
+  snapshotHeads: Record<string, number>;
+  /** Topic named by the error (`slow_consumer`), when any. */
+  topic: string | undefined;
+  /** `slow_consumer` action. */
+  action: 'throttle' | 'disconnect' | undefined;
+  /** Server floor for the next reconnect (`reconnect_after_ms` / `retry_after_ms`). */
+  retryAfterMs: number | undefined;
+  /** For forbidden_topic. */
+  forbiddenTopics: string[];
+  /** The payload as received (already safe-parsed), for diagnostics. */
+  raw: JsonObject;
+}
+
+/** A stored or cached document. */
+export interface SyncDocument {
+  topic: string;
+  docKey: string;
+  /** Version of the newest update seen for this document. */
+  docVersion: number;
+  /** Best body held; may be older than `docVersion` while `hydrationPending`, or null if none yet. */
+  payload: JsonValue | null;
+  payloadHash: string | null;
+  /** Watermark of the update that last wrote this record. */
+  watermark: number;
+  /** True while a pointer-mode body is still to be fetched. */
+  hydrationPending: boolean;
+}

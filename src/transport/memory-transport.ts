@@ -1,0 +1,94 @@
+import type { CloseInfo, Transport, TransportFactory, TransportHandlers } from './transport.js';
+
+/** The far end of an in-memory connection, as a test or an in-process server sees it. */
+export interface MemoryPeer {
+  /** The URL the client dialled. */
+  readonly url: string;
+  /** Frames the client sent, in order. */
+  readonly sent: string[];
+  /** Deliver a text frame to the client. */
+  push(text: string): void;
+  /** Close the connection from the server side. */
+  close(code?: number, reason?: string): void;
+  /** Called for each frame the client sends. */
+  onClientMessage: ((text: string) => void) | undefined;
+  /** Called when the client closes. */
+  onClientClose: ((info: CloseInfo) => void) | undefined;
+  readonly closed: boolean;
+}
+
+/** Options of {@link createMemoryNetwork}. */
+export interface MemoryNetworkOptions {
+  /**
+   * Decide how a dial ends: `'accept'` (default), or a refusal with an HTTP status, as a real
+   * server refusing the upgrade would.
+   */
+  accept?: (url: string) => 'accept' | { refuse: number };
+}
+
+/**
+ * An in-memory "network" for tests: `factory` is a {@link TransportFactory}; every dial creates a
+ * {@link MemoryPeer} handed to `onConnection`. Delivery is asynchronous (a microtask), like a socket.
+ */
+export function createMemoryNetwork(options: MemoryNetworkOptions = {}): {
+  factory: TransportFactory;
+  peers: MemoryPeer[];
+  onConnection: ((peer: MemoryPeer) => void) | undefined;
+} {
+  const net = {
+    peers: [] as MemoryPeer[],
+    onConnection: undefined as ((peer: MemoryPeer) => void) | undefined,
+    factory: undefined as unknown as TransportFactory,
+  };
+  net.factory = (url: string, handlers: TransportHandlers): Transport => {
+    let closed = false;
+    const end = (info: CloseInfo, byClient: boolean): void => {
+      if (closed) return;
+      closed = true;
+      queueMicrotask(() => {
+        handlers.onClose(info);
+        if (byClient) peer.onClientClose?.(info);
+      });
+    };
+    const decision = options.accept?.(url) ?? 'accept';
+    const peer: MemoryPeer = {
+      url,
+      sent: [],
+      onClientMessage: undefined,
+      onClientClose: undefined,
+      get closed() {
+        return closed;
+      },
+      push(text: string) {
+        if (closed) return;
+        queueMicrotask(() => {
+          if (!closed) handlers.onMessage(text, text.length);
+        });
+      },
+      close(code = 1000, reason = '') {
+        end({ code, reason }, false);
+      },
+    };
+    if (decision !== 'accept') {
+      end({ code: 1006, reason: `upgrade refused with HTTP ${decision.refuse}`, httpStatus: decision.refuse }, false);
+    } else {
+      net.peers.push(peer);
+      queueMicrotask(() => {
+        if (closed) return;
+        handlers.onOpen();
+        net.onConnection?.(peer);
+      });
+    }
+    return {
+      send(text: string) {
+        if (closed) return;
+        peer.sent.push(text);
+        queueMicrotask(() => peer.onClientMessage?.(text));
+      },
+      close(code = 1000, reason = '') {
+        end({ code, reason }, true);
+      },
+    };
+  };
+  return net;
+}

@@ -1,0 +1,30 @@
+import { ErrorCodes } from '../errors/codes.js';
+import { KhalaSyncError } from '../errors/khala-sync-error.js';
+
+/** True for `localhost`, `127.0.0.0/8` and `::1`. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
+  return /^127(?:\.\d{1,3}){3}$/.test(h);
+}
+
+/**
+ * Refuse to send a token in clear text: plain `ws://` (or `http://`) to a host that is not loopback
+ * throws `insecure_transport` unless `allowInsecure` is set. The message never includes the query.
+ */
+export function assertSecureUrl(url: string, allowInsecure: boolean): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, 'the sync URL is not a valid URL');
+  }
+  const plain = parsed.protocol === 'ws:' || parsed.protocol === 'http:';
+  if (plain && !allowInsecure && !isLoopbackHost(parsed.hostname)) {
+    throw new KhalaSyncError(
+      'client',
+      ErrorCodes.INSECURE_TRANSPORT,
+      `refusing plain ${parsed.protocol}// to non-loopback host ${parsed.hostname}: use wss:// or set allowInsecure`,
+    );
+  }
+}

@@ -1,0 +1,36 @@
+/** Why a transport closed. `code` is the WebSocket close code (1006 when the connection dropped). */
+export interface CloseInfo {
+  code: number;
+  reason: string;
+  /** HTTP status when the upgrade itself was refused (e.g. 403), when the runtime exposes it. */
+  httpStatus?: number | undefined;
+}
+
+/** Callbacks a transport drives. Exactly one `onClose` ends every transport, opened or not. */
+export interface TransportHandlers {
+  onOpen(): void;
+  /** One inbound text frame (binary frames are decoded as UTF-8 first). */
+  onMessage(text: string, byteLength: number): void;
+  onClose(info: CloseInfo): void;
+}
+
+/**
+ * A bidirectional text-frame pipe. It knows nothing about Phoenix, Khala or Spacetime, so the same
+ * client core runs over a real WebSocket, an in-memory pair in tests, or a fault-injecting proxy.
+ */
+export interface Transport {
+  send(text: string): void;
+  /** Close with a WebSocket close code (default 1000). Triggers `onClose` once. */
+  close(code?: number, reason?: string): void;
+}
+
+/** Options handed to a {@link TransportFactory}. */
+export interface TransportOptions {
+  /** `Sec-WebSocket-Protocol` values to offer. Default none. */
+  protocols?: string[] | undefined;
+  /** Largest inbound frame in bytes the transport should accept. */
+  maxFrameBytes?: number | undefined;
+}
+
+/** Opens a transport to `url`; it reports through `handlers`. */
+export type TransportFactory = (url: string, handlers: TransportHandlers, options: TransportOptions) => Transport;

@@ -1,0 +1,83 @@
+import WebSocket from 'isomorphic-ws';
+import type { CloseInfo, Transport, TransportFactory, TransportHandlers, TransportOptions } from './transport.js';
+
+const textDecoder = new TextDecoder();
+
+function decodeData(data: unknown): { text: string; bytes: number } | undefined {
+  if (typeof data === 'string') return { text: data, bytes: data.length };
+  if (data instanceof ArrayBuffer) return { text: textDecoder.decode(new Uint8Array(data)), bytes: data.byteLength };
+  if (ArrayBuffer.isView(data)) {
+    const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return { text: textDecoder.decode(view), bytes: view.byteLength };
+  }
+  if (Array.isArray(data)) {
+    // Node `ws` may hand fragmented messages as Buffer[].
+    const parts = data as Uint8Array[];
+    const total = parts.reduce((n, p) => n + p.byteLength, 0);
+    const joined = new Uint8Array(total);
+    let off = 0;
+    for (const p of parts) {
+      joined.set(p, off);
+      off += p.byteLength;
+    }
+    return { text: textDecoder.decode(joined), bytes: total };
+  }
+  return undefined;
+}
+
+/**
+ * WebSocket transport on `isomorphic-ws`: Node's `ws` on the server side of a bundler, the
+ * browser's native `WebSocket` in a browser build.
+ */
+export const webSocketTransport: TransportFactory = (url: string, handlers: TransportHandlers, options: TransportOptions): Transport => {
+  let closed = false;
+  const finish = (info: CloseInfo): void => {
+    if (closed) return;
+    closed = true;
+    handlers.onClose(info);
+  };
+  // `ws` accepts a third options argument (maxPayload); the browser constructor ignores extras.
+  const wsOptions = { maxPayload: options.maxFrameBytes };
+  const socket = new (WebSocket as unknown as new (u: string, p?: string[], o?: object) => WebSocket)(url, options.protocols, wsOptions);
+  socket.binaryType = 'arraybuffer';
+  let httpStatus: number | undefined;
+  const nodeSocket = socket as unknown as { on?: (ev: string, fn: (...args: unknown[]) => void) => void };
+  if (typeof nodeSocket.on === 'function') {
+    // Node only: surface the HTTP status of a refused upgrade (403 → re-mint the token).
+    nodeSocket.on('unexpected-response', (_req: unknown, res: unknown) => {
+      httpStatus = (res as { statusCode?: number }).statusCode;
+      (res as { resume?: () => void }).resume?.();
+      try {
+        socket.close();
+      } catch {
+        /* already closing */
+      }
+      finish({ code: 1006, reason: `upgrade refused with HTTP ${httpStatus ?? '?'}`, httpStatus });
+    });
+  }
+  socket.onopen = () => handlers.onOpen();
+  socket.onmessage = (ev: { data: unknown }) => {
+    if (closed) return;
+    const decoded = decodeData(ev.data);
+    if (decoded) handlers.onMessage(decoded.text, decoded.bytes);
+  };
+  socket.onerror = () => {
+    /* onclose follows every error; the error itself carries nothing safe to report. */
+  };
+  socket.onclose = (ev: { code: number; reason: string }) => finish({ code: ev.code, reason: String(ev.reason ?? ''), httpStatus });
+  return {
+    send(text: string) {
+      if (socket.readyState === 1) socket.send(text);
+    },
+    close(code = 1000, reason = '') {
+      try {
+        if (socket.readyState === 0 || socket.readyState === 1) socket.close(code, reason);
+      } catch {
+        /* invalid state: already closed */
+      }
+      // The caller is done with this connection: report the close now rather than waiting for a
+      // closing handshake that a stalled peer may never answer.
+      finish({ code, reason });
+    },
+  };
+};

@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import type { ReplayEffect, ReplayInput } from '../../src/replay/events.js';
+import { createReplayState, type ReplayState } from '../../src/replay/state.js';
+import { transition, type ReplayContext } from '../../src/replay/transitions.js';
+import { errorPayload, stale } from './helpers.js';
+
+const A = 'runtime.run_summaries';
+const B = 'runtime.codex_worker_summaries';
+const E = 'runtime.codex_worker_events';
+
+/** Run inputs in order, answering each subscribe effect with a request id like a driver would. */
+function run(inputs: ReplayInput[], ctx: ReplayContext = { hasSnapshotSource: true }, start: ReplayState = createReplayState()) {
+  let state = start;
+  let nextId = 1;
+  const effects: ReplayEffect[] = [];
+  const queue = [...inputs];
+  while (queue.length > 0) {
+    const input = queue.shift()!;
+    const before = state;
+    const frozen = JSON.stringify([...before.topics.entries()]);
+    const r = transition(state, input, ctx);
+    expect(JSON.stringify([...before.topics.entries()])).toBe(frozen); // the input state is never mutated
+    state = r.state;
+    for (const e of r.effects) {
+      effects.push(e);
+      if (e.type === 'subscribe') queue.unshift({ type: 'subscribe_sent', requestId: nextId++, topics: e.topics });
+    }
+  }
+  return { state, effects };
+}
+
+const subs = (effects: ReplayEffect[]) => effects.filter((e): e is Extract<ReplayEffect, { type: 'subscribe' }> => e.type === 'subscribe');
+const events = (effects: ReplayEffect[], type: string) => effects.filter((e) => e.type === 'emit' && e.event.type === type);
+const errors = (effects: ReplayEffect[]) => effects.flatMap((e) => (e.type === 'emit' && e.event.type === 'error' ? [e.event.error.code] : []));
+
+describe('subscription (SPEC.md S1–S6)', () => {
+  it('S1: one subscribe on ready; topics without a cursor are left out of resume_after', () => {
+    const { effects, state } = run([{ type: 'desire', topics: [A, B], cursors: { A: 0, [A]: 7 } }, { type: 'ready' }]);
+    expect(subs(effects)).toEqual([{ type: 'subscribe', topics: [A, B], resumeAfter: { [A]: 7 } }]);
+    expect(state.pending.get(1)).toEqual([A, B]);
+  });
+
+  it('S3: caught up from the ok reply when no batch said replay_complete, reported once', () => {
+    const { effects, state } = run([
+      { type: 'desire', topics: [A], cursors: { [A]: 3 } },
+      { type: 'ready' },
+      { type: 'subscribed', requestId: 1, topics: [A] },
+      { type: 'batch_committed', topic: A, lastApplied: 4, replayComplete: true },
+    ]);
+    expect(events(effects, 'caught_up')).toHaveLength(1);
+    expect(state.topics.get(A)?.phase).toBe('live');
+  });
+
+  it('S3: replay_complete before the reply reports caught up, and the reply does not repeat it', () => {
+    const { effects } = run([
+      { type: 'desire', topics: [A], cursors: {} },
+      { type: 'ready' },
+      { type: 'batch_committed', topic: A, lastApplied: 9, replayComplete: true },
+      { type: 'subscribed', requestId: 1, topics: [A] },
+    ]);
+    expect(events(effects, 'caught_up')).toEqual([{ type: 'emit', event: { type: 'caught_up', topic: A, watermark: 9 } }]);
+  });
+
+  it('S4: a disconnect resets pending requests and the next join resubscribes from the cursor', () => {
+    const { effects, state } = run([
+      { type: 'desire', topics: [A], cursors: {} },
+      { type: 'ready' },
+      { type: 'batch_committed', topic: A, lastApplied: 12, replayComplete: false },
+      { type: 'disconnected' },
+      { type: 'ready' },
+    ]);
+    expect(subs(effects).map((s) => s.resumeAfter)).toEqual([{}, { [A]: 12 }]);
+    expect(state.pending.size).toBe(1);
+  });
+
+  it('S5: forbidden topics fail once; the others are subscribed again on their own', () => {
+    const err = errorPayload('forbidden_topic', { forbiddenTopics: [B] });
+    const { effects, state } = run([{ type: 'desire', topics: [A, B], cursors: { [A]: 2 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A, B], error: err }]);
+    expect(subs(effects).map((s) => s.topics)).toEqual([[A, B], [A]]);
+    expect(state.topics.get(B)?.phase).toBe('failed');
+    expect(errors(effects)).toEqual(['forbidden_topic']);
+  });
+
+  it('S6: bad_subscription fails the topics without retrying', () => {
+    const { effects } = run([{ type: 'desire', topics: [A], cursors: {} }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A], error: errorPayload('bad_subscription') }]);
+    expect(subs(effects)).toHaveLength(1);
+    expect(errors(effects)).toEqual(['bad_subscription']);
+  });
+});
+
+describe('recovery (SPEC.md R1–R11)', () => {
+  const staleA = stale([{ topic: A, head: 90, floor: 42, resumeAfter: 10 }], true);
+
+  it('R1/R2/R3/R4: three copies make one recovery; fresh topics keep their cursors; snapshot then resume from its head', () => {
+    const { effects, state } = run([
+      { type: 'desire', topics: [A, B], cursors: { [A]: 10, [B]: 5 } },
+      { type: 'ready' },
+      { type: 'server_error', error: staleA }, // push, before the reply: ignored
+      { type: 'server_error', error: staleA }, // ERROR frame copy: ignored
+      { type: 'subscribe_failed', requestId: 1, topics: [A, B], error: staleA },
+      { type: 'server_error', error: staleA }, // a late copy while recovering: ignored
+      { type: 'snapshot_applied', topic: A, head: 90, documents: 3 },
+      { type: 'subscribed', requestId: 2, topics: [B] },
+      { type: 'subscribed', requestId: 3, topics: [A] },
+    ]);
+    expect(effects.filter((e) => e.type === 'fetch_snapshot')).toEqual([{ type: 'fetch_snapshot', topic: A, head: 90, delayMs: 0 }]);
+    expect(effects.filter((e) => e.type === 'clear_cursor')).toEqual([{ type: 'clear_cursor', topic: A }]);
+    expect(events(effects, 'stale')).toHaveLength(1);
+    expect(subs(effects).map((s) => [s.topics, s.resumeAfter])).toEqual([
+      [[A, B], { [A]: 10, [B]: 5 }],
+      [[B], { [B]: 5 }],
+      [[A], { [A]: 90 }],
+    ]);
+    expect(state.topics.get(A)).toMatchObject({ phase: 'live', lastApplied: 90, recovery: undefined });
+  });
+
+  it('R5: without a snapshot the topic is resubscribed with no resume_after entry, never 0 or the old cursor', () => {
+    const { effects, state } = run(
+      [{ type: 'desire', topics: [E], cursors: { [E]: 10 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [E], error: stale([{ topic: E, floor: 42 }]) }],
+      { hasSnapshotSource: false },
+    );
+    expect(subs(effects).map((s) => s.resumeAfter)).toEqual([{ [E]: 10 }, {}]);
+    expect(state.topics.get(E)?.lastApplied).toBe(10); // kept as the duplicate filter
+  });
+
+  it('R4: a plan that does not list the topic means no snapshot for it', () => {
+    const err = stale([{ topic: E, head: 50 }], true);
+    err.snapshotHeads = {};
+    const { effects } = run([{ type: 'desire', topics: [E], cursors: { [E]: 1 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [E], error: err }]);
+    expect(effects.some((e) => e.type === 'fetch_snapshot')).toBe(false);
+    expect(subs(effects).at(-1)?.resumeAfter).toEqual({});
+  });
+
+  it('R6: stale again for the resubscribe that ends the recovery stops with stale_cursor_loop', () => {
+    const { effects, state } = run([
+      { type: 'desire', topics: [A], cursors: { [A]: 10 } },
+      { type: 'ready' },
+      { type: 'subscribe_failed', requestId: 1, topics: [A], error: staleA },
+      { type: 'snapshot_applied', topic: A, head: 90, documents: 0 },
+      { type: 'subscribe_failed', requestId: 2, topics: [A], error: staleA },
+    ]);
+    expect(errors(effects)).toEqual(['stale_cursor_loop']);
+    expect(state.topics.get(A)?.phase).toBe('failed');
+    expect(effects.filter((e) => e.type === 'fetch_snapshot')).toHaveLength(1);
+  });
+
+  it('R6: multi-topic stale recovers each topic once', () => {
+    const err = stale([{ topic: A, head: 90 }, { topic: B, head: 30 }], true);
+    const { effects } = run([{ type: 'desire', topics: [A, B], cursors: { [A]: 1, [B]: 1 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A, B], error: err }]);
+    expect(effects.filter((e) => e.type === 'fetch_snapshot').map((e) => (e as { topic: string }).topic)).toEqual([A, B]);
+  });
+
+  it('R8: snapshot 404 falls back to a cursor-less replay; a retryable failure retries', () => {
+    const base: ReplayInput[] = [{ type: 'desire', topics: [A], cursors: { [A]: 10 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A], error: staleA }];
+    const err = { code: 'snapshot_failed' } as never;
+    const replay = run([...base, { type: 'snapshot_failed', topic: A, error: err, fallback: 'replay' }]);
+    expect(subs(replay.effects).at(-1)).toEqual({ type: 'subscribe', topics: [A], resumeAfter: {} });
+    const retry = run([...base, { type: 'snapshot_failed', topic: A, error: err, fallback: 'retry' }]);
+    expect(retry.effects.filter((e) => e.type === 'fetch_snapshot')).toHaveLength(2);
+  });
+
+  it('R10: slow_consumer throttle resubscribes without a cursor; disconnect reconnects no sooner than reconnect_after_ms', () => {
+    const live: ReplayInput[] = [{ type: 'desire', topics: [A], cursors: { [A]: 3 } }, { type: 'ready' }, { type: 'subscribed', requestId: 1, topics: [A] }];
+    const throttle = run([...live, { type: 'server_error', error: errorPayload('slow_consumer', { action: 'throttle', topic: A }) }]);
+    expect(subs(throttle.effects).at(-1)).toEqual({ type: 'subscribe', topics: [A], resumeAfter: { [A]: 3 } });
+    const disc = run([...live, { type: 'server_error', error: errorPayload('slow_consumer', { action: 'disconnect', topic: A, retryAfterMs: 2000, fullResyncRequired: true }) }]);
+    expect(disc.effects.filter((e) => e.type === 'reconnect')).toEqual([{ type: 'reconnect', afterMs: 2000, reason: 'slow_consumer' }]);
+    expect(disc.effects.some((e) => e.type === 'clear_cursor')).toBe(false);
+  });
+
+  it('R11: resync starts a recovery on demand', () => {
+    const { effects } = run([{ type: 'desire', topics: [A], cursors: { [A]: 3 } }, { type: 'ready' }, { type: 'resync', topic: A }]);
+    expect(effects.filter((e) => e.type === 'fetch_snapshot')).toHaveLength(1);
+  });
+});
+
+describe('connection-level errors (SPEC.md C1–C2)', () => {
+  it('C1: upgrade_required and reauth_required stop', () => {
+    for (const code of ['upgrade_required', 'reauth_required', 'unsupported_schema_version']) {
+      const { effects } = run([{ type: 'desire', topics: [A], cursors: {} }, { type: 'ready' }, { type: 'server_error', error: errorPayload(code) }]);
+      expect(effects.filter((e) => e.type === 'stop')).toHaveLength(1);
+    }
+  });
+  it('C2: rate_limited reconnects after retry_after_ms', () => {
+    const { effects } = run([{ type: 'server_error', error: errorPayload('rate_limited', { retryAfterMs: 1500 }) }]);
+    expect(effects.filter((e) => e.type === 'reconnect')).toEqual([{ type: 'reconnect', afterMs: 1500, reason: 'rate_limited' }]);
+  });
+});
