@@ -109,14 +109,14 @@ export class ReplayDriver {
       }
       for (const d of commit.documents) this.docs.put(d);
     }
-    const replayed = !(this.state.topics.get(batch.topic)?.caughtUp ?? false);
+    const replayed = !(t?.caughtUp ?? false);
+    // Updates are reported before the machine may report caught-up, so a listener that stops at
+    // caught-up has seen every update up to it.
+    if (plan.applied.length > 0) this.hooks.applied({ topic: batch.topic, updates: plan.applied, replayed });
     if (plan.outcome === 'apply' || batch.replayComplete) {
       this.input({ type: 'batch_committed', topic: batch.topic, lastApplied: plan.commit?.watermark ?? t?.lastApplied, replayComplete: batch.replayComplete });
     }
-    if (plan.applied.length > 0) {
-      this.hooks.applied({ topic: batch.topic, updates: plan.applied, replayed });
-      this.hooks.changed();
-    }
+    if (plan.applied.length > 0) this.hooks.changed();
     for (const d of plan.hydrate) this.scheduleHydration(d, 0);
   }
 

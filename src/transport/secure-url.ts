@@ -3,7 +3,7 @@ import { KhalaSyncError } from '../errors/khala-sync-error.js';
 
 /** True for `localhost`, `127.0.0.0/8` and `::1`. */
 export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
   if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
   return /^127(?:\.\d{1,3}){3}$/.test(h);
 }
@@ -24,7 +24,8 @@ export function assertSecureUrl(url: string, allowInsecure: boolean): void {
     throw new KhalaSyncError(
       'client',
       ErrorCodes.INSECURE_TRANSPORT,
-      `refusing plain ${parsed.protocol}// to non-loopback host ${parsed.hostname}: use wss:// or set allowInsecure`,
+      `refusing to send the sync token over unencrypted ${parsed.protocol}// to non-loopback host ${parsed.hostname}; use wss:// (or https://) or set allowInsecure`,
+      { details: { host: parsed.hostname } },
     );
   }
 }

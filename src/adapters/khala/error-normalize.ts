@@ -1,0 +1,85 @@
+import type { StaleTopic, SyncErrorPayload } from '../../replay/types.js';
+import type { JsonObject } from '../../util/json.js';
+import { ErrorPayloadSchema } from './schemas.js';
+import { validatePayload, type Validated } from './validate.js';
+import { setOwn } from './watermark-map.js';
+
+const ENUM_PREFIX = /^SYNC_ERROR_CODE_/i;
+
+/**
+ * Normalize a wire error code (KHALA_PROTOCOL §3.1, §14.11): trim, strip a `SYNC_ERROR_CODE_` prefix,
+ * lowercase, and map `FORBIDDEN_STREAM` (the v2 name) to `forbidden_topic`. Codes are lowercased even
+ * without the prefix so that `STALE_CURSOR` and `stale_cursor` are one code.
+ * A code that is blank once stripped becomes `unspecified`.
+ * Examples: `SYNC_ERROR_CODE_STALE_CURSOR` → `stale_cursor`; `FORBIDDEN_STREAM` → `forbidden_topic`.
+ */
+export function normalizeErrorCode(code: string): string {
+  const lowered = code.trim().replace(ENUM_PREFIX, '').toLowerCase();
+  if (lowered === 'forbidden_stream') return 'forbidden_topic';
+  // A bare prefix or blank code says nothing; `unspecified` is what the enum's zero value means.
+  return lowered === '' ? 'unspecified' : lowered;
+}
+
+// Phoenix's own error replies carry no code, only a prose reason such as `{"reason":"unmatched topic"}`;
+// snake-casing it gives a stable code (`unmatched_topic`) the core can switch on.
+function codeOf(raw: JsonObject): unknown {
+  const code = raw['code'];
+  if (code !== undefined && code !== null) return code;
+  const reason = raw['reason'];
+  return typeof reason === 'string' ? reason.trim().toLowerCase().replace(/\s+/g, '_') : code;
+}
+
+function orUndefined<T>(value: T | null | undefined): T | undefined {
+  return value === null ? undefined : value;
+}
+
+/**
+ * Validate and normalize one server error payload (a `sync:error` push, a decoded ERROR frame, or the
+ * `response` of an error `phx_reply`) into a {@link SyncErrorPayload}.
+ *
+ * - `code` is normalized by {@link normalizeErrorCode}; a payload without `code` but with a string
+ *   `reason` (Phoenix `{"reason":"unmatched topic"}`) gets the snake-cased reason (`unmatched_topic`).
+ * - `stale_topics` entries need only `topic`; every other field may be missing (older producers).
+ * - `snapshot_plan.topics[].head_watermark` → `snapshotHeads` (kept apart: §14.19 prefers the stale entry's head).
+ * - `retryAfterMs` is the larger of `reconnect_after_ms` and `retry_after_ms` (both are floors).
+ * - `fullResyncRequired` defaults to false; `forbiddenTopics` and `staleTopics` to [].
+ * - `raw` is the payload exactly as received.
+ * A payload without a usable code, or with a field of the wrong type, is `invalid_payload`.
+ */
+export function normalizeServerError(raw: JsonObject, context: string): Validated<SyncErrorPayload> {
+  const checked = validatePayload(ErrorPayloadSchema, { ...raw, code: codeOf(raw) }, context);
+  if (!checked.ok) return checked;
+  const wire = checked.value;
+
+  const staleTopics: StaleTopic[] = (wire.stale_topics ?? []).map((t) => ({
+    topic: t.topic,
+    reason: orUndefined(t.reason),
+    resumeAfter: orUndefined(t.resume_after),
+    retentionFloor: orUndefined(t.retention_floor),
+    headWatermark: orUndefined(t.head_watermark),
+  }));
+
+  const snapshotHeads: Record<string, number> = {};
+  for (const entry of wire.snapshot_plan?.topics ?? []) {
+    if (typeof entry.head_watermark === 'number') setOwn(snapshotHeads, entry.topic, entry.head_watermark);
+  }
+
+  const floors = [wire.reconnect_after_ms, wire.retry_after_ms].filter((v): v is number => typeof v === 'number');
+  const action = wire.action === 'throttle' || wire.action === 'disconnect' ? wire.action : undefined;
+
+  return {
+    ok: true,
+    value: {
+      code: normalizeErrorCode(wire.code),
+      message: orUndefined(wire.message),
+      fullResyncRequired: wire.full_resync_required ?? false,
+      staleTopics,
+      snapshotHeads,
+      topic: orUndefined(wire.topic),
+      action,
+      retryAfterMs: floors.length === 0 ? undefined : Math.max(...floors),
+      forbiddenTopics: wire.forbidden_topics ?? [],
+      raw,
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { canonicalJson } from '../../hash/canonical-json.js';
+import type { JsonObject } from '../../util/json.js';
+
+/** The two streams a pushed error arrives on (§2.5): the `sync:error` event and the ERROR `sync:frame`. */
+export type ErrorStream = 'event' | 'frame';
+
+/** Default number of unpaired errors remembered per stream. */
+export const DEFAULT_PAIRING_LIMIT = 32;
+
+/**
+ * The identity of an error payload: its canonical JSON, so key order and whitespace differences
+ * between the `sync:error` payload and the re-encoded `payload_bytes` do not matter.
+ */
+export function errorIdentity(raw: JsonObject): string {
+  try {
+    return canonicalJson(raw);
+  } catch {
+    // canonicalJson refuses non-finite numbers, which JSON.parse produces for literals such as 1e400;
+    // such a payload still needs a stable identity.
+    return JSON.stringify(raw);
+  }
+}
+
+/**
+ * Collapses the server's doubled error pushes into one delivery each.
+ *
+ * Every pushed error is sent twice, once per stream. When an error arrives on stream A and an
+ * identical one from stream B is pending, it is the second half of a pair: it is dropped and the
+ * pending entry is consumed. Otherwise it is delivered and remembered as pending for the other
+ * stream. Consequences:
+ * - a server that only emits one stream has every error delivered once (nothing ever pairs);
+ * - two genuine repeats (two identical throttle strikes, each sent as a pair) stay two, because each
+ *   pair consumes its own pending entry;
+ * - order within a pair does not matter.
+ * Unpaired entries are bounded by `limit` per stream (oldest forgotten first, default
+ * {@link DEFAULT_PAIRING_LIMIT}) so a single-stream server does not grow memory without end.
+ */
+export class ErrorPairing {
+  private readonly pending: Record<ErrorStream, string[]> = { event: [], frame: [] };
+
+  constructor(private readonly limit: number = DEFAULT_PAIRING_LIMIT) {}
+
+  /** Record an error from `stream`; true when it must be delivered, false when it completes a pair. */
+  admit(stream: ErrorStream, raw: JsonObject): boolean {
+    const key = errorIdentity(raw);
+    const other = this.pending[stream === 'event' ? 'frame' : 'event'];
+    const index = other.indexOf(key);
+    if (index >= 0) {
+      other.splice(index, 1);
+      return false;
+    }
+    const mine = this.pending[stream];
+    mine.push(key);
+    if (mine.length > this.limit) mine.shift();
+    return true;
+  }
+
+  /** Forget every unpaired error (a new channel instance starts clean). */
+  reset(): void {
+    this.pending.event = [];
+    this.pending.frame = [];
+  }
+}

@@ -1,0 +1,273 @@
+import { ErrorCodes } from '../../errors/codes.js';
+import { KhalaSyncError } from '../../errors/khala-sync-error.js';
+import { ProtocolError } from '../../errors/protocol-error.js';
+import type { JsonObject } from '../../util/json.js';
+import type { ClientInfo, LaneSession, LaneSessionOptions, LaneSink } from '../lane.js';
+import { ErrorPairing } from './error-pairing.js';
+import { normalizeServerError } from './error-normalize.js';
+import { decodeKhalaFrame } from './frame-decoder.js';
+import { HeartbeatReplySchema, HeartbeatSchema, JoinOkSchema, ReplySchema, SubscribeOkSchema, UnsubscribeOkSchema, UpdateBatchSchema } from './schemas.js';
+import { decodePhoenixFrame, encodePhoenixFrame, type PhoenixMessage } from './serializer.js';
+import { toSyncBatch } from './update-batch.js';
+import { quote, validatePayload } from './validate.js';
+import { hasOwn, setOwn, watermarkMap } from './watermark-map.js';
+
+/** The one Phoenix channel topic Khala uses (§1.2). */
+export const SYNC_CHANNEL = 'sync:v1';
+
+/** Default `replay_batch_size` sent with every subscribe (the server's own default, §2.2). */
+export const DEFAULT_REPLAY_BATCH_SIZE = 200;
+
+/** Settings a {@link KhalaSession} takes besides the common {@link LaneSessionOptions}. */
+export interface KhalaSessionSettings {
+  /** `replay_batch_size` sent with every `sync:subscribe`. Default {@link DEFAULT_REPLAY_BATCH_SIZE}. */
+  replayBatchSize?: number;
+}
+
+/** An outstanding request, looked up by the `ref` its `phx_reply` will carry. */
+type PendingRequest =
+  | { kind: 'join' }
+  | { kind: 'subscribe'; requestId: number; topics: string[] }
+  | { kind: 'unsubscribe'; topics: string[] }
+  | { kind: 'heartbeat' };
+
+const REQUEST_EVENT: Record<PendingRequest['kind'], string> = {
+  join: 'phx_join',
+  subscribe: 'sync:subscribe',
+  unsubscribe: 'sync:unsubscribe',
+  heartbeat: 'sync:heartbeat',
+};
+
+/**
+ * Compatibility metadata copied into the `phx_join` payload. The server reads it from the socket
+ * query and ignores join params, but older documents put it here, so both carry it (§1.1, §14.5).
+ */
+export function joinPayload(info: ClientInfo): JsonObject {
+  return {
+    client: info.client,
+    client_build_id: info.clientBuildId,
+    protocol_version: info.protocolVersion,
+    schema_version: info.schemaVersion,
+  };
+}
+
+/**
+ * The Khala {@link LaneSession}: one Phoenix channel `sync:v1` on one open transport. Pure: it only
+ * turns inbound text into sink calls and method calls into outbound text, and never throws on inbound data.
+ *
+ * - Refs come from a per-session counter starting at "1". The join is sent with `join_ref = ref`
+ *   (phoenix.js style) and every later push carries that `join_ref`; server messages whose non-null
+ *   `join_ref` differs are leftovers of an earlier channel instance and are dropped silently.
+ * - Messages on topics other than `sync:v1` (including `phoenix`) are ignored.
+ * - Replies are correlated by `ref`; replies to unknown refs are ignored.
+ * - Refused inbound data (oversized, malformed, invalid, undecodable, unknown event) becomes one
+ *   `sink.protocolError` and nothing else happens for that message.
+ */
+export class KhalaSession implements LaneSession {
+  private readonly send: (text: string) => void;
+  private readonly sink: LaneSink;
+  private readonly maxFrameBytes: number;
+  private readonly clientInfo: ClientInfo;
+  private readonly replayBatchSize: number;
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly pairing = new ErrorPairing();
+  private nextRef = 1;
+  private nextRequestId = 1;
+  private joinRef: string | null = null;
+  private heartbeatRef: string | undefined;
+  private disposed = false;
+
+  constructor(options: LaneSessionOptions, settings: KhalaSessionSettings = {}) {
+    this.send = options.send;
+    this.sink = options.sink;
+    this.maxFrameBytes = options.maxFrameBytes;
+    this.clientInfo = options.clientInfo;
+    this.replayBatchSize = settings.replayBatchSize ?? DEFAULT_REPLAY_BATCH_SIZE;
+  }
+
+  /** Send `phx_join`. Calling it again rejoins with a new join ref and forgets pending requests. */
+  start(): void {
+    if (this.disposed) return;
+    this.pending.clear();
+    this.pairing.reset();
+    const ref = String(this.nextRef++);
+    this.joinRef = ref;
+    this.pending.set(ref, { kind: 'join' });
+    this.transmit({ joinRef: ref, ref, topic: SYNC_CHANNEL, event: 'phx_join', payload: joinPayload(this.clientInfo) });
+  }
+
+  /**
+   * Send `sync:subscribe` with `topics`, `resume_after` as a map holding only the topics present in
+   * `resumeAfter` (the key is omitted when none is), and `replay_batch_size`. Returns an increasing
+   * request id (from 1). Throws `invalid_option` if a cursor is not a non-negative safe integer,
+   * because the server would reject the whole request (§2.2) and nothing on the wire could explain why.
+   */
+  subscribe(topics: string[], resumeAfter: Record<string, number>): number {
+    const resume: Record<string, number> = {};
+    for (const topic of topics) {
+      if (!hasOwn(resumeAfter, topic)) continue;
+      const cursor = resumeAfter[topic];
+      if (typeof cursor !== 'number' || !Number.isSafeInteger(cursor) || cursor < 0) {
+        throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, `resume cursor for "${topic}" must be a non-negative safe integer`, { topic });
+      }
+      setOwn(resume, topic, cursor);
+    }
+    const payload: JsonObject = { topics: [...topics] };
+    if (Object.keys(resume).length > 0) payload['resume_after'] = resume;
+    payload['replay_batch_size'] = this.replayBatchSize;
+    const requestId = this.nextRequestId++;
+    this.push('sync:subscribe', payload, { kind: 'subscribe', requestId, topics: [...topics] });
+    return requestId;
+  }
+
+  /** Send `sync:unsubscribe`. Its ok reply lists what is still subscribed and is not reported. */
+  unsubscribe(topics: string[]): void {
+    this.push('sync:unsubscribe', { topics: [...topics] }, { kind: 'unsubscribe', topics: [...topics] });
+  }
+
+  /** Send `sync:heartbeat` `{}`. Only the latest heartbeat's reply is awaited, so unanswered ones never pile up. */
+  heartbeat(): void {
+    if (this.heartbeatRef !== undefined) this.pending.delete(this.heartbeatRef);
+    this.heartbeatRef = this.push('sync:heartbeat', {}, { kind: 'heartbeat' });
+  }
+
+  /** Forget pending requests; later sends and inbound frames are ignored. */
+  dispose(): void {
+    this.disposed = true;
+    this.pending.clear();
+    this.pairing.reset();
+  }
+
+  /** Handle one inbound text frame; `byteLength` is checked against `maxFrameBytes` before parsing. */
+  receive(text: string, byteLength: number): void {
+    if (this.disposed) return;
+    if (byteLength > this.maxFrameBytes) {
+      const message = `inbound frame of ${byteLength} bytes exceeds maxFrameBytes (${this.maxFrameBytes}); skipped`;
+      this.sink.protocolError(new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, message, { details: { byteLength, maxFrameBytes: this.maxFrameBytes } }));
+      return;
+    }
+    const decoded = decodePhoenixFrame(text);
+    if (!decoded.ok) {
+      this.sink.protocolError(decoded.error);
+      return;
+    }
+    const msg = decoded.msg;
+    if (msg.topic !== SYNC_CHANNEL) return;
+    if (msg.joinRef !== null && msg.joinRef !== this.joinRef) return;
+    switch (msg.event) {
+      case 'phx_reply':
+        return this.onReply(msg);
+      case 'phx_close':
+      case 'phx_error':
+        // The channel is gone (the socket may stay open): nothing pending will be answered.
+        this.pending.clear();
+        this.pairing.reset();
+        return this.sink.channelDown(msg.event);
+      case 'sync:update_batch':
+        return this.onUpdateBatch(msg.payload);
+      case 'sync:frame':
+        return this.onFrame(msg.payload);
+      case 'sync:error':
+        return this.onPushedError(msg.payload);
+      case 'sync:heartbeat': {
+        const hb = validatePayload(HeartbeatSchema, msg.payload, 'sync:heartbeat');
+        return hb.ok ? this.sink.heartbeat(watermarkMap(hb.value.watermarks)) : this.sink.protocolError(hb.error);
+      }
+      default: {
+        const event = quote(msg.event);
+        this.sink.protocolError(new ProtocolError(ErrorCodes.UNKNOWN_EVENT, `unknown event "${event}" on ${SYNC_CHANNEL} ignored`, { details: { event } }));
+      }
+    }
+  }
+
+  private push(event: string, payload: JsonObject, request: PendingRequest): string {
+    const ref = String(this.nextRef++);
+    // Registered before sending: an in-memory transport may deliver the reply synchronously.
+    if (!this.disposed) this.pending.set(ref, request);
+    this.transmit({ joinRef: this.joinRef, ref, topic: SYNC_CHANNEL, event, payload });
+    return ref;
+  }
+
+  private transmit(msg: PhoenixMessage): void {
+    if (!this.disposed) this.send(encodePhoenixFrame(msg));
+  }
+
+  private onUpdateBatch(payload: JsonObject): void {
+    const wire = validatePayload(UpdateBatchSchema, payload, 'sync:update_batch');
+    if (!wire.ok) return this.sink.protocolError(wire.error);
+    const batch = toSyncBatch(wire.value);
+    if (batch !== undefined) this.sink.batch(batch);
+  }
+
+  private onFrame(payload: JsonObject): void {
+    const result = decodeKhalaFrame(payload, (topic) => this.sink.lastApplied(topic));
+    switch (result.type) {
+      case 'batch':
+        return this.sink.batch(result.batch);
+      case 'error':
+        if (this.pairing.admit('frame', result.raw)) this.sink.serverError(result.error);
+        return;
+      case 'heartbeat':
+        return this.sink.heartbeat(result.watermarks);
+      case 'refused':
+        return this.sink.protocolError(result.error);
+      case 'skipped':
+        return;
+    }
+  }
+
+  private onPushedError(payload: JsonObject): void {
+    const normalized = normalizeServerError(payload, 'sync:error');
+    if (!normalized.ok) return this.sink.protocolError(normalized.error);
+    if (this.pairing.admit('event', payload)) this.sink.serverError(normalized.value);
+  }
+
+  private onReply(msg: PhoenixMessage): void {
+    if (msg.ref === null) return;
+    const request = this.pending.get(msg.ref);
+    if (request === undefined) return;
+    this.pending.delete(msg.ref);
+    if (msg.ref === this.heartbeatRef) this.heartbeatRef = undefined;
+    const context = `phx_reply to ${REQUEST_EVENT[request.kind]}`;
+    const reply = validatePayload(ReplySchema, msg.payload, context);
+    if (!reply.ok) return this.sink.protocolError(reply.error);
+    const { status, response } = reply.value;
+
+    if (status === 'error') {
+      const error = normalizeServerError(response, `${context} response`);
+      if (!error.ok) return this.sink.protocolError(error.error);
+      switch (request.kind) {
+        case 'join':
+          return this.sink.joinFailed(error.value);
+        case 'subscribe':
+          return this.sink.subscribeFailed(request.requestId, request.topics, error.value);
+        default:
+          // No dedicated sink call exists for a refused unsubscribe/heartbeat (bad_subscription,
+          // unmatched topic after the channel died); report the server's word rather than lose it.
+          return this.sink.serverError(error.value);
+      }
+    }
+
+    switch (request.kind) {
+      case 'join': {
+        const ok = validatePayload(JoinOkSchema, response, `${context} response`);
+        if (!ok.ok) return this.sink.protocolError(ok.error);
+        return this.sink.ready({ allowedTopics: ok.value.allowed_topics ?? undefined });
+      }
+      case 'subscribe': {
+        const ok = validatePayload(SubscribeOkSchema, response, `${context} response`);
+        if (!ok.ok) return this.sink.protocolError(ok.error);
+        return this.sink.subscribed(request.requestId, request.topics, watermarkMap(ok.value.current_watermarks));
+      }
+      case 'unsubscribe': {
+        const ok = validatePayload(UnsubscribeOkSchema, response, `${context} response`);
+        if (!ok.ok) this.sink.protocolError(ok.error);
+        return;
+      }
+      case 'heartbeat': {
+        const ok = validatePayload(HeartbeatReplySchema, response, `${context} response`);
+        return ok.ok ? this.sink.heartbeat(watermarkMap(ok.value.watermarks)) : this.sink.protocolError(ok.error);
+      }
+    }
+  }
+}

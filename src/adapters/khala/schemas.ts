@@ -1,0 +1,196 @@
+// Inbound Khala shapes (KHALA_PROTOCOL §2, §3) as zod/mini schemas. zod/mini's functional API is
+// used instead of classic zod because only what is referenced gets bundled (browser budget).
+// Every schema runs on values that already went through `safeJsonParse`, so objects are plain JSON.
+import * as z from 'zod/mini';
+import { isJsonObject, type JsonObject } from '../../util/json.js';
+import { decodeBase64Json } from './payload-bytes.js';
+import { quote } from './validate.js';
+
+const UINT = 'expected a non-negative safe integer';
+const STRING = 'expected a string';
+const BOOLEAN = 'expected a boolean';
+const NUMBER = 'expected a finite number';
+
+/** A non-negative safe integer: watermarks, versions, seq. Negative, fractional and string values are refused. */
+export const UintSchema = z.int(UINT).check(z.nonnegative(UINT));
+
+/** Any JSON object (not null, not an array). */
+export const JsonObjectSchema = z.custom<JsonObject>(isJsonObject, 'expected a JSON object');
+
+// Absent and null both mean "not sent": proto3 JSON producers may write either.
+const maybe = <T extends z.ZodMiniType>(schema: T) => z.optional(z.nullable(schema));
+const str = () => z.string(STRING);
+const bool = () => z.boolean(BOOLEAN);
+
+/** `{topic, watermark}`, as in `head_watermarks`, `current_watermarks` and heartbeat `watermarks`. */
+export const TopicWatermarkSchema = z.object({ topic: str(), watermark: UintSchema });
+
+/** A list of {@link TopicWatermarkSchema}; absent means empty. */
+export const TopicWatermarkListSchema = z._default(z.array(TopicWatermarkSchema, 'expected an array of {topic, watermark}'), () => []);
+
+/**
+ * `Update.payload`: a JSON object, `null` (pointer mode), or — tolerated per §14.3 — a string holding
+ * base64 of UTF-8 JSON, which is decoded here. An undecodable string or a non-object result is refused.
+ */
+export const UpdatePayloadSchema = z.pipe(
+  z.unknown(),
+  z.transform((value: unknown, ctx): JsonObject | null => {
+    if (value === null || isJsonObject(value)) return value;
+    if (typeof value === 'string') {
+      const decoded = decodeBase64Json(value);
+      if (decoded.ok && isJsonObject(decoded.value)) return decoded.value;
+      const why = decoded.ok ? 'does not decode to a JSON object' : `is not base64 of UTF-8 JSON (${decoded.message})`;
+      ctx.issues.push({ code: 'custom', message: `string payload ${why}`, input: value });
+      return null;
+    }
+    ctx.issues.push({ code: 'custom', message: 'expected a JSON object, null or a base64 string', input: value });
+    return null;
+  }),
+);
+
+/** One `Update` of an `UpdateBatch` (§2.5). `payload_hash` absent → null; `hydration_required` absent → false. */
+export const UpdateSchema = z.object({
+  topic: str(),
+  doc_key: str(),
+  doc_version: UintSchema,
+  payload: UpdatePayloadSchema,
+  payload_hash: z._default(z.nullable(str()), null),
+  watermark: UintSchema,
+  hydration_required: z._default(bool(), false),
+});
+
+/**
+ * `UpdateBatch` (§2.5). `replay_complete` absent → false (proto3 JSON omits false), `head_watermarks`
+ * absent → []. A batch that mixes topics or whose watermarks do not strictly ascend is refused: the
+ * server never builds one, and the core's per-topic dedupe relies on both properties.
+ */
+export const UpdateBatchSchema = z
+  .object({
+    updates: z.array(UpdateSchema, 'expected an array of updates'),
+    replay_complete: z._default(bool(), false),
+    head_watermarks: TopicWatermarkListSchema,
+  })
+  .check(
+    z.superRefine((batch, ctx) => {
+      const first = batch.updates[0];
+      if (first === undefined) return;
+      for (let i = 1; i < batch.updates.length; i++) {
+        const u = batch.updates[i]!;
+        const prev = batch.updates[i - 1]!;
+        if (u.topic !== first.topic) {
+          ctx.addIssue({ code: 'custom', path: ['updates', i, 'topic'], input: u.topic, message: `batch mixes topics ("${quote(first.topic)}" and "${quote(u.topic)}")` });
+          return;
+        }
+        if (u.watermark <= prev.watermark) {
+          ctx.addIssue({ code: 'custom', path: ['updates', i, 'watermark'], input: u.watermark, message: `watermarks must strictly ascend within a batch (${prev.watermark} then ${u.watermark})` });
+          return;
+        }
+      }
+    }),
+  );
+
+/** Only `schema_version`, checked before anything else of a frame is looked at (§2.5). */
+export const FrameVersionSchema = z.object({ schema_version: z.int('expected an integer') });
+
+/** `KhalaFrame` envelope (§2.5). `kind` is an enum name, or its number as proto3 JSON parsers also accept. */
+export const KhalaFrameSchema = z.object({
+  topic: str(),
+  seq: UintSchema,
+  kind: z.union([z.string(), z.int()], 'expected an enum name or number'),
+  payload_bytes: str(),
+  schema_version: z.int('expected an integer'),
+});
+
+/** `sync:heartbeat` push and HEARTBEAT frame payload: `{watermarks: [...]}`. */
+export const HeartbeatSchema = z.object({ watermarks: TopicWatermarkListSchema });
+
+/** `phx_reply` payload. A missing `response` is read as `{}`. */
+export const ReplySchema = z.object({
+  status: z.literal(['ok', 'error'], 'expected "ok" or "error"'),
+  response: z._default(JsonObjectSchema, () => ({})),
+});
+
+/** Join ok response (§2.1). `allowed_topics` absent → unknown (undefined). */
+export const JoinOkSchema = z.object({
+  subscription_id: maybe(str()),
+  allowed_topics: maybe(z.array(str(), 'expected an array of strings')),
+  current_watermarks: TopicWatermarkListSchema,
+});
+
+/** Subscribe ok response (§2.2). */
+export const SubscribeOkSchema = z.object({
+  subscription_id: maybe(str()),
+  topics: maybe(z.array(str(), 'expected an array of strings')),
+  current_watermarks: TopicWatermarkListSchema,
+});
+
+/** Unsubscribe ok response (§2.3): `topics` are the ones STILL subscribed. */
+export const UnsubscribeOkSchema = z.object({
+  subscription_id: maybe(str()),
+  topics: maybe(z.array(str(), 'expected an array of strings')),
+});
+
+/** Heartbeat ok reply (§2.4). */
+export const HeartbeatReplySchema = z.object({
+  subscription_id: maybe(str()),
+  watermarks: TopicWatermarkListSchema,
+});
+
+const StaleTopicSchema = z.object({
+  topic: str(),
+  reason: maybe(str()),
+  qos_tier: maybe(str()),
+  resume_after: maybe(UintSchema),
+  retention_floor: maybe(UintSchema),
+  head_watermark: maybe(UintSchema),
+  // Diagnostics only: typed loosely so an odd value never blocks a stale-cursor recovery.
+  replay_lag: maybe(z.number(NUMBER)),
+  replay_budget_events: maybe(z.number(NUMBER)),
+});
+
+const SnapshotPlanSchema = z.object({
+  format: maybe(str()),
+  topics: maybe(z.array(z.object({ topic: str(), head_watermark: maybe(UintSchema) }), 'expected an array of {topic, head_watermark}')),
+});
+
+const nonNegativeMs = () => z.number(NUMBER).check(z.nonnegative('expected a non-negative number'));
+
+/**
+ * Any server error payload (§3.1 minimal shape `code, message, retry_after_ms, full_resync_required`,
+ * plus the stale_cursor, slow_consumer, forbidden_topic, reauth and compatibility extras of §3.2/§3.4).
+ * Every field but `code` is optional and may be null.
+ */
+export const ErrorPayloadSchema = z.object({
+  code: str().check(z.minLength(1, 'expected a non-empty string')),
+  message: maybe(str()),
+  full_resync_required: maybe(bool()),
+  retry_after_ms: maybe(nonNegativeMs()),
+  reconnect_after_ms: maybe(nonNegativeMs()),
+  reason_codes: maybe(z.array(str(), 'expected an array of strings')),
+  stale_topics: maybe(z.array(StaleTopicSchema, 'expected an array of stale topics')),
+  snapshot_plan: maybe(SnapshotPlanSchema),
+  topic: maybe(str()),
+  action: maybe(str()),
+  queue_depth: maybe(z.number(NUMBER)),
+  queue_limit: maybe(z.number(NUMBER)),
+  forbidden_topics: maybe(z.array(str(), 'expected an array of strings')),
+  reauth_required: maybe(bool()),
+  reason: maybe(str()),
+  retryable: maybe(bool()),
+  upgrade_required: maybe(bool()),
+  surface: maybe(str()),
+  protocol_version: maybe(str()),
+  min_client_build_id: maybe(str()),
+  max_client_build_id: maybe(str()),
+  min_schema_version: maybe(z.number(NUMBER)),
+  max_schema_version: maybe(z.number(NUMBER)),
+});
+
+/** Decoded `UpdateBatch`. */
+export type WireUpdateBatch = z.output<typeof UpdateBatchSchema>;
+/** Decoded `KhalaFrame` envelope. */
+export type WireKhalaFrame = z.output<typeof KhalaFrameSchema>;
+/** Decoded `{topic, watermark}` list. */
+export type WireTopicWatermarks = z.output<typeof TopicWatermarkListSchema>;
+/** Decoded error payload. */
+export type WireErrorPayload = z.output<typeof ErrorPayloadSchema>;

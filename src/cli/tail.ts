@@ -1,0 +1,171 @@
+import { parseArgs } from 'node:util';
+import { SyncClient } from '../client/sync-client.js';
+import type { TokenSource } from '../client/token-provider.js';
+import { ErrorCodes } from '../errors/codes.js';
+import type { SyncStore } from '../watermarks/store.js';
+import { createMemoryStore } from '../watermarks/memory-store.js';
+import { ExitCodes, UsageError } from './exit-codes.js';
+
+const HELP = `khala-sync tail --url <ws(s) url> --topic <t> [--topic <t> ...]
+  [--lane khala]                      wire protocol (default khala)
+  [--token <jwt> | --token-url <url>] or env KHALA_SYNC_TOKEN; --token-url POSTs once per connection
+  [--store memory | sqlite:<path>]    default memory; sqlite persists watermarks + documents
+  [--snapshot-url <base>] [--hydrate-url <base>]
+  [--client-build-id <id>] [--schema-version <n>]
+  [--until-caught-up] [--max-updates <n>] [--idle-exit <ms>]
+  [--allow-insecure]                  allow ws:// to a non-loopback host
+stdout: one JSON object per line (update, caught_up, stale, bootstrap, status, error).
+exit: 0 done, 2 usage, 3 upgrade required, 4 authentication refused, 1 other fatal.
+`;
+
+/** Open the store named by `--store`. */
+export async function openStore(spec: string): Promise<SyncStore> {
+  if (spec === 'memory') return createMemoryStore();
+  if (spec.startsWith('sqlite:') && spec.length > 'sqlite:'.length) {
+    // Loaded lazily so the memory path never needs the native module.
+    const { createSqliteStore } = await import('../sqlite.js');
+    return createSqliteStore({ path: spec.slice('sqlite:'.length) });
+  }
+  throw new UsageError(`--store must be 'memory' or 'sqlite:<path>', got '${spec}'`);
+}
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} must be a non-negative integer`);
+  return n;
+}
+
+/** `khala-sync tail` (SDK_CONTRACTS §3). */
+export async function runTail(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        url: { type: 'string' },
+        topic: { type: 'string', multiple: true },
+        lane: { type: 'string', default: 'khala' },
+        token: { type: 'string' },
+        'token-url': { type: 'string' },
+        store: { type: 'string', default: 'memory' },
+        'snapshot-url': { type: 'string' },
+        'hydrate-url': { type: 'string' },
+        'client-build-id': { type: 'string' },
+        'schema-version': { type: 'string' },
+        'until-caught-up': { type: 'boolean', default: false },
+        'max-updates': { type: 'string' },
+        'idle-exit': { type: 'string' },
+        'allow-insecure': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(HELP);
+    return ExitCodes.OK;
+  }
+  if (!v.url) throw new UsageError('--url is required');
+  const topics = v.topic ?? [];
+  if (topics.length === 0) throw new UsageError('at least one --topic is required');
+  if (v.lane !== 'khala') throw new UsageError(`--lane ${v.lane} is not available in this version (khala only)`);
+  const envToken = process.env['KHALA_SYNC_TOKEN'];
+  let token: TokenSource;
+  if (v.token && v['token-url']) throw new UsageError('give --token or --token-url, not both');
+  if (v['token-url']) token = { url: v['token-url'] };
+  else if (v.token) token = v.token;
+  else if (envToken) token = envToken;
+  else throw new UsageError('a token is required: --token, --token-url or KHALA_SYNC_TOKEN');
+  const maxUpdates = positiveInt('--max-updates', v['max-updates']);
+  const idleExit = positiveInt('--idle-exit', v['idle-exit']);
+  const schemaVersion = positiveInt('--schema-version', v['schema-version']);
+
+  const store = await openStore(v.store);
+  const client = new SyncClient({
+    url: v.url,
+    token,
+    store,
+    topics,
+    snapshotUrl: v['snapshot-url'],
+    hydrateUrl: v['hydrate-url'],
+    allowInsecure: v['allow-insecure'],
+    clientInfo: {
+      client: 'khala-sync-tail',
+      ...(v['client-build-id'] ? { clientBuildId: v['client-build-id'] } : {}),
+      ...(schemaVersion !== undefined ? { schemaVersion } : {}),
+    },
+  });
+  return await tailLoop(client, topics, { untilCaughtUp: v['until-caught-up'], maxUpdates, idleExit });
+}
+
+function line(obj: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(obj)}\n`);
+}
+
+async function tailLoop(client: SyncClient, topics: string[], opts: { untilCaughtUp: boolean; maxUpdates: number | undefined; idleExit: number | undefined }): Promise<number> {
+  let printed = 0;
+  const caughtUp = new Set<string>();
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let finish!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  let exiting = false;
+  const exit = (code: number): void => {
+    if (exiting) return;
+    exiting = true;
+    finish(code);
+  };
+  const armIdle = (): void => {
+    if (opts.idleExit === undefined) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => exit(ExitCodes.OK), opts.idleExit);
+  };
+
+  client.on('updates', (b) => {
+    for (const u of b.updates) {
+      if (exiting) return;
+      line({ type: 'update', topic: u.topic, seq: u.watermark, doc_key: u.docKey, doc_version: u.docVersion, payload: u.payload, replayed: b.replayed });
+      printed++;
+      if (opts.maxUpdates !== undefined && printed >= opts.maxUpdates) exit(ExitCodes.OK);
+    }
+    armIdle();
+  });
+  client.on('caught_up', (c) => {
+    line({ type: 'caught_up', topic: c.topic, watermark: c.watermark ?? null });
+    caughtUp.add(c.topic);
+    if (opts.untilCaughtUp && topics.every((t) => caughtUp.has(t))) exit(ExitCodes.OK);
+  });
+  client.on('stale', (s) => line({ type: 'stale', topic: s.topic, reason: s.reason ?? null, resume_after: s.resumeAfter ?? null, retention_floor: s.retentionFloor ?? null, head_watermark: s.headWatermark ?? null }));
+  client.on('bootstrap', (b) => line({ type: 'bootstrap', topic: b.topic, head_watermark: b.headWatermark, docs: b.documents }));
+  client.on('status', (status, reason) => {
+    line({ type: 'status', status, reason: reason ?? null });
+    process.stderr.write(`[tail] ${status}${reason ? ` (${reason})` : ''}\n`);
+    if (status === 'upgrade_required') exit(ExitCodes.UPGRADE_REQUIRED);
+    else if (status === 'auth_required') exit(ExitCodes.AUTH_REFUSED);
+    else if (status === 'closed' && !exiting) exit(ExitCodes.FATAL);
+  });
+  client.on('error', (e) => {
+    line({ type: 'error', code: e.code, message: e.message, ...(e.topic ? { topic: e.topic } : {}) });
+    if (e.code === ErrorCodes.AUTH_REFUSED) exit(ExitCodes.AUTH_REFUSED);
+  });
+  const onSignal = (): void => exit(ExitCodes.OK);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  armIdle();
+  try {
+    await client.connect();
+  } catch (err) {
+    line({ type: 'error', code: (err as { code?: string }).code ?? 'internal', message: (err as Error).message });
+    exit(ExitCodes.FATAL);
+  }
+  const code = await done;
+  clearTimeout(idleTimer);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  await client.close(); // flushes pending writes and closes the store
+  process.stderr.write(`[tail] ${printed} update(s) printed\n`);
+  return code;
+}

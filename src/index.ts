@@ -1,0 +1,45 @@
+// Browser-safe main entry: nothing here may reach a Node-only module. SQLite, IndexedDB, the
+// reference server and test tools have their own entry points.
+export { SyncClient, type SyncClientEvents, type SyncSnapshot } from './client/sync-client.js';
+export { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './client/options.js';
+export { defaultReconnectDelay, BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './client/backoff.js';
+export { tokenProvider, SignInRequiredError, type TokenSource } from './client/token-provider.js';
+
+export type { SyncBatch, SyncDocument, SyncErrorPayload, SyncUpdate, StaleTopic } from './replay/types.js';
+export type { AppliedBatch, ReplayEffect, ReplayEvent, ReplayInput } from './replay/events.js';
+export { transition, type ReplayContext, type Transition } from './replay/transitions.js';
+export { planBatch, type BatchPlan, type DocumentLookup, type PlanOptions } from './replay/plan-batch.js';
+export { createReplayState, newTopicState, type ReplayState, type TopicState, type TopicPhase, type Recovery } from './replay/state.js';
+
+export type { SnapshotSource, SnapshotPage, SnapshotDoc, SnapshotRequest, Hydrator } from './bootstrap/snapshot-source.js';
+export { httpSnapshotSource, httpHydrator, type HttpSnapshotOptions, type HttpHydratorOptions } from './bootstrap/http-snapshot-source.js';
+
+export type { Lane, LaneSession, LaneSink, LaneSessionOptions, ClientInfo } from './adapters/lane.js';
+export { khalaLane, createKhalaLane, type KhalaLaneOptions } from './adapters/khala/index.js';
+
+export type { Transport, TransportFactory, TransportHandlers, TransportOptions, CloseInfo } from './transport/transport.js';
+export { webSocketTransport } from './transport/websocket-transport.js';
+export { assertSecureUrl, isLoopbackHost } from './transport/secure-url.js';
+
+export type { SyncStore, StoreContents, TopicCommit } from './watermarks/store.js';
+export { createMemoryStore } from './watermarks/memory-store.js';
+
+export { canonicalJson, payloadHashBase64, payloadHashText, verifyPayloadHash } from './hash/index.js';
+
+export {
+  ErrorCodes,
+  type ErrorCode,
+  KhalaSyncError,
+  isKhalaSyncError,
+  ProtocolError,
+  isProtocolError,
+  ServerError,
+  isServerError,
+  TransportError,
+  isTransportError,
+  StoreError,
+  isStoreError,
+  SnapshotError,
+  isSnapshotError,
+  type ErrorSource,
+} from './errors/index.js';
