@@ -1,0 +1,212 @@
+import { ErrorCodes, StoreError } from '../errors/index.js';
+import type { SyncDocument } from '../replay/types.js';
+import type { StoreContents, SyncStore } from './store.js';
+import { checkDocument, checkWrite, closedStoreError, collapseByKey, hydratedRecord, toStoreError, wins } from './store-guards.js';
+import { BY_TOPIC, DOCUMENTS, openIdb, transact, WATERMARKS, type TransactBody } from './indexeddb-schema.js';
+
+const KIND = 'indexeddb';
+
+/** Options of {@link createIndexedDbStore}. */
+export interface IndexedDbStoreOptions {
+  /** Database name; one per app (and per user, if several sign in on one browser). Default `'khala-sync'`. */
+  dbName?: string;
+  /** The IndexedDB factory. Default `globalThis.indexedDB`, looked up on first use (so SSR can import this). */
+  indexedDB?: IDBFactory;
+  /**
+   * Durability hint for write transactions. Default `'default'`: the browser decides, and some
+   * (Firefox, for one) report completion once the OS has the data, before it is flushed to disk.
+   * `'strict'` asks for the flush first (survives power loss, slower); `'relaxed'` never waits for
+   * it. Either way a commit is atomic: it lands whole or not at all.
+   */
+  durability?: IDBTransactionDurability;
+}
+
+interface WatermarkRecord {
+  topic: string;
+  watermark: number;
+  updatedAtMs: number;
+}
+
+// Store exactly the contract's fields, never whatever else rode along on the caller's object.
+function toRecord(doc: SyncDocument): SyncDocument {
+  return {
+    topic: doc.topic,
+    docKey: doc.docKey,
+    docVersion: doc.docVersion,
+    payload: doc.payload ?? null,
+    payloadHash: doc.payloadHash ?? null,
+    watermark: doc.watermark,
+    hydrationPending: doc.hydrationPending === true,
+  };
+}
+
+/**
+ * A durable {@link SyncStore} on IndexedDB for browsers (kind `indexeddb`). Opens lazily on first
+ * use; every commit, `replaceTopic` and read-modify-write runs in one readwrite transaction over
+ * both object stores (`watermarks`, `documents`), and resolves only once that transaction has
+ * completed. Values are stored by structured clone, so callers cannot mutate stored state. When
+ * another tab upgrades the database this connection closes and reopens on next use.
+ *
+ * @param options see {@link IndexedDbStoreOptions}: `dbName` defaults to `'khala-sync'`,
+ *   `indexedDB` to `globalThis.indexedDB`, `durability` to `'default'`.
+ * @returns the store; a database written by a newer khala-sync makes its calls reject with
+ *   `StoreError` `STORE_VERSION_TOO_NEW`.
+ */
+export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): SyncStore {
+  const dbName = options.dbName ?? 'khala-sync';
+  const durability = options.durability ?? 'default';
+  let opening: Promise<IDBDatabase> | undefined;
+  let closed = false;
+
+  function database(): Promise<IDBDatabase> {
+    if (opening !== undefined) return opening;
+    const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    if (factory === undefined) {
+      return Promise.reject(new StoreError(ErrorCodes.STORE_FAILED, 'indexeddb store: no IndexedDB in this environment', { details: { kind: KIND } }));
+    }
+    const attempt = openIdb(factory, dbName).then((db) => {
+      const forget = () => {
+        if (opening === attempt) opening = undefined;
+      };
+      // Let another tab's upgrade proceed; the next call reopens (and sees the new version).
+      db.onversionchange = () => {
+        db.close();
+        forget();
+      };
+      db.onclose = forget;
+      return db;
+    });
+    // A failed open is not cached: the next call tries again.
+    attempt.catch(() => {
+      if (opening === attempt) opening = undefined;
+    });
+    opening = attempt;
+    return attempt;
+  }
+
+  async function run<T>(
+    operation: string,
+    topic: string | undefined,
+    mode: IDBTransactionMode,
+    body: TransactBody<T>,
+    check?: () => void,
+  ): Promise<T> {
+    if (closed) throw closedStoreError(KIND);
+    try {
+      check?.();
+      const db = await database();
+      if (closed) throw closedStoreError(KIND);
+      return await transact(db, mode, mode === 'readwrite' ? durability : 'default', body);
+    } catch (err) {
+      throw toStoreError(KIND, operation, err, topic);
+    }
+  }
+
+  function putDocs(docsStore: IDBObjectStore, docs: readonly SyncDocument[]): void {
+    for (const doc of docs) docsStore.put(toRecord(doc));
+  }
+
+  return {
+    kind: KIND,
+
+    load: (topics) =>
+      run<StoreContents>('load', undefined, 'readonly', (tx) => {
+        const marks = tx.objectStore(WATERMARKS);
+        const docs = tx.objectStore(DOCUMENTS);
+        const markReqs: IDBRequest[] = [];
+        const docReqs: IDBRequest[] = [];
+        if (topics === undefined) {
+          markReqs.push(marks.getAll());
+          docReqs.push(docs.getAll());
+        } else {
+          for (const topic of new Set(topics)) {
+            markReqs.push(marks.getAll(topic));
+            docReqs.push(docs.index(BY_TOPIC).getAll(topic));
+          }
+        }
+        return () => {
+          const out: StoreContents = { watermarks: {}, documents: [] };
+          for (const req of markReqs) for (const rec of req.result as WatermarkRecord[]) out.watermarks[rec.topic] = rec.watermark;
+          for (const req of docReqs) out.documents.push(...(req.result as SyncDocument[]));
+          return out;
+        };
+      }),
+
+    commit: (commit) =>
+      run<void>(
+        'commit',
+        commit.topic,
+        'readwrite',
+        (tx, guard) => {
+          const docs = tx.objectStore(DOCUMENTS);
+          const marks = tx.objectStore(WATERMARKS);
+          // Reads are queued before the writes that depend on them, so duplicates of one key in
+          // the batch must be resolved up front, as sequential application would.
+          for (const doc of collapseByKey(commit.documents)) {
+            const req = docs.get([doc.topic, doc.docKey]);
+            req.onsuccess = guard(() => {
+              if (wins(doc.docVersion, (req.result as SyncDocument | undefined)?.docVersion)) docs.put(toRecord(doc));
+            });
+          }
+          const markReq = marks.get(commit.topic);
+          markReq.onsuccess = guard(() => {
+            const held = (markReq.result as WatermarkRecord | undefined)?.watermark ?? commit.watermark;
+            marks.put({ topic: commit.topic, watermark: Math.max(held, commit.watermark), updatedAtMs: Date.now() });
+          });
+          return () => undefined;
+        },
+        () => checkWrite(KIND, commit.topic, commit.watermark, commit.documents),
+      ),
+
+    replaceTopic: (topic, documents, watermark) =>
+      run<void>(
+        'replaceTopic',
+        topic,
+        'readwrite',
+        (tx, guard) => {
+          const docs = tx.objectStore(DOCUMENTS);
+          const keysReq = docs.index(BY_TOPIC).getAllKeys(topic);
+          keysReq.onsuccess = guard(() => {
+            for (const key of keysReq.result) docs.delete(key);
+            putDocs(docs, collapseByKey(documents));
+            tx.objectStore(WATERMARKS).put({ topic, watermark, updatedAtMs: Date.now() });
+          });
+          return () => undefined;
+        },
+        () => checkWrite(KIND, topic, watermark, documents),
+      ),
+
+    clearWatermark: (topic) =>
+      run<void>('clearWatermark', topic, 'readwrite', (tx) => {
+        tx.objectStore(WATERMARKS).delete(topic);
+        return () => undefined;
+      }),
+
+    putHydrated: (doc) =>
+      run<void>(
+        'putHydrated',
+        doc.topic,
+        'readwrite',
+        (tx, guard) => {
+          const docs = tx.objectStore(DOCUMENTS);
+          const req = docs.get([doc.topic, doc.docKey]);
+          req.onsuccess = guard(() => {
+            const stored = req.result as SyncDocument | undefined;
+            // Absent: a snapshot dropped it while its body was in flight; do not revive it.
+            if (stored !== undefined && wins(doc.docVersion, stored.docVersion)) docs.put(toRecord(hydratedRecord(stored, doc)));
+          });
+          return () => undefined;
+        },
+        () => checkDocument(KIND, doc.topic, doc),
+      ),
+
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      const pending = opening;
+      opening = undefined;
+      // close() lets transactions already started finish, so an awaited commit is never cut short.
+      if (pending !== undefined) (await pending.catch(() => undefined))?.close();
+    },
+  };
+}

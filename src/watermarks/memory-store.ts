@@ -1,0 +1,105 @@
+import type { SyncDocument } from '../replay/types.js';
+import type { StoreContents, SyncStore, TopicCommit } from './store.js';
+import { checkDocument, checkWrite, closedStoreError, hydratedRecord, toStoreError, wins } from './store-guards.js';
+
+const KIND = 'memory';
+
+/**
+ * A {@link SyncStore} that keeps everything in process memory (kind `memory`): nothing survives a
+ * restart, so a client using it replays from watermark 0 (or bootstraps) on every start. Values are
+ * deep-copied with `structuredClone` on the way in and out, so callers can never mutate stored
+ * state. A document is only written over one with a lower or equal `docVersion`; a commit's
+ * watermark only ever raises the stored one (`replaceTopic` sets it outright).
+ *
+ * @returns a fresh, empty store.
+ */
+export function createMemoryStore(): SyncStore {
+  const watermarks = new Map<string, number>();
+  const documents = new Map<string, Map<string, SyncDocument>>();
+  let closed = false;
+
+  function topicDocs(topic: string): Map<string, SyncDocument> {
+    let docs = documents.get(topic);
+    if (docs === undefined) {
+      docs = new Map();
+      documents.set(topic, docs);
+    }
+    return docs;
+  }
+
+  // Every method runs as one synchronous step behind an async facade: nothing interleaves inside a
+  // write, which is what makes each of them atomic here.
+  function run<T>(operation: string, topic: string | undefined, body: () => T): Promise<T> {
+    if (closed) return Promise.reject(closedStoreError(KIND));
+    try {
+      return Promise.resolve(body());
+    } catch (err) {
+      return Promise.reject(toStoreError(KIND, operation, err, topic));
+    }
+  }
+
+  function upsert(target: Map<string, SyncDocument>, docs: readonly SyncDocument[]): void {
+    for (const doc of docs) {
+      if (wins(doc.docVersion, target.get(doc.docKey)?.docVersion)) target.set(doc.docKey, doc);
+    }
+  }
+
+  return {
+    kind: KIND,
+
+    load(topics?: string[]): Promise<StoreContents> {
+      return run('load', undefined, () => {
+        const wanted = topics ?? [...new Set([...watermarks.keys(), ...documents.keys()])];
+        const out: StoreContents = { watermarks: {}, documents: [] };
+        for (const topic of new Set(wanted)) {
+          const mark = watermarks.get(topic);
+          if (mark !== undefined) out.watermarks[topic] = mark;
+          for (const doc of documents.get(topic)?.values() ?? []) out.documents.push(structuredClone(doc));
+        }
+        return out;
+      });
+    },
+
+    commit(commit: TopicCommit): Promise<void> {
+      return run('commit', commit.topic, () => {
+        checkWrite(KIND, commit.topic, commit.watermark, commit.documents);
+        // Clone everything before touching state, so a non-cloneable payload aborts the whole commit.
+        const docs = structuredClone(commit.documents);
+        upsert(topicDocs(commit.topic), docs);
+        watermarks.set(commit.topic, Math.max(watermarks.get(commit.topic) ?? commit.watermark, commit.watermark));
+      });
+    },
+
+    replaceTopic(topic: string, docs: SyncDocument[], watermark: number): Promise<void> {
+      return run('replaceTopic', topic, () => {
+        checkWrite(KIND, topic, watermark, docs);
+        const fresh = new Map<string, SyncDocument>();
+        upsert(fresh, structuredClone(docs));
+        documents.set(topic, fresh);
+        watermarks.set(topic, watermark);
+      });
+    },
+
+    clearWatermark(topic: string): Promise<void> {
+      return run('clearWatermark', topic, () => {
+        watermarks.delete(topic);
+      });
+    },
+
+    putHydrated(doc: SyncDocument): Promise<void> {
+      return run('putHydrated', doc.topic, () => {
+        checkDocument(KIND, doc.topic, doc);
+        const docs = documents.get(doc.topic);
+        const stored = docs?.get(doc.docKey);
+        // An absent document was dropped by a snapshot while its body was in flight: do not revive it.
+        if (docs === undefined || stored === undefined || !wins(doc.docVersion, stored.docVersion)) return;
+        docs.set(doc.docKey, hydratedRecord(stored, structuredClone(doc)));
+      });
+    },
+
+    close(): Promise<void> {
+      closed = true;
+      return Promise.resolve();
+    },
+  };
+}

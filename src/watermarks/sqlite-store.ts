@@ -1,0 +1,232 @@
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { ErrorCodes, StoreError } from '../errors/index.js';
+import type { JsonValue } from '../util/json.js';
+import type { SyncDocument } from '../replay/types.js';
+import type { StoreContents, SyncStore, TopicCommit } from './store.js';
+import { checkDocument, checkWrite, closedStoreError, toStoreError } from './store-guards.js';
+import { assertKnownVersion, runMigrations, type SqliteDatabase } from './sqlite-schema.js';
+
+const KIND = 'sqlite';
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file path; created if missing. `':memory:'` gives a private, non-durable database. */
+  path: string;
+  /**
+   * SQLite `synchronous` level, in WAL mode. Default `'normal'`: every commit is atomic and survives
+   * a crash of the process, but the last few commits may be lost (never half-applied) on power loss
+   * or an OS crash, since the WAL is only fsynced at checkpoints. `'full'` fsyncs the WAL on every
+   * commit, so a commit that resolved survives power loss too, at a large cost in commit latency.
+   * Losing the tail is harmless to correctness: the client replays from the older watermark.
+   */
+  synchronous?: 'full' | 'normal';
+  /** How long a write waits for another connection's lock before failing. Default `5000` ms. */
+  busyTimeoutMs?: number;
+}
+
+interface DocRow {
+  topic: string;
+  doc_key: string;
+  doc_version: number;
+  payload_json: string;
+  payload_hash: string | null;
+  watermark: number;
+  hydration_pending: number;
+}
+
+interface WatermarkRow {
+  topic: string;
+  watermark: number;
+}
+
+// Loaded on first use rather than imported, so that a missing optional dependency becomes a clear
+// StoreError instead of a module-resolution crash of the whole entry point.
+function loadDriver(): typeof BetterSqlite3 {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  } catch (err) {
+    throw new StoreError(ErrorCodes.STORE_FAILED, 'sqlite store needs the optional dependency better-sqlite3 (npm install better-sqlite3)', {
+      details: { kind: KIND },
+      cause: err,
+    });
+  }
+}
+
+function openDatabase(options: SqliteStoreOptions): SqliteDatabase {
+  const Driver = loadDriver();
+  let db: SqliteDatabase | undefined;
+  try {
+    db = new Driver(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    assertKnownVersion(db);
+    // WAL lets readers run beside the writer and turns a commit into one append to the log.
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    runMigrations(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    throw toStoreError(KIND, 'open', err);
+  }
+}
+
+/** Rows per multi-row upsert: measured ~20% faster per document than one row per statement. */
+const CHUNK = 25;
+const COLUMNS = 7;
+
+function upsertSql(rows: number): string {
+  // Rows of one statement are applied in order, so a key repeated in a batch still obeys the guard.
+  return `INSERT INTO documents (topic, doc_key, doc_version, payload_json, payload_hash, watermark, hydration_pending)
+    VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
+    ON CONFLICT (topic, doc_key) DO UPDATE SET
+      doc_version = excluded.doc_version, payload_json = excluded.payload_json,
+      payload_hash = excluded.payload_hash, watermark = excluded.watermark,
+      hydration_pending = excluded.hydration_pending
+    WHERE excluded.doc_version >= documents.doc_version`;
+}
+
+function prepare(db: SqliteDatabase) {
+  return {
+    upsertOne: db.prepare<unknown[]>(upsertSql(1)),
+    upsertChunk: db.prepare<unknown[]>(upsertSql(CHUNK)),
+    raiseWatermark: db.prepare(`
+      INSERT INTO watermarks (topic, watermark, updated_at_ms) VALUES (?, ?, ?)
+      ON CONFLICT (topic) DO UPDATE SET
+        watermark = max(watermarks.watermark, excluded.watermark), updated_at_ms = excluded.updated_at_ms`),
+    setWatermark: db.prepare(`
+      INSERT INTO watermarks (topic, watermark, updated_at_ms) VALUES (?, ?, ?)
+      ON CONFLICT (topic) DO UPDATE SET watermark = excluded.watermark, updated_at_ms = excluded.updated_at_ms`),
+    deleteWatermark: db.prepare('DELETE FROM watermarks WHERE topic = ?'),
+    deleteTopicDocs: db.prepare('DELETE FROM documents WHERE topic = ?'),
+    // Guard and existence check in one statement: an absent row (dropped by a snapshot while its
+    // body was in flight) is not revived, and a newer stored version is not overwritten.
+    hydrate: db.prepare(`
+      UPDATE documents SET doc_version = ?, payload_json = ?, payload_hash = ?, hydration_pending = 0
+      WHERE topic = ? AND doc_key = ? AND doc_version <= ?`),
+    allWatermarks: db.prepare<[], WatermarkRow>('SELECT topic, watermark FROM watermarks'),
+    topicWatermark: db.prepare<[string], WatermarkRow>('SELECT topic, watermark FROM watermarks WHERE topic = ?'),
+    allDocs: db.prepare<[], DocRow>('SELECT * FROM documents'),
+    topicDocs: db.prepare<[string], DocRow>('SELECT * FROM documents WHERE topic = ?'),
+  };
+}
+
+function fromRow(row: DocRow): SyncDocument {
+  return {
+    topic: row.topic,
+    docKey: row.doc_key,
+    docVersion: row.doc_version,
+    payload: JSON.parse(row.payload_json) as JsonValue | null,
+    payloadHash: row.payload_hash,
+    watermark: row.watermark,
+    hydrationPending: row.hydration_pending !== 0,
+  };
+}
+
+/**
+ * A durable {@link SyncStore} on SQLite through `better-sqlite3` (kind `sqlite`), for Node and
+ * Electron. Each `commit` / `replaceTopic` is one synchronous transaction over prepared
+ * statements, so documents and watermark land together or not at all. Payloads are stored as JSON
+ * text. The schema is versioned (`PRAGMA user_version`) and migrated forward on open.
+ *
+ * @param options see {@link SqliteStoreOptions}; `synchronous` defaults to `'normal'` and
+ *   `busyTimeoutMs` to `5000`.
+ * @throws StoreError `STORE_VERSION_TOO_NEW` when the file was written by a newer schema;
+ *   `STORE_FAILED` when the file cannot be opened or `better-sqlite3` is not installed.
+ */
+export function createSqliteStore(options: SqliteStoreOptions): SyncStore {
+  const db = openDatabase(options);
+  const sql = prepare(db);
+  let closed = false;
+
+  // Reused across calls: binding from one flat array avoids an allocation per statement.
+  const chunkArgs: unknown[] = new Array(CHUNK * COLUMNS);
+  const oneArgs: unknown[] = new Array(COLUMNS);
+
+  function bind(args: unknown[], offset: number, d: SyncDocument): void {
+    args[offset] = d.topic;
+    args[offset + 1] = d.docKey;
+    args[offset + 2] = d.docVersion;
+    args[offset + 3] = JSON.stringify(d.payload ?? null);
+    args[offset + 4] = d.payloadHash ?? null;
+    args[offset + 5] = d.watermark;
+    args[offset + 6] = d.hydrationPending ? 1 : 0;
+  }
+
+  function writeDocs(docs: readonly SyncDocument[]): void {
+    let i = 0;
+    for (; i + CHUNK <= docs.length; i += CHUNK) {
+      for (let j = 0; j < CHUNK; j++) bind(chunkArgs, j * COLUMNS, docs[i + j]!);
+      sql.upsertChunk.run(chunkArgs);
+    }
+    for (; i < docs.length; i++) {
+      bind(oneArgs, 0, docs[i]!);
+      sql.upsertOne.run(oneArgs);
+    }
+  }
+
+  const commitTx = db.transaction((commit: TopicCommit, now: number) => {
+    writeDocs(commit.documents);
+    sql.raiseWatermark.run(commit.topic, commit.watermark, now);
+  });
+  const replaceTx = db.transaction((topic: string, docs: readonly SyncDocument[], watermark: number, now: number) => {
+    sql.deleteTopicDocs.run(topic);
+    writeDocs(docs);
+    sql.setWatermark.run(topic, watermark, now);
+  });
+  // One read transaction, so a load never sees half of a concurrent writer's commit.
+  const loadTx = db.transaction((topics: string[] | undefined): StoreContents => {
+    const out: StoreContents = { watermarks: {}, documents: [] };
+    const marks = topics === undefined ? sql.allWatermarks.all() : topics.flatMap((t) => sql.topicWatermark.all(t));
+    for (const row of marks) out.watermarks[row.topic] = row.watermark;
+    const rows = topics === undefined ? sql.allDocs.all() : topics.flatMap((t) => sql.topicDocs.all(t));
+    for (const row of rows) out.documents.push(fromRow(row));
+    return out;
+  });
+
+  function run<T>(operation: string, topic: string | undefined, body: () => T): Promise<T> {
+    if (closed) return Promise.reject(closedStoreError(KIND));
+    try {
+      return Promise.resolve(body());
+    } catch (err) {
+      return Promise.reject(toStoreError(KIND, operation, err, topic));
+    }
+  }
+
+  return {
+    kind: KIND,
+
+    load: (topics) => run('load', undefined, () => loadTx(topics === undefined ? undefined : [...new Set(topics)])),
+
+    commit: (commit) =>
+      run('commit', commit.topic, () => {
+        checkWrite(KIND, commit.topic, commit.watermark, commit.documents);
+        commitTx(commit, Date.now());
+      }),
+
+    replaceTopic: (topic, docs, watermark) =>
+      run('replaceTopic', topic, () => {
+        checkWrite(KIND, topic, watermark, docs);
+        replaceTx(topic, docs, watermark, Date.now());
+      }),
+
+    clearWatermark: (topic) => run('clearWatermark', topic, () => void sql.deleteWatermark.run(topic)),
+
+    putHydrated: (doc) =>
+      run('putHydrated', doc.topic, () => {
+        checkDocument(KIND, doc.topic, doc);
+        sql.hydrate.run(doc.docVersion, JSON.stringify(doc.payload ?? null), doc.payloadHash, doc.topic, doc.docKey, doc.docVersion);
+      }),
+
+    close: () => {
+      if (!closed) {
+        closed = true;
+        try {
+          db.close();
+        } catch (err) {
+          return Promise.reject(toStoreError(KIND, 'close', err));
+        }
+      }
+      return Promise.resolve();
+    },
+  };
+}
