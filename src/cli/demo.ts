@@ -40,7 +40,7 @@ function waitFor(client: SyncClient, what: string, ok: () => boolean, timeoutMs 
     if (ok()) return resolve();
     const timer = setTimeout(() => {
       client.off('updates', check).off('status', check).off('bootstrap', check);
-      reject(new Error(`timed out waiting for ${what}`));
+      reject(new Error(`timed out waiting for ${what} (status ${client.status}, watermark ${client.getWatermark(TOPIC)})`));
     }, timeoutMs);
     function check(): void {
       if (!ok()) return;

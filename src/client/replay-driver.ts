@@ -82,9 +82,14 @@ export class ReplayDriver {
 
   /** Feed one input to the machine and run its effects. */
   input(input: ReplayInput): void {
+    for (const e of this.step(input)) this.run(e);
+  }
+
+  /** Advance the state now; return the effects for the caller to run when it is ready. */
+  private step(input: ReplayInput): ReplayEffect[] {
     const { state, effects } = transition(this.state, input, { hasSnapshotSource: this.options.snapshot !== undefined });
     this.state = state;
-    for (const e of effects) this.run(e);
+    return effects;
   }
 
   /** Apply one batch: plan, commit atomically, then advance the machine. Resolves when durable. */
@@ -110,12 +115,15 @@ export class ReplayDriver {
       for (const d of commit.documents) this.docs.put(d);
     }
     const replayed = !(t?.caughtUp ?? false);
-    // Updates are reported before the machine may report caught-up, so a listener that stops at
-    // caught-up has seen every update up to it.
+    const effects =
+      plan.outcome === 'apply' || batch.replayComplete
+        ? this.step({ type: 'batch_committed', topic: batch.topic, lastApplied: plan.commit?.watermark ?? t?.lastApplied, replayComplete: batch.replayComplete })
+        : [];
+    // The cursor is already advanced (getWatermark agrees with the event), but the updates are
+    // reported before any caught-up the batch causes, so a listener that stops at caught-up has
+    // seen every update up to it.
     if (plan.applied.length > 0) this.hooks.applied({ topic: batch.topic, updates: plan.applied, replayed });
-    if (plan.outcome === 'apply' || batch.replayComplete) {
-      this.input({ type: 'batch_committed', topic: batch.topic, lastApplied: plan.commit?.watermark ?? t?.lastApplied, replayComplete: batch.replayComplete });
-    }
+    for (const e of effects) this.run(e);
     if (plan.applied.length > 0) this.hooks.changed();
     for (const d of plan.hydrate) this.scheduleHydration(d, 0);
   }

@@ -2,6 +2,8 @@ import WebSocket from 'isomorphic-ws';
 import type { CloseInfo, Transport, TransportFactory, TransportHandlers, TransportOptions } from './transport.js';
 
 const textDecoder = new TextDecoder();
+/** Smallest hard cap handed to `ws` (its own default): 100 MiB. */
+const WS_MAX_PAYLOAD_FLOOR = 100 * 1024 * 1024;
 
 function decodeData(data: unknown): { text: string; bytes: number } | undefined {
   if (typeof data === 'string') return { text: data, bytes: data.length };
@@ -36,8 +38,10 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
     closed = true;
     handlers.onClose(info);
   };
-  // `ws` accepts a third options argument (maxPayload); the browser constructor ignores extras.
-  const wsOptions = { maxPayload: options.maxFrameBytes };
+  // Frames above maxFrameBytes are refused one by one by the lane (reported, skipped), so `ws`
+  // only gets a hard memory ceiling well above it; past that ceiling it closes with 1009 and the
+  // client reconnects. The browser constructor ignores this third argument.
+  const wsOptions = { maxPayload: Math.max(4 * (options.maxFrameBytes ?? 0), WS_MAX_PAYLOAD_FLOOR) };
   const socket = new (WebSocket as unknown as new (u: string, p?: string[], o?: object) => WebSocket)(url, options.protocols, wsOptions);
   socket.binaryType = 'arraybuffer';
   let httpStatus: number | undefined;

@@ -127,3 +127,20 @@ describe('replay and live tail over a real socket', () => {
     expect(calls).toBe(after);
   });
 });
+
+describe('event ordering', () => {
+  it('during an updates event the watermark already includes the batch, and caught_up comes after the last updates', async () => {
+    srv = await server();
+    publishRange(srv, RUNS, 250);
+    const r = record(srv, { topics: [RUNS] });
+    open.push(r);
+    const seen: Array<[string, number | undefined, number]> = [];
+    r.client.on('updates', (b) => seen.push(['updates', r.client.getWatermark(RUNS), b.updates.at(-1)!.watermark]));
+    r.client.on('caught_up', () => seen.push(['caught_up', r.client.getWatermark(RUNS), -1]));
+    await r.client.connect();
+    await until(() => seen.some((s) => s[0] === 'caught_up'));
+    for (const [type, wm, last] of seen) if (type === 'updates') expect(wm).toBe(last);
+    expect(seen.at(-1)?.[0]).toBe('caught_up');
+    expect(seen.filter((s) => s[0] === 'updates').at(-1)?.[2]).toBe(250);
+  });
+});
