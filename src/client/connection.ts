@@ -305,7 +305,11 @@ export class Connection {
         this.hooks.error(new TransportError(ErrorCodes.CHANNEL_CLOSED, `server ended the channel (${reason}) while the socket stayed open`, { retryable: true }));
         this.reconnect(undefined, reason);
       },
-      protocolError: (error) => live() && this.hooks.error(error),
+      protocolError: (error) => {
+        if (!live()) return;
+        this.hooks.error(error);
+        if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.driver.oversized(error.topic);
+      },
       lastApplied: (topic) => this.driver.lastApplied(topic),
     };
   }

@@ -128,6 +128,15 @@ export class ReplayDriver {
     for (const d of plan.hydrate) this.scheduleHydration(d, 0);
   }
 
+  /**
+   * A frame for `topic` was too large to process: its updates cannot be applied. With a snapshot
+   * source the topic is re-bootstrapped so nothing is lost (SPEC.md A12); without one the loss is
+   * only reported, since replaying would deliver the same oversized batch again.
+   */
+  oversized(topic: string): void {
+    if (this.options.snapshot !== undefined && this.state.topics.has(topic)) this.input({ type: 'resync', topic });
+  }
+
   /** Stop timers and in-flight HTTP work. */
   dispose(): void {
     this.abort.abort(new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed'));

@@ -156,3 +156,35 @@ describe('what a real network and server do', () => {
     expect(r.client.getWatermark(RUNS)).toBe(2);
   });
 });
+
+describe('oversized frames (SPEC.md A12)', () => {
+  it('skips and reports a frame above maxFrameBytes, then resyncs its topic from the snapshot so nothing is lost', async () => {
+    srv = await server();
+    publishRange(srv, RUNS, 5);
+    const r = record(srv, { topics: [RUNS], maxFrameBytes: 4000, snapshotUrl: srv.snapshotUrl });
+    open.push(r);
+    await r.client.connect();
+    await until(() => r.client.getWatermark(RUNS) === 5 && r.client.status === 'live');
+    srv.publish(RUNS, [{ docKey: 'big', payload: { blob: 'x'.repeat(6000) } }]);
+    publishRange(srv, RUNS, 2, 10, 'after');
+    await until(() => r.events.some((e) => e.type === 'bootstrap') && r.client.status === 'live' && r.client.getWatermark(RUNS) === 8, 'resync');
+    const tooLarge = r.errors.filter((e) => e.code === 'frame_too_large');
+    expect(tooLarge.length).toBeGreaterThanOrEqual(1);
+    expect(tooLarge[0]!.topic).toBe(RUNS);
+    expect((r.client.getDocument(RUNS, 'big')?.payload as { blob: string }).blob).toHaveLength(6000);
+    expect(converged(srv, r.client, RUNS)).toBe(true);
+  });
+
+  it('without a snapshot source the skip is reported and the connection keeps applying later frames', async () => {
+    srv = await server();
+    const r = record(srv, { topics: [RUNS], maxFrameBytes: 4000 });
+    open.push(r);
+    await r.client.connect();
+    await until(() => r.client.status === 'live');
+    srv.publish(RUNS, [{ docKey: 'big', payload: { blob: 'x'.repeat(6000) } }]);
+    await until(() => r.errors.some((e) => e.code === 'frame_too_large'));
+    publishRange(srv, RUNS, 1, 10, 'after');
+    await until(() => r.client.getWatermark(RUNS) === 2, 'later frame applied');
+    expect(r.client.getDocument(RUNS, 'big')).toBeUndefined();
+  });
+});

@@ -143,7 +143,8 @@ export class KhalaSession implements LaneSession {
     if (this.disposed) return;
     if (byteLength > this.maxFrameBytes) {
       const message = `inbound frame of ${byteLength} bytes exceeds maxFrameBytes (${this.maxFrameBytes}); skipped`;
-      this.sink.protocolError(new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, message, { details: { byteLength, maxFrameBytes: this.maxFrameBytes } }));
+      const topic = peekTopic(text);
+      this.sink.protocolError(new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, message, { topic, details: { byteLength, maxFrameBytes: this.maxFrameBytes } }));
       return;
     }
     const decoded = decodePhoenixFrame(text);
@@ -270,4 +271,13 @@ export class KhalaSession implements LaneSession {
       }
     }
   }
+}
+
+// Both data events put the topic first in their payload (`{"updates":[{"topic":…` and
+// `{"topic":…`), so a bounded look at the head names the topic of an oversized frame without
+// parsing it; the core can then resync that topic instead of silently losing the batch.
+const TOPIC_PEEK = /^\[[^\]]{0,200}?"sync:(?:update_batch|frame)",\{(?:"updates":\[\{)?"topic":"([^"\\]{1,200})"/;
+
+function peekTopic(text: string): string | undefined {
+  return TOPIC_PEEK.exec(text.slice(0, 600))?.[1];
 }
