@@ -247,6 +247,7 @@ export class Connection {
   private scheduleReconnect(reason: string): void {
     if (TERMINAL.has(this.status)) return;
     this.attempt++;
+    this.driver.metrics.reconnects++;
     const delay = Math.max(this.floorMs, this.settings.reconnectDelay(this.attempt));
     this.floorMs = 0;
     this.setStatus('backoff', reason);
@@ -307,6 +308,7 @@ export class Connection {
       },
       protocolError: (error) => {
         if (!live()) return;
+        this.driver.metrics.framesRejected++;
         this.hooks.error(error);
         if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.driver.oversized(error.topic);
       },

@@ -11,6 +11,7 @@ import { transition } from '../replay/transitions.js';
 import type { SyncBatch, SyncDocument } from '../replay/types.js';
 import type { SyncStore } from '../watermarks/store.js';
 import { DocumentCache } from './document-cache.js';
+import { emptyMetrics, type SyncMetrics } from './metrics.js';
 
 /** What the driver needs from the connection and the facade. */
 export interface DriverHooks {
@@ -44,6 +45,8 @@ const HYDRATE_ATTEMPTS = 5;
 export class ReplayDriver {
   state: ReplayState = createReplayState();
   readonly docs = new DocumentCache();
+  readonly metrics: SyncMetrics = emptyMetrics();
+  private readonly subscribedAt = new Map<string, number>();
   private writes: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
   private readonly hydrating = new Set<string>();
@@ -114,6 +117,9 @@ export class ReplayDriver {
       }
       for (const d of commit.documents) this.docs.put(d);
     }
+    this.metrics.duplicatesDropped += plan.duplicates;
+    this.metrics.gapsSeen += plan.gaps;
+    this.metrics.applied += plan.applied.length;
     const replayed = !(t?.caughtUp ?? false);
     const effects =
       plan.outcome === 'apply' || batch.replayComplete
@@ -149,6 +155,15 @@ export class ReplayDriver {
     return this.writes;
   }
 
+  private count(event: ReplayEvent): void {
+    if (event.type === 'stale') this.metrics.staleRecoveries++;
+    else if (event.type === 'bootstrap') this.metrics.bootstraps++;
+    else if (event.type === 'caught_up') {
+      const at = this.subscribedAt.get(event.topic);
+      if (at !== undefined) this.metrics.timeToCaughtUpMs[event.topic] = Date.now() - at;
+    }
+  }
+
   private write(op: () => Promise<void>): Promise<void> {
     const next = this.writes.then(op);
     this.writes = next.catch(() => undefined);
@@ -168,7 +183,10 @@ export class ReplayDriver {
     switch (e.type) {
       case 'subscribe': {
         const id = this.hooks.subscribe(e.topics, e.resumeAfter);
-        if (id !== undefined) this.input({ type: 'subscribe_sent', requestId: id, topics: e.topics });
+        if (id === undefined) break;
+        const now = Date.now();
+        for (const t of e.topics) this.subscribedAt.set(t, now);
+        this.input({ type: 'subscribe_sent', requestId: id, topics: e.topics });
         break;
       }
       case 'unsubscribe':
@@ -188,6 +206,7 @@ export class ReplayDriver {
         this.hooks.stop(e.error);
         break;
       case 'emit':
+        this.count(e.event);
         this.hooks.event(e.event);
         this.hooks.changed();
         break;

@@ -12,6 +12,7 @@ import { createMemoryStore } from '../watermarks/memory-store.js';
 import type { SyncStore } from '../watermarks/store.js';
 import { defaultReconnectDelay } from './backoff.js';
 import { Connection } from './connection.js';
+import type { SyncMetrics } from './metrics.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './options.js';
 import { ReplayDriver } from './replay-driver.js';
 import { tokenProvider } from './token-provider.js';
@@ -164,6 +165,12 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   /** Highest applied watermark of a topic, or undefined. */
   getWatermark(topic: string): number | undefined {
     return this.driver.lastApplied(topic);
+  }
+
+  /** A copy of the client's counters (duplicates dropped, gaps, recoveries, reconnects, time to caught-up). */
+  getMetrics(): SyncMetrics {
+    const m = this.driver.metrics;
+    return { ...m, timeToCaughtUpMs: { ...m.timeToCaughtUpMs } };
   }
 
   /** Immutable status/topic view for `useSyncExternalStore(client.subscribe, client.getSnapshot)`. */

@@ -21,6 +21,8 @@ export interface BatchPlan {
   hydrate: SyncDocument[];
   /** Updates dropped as already applied. */
   duplicates: number;
+  /** Applied updates whose watermark jumped by more than 1 (allowed, A3; counted for telemetry). */
+  gaps: number;
   /** Non-fatal findings (hash mismatch, cursor ahead of head). */
   diagnostics: KhalaSyncError[];
 }
@@ -56,6 +58,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     commit: undefined,
     hydrate: [],
     duplicates,
+    gaps: 0,
     diagnostics,
   });
   if (state === undefined) return empty('unsubscribed');
@@ -78,12 +81,14 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
   const written = new Map<string, SyncDocument>();
   const hydrate = new Map<string, SyncDocument>();
   let duplicates = 0;
+  let gaps = 0;
   let cursor = last;
   for (const u of batch.updates) {
     if (cursor !== undefined && u.watermark <= cursor) {
       duplicates++;
       continue;
     }
+    if (cursor !== undefined && u.watermark > cursor + 1) gaps++;
     cursor = u.watermark;
     applied.push(u);
     const existing = written.get(u.docKey) ?? lookup(u.topic, u.docKey);
@@ -114,6 +119,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     commit: { topic: batch.topic, watermark: cursor!, documents: [...written.values()] },
     hydrate: [...hydrate.values()],
     duplicates,
+    gaps,
     diagnostics,
   };
 }

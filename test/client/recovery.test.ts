@@ -80,6 +80,7 @@ describe('stale cursor recovery against the reference server', () => {
     await r.client.connect();
     await until(() => r.client.getWatermark(EVENTS) === 50 && r.client.status === 'live', 'catch up');
     expect(seqs(r, EVENTS)).toEqual(Array.from({ length: 40 }, (_, i) => 11 + i));
+    expect(r.client.getMetrics()).toMatchObject({ duplicatesDropped: 10, staleRecoveries: 1, bootstraps: 0 });
   });
 
   it('stops with stale_cursor_loop instead of looping when the snapshot head is itself stale', async () => {

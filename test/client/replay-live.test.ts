@@ -26,8 +26,25 @@ describe('replay and live tail over a real socket', () => {
     await until(() => r.client.getWatermark(RUNS) === 510, 'live');
     const s = seqs(r, RUNS);
     expect(s).toEqual(Array.from({ length: 510 }, (_, i) => i + 1));
+    const m = r.client.getMetrics();
+    expect(m.applied).toBe(510);
+    expect(m.gapsSeen).toBe(0);
+    expect(m.timeToCaughtUpMs[RUNS]).toBeGreaterThanOrEqual(0);
     expect(converged(srv, r.client, RUNS)).toBe(true);
     expect(r.errors).toEqual([]);
+  });
+
+  it('counts gaps (burned watermarks) without rewinding', async () => {
+    srv = await server();
+    publishRange(srv, RUNS, 3);
+    srv.burnWatermarks(RUNS, 4);
+    publishRange(srv, RUNS, 2);
+    const r = record(srv, { topics: [RUNS] });
+    open.push(r);
+    await r.client.connect();
+    await until(() => r.client.getWatermark(RUNS) === 9);
+    expect(seqs(r, RUNS)).toEqual([1, 2, 3, 8, 9]);
+    expect(r.client.getMetrics().gapsSeen).toBe(1);
   });
 
   it('a topic already at head is caught up from the subscribe reply alone', async () => {

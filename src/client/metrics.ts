@@ -1,0 +1,24 @@
+/** Counters a client keeps for local checks and rollout gates (KHALA_PROTOCOL §10). */
+export interface SyncMetrics {
+  /** Updates applied (committed). */
+  applied: number;
+  /** Updates dropped as already applied (double emission, replays, duplicates). */
+  duplicatesDropped: number;
+  /** Applied updates whose watermark jumped by more than 1. */
+  gapsSeen: number;
+  /** stale_cursor recoveries started. */
+  staleRecoveries: number;
+  /** Snapshots applied. */
+  bootstraps: number;
+  /** Reconnects scheduled (every backoff). */
+  reconnects: number;
+  /** Inbound frames refused (protocol errors). */
+  framesRejected: number;
+  /** Per topic: ms from the subscribe being sent to the latest caught-up. */
+  timeToCaughtUpMs: Record<string, number>;
+}
+
+/** A zeroed metrics record. */
+export function emptyMetrics(): SyncMetrics {
+  return { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, reconnects: 0, framesRejected: 0, timeToCaughtUpMs: {} };
+}
