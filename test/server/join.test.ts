@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readSharedFixture } from '../shared-fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { TestClient, sleep, startServer } from './helpers.js';
 
-const fixture = JSON.parse(readFileSync('/work/shared/fixtures/compatibility-negotiation-v1.json', 'utf8')) as {
+const fixture = readSharedFixture<{
   window: { protocol_version: string; min_client_build_id: string; max_client_build_id: string | null; min_schema_version: number; max_schema_version: number };
   scenarios: Array<{ name: string; request: { client_build_id: string; protocol_version: string; schema_version: number }; result: { accepted: boolean; code?: string; upgrade_required?: boolean } }>;
-};
+}>('compatibility-negotiation-v1.json');
 
 describe('phx_join (§2.1, §1.3)', () => {
   it('replies with subscription_id, allowed_topics = scopes ∩ catalog, empty current_watermarks', async () => {

@@ -1,5 +1,5 @@
+import { readSharedFixture } from '../../shared-fixtures.js';
 // Test doubles for the Khala session: a recording LaneSink, a send spy and small wire builders.
-import { readFileSync } from 'node:fs';
 import { vi } from 'vitest';
 import type { ClientInfo, LaneSink } from '../../../src/adapters/lane.js';
 import { KhalaSession, type KhalaSessionSettings } from '../../../src/adapters/khala/khala-session.js';
@@ -124,8 +124,8 @@ interface FixtureFile {
   fixtures: { name: string; frame: Record<string, unknown> }[];
 }
 
-/** Load a fixture file copied byte-for-byte from shared/fixtures. */
+/** Load a captured fixture file from ../shared/fixtures. */
 export function loadFixture(name: 'khala-frame-v1.json' | 'legacy-sync-frame-v1.json'): Map<string, Record<string, unknown>> {
-  const file = JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as FixtureFile;
+  const file = readSharedFixture<FixtureFile>(name);
   return new Map(file.fixtures.map((f) => [f.name, f.frame]));
 }
