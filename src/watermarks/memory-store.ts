@@ -1,6 +1,6 @@
 import type { SyncDocument } from '../replay/types.js';
 import type { StoreContents, SyncStore, TopicCommit } from './store.js';
-import { checkDocument, checkWrite, closedStoreError, hydratedRecord, toStoreError, wins } from './store-guards.js';
+import { checkDocument, checkWrite, hydratedRecord, wins, runSync } from './store-guards.js';
 
 const KIND = 'memory';
 
@@ -27,15 +27,9 @@ export function createMemoryStore(): SyncStore {
     return docs;
   }
 
-  // Every method runs as one synchronous step behind an async facade: nothing interleaves inside a
-  // write, which is what makes each of them atomic here.
+  // Every method runs as one synchronous step behind an async facade (see runSync).
   function run<T>(operation: string, topic: string | undefined, body: () => T): Promise<T> {
-    if (closed) return Promise.reject(closedStoreError(KIND));
-    try {
-      return Promise.resolve(body());
-    } catch (err) {
-      return Promise.reject(toStoreError(KIND, operation, err, topic));
-    }
+    return runSync(KIND, closed, operation, topic, body);
   }
 
   function upsert(target: Map<string, SyncDocument>, docs: readonly SyncDocument[]): void {

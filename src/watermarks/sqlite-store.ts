@@ -4,7 +4,7 @@ import { ErrorCodes, StoreError } from '../errors/index.js';
 import type { JsonValue } from '../util/json.js';
 import type { SyncDocument } from '../replay/types.js';
 import type { StoreContents, SyncStore, TopicCommit } from './store.js';
-import { checkDocument, checkWrite, closedStoreError, toStoreError } from './store-guards.js';
+import { checkDocument, checkWrite, toStoreError, runSync } from './store-guards.js';
 import { assertKnownVersion, runMigrations, type SqliteDatabase } from './sqlite-schema.js';
 
 const KIND = 'sqlite';
@@ -183,13 +183,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SyncStore {
     return out;
   });
 
+  // Every method runs as one synchronous step behind an async facade (see runSync).
   function run<T>(operation: string, topic: string | undefined, body: () => T): Promise<T> {
-    if (closed) return Promise.reject(closedStoreError(KIND));
-    try {
-      return Promise.resolve(body());
-    } catch (err) {
-      return Promise.reject(toStoreError(KIND, operation, err, topic));
-    }
+    return runSync(KIND, closed, operation, topic, body);
   }
 
   return {

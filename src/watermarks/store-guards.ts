@@ -87,3 +87,17 @@ export function hydratedRecord(stored: SyncDocument, incoming: SyncDocument): Sy
     hydrationPending: false,
   };
 }
+
+/**
+ * Run one synchronous store step behind the async interface: rejects after close, and turns a
+ * throw into `STORE_FAILED`. Nothing can interleave inside `body`, which is what makes a
+ * synchronous backend's write atomic with respect to the client.
+ */
+export function runSync<T>(kind: string, closed: boolean, operation: string, topic: string | undefined, body: () => T): Promise<T> {
+  if (closed) return Promise.reject(closedStoreError(kind));
+  try {
+    return Promise.resolve(body());
+  } catch (err) {
+    return Promise.reject(toStoreError(kind, operation, err, topic));
+  }
+}
