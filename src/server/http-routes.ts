@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { isLoopbackHost } from '../transport/secure-url.js';
 import { isJsonObject } from '../util/json.js';
 import type { JsonValue } from '../util/json.js';
 import type { VerifiedToken } from './auth.js';
@@ -128,34 +129,81 @@ async function handleDocument(deps: HttpRouteDeps, req: IncomingMessage, res: Se
   sendJson(res, 200, { doc_key: docKey, doc_version: doc.docVersion, payload: doc.payload, payload_hash: doc.payloadHash, watermark: doc.watermark });
 }
 
+/** Request headers a browser may send cross-origin: the bearer token and the JSON body type. */
+const CORS_ALLOW_HEADERS = 'authorization, content-type, accept';
+/** How long a browser may cache a preflight answer, in seconds. */
+const CORS_MAX_AGE_SECONDS = '600';
+
+/** The one method an endpoint answers (besides the `OPTIONS` preflight), or undefined for no endpoint. */
+function endpointMethod(path: string): 'GET' | 'POST' | undefined {
+  if (path === HTTP_PATHS.token || path === HTTP_PATHS.publish) return 'POST';
+  if (path.startsWith(`${HTTP_PATHS.snapshot}/`) || path.startsWith(`${HTTP_PATHS.documents}/`)) return 'GET';
+  return undefined;
+}
+
+/**
+ * Whether a browser page of `origin` may read responses (see `ReferenceServerOptions.corsOrigins`):
+ * an exact entry, `'*'`, or `'loopback'` for an `http(s)` origin on a loopback host.
+ */
+export function corsAllows(allowed: readonly string[], origin: string): boolean {
+  for (const entry of allowed) {
+    if (entry === '*' || entry === origin) return true;
+    if (entry !== 'loopback') continue;
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      continue; // e.g. the opaque origin "null" of file:// pages and sandboxed frames
+    }
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin && isLoopbackHost(url.hostname)) return true;
+  }
+  return false;
+}
+
 /** The HTTP side of the server: token mint, publish, snapshot pages and document hydration. */
 export function createRequestHandler(deps: HttpRouteDeps): RequestListener {
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    const expect = (allowed: string): boolean => {
-      if (method === allowed) return true;
-      sendError(res, 405, 'method_not_allowed', `use ${allowed}`, { allow: allowed });
-      return false;
-    };
+    const allowed = endpointMethod(path);
+    // CORS headers go on every answer (errors too, so a page can read the status and body);
+    // sendJson's writeHead merges them. Credentials are bearer headers, never cookies.
+    const origin = req.headers.origin;
+    const cors = typeof origin === 'string' && corsAllows(deps.ctx.options.corsOrigins, origin);
+    res.setHeader('vary', 'Origin');
+    if (cors) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('access-control-expose-headers', 'Retry-After');
+    }
+    if (allowed === undefined) return sendError(res, 404, 'not_found', 'no such endpoint');
+    if (method === 'OPTIONS') {
+      // A disallowed origin gets the plain answer without CORS headers, which the browser refuses.
+      const headers: Record<string, string> = { allow: `${allowed}, OPTIONS`, 'content-length': '0' };
+      if (cors) {
+        headers['access-control-allow-methods'] = `${allowed}, OPTIONS`;
+        headers['access-control-allow-headers'] = CORS_ALLOW_HEADERS;
+        headers['access-control-max-age'] = CORS_MAX_AGE_SECONDS;
+      }
+      res.writeHead(204, headers);
+      res.end();
+      return;
+    }
+    if (method !== allowed) return sendError(res, 405, 'method_not_allowed', `use ${allowed}`, { allow: allowed });
+    // A page on any site may send a "simple" cross-origin POST (text/plain, no preflight) to a
+    // dev server on loopback; requiring JSON forces a preflight, which CORS then governs.
+    if (allowed === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      return sendError(res, 415, 'unsupported_media_type', 'send Content-Type: application/json');
+    }
     if (path === HTTP_PATHS.token) {
-      if (expect('POST') && controlAllowed(deps, req, res)) await handleTokenRequest(deps.ctx, deps.httpSessionId, req, res);
-      return;
+      if (controlAllowed(deps, req, res)) await handleTokenRequest(deps.ctx, deps.httpSessionId, req, res);
+    } else if (path === HTTP_PATHS.publish) {
+      await handlePublish(deps, req, res);
+    } else if (path.startsWith(`${HTTP_PATHS.snapshot}/`)) {
+      await handleSnapshot(deps, req, res, path.slice(HTTP_PATHS.snapshot.length + 1), url.searchParams);
+    } else {
+      await handleDocument(deps, req, res, path.slice(HTTP_PATHS.documents.length + 1));
     }
-    if (path === HTTP_PATHS.publish) {
-      if (expect('POST')) await handlePublish(deps, req, res);
-      return;
-    }
-    if (path.startsWith(`${HTTP_PATHS.snapshot}/`)) {
-      if (expect('GET')) await handleSnapshot(deps, req, res, path.slice(HTTP_PATHS.snapshot.length + 1), url.searchParams);
-      return;
-    }
-    if (path.startsWith(`${HTTP_PATHS.documents}/`)) {
-      if (expect('GET')) await handleDocument(deps, req, res, path.slice(HTTP_PATHS.documents.length + 1));
-      return;
-    }
-    sendError(res, 404, 'not_found', 'no such endpoint');
   };
   return (req, res) => {
     route(req, res).catch(() => {

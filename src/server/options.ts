@@ -72,6 +72,14 @@ export interface ReferenceServerOptions {
   snapshotPageSize?: number;
   /** Maximum token age since `iat` (Rust rule, §4.3); `0` disables. Default `300`. */
   maxAgeSeconds?: number;
+  /**
+   * Browser origins allowed to call the HTTP endpoints cross-origin (CORS: preflight answered,
+   * `Access-Control-Allow-Origin` echoed). Entries are exact origins (`'https://app.example'`),
+   * `'loopback'` (any `http(s)://` origin on `localhost`, `127.0.0.0/8` or `[::1]`, any port) or
+   * `'*'` (any origin); `[]` turns CORS off. Default `['loopback']`. The WebSocket upgrade is not
+   * subject to CORS and is unaffected.
+   */
+  corsOrigins?: readonly string[];
   /** Diagnostic sink. Default: no-op. Tokens are never passed to it. */
   log?: (line: string) => void;
 }
@@ -114,6 +122,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   compatibility: DEFAULT_COMPATIBILITY,
   snapshotPageSize: 500,
   maxAgeSeconds: 300,
+  corsOrigins: Object.freeze(['loopback']) as readonly string[],
   /** Not an option: the cap on inbound WebSocket frames and HTTP bodies. */
   maxInboundBytes: 1024 * 1024,
   /** Not an option: `reconnect_after_ms` in slow_consumer payloads (§3.2). */
@@ -141,6 +150,7 @@ export interface ResolvedOptions {
   controlToken: string | undefined;
   snapshotPageSize: number;
   maxAgeSeconds: number;
+  corsOrigins: readonly string[];
   log: (line: string) => void;
 }
 
@@ -150,6 +160,22 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
     throw new RangeError(`reference server option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer`);
   }
   return v;
+}
+
+function corsOrigins(value: readonly string[] | undefined): readonly string[] {
+  const list = value ?? SERVER_DEFAULTS.corsOrigins;
+  for (const entry of list) {
+    if (entry === 'loopback' || entry === '*') continue;
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      origin = undefined;
+    }
+    // An origin is scheme://host[:port] exactly as browsers send it: no path, no trailing slash.
+    if (origin !== entry) throw new RangeError(`reference server option corsOrigins: ${JSON.stringify(entry)} is not an origin, 'loopback' or '*'`);
+  }
+  return Object.freeze([...list]);
 }
 
 function randomSecret(): string {
@@ -187,6 +213,7 @@ export function resolveOptions(options: ReferenceServerOptions = {}): ResolvedOp
     controlToken: options.controlToken,
     snapshotPageSize: positiveInt('snapshotPageSize', options.snapshotPageSize, SERVER_DEFAULTS.snapshotPageSize),
     maxAgeSeconds: positiveInt('maxAgeSeconds', options.maxAgeSeconds, SERVER_DEFAULTS.maxAgeSeconds, true),
+    corsOrigins: corsOrigins(options.corsOrigins),
     log: options.log ?? (() => {}),
   };
 }
