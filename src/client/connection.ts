@@ -32,6 +32,10 @@ export interface ConnectionHooks {
   status(status: ClientStatus, reason: string | undefined): void;
   error(error: KhalaSyncError): void;
   heartbeat(watermarks: Record<string, number>): void;
+  /** A reconnect was scheduled. */
+  reconnecting(info: { attempt: number; delayMs: number; reason: string }): void;
+  /** The upgrade or the token endpoint refused the credentials. */
+  authFailure(info: { httpStatus: number; reason: string; refreshAttempted: boolean }): void;
 }
 
 const TERMINAL: ReadonlySet<ClientStatus> = new Set(['closed', 'upgrade_required', 'auth_required']);
@@ -130,6 +134,7 @@ export class Connection {
     } catch (err) {
       if (gen !== this.generation) return;
       if (err instanceof SignInRequiredError) {
+        this.hooks.authFailure({ httpStatus: 401, reason: 'sign_in_required', refreshAttempted: false });
         this.hooks.error(err);
         return this.stop('auth_required', 'sign in required');
       }
@@ -215,6 +220,7 @@ export class Connection {
     this.teardown(info.code, 'closed');
     if (TERMINAL.has(this.status)) return;
     if (!wasOpen && (info.httpStatus === 401 || info.httpStatus === 403)) {
+      this.hooks.authFailure({ httpStatus: info.httpStatus, reason: 'upgrade_refused', refreshAttempted: this.authRetried });
       // An expired token and a bad one look alike (§1.1): mint a fresh one and try once at once.
       if (!this.authRetried) {
         this.authRetried = true;
@@ -250,6 +256,7 @@ export class Connection {
     this.driver.metrics.reconnects++;
     const delay = Math.max(this.floorMs, this.settings.reconnectDelay(this.attempt));
     this.floorMs = 0;
+    this.hooks.reconnecting({ attempt: this.attempt, delayMs: delay, reason });
     this.setStatus('backoff', reason);
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {

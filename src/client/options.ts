@@ -2,6 +2,7 @@ import type { ClientInfo, Lane } from '../adapters/lane.js';
 import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import type { TransportFactory } from '../transport/transport.js';
 import type { SyncStore } from '../watermarks/store.js';
+import type { TelemetryOptions } from './telemetry.js';
 import type { TokenSource } from './token-provider.js';
 
 /** Options of `new SyncClient(options)`. Only `url` and `token` are required. */
@@ -44,6 +45,8 @@ export interface SyncClientOptions {
   maxFrameBytes?: number;
   /** Verify `payload_hash` when present. Default true. */
   verifyHashes?: boolean;
+  /** Facts stamped on `telemetry` events (surface, app version...). Default: unspecified surface. */
+  telemetry?: TelemetryOptions;
   /** Connect in the constructor. Default false (call `connect()`). */
   autoConnect?: boolean;
 }

@@ -47,6 +47,7 @@ export class ReplayDriver {
   readonly docs = new DocumentCache();
   readonly metrics: SyncMetrics = emptyMetrics();
   private readonly subscribedAt = new Map<string, number>();
+  private readonly requested = new Map<string, number>();
   private writes: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
   private readonly hydrating = new Set<string>();
@@ -77,6 +78,11 @@ export class ReplayDriver {
 
   topic(topic: string): TopicState | undefined {
     return this.state.topics.get(topic);
+  }
+
+  /** The cursor sent with the topic's latest subscribe (0 when sent without one). */
+  requestedAfter(topic: string): number {
+    return this.requested.get(topic) ?? 0;
   }
 
   lastApplied(topic: string): number | undefined {
@@ -185,7 +191,10 @@ export class ReplayDriver {
         const id = this.hooks.subscribe(e.topics, e.resumeAfter);
         if (id === undefined) break;
         const now = Date.now();
-        for (const t of e.topics) this.subscribedAt.set(t, now);
+        for (const t of e.topics) {
+          this.subscribedAt.set(t, now);
+          this.requested.set(t, e.resumeAfter[t] ?? 0);
+        }
         this.input({ type: 'subscribe_sent', requestId: id, topics: e.topics });
         break;
       }

@@ -13,6 +13,7 @@ import type { SyncStore } from '../watermarks/store.js';
 import { defaultReconnectDelay } from './backoff.js';
 import { Connection } from './connection.js';
 import type { SyncMetrics } from './metrics.js';
+import { TelemetryRecorder, type ClientTelemetryEvent } from './telemetry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './options.js';
 import { ReplayDriver } from './replay-driver.js';
 import { tokenProvider } from './token-provider.js';
@@ -29,6 +30,8 @@ export interface SyncClientEvents {
   heartbeat: (watermarks: Record<string, number>) => void;
   /** Every reported problem, with a stable `code`. Emitting it never throws. */
   error: (error: KhalaSyncError) => void;
+  /** `ClientTelemetryEvent`s (reconnect, auth_failure, replay, delivery_error) for the app's pipeline. */
+  telemetry: (event: ClientTelemetryEvent) => void;
 }
 
 /** Immutable view for `useSyncExternalStore`; a new object after every change. */
@@ -110,8 +113,31 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
         },
         error: (error) => this.emit('error', error),
         heartbeat: (w) => this.emit('heartbeat', w),
+        reconnecting: ({ attempt, delayMs, reason }) => {
+          const topic = this.driver.state.topics.keys().next().value ?? '';
+          const resumed = [...this.driver.state.topics.values()].some((t) => t.lastApplied !== undefined);
+          const reasonCode = reason.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+          telemetry.record(topic, { reconnect: { attempt, backoff_ms: delayMs, resumed, last_applied_seq: this.driver.lastApplied(topic) ?? 0, reason_code: reasonCode } });
+        },
+        authFailure: ({ httpStatus, reason, refreshAttempted }) =>
+          telemetry.record('', { auth_failure: { http_status: httpStatus, reason_code: reason, refresh_attempted: refreshAttempted } }),
       },
     );
+    const telemetry = new TelemetryRecorder(options.telemetry ?? {}, clientInfo, (e) => this.emit('telemetry', e));
+    this.on('caught_up', ({ topic, watermark }) =>
+      telemetry.record(topic, {
+        replay: { status: 'live', requested_after_seq: this.driver.requestedAfter(topic), oldest_available_seq: 0, head_seq: watermark ?? 0, catchup_duration_ms: this.driver.metrics.timeToCaughtUpMs[topic] ?? 0 },
+      }),
+    );
+    this.on('stale', (s) =>
+      telemetry.record(s.topic, {
+        replay: { status: 'stale_cursor', requested_after_seq: s.resumeAfter ?? 0, oldest_available_seq: s.retentionFloor === undefined ? 0 : s.retentionFloor + 1, head_seq: s.headWatermark ?? 0, catchup_duration_ms: 0 },
+      }),
+    );
+    this.on('error', (e) => {
+      const channel = e.source === 'store' ? 'projection_apply' : e.source === 'snapshot' ? 'replay' : e.source === 'protocol' ? 'ws' : undefined;
+      if (channel !== undefined) telemetry.record(e.topic ?? '', { delivery_error: { channel, reason_code: e.code, rolling_error_count_5m: telemetry.deliveryError() } });
+    });
     if (options.topics?.length) this.ready = this.driver.want(options.topics);
     if (options.autoConnect) void this.connect();
   }
