@@ -40,6 +40,8 @@ export function serverError(error: SyncErrorPayload, topic?: string, retryable =
   });
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** Mutable working copy used inside one transition; the input state is never touched. */
 class Draft {
   readonly topics: Map<string, TopicState>;
@@ -57,15 +59,18 @@ class Draft {
   emitError(err: ServerError): void {
     this.effects.push({ type: 'emit', event: { type: 'error', error: err } });
   }
-  /** Subscribe `topics` (those still wanted and not waiting on a snapshot) with their cursors. */
-  subscribe(topics: Iterable<string>): void {
+  /**
+   * Subscribe `topics` (those still wanted and not waiting on a snapshot) with their cursors;
+   * topics in `withoutCursor` are sent without one.
+   */
+  subscribe(topics: Iterable<string>, withoutCursor: ReadonlySet<string> = NONE): void {
     const list: string[] = [];
     const resumeAfter: Record<string, number> = {};
     for (const name of topics) {
       const t = this.topics.get(name);
       if (t === undefined || t.phase === 'failed' || t.recovery?.step === 'snapshot' || list.includes(name)) continue;
       list.push(name);
-      const c = resumeCursor(t);
+      const c = withoutCursor.has(name) ? undefined : resumeCursor(t);
       if (c !== undefined) resumeAfter[name] = c;
       this.set({ ...t, phase: t.recovery ? 'recovering' : 'subscribing', caughtUp: false });
     }
@@ -159,7 +164,9 @@ function onServerError(d: Draft, error: SyncErrorPayload, ctx: ReplayContext): v
       // is not acted on here; a stale resume would take the ordinary recovery path (SPEC.md R10).
       d.effects.push({ type: 'reconnect', afterMs: error.retryAfterMs ?? 2000, reason: 'slow_consumer' });
     } else if (error.topic !== undefined && d.topics.get(error.topic)?.phase === 'live') {
-      d.subscribe([error.topic]); // force a catch-up from the socket's own cursor
+      // Without a cursor the server replays from what this socket delivered, which covers the
+      // live notification it dropped (§3.2).
+      d.subscribe([error.topic], new Set([error.topic]));
     }
     return;
   }
@@ -197,7 +204,9 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       d.pending.set(input.requestId, input.topics);
       for (const n of input.topics) {
         const t = d.topics.get(n);
-        if (t?.recovery?.step === 'resubscribe') d.set({ ...t, recovery: { ...t.recovery, step: 'resubscribed', requestId: input.requestId } });
+        // The latest request carrying a recovering topic is the one whose reply ends the recovery
+        // (it may be re-sent, e.g. after a sibling topic was refused).
+        if (t?.recovery !== undefined && t.recovery.step !== 'snapshot') d.set({ ...t, recovery: { ...t.recovery, step: 'resubscribed', requestId: input.requestId } });
       }
       break;
     }

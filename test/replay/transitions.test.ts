@@ -144,6 +144,23 @@ describe('recovery (SPEC.md R1–R11)', () => {
     expect(effects.filter((e) => e.type === 'fetch_snapshot')).toHaveLength(1);
   });
 
+  it('R6: a recovering topic re-sent after a sibling was refused ends its recovery on the new reply', () => {
+    const N = 'runtime.notifications';
+    const { effects, state } = run(
+      [
+        { type: 'desire', topics: [E, N], cursors: { [E]: 10 } },
+        { type: 'ready' },
+        { type: 'subscribe_failed', requestId: 1, topics: [E, N], error: stale([{ topic: E, floor: 7 }]) },
+        { type: 'subscribe_failed', requestId: 2, topics: [N, E], error: errorPayload('forbidden_topic', { forbiddenTopics: [N] }) },
+        { type: 'subscribed', requestId: 3, topics: [E] },
+      ],
+      { hasSnapshotSource: false },
+    );
+    expect(subs(effects).map((s) => s.topics)).toEqual([[E, N], [N, E], [E]]);
+    expect(state.topics.get(E)).toMatchObject({ phase: 'live', recovery: undefined });
+    expect(events(effects, 'caught_up')).toHaveLength(1);
+  });
+
   it('R6: multi-topic stale recovers each topic once', () => {
     const err = stale([{ topic: A, head: 90 }, { topic: B, head: 30 }], true);
     const { effects } = run([{ type: 'desire', topics: [A, B], cursors: { [A]: 1, [B]: 1 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A, B], error: err }]);
@@ -162,7 +179,7 @@ describe('recovery (SPEC.md R1–R11)', () => {
   it('R10: slow_consumer throttle resubscribes without a cursor; disconnect reconnects no sooner than reconnect_after_ms', () => {
     const live: ReplayInput[] = [{ type: 'desire', topics: [A], cursors: { [A]: 3 } }, { type: 'ready' }, { type: 'subscribed', requestId: 1, topics: [A] }];
     const throttle = run([...live, { type: 'server_error', error: errorPayload('slow_consumer', { action: 'throttle', topic: A }) }]);
-    expect(subs(throttle.effects).at(-1)).toEqual({ type: 'subscribe', topics: [A], resumeAfter: { [A]: 3 } });
+    expect(subs(throttle.effects).at(-1)).toEqual({ type: 'subscribe', topics: [A], resumeAfter: {} });
     const disc = run([...live, { type: 'server_error', error: errorPayload('slow_consumer', { action: 'disconnect', topic: A, retryAfterMs: 2000, fullResyncRequired: true }) }]);
     expect(disc.effects.filter((e) => e.type === 'reconnect')).toEqual([{ type: 'reconnect', afterMs: 2000, reason: 'slow_consumer' }]);
     expect(disc.effects.some((e) => e.type === 'clear_cursor')).toBe(false);
