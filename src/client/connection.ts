@@ -3,7 +3,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
 import { ServerError } from '../errors/server-error.js';
 import { TransportError } from '../errors/transport-error.js';
-import { STOP_CODES } from '../replay/transitions.js';
+import { serverError, STOP_CODES } from '../replay/transitions.js';
 import type { SyncBatch, SyncErrorPayload } from '../replay/types.js';
 import { assertSecureUrl } from '../transport/secure-url.js';
 import type { CloseInfo, Transport, TransportFactory } from '../transport/transport.js';
@@ -286,7 +286,7 @@ export class Connection {
         if (!live()) return;
         clearTimeout(this.joinTimer);
         if (STOP_CODES.has(error.code)) return this.stopFor(error);
-        this.hooks.error(new ServerError(ErrorCodes.INTERNAL, `join refused: ${error.code}`, { retryable: true, details: { payload: error.raw } }));
+        this.hooks.error(serverError(error, undefined, true));
         this.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
       },
       batch: (batch: SyncBatch) => {
