@@ -1,6 +1,7 @@
 import { redact } from '../errors/redact.js';
 import { runDemo } from './demo.js';
 import { ExitCodes, UsageError } from './exit-codes.js';
+import { runHarnessCommand } from './harness.js';
 import { runServe } from './serve.js';
 import { runTail } from './tail.js';
 
@@ -10,6 +11,7 @@ Commands:
   demo     run the end-to-end story on an embedded server (replay, live, restart, stale bootstrap)
   tail     connect, subscribe, print every applied update as a JSON line
   serve    start the reference server
+  harness  run the replay/resume and chaos scenario matrix; write summary.json + SUMMARY.md
   help     this text
 
 Run 'khala-sync <command> --help' for a command's options.
@@ -26,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runTail(rest);
       case 'serve':
         return await runServe(rest);
+      case 'harness':
+        return await runHarnessCommand(rest);
       case undefined:
       case 'help':
       case '--help':

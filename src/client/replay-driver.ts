@@ -201,9 +201,6 @@ export class ReplayDriver {
       case 'unsubscribe':
         this.hooks.unsubscribe(e.topics);
         break;
-      case 'clear_cursor':
-        this.write(() => this.options.store.clearWatermark(e.topic)).catch((err) => this.hooks.event({ type: 'error', error: asStoreError(err, e.topic) }));
-        break;
       case 'fetch_snapshot':
         if (e.delayMs > 0) this.later(e.delayMs, () => void this.bootstrap(e.topic));
         else void this.bootstrap(e.topic);

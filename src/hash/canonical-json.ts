@@ -16,6 +16,36 @@ function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+// Performance (bench profile, docs/benchmarks.md): hashing every applied update made this a top
+// item. Without surrogates in any key, code-unit order *is* code-point order, so the engine's
+// native sort is used and the comparator above only runs for keys that need it; the quoted form of
+// short keys is memoized (payloads repeat their keys); output is built by concatenation instead of
+// intermediate arrays. The output is unchanged.
+function sortKeys(keys: string[]): string[] {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    for (let j = 0; j < k.length; j++) {
+      const c = k.charCodeAt(j);
+      if (c >= 0xd800 && c <= 0xdfff) return keys.sort(compareCodePoints);
+    }
+  }
+  return keys.sort();
+}
+
+const QUOTED_MAX_KEYS = 1024;
+const QUOTED_MAX_LENGTH = 64;
+const quoted = new Map<string, string>();
+
+/** `JSON.stringify(key) + ':'`, memoized for short keys (bounded). */
+function quoteKey(key: string): string {
+  let q = quoted.get(key);
+  if (q === undefined) {
+    q = `${JSON.stringify(key)}:`;
+    if (key.length <= QUOTED_MAX_LENGTH && quoted.size < QUOTED_MAX_KEYS) quoted.set(key, q);
+  }
+  return q;
+}
+
 /**
  * Canonical JSON per KHALA_PROTOCOL §6: keys sorted by code point, no whitespace, strings escaped as
  * `JSON.stringify` does, -0 written as 0. Non-finite numbers throw a `RangeError`.
@@ -27,19 +57,30 @@ export function canonicalJson(value: JsonValue | undefined): string {
       return value ? 'true' : 'false';
     case 'number':
       if (!Number.isFinite(value)) throw new RangeError('canonical JSON cannot encode a non-finite number');
-      return Object.is(value, -0) ? '0' : JSON.stringify(value);
+      // JSON writes a finite number as ToString does, which already turns -0 into "0".
+      return String(value);
     case 'string':
       return JSON.stringify(value);
     default:
       break;
   }
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
-  const keys = Object.keys(value).sort(compareCodePoints);
-  const parts: string[] = [];
-  for (const k of keys) {
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // A hole stays empty, as the former `map(...).join(',')` wrote it.
+      if (i in value) out += canonicalJson(value[i]);
+    }
+    return out + ']';
+  }
+  const keys = sortKeys(Object.keys(value));
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     const v = (value as Record<string, JsonValue>)[k];
     if (v === undefined) continue;
-    parts.push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
+    if (out.length > 1) out += ',';
+    out += quoteKey(k) + canonicalJson(v);
   }
-  return `{${parts.join(',')}}`;
+  return out + '}';
 }

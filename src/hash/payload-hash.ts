@@ -1,12 +1,12 @@
-import { sha256 } from '@noble/hashes/sha2';
-import { utf8ToBytes } from '@noble/hashes/utils';
 import type { JsonValue } from '../util/json.js';
 import { canonicalJson } from './canonical-json.js';
 import { bytesToBase64, bytesToHex } from './encoding.js';
+import { sha256Utf8 } from './sha256.js';
 
 /** The 32 raw SHA-256 bytes of the canonical JSON of `payload`. */
 export function payloadDigest(payload: JsonValue): Uint8Array {
-  return sha256(utf8ToBytes(canonicalJson(payload)));
+  // sha256Utf8 instead of @noble/hashes: it was the top item of the replay profile (see sha256.ts).
+  return sha256Utf8(canonicalJson(payload));
 }
 
 /** K1 wire form: standard padded base64 of the raw digest (`QJRDpu5a...=`). */
@@ -19,6 +19,29 @@ export function payloadHashText(payload: JsonValue): string {
   return `sha256:${bytesToHex(payloadDigest(payload))}`;
 }
 
+const BASE64_HASH = /^[A-Za-z0-9+/]{43}=$/;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+// `bytesToBase64(digest) === b64` without building the string: verification runs once per applied
+// update, and building then comparing the 44-character string cost more than the canonical JSON
+// (bench profile, docs/benchmarks.md). Same answer for a 32-byte digest and a 44-character hash.
+function base64Matches(digest: Uint8Array, b64: string): boolean {
+  for (let i = 0, o = 0; i < 30; i += 3, o += 4) {
+    const n = (digest[i]! << 16) | (digest[i + 1]! << 8) | digest[i + 2]!;
+    if (
+      b64.charCodeAt(o) !== ALPHABET.charCodeAt((n >> 18) & 63) ||
+      b64.charCodeAt(o + 1) !== ALPHABET.charCodeAt((n >> 12) & 63) ||
+      b64.charCodeAt(o + 2) !== ALPHABET.charCodeAt((n >> 6) & 63) ||
+      b64.charCodeAt(o + 3) !== ALPHABET.charCodeAt(n & 63)
+    ) {
+      return false;
+    }
+  }
+  // Bytes 30 and 31 make the last quad: three characters and one '=' (the regex checked the '=').
+  const n = (digest[30]! << 16) | (digest[31]! << 8);
+  return b64.charCodeAt(40) === ALPHABET.charCodeAt((n >> 18) & 63) && b64.charCodeAt(41) === ALPHABET.charCodeAt((n >> 12) & 63) && b64.charCodeAt(42) === ALPHABET.charCodeAt((n >> 6) & 63);
+}
+
 /**
  * Check `payload` against a hash in either encoding (base64 of the digest, or `sha256:<hex>`).
  * Returns `'match'`, `'mismatch'`, or `'unknown_format'` when the hash is in neither form (which the
@@ -26,7 +49,23 @@ export function payloadHashText(payload: JsonValue): string {
  */
 export function verifyPayloadHash(payload: JsonValue, hash: string): 'match' | 'mismatch' | 'unknown_format' {
   const h = hash.trim();
+  // The K1 wire form first: a 44-character hash equal to the digest's encoding is well-formed by
+  // construction, so the format regex (a tenth of the check's cost) only runs when it does not
+  // match. A payload canonical JSON refuses takes the original path below, which throws (or says
+  // 'unknown_format') exactly as before.
+  if (h.length === 44 && h.charCodeAt(43) === 61 /* = */) {
+    let digest: Uint8Array | undefined;
+    try {
+      digest = payloadDigest(payload);
+    } catch {
+      digest = undefined;
+    }
+    if (digest !== undefined) {
+      if (base64Matches(digest, h)) return 'match';
+      if (BASE64_HASH.test(h)) return 'mismatch';
+    }
+  }
   if (/^sha256:[0-9a-fA-F]{64}$/.test(h)) return payloadHashText(payload) === h.toLowerCase() ? 'match' : 'mismatch';
-  if (/^[A-Za-z0-9+/]{43}=$/.test(h)) return payloadHashBase64(payload) === h ? 'match' : 'mismatch';
+  if (BASE64_HASH.test(h)) return base64Matches(payloadDigest(payload), h) ? 'match' : 'mismatch';
   return 'unknown_format';
 }

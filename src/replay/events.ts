@@ -27,7 +27,6 @@ export type ReplayEvent =
 export type ReplayEffect =
   | { type: 'subscribe'; topics: string[]; resumeAfter: Record<string, number> }
   | { type: 'unsubscribe'; topics: string[] }
-  | { type: 'clear_cursor'; topic: string }
   | { type: 'fetch_snapshot'; topic: string; head: number | undefined; delayMs: number }
   | { type: 'reconnect'; afterMs: number | undefined; reason: string }
   | { type: 'stop'; error: KhalaSyncError }

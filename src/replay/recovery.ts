@@ -22,8 +22,9 @@ export function snapshotFor(topic: string, error: SyncErrorPayload | undefined, 
 }
 
 /**
- * Start recovery of one topic (KHALA_PROTOCOL §7.5 steps 1–3). Returns the topic's new state and
- * effects; the caller resubscribes non-snapshot topics together with the rest of the request.
+ * Start recovery of one topic (KHALA_PROTOCOL §7.5 steps 2–3). The stored cursor is kept until the
+ * recovery replaces it (snapshot) or advances it (replay): see SPEC.md R3. Returns the topic's new
+ * state and effects; the caller resubscribes non-snapshot topics with the rest of the request.
  */
 export function startRecovery(
   t: TopicState,
@@ -43,7 +44,6 @@ export function startRecovery(
         headWatermark: head,
       },
     },
-    { type: 'clear_cursor', topic: t.topic },
   ];
   if (viaSnapshot) effects.push({ type: 'fetch_snapshot', topic: t.topic, head, delayMs: 0 });
   return {
@@ -51,7 +51,6 @@ export function startRecovery(
       ...t,
       phase: 'recovering',
       caughtUp: false,
-      cursorPersisted: false,
       recovery: { step: viaSnapshot ? 'snapshot' : 'resubscribe', head, viaSnapshot, requestId: undefined },
     },
     effects,
@@ -61,9 +60,13 @@ export function startRecovery(
 /**
  * The cursor to send for a topic, or undefined to leave it out of `resume_after`. A topic
  * recovering without a snapshot is always sent without one: resending the old cursor, or 0, would
- * be stale again forever (§5.5 loop hazard).
+ * be stale again forever (§5.5 loop hazard). A topic that has never had a cursor is sent with 0
+ * when a snapshot source exists, so the server's freshness check says whether the whole journal
+ * is still there: if not, `stale_cursor` leads to a snapshot bootstrap instead of a silent partial
+ * replay (SPEC.md S1).
  */
-export function resumeCursor(t: TopicState): number | undefined {
+export function resumeCursor(t: TopicState, hasSnapshotSource: boolean): number | undefined {
   if (t.recovery !== undefined && !t.recovery.viaSnapshot) return undefined;
+  if (t.lastApplied === undefined && hasSnapshotSource && t.recovery === undefined) return 0;
   return t.lastApplied;
 }

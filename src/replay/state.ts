@@ -20,8 +20,6 @@ export interface TopicState {
   readonly topic: string;
   /** Highest applied watermark (durable), or undefined when none. */
   lastApplied: number | undefined;
-  /** Whether the store holds `lastApplied` (false after a recovery cleared it). */
-  cursorPersisted: boolean;
   phase: TopicPhase;
   /** Caught-up has been reported for the current subscription. */
   caughtUp: boolean;
@@ -41,7 +39,7 @@ export interface ReplayState {
 
 /** A fresh topic entry. */
 export function newTopicState(topic: string, lastApplied: number | undefined): TopicState {
-  return { topic, lastApplied, cursorPersisted: lastApplied !== undefined, phase: 'pending', caughtUp: false, recovery: undefined, aheadReported: false };
+  return { topic, lastApplied, phase: 'pending', caughtUp: false, recovery: undefined, aheadReported: false };
 }
 
 /** Empty replay state. */

@@ -48,7 +48,10 @@ class Draft {
   readonly pending: Map<number, string[]>;
   joined: boolean;
   readonly effects: ReplayEffect[] = [];
-  constructor(s: ReplayState) {
+  constructor(
+    s: ReplayState,
+    private readonly ctx: ReplayContext,
+  ) {
     this.topics = new Map(s.topics);
     this.pending = new Map(s.pending);
     this.joined = s.joined;
@@ -70,7 +73,7 @@ class Draft {
       const t = this.topics.get(name);
       if (t === undefined || t.phase === 'failed' || t.recovery?.step === 'snapshot' || list.includes(name)) continue;
       list.push(name);
-      const c = withoutCursor.has(name) ? undefined : resumeCursor(t);
+      const c = withoutCursor.has(name) ? undefined : resumeCursor(t, this.ctx.hasSnapshotSource);
       if (c !== undefined) resumeAfter[name] = c;
       this.set({ ...t, phase: t.recovery ? 'recovering' : 'subscribing', caughtUp: false });
     }
@@ -119,7 +122,7 @@ function onSubscribeFailed(d: Draft, input: Extract<ReplayInput, { type: 'subscr
   if (error.code === ErrorCodes.STALE_CURSOR) {
     const named = error.staleTopics.map((s) => s.topic).filter((n) => wanted.includes(n));
     // A minimal producer may omit stale_topics: then every topic sent with a cursor is suspect.
-    const stale = named.length > 0 ? named : wanted.filter((n) => resumeCursor(d.topics.get(n)!) !== undefined);
+    const stale = named.length > 0 ? named : wanted.filter((n) => resumeCursor(d.topics.get(n)!, ctx.hasSnapshotSource) !== undefined);
     const again = recoverStale(d, error, ctx, stale, input.requestId);
     // A stale subscribe subscribes nothing: send the fresh topics again with their cursors (§7.5.4).
     d.subscribe([...wanted.filter((n) => !stale.includes(n)), ...again]);
@@ -183,7 +186,7 @@ function onServerError(d: Draft, error: SyncErrorPayload, ctx: ReplayContext): v
  * effects are instructions for the driver (send, clear a cursor, fetch a snapshot, emit).
  */
 export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayContext): Transition {
-  const d = new Draft(state);
+  const d = new Draft(state, ctx);
   switch (input.type) {
     case 'desire': {
       const added = input.topics.filter((n) => !d.topics.has(n));
@@ -230,7 +233,7 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
     case 'batch_committed': {
       const t = d.topics.get(input.topic);
       if (t === undefined) break;
-      const next: TopicState = { ...t, lastApplied: input.lastApplied, cursorPersisted: input.lastApplied !== undefined || t.cursorPersisted };
+      const next: TopicState = { ...t, lastApplied: input.lastApplied };
       if (input.replayComplete && !t.caughtUp && t.phase === 'subscribing') {
         d.effects.push({ type: 'emit', event: { type: 'caught_up', topic: t.topic, watermark: input.lastApplied } });
         next.caughtUp = true;
@@ -242,7 +245,7 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
     case 'snapshot_applied': {
       const t = d.topics.get(input.topic);
       if (t?.recovery === undefined) break;
-      d.set({ ...t, lastApplied: input.head, cursorPersisted: true, aheadReported: false, recovery: { ...t.recovery, step: 'resubscribe', head: input.head } });
+      d.set({ ...t, lastApplied: input.head, aheadReported: false, recovery: { ...t.recovery, step: 'resubscribe', head: input.head } });
       d.effects.push({ type: 'emit', event: { type: 'bootstrap', topic: t.topic, headWatermark: input.head, documents: input.documents } });
       d.subscribe([t.topic]);
       break;

@@ -34,10 +34,25 @@ const events = (effects: ReplayEffect[], type: string) => effects.filter((e) => 
 const errors = (effects: ReplayEffect[]) => effects.flatMap((e) => (e.type === 'emit' && e.event.type === 'error' ? [e.event.error.code] : []));
 
 describe('subscription (SPEC.md S1–S6)', () => {
-  it('S1: one subscribe on ready; topics without a cursor are left out of resume_after', () => {
-    const { effects, state } = run([{ type: 'desire', topics: [A, B], cursors: { A: 0, [A]: 7 } }, { type: 'ready' }]);
+  it('S1: one subscribe on ready; without a snapshot source, topics without a cursor are left out of resume_after', () => {
+    const { effects, state } = run([{ type: 'desire', topics: [A, B], cursors: { A: 0, [A]: 7 } }, { type: 'ready' }], { hasSnapshotSource: false });
     expect(subs(effects)).toEqual([{ type: 'subscribe', topics: [A, B], resumeAfter: { [A]: 7 } }]);
     expect(state.pending.get(1)).toEqual([A, B]);
+  });
+
+  it('S1: with a snapshot source, a topic that never had a cursor is sent with 0 so a pruned journal is reported stale', () => {
+    const { effects } = run([{ type: 'desire', topics: [A, B], cursors: { [A]: 7 } }, { type: 'ready' }]);
+    expect(subs(effects)).toEqual([{ type: 'subscribe', topics: [A, B], resumeAfter: { [A]: 7, [B]: 0 } }]);
+  });
+
+  it('S1: the 0 probe answered with stale_cursor bootstraps from the snapshot instead of replaying a partial journal', () => {
+    const { effects, state } = run([
+      { type: 'desire', topics: [B], cursors: {} },
+      { type: 'ready' },
+      { type: 'subscribe_failed', requestId: 1, topics: [B], error: stale([{ topic: B, resumeAfter: 0, floor: 40, head: 90 }]) },
+    ]);
+    expect(effects.filter((e) => e.type === 'fetch_snapshot').map((e) => e.type === 'fetch_snapshot' && e.topic)).toEqual([B]);
+    expect(state.topics.get(B)?.phase).toBe('recovering');
   });
 
   it('S3: caught up from the ok reply when no batch said replay_complete, reported once', () => {
@@ -69,7 +84,7 @@ describe('subscription (SPEC.md S1–S6)', () => {
       { type: 'disconnected' },
       { type: 'ready' },
     ]);
-    expect(subs(effects).map((s) => s.resumeAfter)).toEqual([{}, { [A]: 12 }]);
+    expect(subs(effects).map((s) => s.resumeAfter)).toEqual([{ [A]: 0 }, { [A]: 12 }]);
     expect(state.pending.size).toBe(1);
   });
 
@@ -104,7 +119,6 @@ describe('recovery (SPEC.md R1–R11)', () => {
       { type: 'subscribed', requestId: 3, topics: [A] },
     ]);
     expect(effects.filter((e) => e.type === 'fetch_snapshot')).toEqual([{ type: 'fetch_snapshot', topic: A, head: 90, delayMs: 0 }]);
-    expect(effects.filter((e) => e.type === 'clear_cursor')).toEqual([{ type: 'clear_cursor', topic: A }]);
     expect(events(effects, 'stale')).toHaveLength(1);
     expect(subs(effects).map((s) => [s.topics, s.resumeAfter])).toEqual([
       [[A, B], { [A]: 10, [B]: 5 }],
@@ -121,6 +135,21 @@ describe('recovery (SPEC.md R1–R11)', () => {
     );
     expect(subs(effects).map((s) => s.resumeAfter)).toEqual([{ [E]: 10 }, {}]);
     expect(state.topics.get(E)?.lastApplied).toBe(10); // kept as the duplicate filter
+  });
+
+  it('R3: no recovery step deletes the stored cursor (a crash mid-recovery resumes consistently)', () => {
+    const { effects, state } = run(
+      [
+        { type: 'desire', topics: [E, A], cursors: { [E]: 12, [A]: 3 } },
+        { type: 'ready' },
+        { type: 'subscribe_failed', requestId: 1, topics: [E, A], error: stale([{ topic: E }, { topic: A, head: 40 }], true) },
+        { type: 'resync', topic: E },
+      ],
+      { hasSnapshotSource: true },
+    );
+    expect(effects.map((e) => e.type).filter((t) => !['emit', 'subscribe', 'fetch_snapshot'].includes(t))).toEqual([]);
+    expect(state.topics.get(E)?.lastApplied).toBe(12);
+    expect(state.topics.get(A)?.lastApplied).toBe(3);
   });
 
   it('R4: a plan that does not list the topic means no snapshot for it', () => {
@@ -182,7 +211,7 @@ describe('recovery (SPEC.md R1–R11)', () => {
     expect(subs(throttle.effects).at(-1)).toEqual({ type: 'subscribe', topics: [A], resumeAfter: {} });
     const disc = run([...live, { type: 'server_error', error: errorPayload('slow_consumer', { action: 'disconnect', topic: A, retryAfterMs: 2000, fullResyncRequired: true }) }]);
     expect(disc.effects.filter((e) => e.type === 'reconnect')).toEqual([{ type: 'reconnect', afterMs: 2000, reason: 'slow_consumer' }]);
-    expect(disc.effects.some((e) => e.type === 'clear_cursor')).toBe(false);
+    expect(disc.effects.some((e) => e.type === 'fetch_snapshot')).toBe(false);
   });
 
   it('R11: resync starts a recovery on demand', () => {

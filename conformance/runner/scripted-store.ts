@@ -1,0 +1,72 @@
+import { StoreError } from '../../src/errors/store-error.js';
+import { ErrorCodes } from '../../src/errors/codes.js';
+import type { SyncDocument } from '../../src/replay/types.js';
+import { createMemoryStore } from '../../src/watermarks/memory-store.js';
+import type { SyncStore } from '../../src/watermarks/store.js';
+import type { VectorDocument } from './vector.js';
+
+export type FailingOperation = 'commit' | 'replace_topic' | 'clear_watermark';
+
+/**
+ * A memory store whose next write of a given kind can be made to fail (`store_failure` step), and
+ * whose contents stay readable by the runner after the client closed it. Each client gets its own
+ * handle (`app restart` opens the same database again); a closed handle refuses every call.
+ */
+export class ScriptedStore {
+  readonly inner: SyncStore = createMemoryStore();
+  private readonly failNext = new Map<FailingOperation, number>();
+
+  /** Arm one failure of `op`. */
+  fail(op: FailingOperation): void {
+    this.failNext.set(op, (this.failNext.get(op) ?? 0) + 1);
+  }
+
+  async seed(watermarks: Record<string, number>, documents: VectorDocument[]): Promise<void> {
+    const topics = new Set([...Object.keys(watermarks), ...documents.map((d) => d.topic)]);
+    for (const topic of topics) {
+      const docs = documents.filter((d) => d.topic === topic).map(toSyncDocument);
+      const mark = watermarks[topic];
+      await this.inner.replaceTopic(topic, docs, mark ?? 0);
+      if (mark === undefined) await this.inner.clearWatermark(topic);
+    }
+  }
+
+  /** A new handle for one client. */
+  handle(): SyncStore {
+    const h = { closed: false };
+    return {
+      kind: 'memory',
+      load: (topics) => this.guard(h, undefined, undefined, () => this.inner.load(topics)),
+      commit: (c) => this.guard(h, 'commit', c.topic, () => this.inner.commit(c)),
+      replaceTopic: (t, d, w) => this.guard(h, 'replace_topic', t, () => this.inner.replaceTopic(t, d, w)),
+      clearWatermark: (t) => this.guard(h, 'clear_watermark', t, () => this.inner.clearWatermark(t)),
+      putHydrated: (d) => this.guard(h, undefined, d.topic, () => this.inner.putHydrated(d)),
+      close: async () => {
+        h.closed = true;
+      },
+    };
+  }
+
+  private guard<T>(h: { closed: boolean }, op: FailingOperation | undefined, topic: string | undefined, body: () => Promise<T>): Promise<T> {
+    if (h.closed) return Promise.reject(new StoreError(ErrorCodes.STORE_FAILED, 'store handle is closed', { topic }));
+    const armed = op === undefined ? 0 : (this.failNext.get(op) ?? 0);
+    if (op !== undefined && armed > 0) {
+      this.failNext.set(op, armed - 1);
+      // Real backends wrap every failure as a retryable StoreError (store-guards.ts toStoreError).
+      return Promise.reject(new StoreError(ErrorCodes.STORE_FAILED, `memory store ${op} failed: scripted failure`, { topic, retryable: true }));
+    }
+    return body();
+  }
+}
+
+export function toSyncDocument(d: VectorDocument): SyncDocument {
+  return {
+    topic: d.topic,
+    docKey: d.doc_key,
+    docVersion: d.doc_version,
+    payload: d.payload,
+    payloadHash: d.payload_hash ?? null,
+    watermark: d.watermark,
+    hydrationPending: d.hydration_pending ?? false,
+  };
+}

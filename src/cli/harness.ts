@@ -1,0 +1,135 @@
+import { parseArgs } from 'node:util';
+import type { TokenSource } from '../client/token-provider.js';
+import { redact } from '../errors/redact.js';
+import { evaluateGate, findStage, renderGate, STAGES, writeGate } from '../harness/gates.js';
+import { SCENARIOS } from '../harness/registry.js';
+import { runHarness, selectScenarios } from '../harness/runner.js';
+import type { HarnessTarget } from '../harness/scenario.js';
+import { ExitCodes, UsageError } from './exit-codes.js';
+
+const HELP = `khala-sync harness [options]
+  Run the replay/resume and chaos scenario matrix (real clients, real sockets, SQLite files, the
+  fault proxy) and write summary.json + SUMMARY.md (SDK_CONTRACTS §4).
+  --out <dir>            report directory (default ./harness-report/<UTC timestamp>/)
+  --scenario <name>      run only this scenario (repeatable); --list shows them
+  --quick                the CI subset with smaller sizes (< 2 min)
+  --seed <n>             run seed (default random; printed, and recorded in every scenario's evidence)
+  --gate <stage>         evaluate the rollout KPI gates: canary | stage-1 (5%) | stage-2 (25%) |
+                         stage-3 (50%) | stage-4 (100%); prints GO / NO-GO with a timestamp
+  --url <ws(s) url>      run against a deployment instead of the embedded server (only the
+                         scenarios that need no server control run; the others are skipped)
+  --token-url <url> | --token <jwt> | env KHALA_SYNC_TOKEN   deployment token
+  --snapshot-url <base>  deployment snapshot endpoint (SDK_CONTRACTS §1)
+  --topic <t>            deployment topics (repeatable; default runtime.run_summaries)
+  --allow-insecure       allow ws:// to a non-loopback deployment
+  --timeout <ms>         per-scenario time limit (default per scenario, 120000 for most)
+  --verbose              scenario diagnostics on stderr
+  --list                 list the scenarios and exit
+stdout: the final summary line (and the gate verdict); stderr: one progress line per scenario.
+exit: 0 only with Failures: 0 (and GO when --gate is given); 2 usage; 1 otherwise.
+`;
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        out: { type: 'string' },
+        scenario: { type: 'string', multiple: true },
+        quick: { type: 'boolean', default: false },
+        seed: { type: 'string' },
+        gate: { type: 'string' },
+        url: { type: 'string' },
+        'token-url': { type: 'string' },
+        token: { type: 'string' },
+        'snapshot-url': { type: 'string' },
+        topic: { type: 'string', multiple: true },
+        'allow-insecure': { type: 'boolean', default: false },
+        timeout: { type: 'string' },
+        verbose: { type: 'boolean', default: false },
+        list: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function deploymentTarget(v: ReturnType<typeof parse>): HarnessTarget {
+  if (!v.url) {
+    if (v['token-url'] || v.token || v['snapshot-url'] || v.topic) throw new UsageError('--token-url, --token, --snapshot-url and --topic need --url');
+    return { kind: 'embedded' };
+  }
+  if (v['token-url'] && v.token) throw new UsageError('give --token or --token-url, not both');
+  const env = process.env['KHALA_SYNC_TOKEN'];
+  let token: TokenSource;
+  if (v['token-url']) token = { url: v['token-url'] };
+  else if (v.token) token = v.token;
+  else if (env) token = env;
+  else throw new UsageError('a deployment needs a token: --token-url, --token or KHALA_SYNC_TOKEN');
+  return { kind: 'deployment', url: v.url, token, snapshotUrl: v['snapshot-url'], topics: v.topic ?? ['runtime.run_summaries'], allowInsecure: v['allow-insecure'] };
+}
+
+/** `khala-sync harness` (SDK_CONTRACTS §4). */
+export async function runHarnessCommand(argv: string[]): Promise<number> {
+  const v = parse(argv);
+  if (v.help) {
+    process.stdout.write(HELP);
+    return ExitCodes.OK;
+  }
+  if (v.list) {
+    for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(30)} ${s.quick ? 'quick ' : '      '}${s.control ? 'control ' : 'any     '}${s.asserts}\n`);
+    return ExitCodes.OK;
+  }
+  let seed: number | undefined;
+  if (v.seed !== undefined) {
+    seed = Number(v.seed);
+    if (!Number.isSafeInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new UsageError('--seed must be an integer in [0, 2^32)');
+  }
+  let timeoutMs: number | undefined;
+  if (v.timeout !== undefined) {
+    timeoutMs = Number(v.timeout);
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout must be a positive integer (ms)');
+  }
+  const stage = v.gate === undefined ? undefined : findStage(v.gate);
+  if (v.gate !== undefined && !stage) throw new UsageError(`--gate must be one of ${STAGES.map((s) => s.stage).join(', ')} (or 5, 25, 50, 100)`);
+  const target = deploymentTarget(v);
+  let selected;
+  try {
+    selected = selectScenarios(v.scenario, v.quick);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (target.kind === 'deployment') {
+    const skipped = selected.filter((s) => s.control).map((s) => s.name);
+    process.stderr.write(
+      `[harness] deployment mode (${redact(target.url)}): running the ${selected.length - skipped.length} scenario(s) that need no server control; ` +
+        `skipped (need the embedded server's controls): ${skipped.length ? skipped.join(', ') : 'none'}\n`,
+    );
+  }
+  const result = await runHarness({
+    scenarios: v.scenario,
+    quick: v.quick,
+    seed,
+    target,
+    out: v.out,
+    timeoutMs,
+    progress: (line) => process.stderr.write(`${line}\n`),
+    note: v.verbose ? (line) => process.stderr.write(`[harness]   ${redact(line)}\n`) : undefined,
+  });
+  const { summary } = result;
+  const count = (s: string) => summary.scenarios.filter((x) => x.status === s).length;
+  let go = true;
+  if (stage) {
+    const verdict = evaluateGate(summary, stage);
+    writeGate(result.outDir, verdict);
+    process.stdout.write(renderGate(verdict));
+    go = verdict.go;
+  }
+  process.stdout.write(
+    `harness: ${summary.scenarios.length} scenario(s), pass ${count('pass')}, fail ${count('fail')}, skip ${count('skip')}; seed ${result.seed}; report ${result.outDir}; Failures: ${summary.failures}\n`,
+  );
+  return summary.failures === 0 && go ? ExitCodes.OK : ExitCodes.FATAL;
+}

@@ -1,0 +1,19 @@
+import type { Scenario } from './scenario.js';
+import { chaosScenarios } from './scenarios-chaos.js';
+import { crashScenarios } from './scenarios-crash.js';
+import { deliveryScenarios } from './scenarios-delivery.js';
+import { multiScenarios } from './scenarios-multi.js';
+import { replayScenarios } from './scenarios-replay.js';
+import { staleScenarios } from './scenarios-stale.js';
+import { stormScenarios } from './scenarios-storm.js';
+
+/** The scenario matrix, in run order. Names are stable: reports and `--scenario` use them. */
+export const SCENARIOS: readonly Scenario[] = [
+  ...replayScenarios,
+  ...staleScenarios,
+  ...deliveryScenarios,
+  ...multiScenarios,
+  ...chaosScenarios,
+  ...stormScenarios,
+  ...crashScenarios,
+];

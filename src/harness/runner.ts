@@ -1,0 +1,157 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { redact } from '../errors/redact.js';
+import { deriveSeed } from '../testing/seeded-random.js';
+import { SCENARIOS } from './registry.js';
+import { timestampDir, writeReport } from './report.js';
+import { ScenarioFailure, type HarnessSummary, type HarnessTarget, type Scenario, type ScenarioContext, type ScenarioReport } from './scenario.js';
+
+/** Options of {@link runHarness}. */
+export interface RunOptions {
+  /** Scenario names to run. Default: all (or the quick subset with `quick`). */
+  scenarios?: string[];
+  /** Smaller sizes and the quick subset (CI). Default false. */
+  quick?: boolean;
+  /** Run seed. Default: a random 32-bit value (recorded in every scenario's evidence). */
+  seed?: number;
+  /** Default: the embedded reference server. */
+  target?: HarnessTarget;
+  /** Report directory. Default `./harness-report/<UTC timestamp>/`. */
+  out?: string;
+  /** One line per scenario as it finishes (the CLI writes them to stderr). Default none. */
+  progress?: (line: string) => void;
+  /** Scenario diagnostic lines. Default none. */
+  note?: (line: string) => void;
+  /** Per-scenario time limit, ms. Default: the scenario's own (120 000 unless it says otherwise). */
+  timeoutMs?: number;
+}
+
+/** What {@link runHarness} hands back. */
+export interface RunResult {
+  summary: HarnessSummary;
+  outDir: string;
+  files: { json: string; markdown: string };
+  seed: number;
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The package version (package.json two levels above this module, in src/ and dist/ alike). */
+export function sdkVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Resolve the scenario list; throws a RangeError naming unknown scenarios. */
+export function selectScenarios(names: string[] | undefined, quick: boolean): Scenario[] {
+  if (!names || names.length === 0) return SCENARIOS.filter((s) => !quick || s.quick);
+  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
+  if (unknown.length > 0) throw new RangeError(`unknown scenario(s): ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
+  return SCENARIOS.filter((s) => names.includes(s.name));
+}
+
+function targetLabel(target: HarnessTarget): string {
+  return target.kind === 'embedded' ? 'embedded reference server (khala-sync/server, 127.0.0.1)' : redact(target.url);
+}
+
+async function runOne(scenario: Scenario, base: Omit<ScenarioContext, 'seed' | 'tmpDir' | 'signal' | 'defer' | 'collect'>, timeoutMs: number): Promise<ScenarioReport> {
+  const seed = deriveSeed(base.runSeed, scenario.name);
+  const replay = `khala-sync harness --scenario ${scenario.name} --seed ${base.runSeed}${base.quick ? ' --quick' : ''}`;
+  const common = { seed, run_seed: base.runSeed, injects: scenario.injects, replay };
+  const started = Date.now();
+  if (base.target.kind === 'deployment' && scenario.control) {
+    return { name: scenario.name, status: 'skip', duration_ms: 0, evidence: { reason: 'needs server control (publish, prune, faults, restart): not available against a deployment', ...common } };
+  }
+  const tmpDir = mkdtempSync(join(tmpdir(), `khala-harness-${scenario.name}-`));
+  const cleanups: Array<() => unknown> = [];
+  const collectors = new Map<string, () => unknown>();
+  const abort = new AbortController();
+  const ctx: ScenarioContext = { ...base, seed, tmpDir, signal: abort.signal, defer: (fn) => void cleanups.push(fn), collect: (key, fn) => void collectors.set(key, fn) };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      reject(new ScenarioFailure(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  let report: ScenarioReport;
+  try {
+    const running = scenario.run(ctx);
+    // A scenario that timed out may still reject later; that must not become an unhandled rejection.
+    running.catch(() => undefined);
+    const result = await Promise.race([running, timeout]);
+    report = { name: scenario.name, status: 'pass', duration_ms: Date.now() - started, evidence: { ...result.evidence, kpi: result.kpi ?? {}, ...common } };
+  } catch (err) {
+    const failure = err instanceof ScenarioFailure ? err : undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    report = {
+      name: scenario.name,
+      status: 'fail',
+      duration_ms: Date.now() - started,
+      evidence: { ...(failure?.evidence ?? {}), kpi: failure?.kpi ?? {}, ...common },
+      failure: redact(message),
+    };
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+  if (collectors.size > 0) {
+    const collected: Record<string, unknown> = {};
+    for (const [key, fn] of collectors) {
+      try {
+        collected[key] = fn();
+      } catch (err) {
+        collected[key] = `unavailable: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    report.evidence['fault_log'] = collected;
+  }
+  for (const fn of cleanups.reverse()) {
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([fn(), new Promise((r) => (guard = setTimeout(r, 10_000)))]);
+    } catch {
+      /* teardown problems do not change the verdict */
+    } finally {
+      clearTimeout(guard);
+    }
+  }
+  rmSync(tmpDir, { recursive: true, force: true });
+  return report;
+}
+
+/**
+ * Run the scenario matrix (sequentially: the storm and timing assertions need the machine to
+ * themselves) and write summary.json and SUMMARY.md (SDK_CONTRACTS §4).
+ */
+export async function runHarness(options: RunOptions = {}): Promise<RunResult> {
+  const quick = options.quick ?? false;
+  const runSeed = (options.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
+  const target = options.target ?? { kind: 'embedded' };
+  const scenarios = selectScenarios(options.scenarios, quick);
+  const started = new Date();
+  const outDir = resolve(options.out ?? join('harness-report', timestampDir(started)));
+  const bin = join(ROOT, 'bin', 'khala-sync.js');
+  const reports: ScenarioReport[] = [];
+  for (const [i, scenario] of scenarios.entries()) {
+    const report = await runOne(scenario, { runSeed, quick, target, bin, note: options.note ?? (() => undefined) }, options.timeoutMs ?? scenario.timeoutMs ?? 120_000);
+    reports.push(report);
+    const tail = report.status === 'fail' ? ` — ${report.failure ?? ''} (replay: ${String(report.evidence['replay'])})` : report.status === 'skip' ? ` — ${String(report.evidence['reason'])}` : '';
+    options.progress?.(`[harness] ${String(i + 1).padStart(2)}/${scenarios.length} ${report.status.toUpperCase().padEnd(4)} ${scenario.name.padEnd(30)} ${(report.duration_ms / 1000).toFixed(2).padStart(7)} s${tail}`);
+  }
+  const summary: HarnessSummary = {
+    started_at: started.toISOString(),
+    finished_at: new Date().toISOString(),
+    target: targetLabel(target),
+    sdk_version: sdkVersion(),
+    scenarios: reports,
+    failures: reports.filter((r) => r.status === 'fail').length,
+  };
+  const files = writeReport(outDir, summary);
+  return { summary, outDir, files, seed: runSeed };
+}

@@ -1,0 +1,322 @@
+import { STATUS_CODES, createServer } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { RawData } from 'ws';
+import type { Direction, DirectionRules, FaultEvent, FaultRules, HttpRequestInfo } from './fault-rules.js';
+import { requestInfo, validateRules } from './fault-rules.js';
+import { FramePipe, emptyDirectionStats, type DirectionStats } from './frame-pipe.js';
+import { httpFaultHandler, type HttpStats } from './http-faults.js';
+import { toSeed } from './seeded-random.js';
+
+/** Options of {@link startFaultProxy}. */
+export interface FaultProxyOptions {
+  /** Upstream: an `http(s)://` or `ws(s)://` base (`http://127.0.0.1:4100`) or a full socket URL. */
+  target: string;
+  /** Listen port. Default `0` (ephemeral). */
+  port?: number;
+  /** Listen address. Default `'127.0.0.1'`. */
+  host?: string;
+  /** Seed of every fault draw. Default `0`. */
+  seed?: number;
+  /** Initial rules. Default none (a transparent proxy). */
+  rules?: FaultRules;
+  /** Called for every plain HTTP request, before rules apply (credentials are never passed). */
+  onRequest?: (req: HttpRequestInfo) => void;
+  /** Called for every fault applied, as it is applied. */
+  onFault?: (event: FaultEvent) => void;
+  /** Events kept by `events()`; later ones are counted but not kept. Default 50 000. */
+  maxEvents?: number;
+}
+
+/** Counters of {@link FaultProxy.stats}. */
+export interface FaultProxyStats {
+  /** WebSocket connections established through the proxy. */
+  connections: number;
+  openConnections: number;
+  /** Connections cut by `cutAtFrame` or `cutAll()`. */
+  cuts: number;
+  /** Upgrades refused by the `refuseUpgrade` rule. */
+  upgradesRefused: number;
+  /** Upgrades the upstream refused (status relayed) or could not be reached for (502). */
+  upgradeFailures: number;
+  /** Plain HTTP: requests seen, answered by a rule, forwarded, failed upstream, and answers by status. */
+  http: HttpStats;
+  toClient: DirectionStats;
+  toServer: DirectionStats;
+  /** Faults applied (also those past `maxEvents`). */
+  faults: number;
+}
+
+/** A running proxy. */
+export interface FaultProxy {
+  /** WebSocket URL to give the client: the proxy's origin plus the target's path and query. */
+  readonly url: string;
+  /** `http://host:port` of the proxy: plain HTTP is forwarded to the target's origin. */
+  readonly httpUrl: string;
+  readonly port: number;
+  readonly seed: number;
+  /** Rewrite an upstream URL (same origin as the target) to go through the proxy. */
+  via(upstreamUrl: string): string;
+  /** Replace every rule; frames held for reordering are released first. Counters (`cutTimes`, `times`) restart. */
+  setRules(rules: FaultRules): void;
+  /** Cut every open connection at once (no close frame). Returns how many were cut. */
+  cutAll(): number;
+  stats(): FaultProxyStats;
+  /** Every fault applied so far, in order (up to `maxEvents`). */
+  events(): FaultEvent[];
+  /** Stop listening and terminate every connection. */
+  close(): Promise<void>;
+}
+
+const WS_SCHEME: Record<string, string> = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' };
+const HTTP_SCHEME: Record<string, string> = { 'ws:': 'http:', 'wss:': 'https:', 'http:': 'http:', 'https:': 'https:' };
+const DEFAULT_SOCKET_PATH = '/sync/socket/websocket';
+const MAX_PAYLOAD = 256 * 1024 * 1024;
+
+interface Link {
+  connection: number;
+  client: WebSocket;
+  upstream: WebSocket;
+  pipes: Record<Direction, FramePipe>;
+  cut(): void;
+}
+
+/** Close a socket with a code a peer may send; 1005/1006 (never sent on the wire) become a hard close. */
+function closeWith(ws: WebSocket, code: number, reason: Buffer): void {
+  if (ws.readyState !== WebSocket.OPEN) return ws.terminate();
+  const sendable = code === 1000 || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+  if (!sendable) return code === 1005 ? ws.close() : ws.terminate();
+  ws.close(code, reason.subarray(0, 123));
+}
+
+function rawToBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+function answerUpgrade(socket: Duplex, status: number, headers: Record<string, string> = {}): void {
+  if (socket.destroyed) return;
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`);
+}
+
+/**
+ * Start a fault-injecting TCP/WebSocket proxy on loopback (`khala-sync/testing`). Each client
+ * upgrade opens its own upstream WebSocket with the same path and query (the token travels through
+ * and is never logged); frames in both directions pass through seeded fault rules. Plain HTTP
+ * (token, snapshot, hydration endpoints) is forwarded too, with its own rules.
+ */
+export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
+  const target = new URL(options.target);
+  const wsScheme = WS_SCHEME[target.protocol];
+  const httpScheme = HTTP_SCHEME[target.protocol];
+  if (!wsScheme || !httpScheme) throw new RangeError('fault proxy target must be an http(s) or ws(s) URL');
+  const seed = toSeed(options.seed ?? 0);
+  const maxEvents = options.maxEvents ?? 50_000;
+  let rules: FaultRules = {};
+  const setRulesInternal = (next: FaultRules): void => {
+    validateRules(next);
+    rules = { ...next, http: next.http?.map((r) => ({ ...r })), refuseUpgrade: next.refuseUpgrade ? { ...next.refuseUpgrade } : undefined };
+    cutBudget = { to_client: next.toClient?.cutTimes ?? Infinity, to_server: next.toServer?.cutTimes ?? Infinity };
+  };
+  let cutBudget: Record<Direction, number> = { to_client: Infinity, to_server: Infinity };
+  setRulesInternal(options.rules ?? {});
+
+  const started = Date.now();
+  const log: FaultEvent[] = [];
+  const stats: FaultProxyStats = {
+    connections: 0, openConnections: 0, cuts: 0, upgradesRefused: 0, upgradeFailures: 0,
+    http: { requests: 0, injected: 0, forwarded: 0, failed: 0, statuses: {} }, toClient: emptyDirectionStats(), toServer: emptyDirectionStats(), faults: 0,
+  };
+  const record = (e: Omit<FaultEvent, 'n' | 'atMs'>): void => {
+    const event: FaultEvent = { n: stats.faults, atMs: Date.now() - started, ...e };
+    stats.faults += 1;
+    if (log.length < maxEvents) log.push(event);
+    options.onFault?.(event);
+  };
+  const links = new Set<Link>();
+  let ordinal = 0;
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: MAX_PAYLOAD,
+    handleProtocols: (_protocols, req) => selected.get(req) ?? false,
+  });
+  const selected = new WeakMap<IncomingMessage, string>();
+  const dirRules = (d: Direction): DirectionRules | undefined => (d === 'to_client' ? rules.toClient : rules.toServer);
+
+  const link = (client: WebSocket, upstream: WebSocket, connection: number): void => {
+    const self: Link = {
+      connection,
+      client,
+      upstream,
+      pipes: {} as Record<Direction, FramePipe>,
+      cut: () => {
+        if (!links.delete(self)) return;
+        stats.cuts += 1;
+        stats.openConnections -= 1;
+        self.pipes.to_client.kill();
+        self.pipes.to_server.kill();
+        client.terminate();
+        upstream.terminate();
+      },
+    };
+    const pipe = (direction: Direction, to: WebSocket): FramePipe =>
+      new FramePipe({
+        seed,
+        connection,
+        direction,
+        rules: () => dirRules(direction),
+        deliver: (data, binary) => {
+          if (to.readyState === WebSocket.OPEN) to.send(data, { binary });
+        },
+        finish: (code, reason) => closeWith(to, code, reason),
+        tryCut: () => {
+          if (cutBudget[direction] <= 0) return false;
+          cutBudget[direction] -= 1;
+          return true;
+        },
+        log: record,
+        stats: direction === 'to_client' ? stats.toClient : stats.toServer,
+      });
+    self.pipes = { to_client: pipe('to_client', client), to_server: pipe('to_server', upstream) };
+    links.add(self);
+    stats.connections += 1;
+    stats.openConnections += 1;
+    const gone = (): void => {
+      if (links.delete(self)) stats.openConnections -= 1;
+    };
+    upstream.on('message', (data, isBinary) => {
+      if (self.pipes.to_client.push(rawToBuffer(data), isBinary) === 'cut') self.cut();
+    });
+    client.on('message', (data, isBinary) => {
+      if (self.pipes.to_server.push(rawToBuffer(data), isBinary) === 'cut') self.cut();
+    });
+    upstream.on('close', (code, reason) => {
+      self.pipes.to_client.pushClose(code, reason);
+      if (client.readyState === WebSocket.CLOSED) gone();
+    });
+    client.on('close', (code, reason) => {
+      self.pipes.to_server.pushClose(code, reason);
+      gone();
+    });
+    upstream.on('error', () => undefined);
+    client.on('error', () => undefined);
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const refuse = rules.refuseUpgrade;
+    if (refuse && (refuse.times === undefined || refuse.times > 0)) {
+      if (refuse.times !== undefined) refuse.times -= 1;
+      stats.upgradesRefused += 1;
+      record({ kind: 'refuse_upgrade', detail: `${refuse.status} ${requestInfo('GET', req.url ?? '/').path}` });
+      return answerUpgrade(socket, refuse.status);
+    }
+    const protocolHeader = req.headers['sec-websocket-protocol'];
+    const protocols = protocolHeader ? protocolHeader.split(',').map((p) => p.trim()).filter(Boolean) : undefined;
+    const upstream = new WebSocket(`${wsScheme}//${target.host}${req.url ?? '/'}`, protocols, { perMessageDeflate: false, maxPayload: MAX_PAYLOAD });
+    let opened = false;
+    let settled = false;
+    const abandon = (): void => {
+      if (!opened) upstream.terminate();
+    };
+    socket.once('close', abandon);
+    upstream.on('unexpected-response', (_r, res) => {
+      settled = true;
+      stats.upgradeFailures += 1;
+      const status = res.statusCode ?? 502;
+      const retryAfter = res.headers['retry-after'];
+      res.resume();
+      upstream.terminate();
+      answerUpgrade(socket, status, typeof retryAfter === 'string' ? { 'retry-after': retryAfter } : {});
+    });
+    upstream.on('error', () => {
+      if (opened || settled) return;
+      settled = true;
+      stats.upgradeFailures += 1;
+      answerUpgrade(socket, 502);
+    });
+    upstream.on('open', () => {
+      opened = true;
+      socket.off('close', abandon);
+      if (socket.destroyed) return upstream.terminate();
+      if (upstream.protocol) selected.set(req, upstream.protocol);
+      // Messages that arrive before the client side is wired wait in the socket's buffer: `ws`
+      // emits them only after this tick, and handleUpgrade completes synchronously here.
+      wss.handleUpgrade(req, socket, head, (client) => link(client, upstream, ++ordinal));
+    });
+  };
+
+  const onRequest = httpFaultHandler({
+    target,
+    httpScheme,
+    rules: () => rules.http ?? [],
+    stats: stats.http,
+    record,
+    observe: options.onRequest,
+  });
+
+  const server: Server = createServer(onRequest);
+  server.on('upgrade', onUpgrade);
+  server.on('clientError', (_err, socket) => socket.destroy());
+  const host = options.host ?? '127.0.0.1';
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+  const hostForUrl = host.includes(':') ? `[${host}]` : host;
+  const targetPath = target.pathname === '' || target.pathname === '/' ? DEFAULT_SOCKET_PATH : target.pathname;
+  const httpUrl = `http://${hostForUrl}:${port}`;
+
+  return {
+    url: `ws://${hostForUrl}:${port}${targetPath}${target.search}`,
+    httpUrl,
+    port,
+    seed,
+    via(upstreamUrl) {
+      const u = new URL(upstreamUrl);
+      if (u.host !== target.host) throw new RangeError('via(): the URL is not on the proxy target');
+      const scheme = u.protocol === 'ws:' || u.protocol === 'wss:' ? 'ws:' : 'http:';
+      return `${scheme}//${hostForUrl}:${port}${u.pathname}${u.search}`;
+    },
+    setRules(next) {
+      setRulesInternal(next);
+      for (const l of links) {
+        l.pipes.to_client.flushHeld();
+        l.pipes.to_server.flushHeld();
+      }
+    },
+    cutAll() {
+      const all = [...links];
+      for (const l of all) {
+        record({ kind: 'cut', connection: l.connection, frame: -1, detail: 'cutAll' });
+        l.cut();
+      }
+      return all.length;
+    },
+    stats: () => structuredClone(stats),
+    events: () => log.map((e) => ({ ...e })),
+    async close() {
+      for (const l of [...links]) {
+        links.delete(l);
+        l.pipes.to_client.kill();
+        l.pipes.to_server.kill();
+        l.client.terminate();
+        l.upstream.terminate();
+      }
+      stats.openConnections = 0;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      wss.close();
+    },
+  };
+}
