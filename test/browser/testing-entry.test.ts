@@ -1,0 +1,31 @@
+// `khala-sync/testing` in a browser: the `browser` export condition must lead to a build without the
+// Node-only fault proxy, and that build must bundle for the browser.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { measure, nodeOnlyInputs, ROOT } from './bundle.js';
+
+interface Exports {
+  exports: Record<string, Record<string, string>>;
+}
+
+describe('khala-sync/testing browser build', () => {
+  it('the browser condition maps to the browser entry, and the Node build keeps the fault proxy', () => {
+    const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as Exports;
+    const testing = pkg.exports['./testing']!;
+    expect(testing.browser).toBe('./dist/testing-browser.js');
+    expect(testing.default).toBe('./dist/testing.js');
+    // Conditions are matched in object order: `browser` must come before `default`.
+    expect(Object.keys(testing).indexOf('browser')).toBeLessThan(Object.keys(testing).indexOf('default'));
+  });
+
+  it('bundles for the browser without a Node built-in and exposes the memory network', async () => {
+    const size = await measure('khala-sync/testing', `export * from './src/testing-browser.ts';`);
+    expect(nodeOnlyInputs(size.metafile)).toEqual([]);
+    expect(Object.keys(size.metafile.inputs)).toContain('src/transport/memory-transport.ts');
+  });
+
+  it('the Node entry would not bundle for the browser (so the condition is needed)', async () => {
+    await expect(measure('probe', `export * from './src/testing.ts';`)).rejects.toThrow(/Node built-in/);
+  });
+});
