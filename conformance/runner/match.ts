@@ -3,6 +3,9 @@ import { isHeartbeat, type SentFrame } from './scripted-transport.js';
 import type { Json, OutboundMatch } from './vector.js';
 
 const PLACEHOLDER = /^\$(join_ref|ref:(join|subscribe|unsubscribe|heartbeat)(?:#([1-9][0-9]*))?)$/;
+// Spacetime: `$request_id:SubscribeMulti#n` / `$query_id:SubscribeMulti#n` name the ids of the
+// n-th (default newest) client message with that tag on the connection.
+const ST_PLACEHOLDER = /^\$(request_id|query_id):([A-Za-z]+)(?:#([1-9][0-9]*))?$/;
 const EVENT_OF: Record<string, string> = { join: 'phx_join', subscribe: 'sync:subscribe', unsubscribe: 'sync:unsubscribe', heartbeat: 'sync:heartbeat' };
 
 /** Thrown when a placeholder names a frame the client never sent (a conformance failure). */
@@ -14,6 +17,15 @@ export class PlaceholderError extends Error {}
  * of that kind; `$ref:<kind>#n` the ref of the n-th (1-based). Returns undefined for a non-placeholder.
  */
 export function resolvePlaceholder(token: string, sent: readonly SentFrame[], connection: number): { value: Json } | undefined {
+  const st = ST_PLACEHOLDER.exec(token);
+  if (st !== null) {
+    const frames = sent.filter((f) => f.connection === connection && f.topic === null && f.event === st[2]);
+    const n = st[3] === undefined ? frames.length : Number(st[3]);
+    const body = frames[n - 1]?.payload as { request_id?: Json; query_id?: { id?: Json } } | undefined;
+    const value = st[1] === 'request_id' ? body?.request_id : body?.query_id?.id;
+    if (value === undefined) throw new PlaceholderError(`${token}: the client has sent ${frames.length} ${st[2]} message(s) on connection #${connection + 1}`);
+    return { value };
+  }
   const m = PLACEHOLDER.exec(token);
   if (m === null) return undefined;
   const mine = sent.filter((f) => f.connection === connection);
@@ -40,7 +52,7 @@ export function substitute(value: Json, sent: readonly SentFrame[], connection: 
 /** The wire text of a `server` step: a JSON value is sent compactly; a string is sent verbatim with `"$…"` tokens replaced. */
 export function serverFrameText(frame: Json, sent: readonly SentFrame[], connection: number): string {
   if (typeof frame !== 'string') return JSON.stringify(substitute(frame, sent, connection));
-  return frame.replace(/"(\$[a-z_:#0-9]+)"/g, (whole, token: string) => {
+  return frame.replace(/"(\$[A-Za-z_:#0-9]+)"/g, (whole, token: string) => {
     const r = resolvePlaceholder(token, sent, connection);
     return r === undefined ? whole : JSON.stringify(r.value);
   });
@@ -115,7 +127,8 @@ export function matchOutbound(expected: readonly OutboundMatch[], frames: readon
     try {
       const want = substitute(e as unknown as Json, sent, f.connection) as unknown as OutboundMatch;
       if (f.event !== want.event) problems.push(`${at}: expected event ${want.event}, got ${f.text}`);
-      if (f.topic !== (want.topic ?? 'sync:v1')) problems.push(`${at}: expected topic ${want.topic ?? 'sync:v1'}, got ${describe(f.topic)}`);
+      // A Spacetime message has no topic (null); Phoenix frames default to sync:v1.
+      if (f.topic !== (want.topic ?? (f.topic === null ? null : 'sync:v1'))) problems.push(`${at}: expected topic ${want.topic ?? 'sync:v1'}, got ${describe(f.topic)}`);
       if (want.join_ref !== undefined) problems.push(...matchValue(want.join_ref, f.joinRef, `${at} join_ref`));
       if (want.ref !== undefined) problems.push(...matchValue(want.ref, f.ref, `${at} ref`));
       if (want.payload !== undefined) problems.push(...matchValue(want.payload, f.payload, `${at} payload`, true));

@@ -6,6 +6,7 @@ import { vi } from 'vitest';
 import { httpHydrator, httpSnapshotSource } from '../../src/bootstrap/http-snapshot-source.js';
 import type { Hydrator, SnapshotSource } from '../../src/bootstrap/snapshot-source.js';
 import { SyncClient } from '../../src/client/sync-client.js';
+import { createSpacetimeLane } from '../../src/spacetime.js';
 import { matchOutbound, matchValue, PlaceholderError, serverFrameText } from './match.js';
 import { jsonEqual } from './schema-validator.js';
 import { HYDRATE_BASE, hydrateKey, ScriptedHttp, SNAPSHOT_BASE, snapshotKey } from './scripted-http.js';
@@ -15,6 +16,8 @@ import { OPTION_DEFAULTS, type Assertions, type HttpResponse, type Json, type St
 
 /** Socket URL the client is given; nothing is ever dialled for real. */
 export const CONFORMANCE_URL = 'wss://sync.conformance.invalid/sync/socket/websocket';
+/** Spacetime lane: the base URL (the lane adds `/v1/database/conformance/subscribe`). */
+export const CONFORMANCE_SPACETIME_URL = 'wss://spacetime.conformance.invalid';
 /** The token every connection uses (fixed, or minted by the scripted token endpoint). */
 export const CONFORMANCE_TOKEN = 'conformance-token';
 const TOKEN_URL = 'https://control.conformance.invalid/api/sync/token';
@@ -76,8 +79,10 @@ async function run(vector: Vector): Promise<string[]> {
   const seen: Observed = { applied: [], errors: [], events: [] };
   /** One client as §1 of the README describes; `app restart` builds another on the same store. */
   const build = (): SyncClient => {
+    const spacetime = vector.lane === 'spacetime';
     const c = new SyncClient({
-      url: CONFORMANCE_URL,
+      url: spacetime ? CONFORMANCE_SPACETIME_URL : CONFORMANCE_URL,
+      ...(spacetime ? { lane: createSpacetimeLane({ database: 'conformance', ...(setup.options?.replay_budget !== undefined ? { replayBudget: setup.options.replay_budget } : {}) }) } : {}),
       token: setup.token === undefined ? CONFORMANCE_TOKEN : { url: TOKEN_URL, fetch: tokenHttp.fetchFor(() => 'token') },
       topics: setup.topics,
       store: store.handle(),
@@ -147,7 +152,7 @@ async function run(vector: Vector): Promise<string[]> {
           await vi.advanceTimersToNextTimerAsync();
           await settle();
         }
-        net.open(net.pendingDial()!);
+        net.open(net.pendingDial()!, step.protocol);
         await settle();
         return;
       }

@@ -1,4 +1,4 @@
-import type { CloseInfo, Transport, TransportFactory, TransportHandlers } from '../../src/transport/transport.js';
+import type { CloseInfo, Transport, TransportFactory, TransportHandlers, TransportOptions } from '../../src/transport/transport.js';
 
 /** One outbound client frame, as sent and as parsed (when it is a Phoenix array). */
 export interface SentFrame {
@@ -18,6 +18,8 @@ export interface ScriptedConnection {
   readonly url: string;
   state: 'dialled' | 'open' | 'closed';
   handlers: TransportHandlers;
+  /** Subprotocols the client offered. */
+  offered: string[];
 }
 
 const encoder = new TextEncoder();
@@ -31,8 +33,8 @@ export class ScriptedNetwork {
   readonly connections: ScriptedConnection[] = [];
   readonly sent: SentFrame[] = [];
 
-  readonly factory: TransportFactory = (url: string, handlers: TransportHandlers): Transport => {
-    const conn: ScriptedConnection = { index: this.connections.length, url, state: 'dialled', handlers };
+  readonly factory: TransportFactory = (url: string, handlers: TransportHandlers, options: TransportOptions = {}): Transport => {
+    const conn: ScriptedConnection = { index: this.connections.length, url, state: 'dialled', handlers, offered: [...(options.protocols ?? [])] };
     this.connections.push(conn);
     return {
       send: (text: string) => {
@@ -55,9 +57,14 @@ export class ScriptedNetwork {
     return last?.state === 'open' ? last : undefined;
   }
 
-  open(conn: ScriptedConnection): void {
+  /**
+   * Open a pending dial. `protocol` is the subprotocol the server echoes; by default the first one
+   * the client offered (a lane that offers none is told nothing, as before).
+   */
+  open(conn: ScriptedConnection, protocol?: string): void {
     conn.state = 'open';
-    queueMicrotask(() => conn.handlers.onOpen());
+    const echoed = protocol ?? conn.offered[0];
+    queueMicrotask(() => (echoed === undefined ? conn.handlers.onOpen() : conn.handlers.onOpen({ protocol: echoed })));
   }
 
   /** Deliver one inbound text frame on the open connection. */
@@ -80,6 +87,11 @@ function parseSent(connection: number, text: string): SentFrame {
   try {
     const v: unknown = JSON.parse(text);
     if (Array.isArray(v) && v.length === 5) return { connection, text, joinRef: v[0], ref: v[1], topic: v[2], event: v[3], payload: v[4] };
+    // A Spacetime client message: one tag (the event) and its body (the payload); no topic or refs.
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1) {
+      const tag = Object.keys(v)[0]!;
+      return { connection, text, joinRef: undefined, ref: undefined, topic: null, event: tag, payload: (v as Record<string, unknown>)[tag] };
+    }
   } catch {
     // fall through: an unparseable frame is logged as is and will match nothing
   }
@@ -88,5 +100,6 @@ function parseSent(connection: number, text: string): SentFrame {
 
 /** Heartbeats are timer-driven and excluded from outbound matching (README, "Outbound frames"). */
 export function isHeartbeat(f: SentFrame): boolean {
-  return f.event === 'sync:heartbeat' || f.topic === 'phoenix';
+  // Spacetime's keep-alive is a timer-driven OneOffQuery on stream_head.
+  return f.event === 'sync:heartbeat' || f.topic === 'phoenix' || (f.topic === null && f.event === 'OneOffQuery');
 }

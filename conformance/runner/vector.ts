@@ -41,10 +41,12 @@ export interface VectorOptions {
   heartbeat_interval_ms?: number;
   dead_after_ms?: number;
   join_timeout_ms?: number;
+  /** Spacetime lane only: the lane's `replayBudget`. Default the lane's own (20 000). */
+  replay_budget?: number;
 }
 
 /** The defaults a runner uses when `setup.options` leaves a field out. */
-export const OPTION_DEFAULTS: Required<VectorOptions> = {
+export const OPTION_DEFAULTS: Required<Omit<VectorOptions, 'replay_budget'>> = {
   reconnect_delay_ms: 1000,
   verify_hashes: true,
   max_frame_bytes: 16 * 1024 * 1024,
@@ -83,7 +85,7 @@ export interface Expectations extends Assertions {
 }
 
 export type Step =
-  | { type: 'connect'; note?: string }
+  | { type: 'connect'; protocol?: string; note?: string }
   | { type: 'server'; frame: Json; note?: string }
   | { type: 'expect_outbound'; frames: OutboundMatch[]; note?: string }
   | { type: 'disconnect'; code?: number; reason?: string; note?: string }
@@ -101,7 +103,7 @@ export interface Vector {
   title: string;
   description?: string;
   rules: string[];
-  lane: 'khala';
+  lane: 'khala' | 'spacetime';
   setup: VectorSetup;
   steps: Step[];
   expect: Expectations & Required<Pick<Assertions, 'applied' | 'errors' | 'events' | 'watermarks'>>;

@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util';
 import { SyncClient } from '../client/sync-client.js';
 import type { TokenSource } from '../client/token-provider.js';
+import { createSpacetimeLane } from '../adapters/spacetime/index.js';
 import { ErrorCodes } from '../errors/codes.js';
 import type { SyncStore } from '../watermarks/store.js';
 import { createMemoryStore } from '../watermarks/memory-store.js';
 import { ExitCodes, UsageError } from './exit-codes.js';
 
 const HELP = `khala-sync tail --url <ws(s) url> --topic <t> [--topic <t> ...]
-  [--lane khala]                      wire protocol (default khala)
+  [--lane khala|spacetime]            wire protocol (default khala); spacetime: SpacetimeDB v1 JSON,
+                                      --url is the database URL (…/v1/database/<db>/subscribe)
   [--token <jwt> | --token-url <url>] or env KHALA_SYNC_TOKEN; --token-url POSTs once per connection
   [--store memory | sqlite:<path>]    default memory; sqlite persists watermarks + documents
   [--snapshot-url <base>] [--hydrate-url <base>]
@@ -72,7 +74,7 @@ export async function runTail(argv: string[]): Promise<number> {
   if (!v.url) throw new UsageError('--url is required');
   const topics = v.topic ?? [];
   if (topics.length === 0) throw new UsageError('at least one --topic is required');
-  if (v.lane !== 'khala') throw new UsageError(`--lane ${v.lane} is not available in this version (khala only)`);
+  if (v.lane !== 'khala' && v.lane !== 'spacetime') throw new UsageError(`--lane must be 'khala' or 'spacetime', got '${v.lane}'`);
   const envToken = process.env['KHALA_SYNC_TOKEN'];
   let token: TokenSource;
   if (v.token && v['token-url']) throw new UsageError('give --token or --token-url, not both');
@@ -87,6 +89,7 @@ export async function runTail(argv: string[]): Promise<number> {
   const store = await openStore(v.store);
   const client = new SyncClient({
     url: v.url,
+    ...(v.lane === 'spacetime' ? { lane: createSpacetimeLane() } : {}),
     token,
     store,
     topics,

@@ -6,7 +6,7 @@ import { TransportError } from '../errors/transport-error.js';
 import { serverError, STOP_CODES } from '../replay/transitions.js';
 import type { SyncBatch, SyncErrorPayload } from '../replay/types.js';
 import { assertSecureUrl } from '../transport/secure-url.js';
-import type { CloseInfo, Transport, TransportFactory } from '../transport/transport.js';
+import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type OpenInfo, type Transport, type TransportFactory } from '../transport/transport.js';
 import type { ClientStatus } from './options.js';
 import type { ReplayDriver } from './replay-driver.js';
 import { SignInRequiredError } from './token-provider.js';
@@ -155,7 +155,7 @@ export class Connection {
     this.transport = this.settings.transport(
       url,
       {
-        onOpen: () => gen === this.generation && this.onOpen(gen),
+        onOpen: (info) => gen === this.generation && this.onOpen(gen, info),
         onMessage: (text, bytes) => gen === this.generation && this.onMessage(text, bytes),
         onClose: (info) => gen === this.generation && this.onClose(info),
       },
@@ -163,7 +163,14 @@ export class Connection {
     );
   }
 
-  private onOpen(gen: number): void {
+  private onOpen(gen: number, info: OpenInfo | undefined): void {
+    const offered = this.settings.lane.protocols;
+    // A lane that offers subprotocols speaks only those: a server that echoed none or another one
+    // would answer in a format the session cannot read (SPACETIME_PROTOCOL §1.2, §5 rule 1). Retrying
+    // would get the same answer, so the client stops until the app acts. A transport that cannot
+    // tell (`protocol` undefined) is trusted.
+    const selected = info?.protocol;
+    if (offered !== undefined && offered.length > 0 && selected !== undefined && !offered.includes(selected)) return this.subprotocolMismatch(offered, selected);
     this.opened = true;
     this.authRetried = false;
     this.lastInbound = Date.now();
@@ -215,8 +222,23 @@ export class Connection {
     }
   }
 
+  private subprotocolMismatch(offered: string[], selected: string | undefined): void {
+    const what = selected === undefined ? 'an unusable subprotocol' : `subprotocol "${selected.slice(0, 80)}"`;
+    this.hooks.error(
+      new TransportError(ErrorCodes.SUBPROTOCOL_MISMATCH, `server selected ${what}, expected one of ${offered.join(', ')}`, {
+        details: { offered: [...offered], selected: selected?.slice(0, 80) ?? null },
+      }),
+    );
+    this.stop('upgrade_required', 'subprotocol_mismatch');
+  }
+
   private onClose(info: CloseInfo): void {
     const wasOpen = this.opened;
+    const offered = this.settings.lane.protocols;
+    if (!wasOpen && info.reason === SUBPROTOCOL_MISMATCH_REASON && offered !== undefined && offered.length > 0) {
+      this.teardown(info.code, 'closed');
+      return this.subprotocolMismatch(offered, undefined);
+    }
     this.teardown(info.code, 'closed');
     if (TERMINAL.has(this.status)) return;
     if (!wasOpen && (info.httpStatus === 401 || info.httpStatus === 403)) {
@@ -271,6 +293,20 @@ export class Connection {
     this.stop(error.code === ErrorCodes.REAUTH_REQUIRED ? 'auth_required' : 'upgrade_required', error.code);
   }
 
+  /**
+   * Run `fn` after the batches the same inbound message delivered have committed. A lane whose
+   * reply carries rows (Spacetime `SubscribeMultiApplied`) reports the batch and the reply in one
+   * `receive`; the reply must see the committed cursor, or caught-up would name a stale watermark.
+   */
+  private afterApply(live: () => boolean, fn: () => void): void {
+    if (!live()) return;
+    const prev = this.pendingApply;
+    if (prev === undefined) return fn();
+    this.pendingApply = prev.then(() => {
+      if (live()) fn();
+    });
+  }
+
   private sink(gen: number): LaneSink {
     const live = (): boolean => gen === this.generation;
     return {
@@ -290,23 +326,27 @@ export class Connection {
         this.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
       },
       batch: (batch: SyncBatch) => {
-        if (live()) this.pendingApply = this.driver.applyBatch(batch).then(() => this.refresh());
-      },
-      subscribed: (requestId, topics) => {
         if (!live()) return;
-        this.driver.input({ type: 'subscribed', requestId, topics, });
-        this.refresh();
+        // One inbound message may carry several batches (a Spacetime transaction touching two
+        // streams); each starts once the previous one committed.
+        const prev = this.pendingApply;
+        this.pendingApply = prev === undefined ? this.driver.applyBatch(batch).then(() => this.refresh()) : prev.then(() => (live() ? this.driver.applyBatch(batch).then(() => this.refresh()) : undefined));
       },
-      subscribeFailed: (requestId, topics, error) => {
-        if (!live()) return;
-        this.driver.input({ type: 'subscribe_failed', requestId, topics, error });
-        this.refresh();
-      },
-      serverError: (error) => {
-        if (!live()) return;
-        this.driver.input({ type: 'server_error', error });
-        this.refresh();
-      },
+      subscribed: (requestId, topics) =>
+        this.afterApply(live, () => {
+          this.driver.input({ type: 'subscribed', requestId, topics });
+          this.refresh();
+        }),
+      subscribeFailed: (requestId, topics, error) =>
+        this.afterApply(live, () => {
+          this.driver.input({ type: 'subscribe_failed', requestId, topics, error });
+          this.refresh();
+        }),
+      serverError: (error) =>
+        this.afterApply(live, () => {
+          this.driver.input({ type: 'server_error', error });
+          this.refresh();
+        }),
       heartbeat: (watermarks) => live() && this.hooks.heartbeat(watermarks),
       channelDown: (reason) => {
         if (!live()) return;

@@ -25,6 +25,12 @@ export const ErrorCodes = {
   PAYLOAD_HASH_MISMATCH: 'payload_hash_mismatch',
   /** The server's head for a topic is below the local cursor (server reset?). Diagnostic. */
   CURSOR_AHEAD_OF_HEAD: 'cursor_ahead_of_head',
+  /** Spacetime lane: a server message whose single tag is not a known v1 `ServerMessage`. Ignored. */
+  UNKNOWN_MESSAGE: 'unknown_message',
+  /** Spacetime lane: a known message at the wrong time (anything before `IdentityToken`, a second one). Ignored. */
+  UNEXPECTED_MESSAGE: 'unexpected_message',
+  /** Spacetime lane: a `sync_event` row that is not JSON, has the wrong shape/arity, or whose `payload_json` is not JSON. The whole message is refused. */
+  INVALID_ROW: 'invalid_row',
 
   // Codes the server sends (normalized per KHALA_PROTOCOL §3.1).
   STALE_CURSOR: 'stale_cursor',
@@ -65,6 +71,8 @@ export const ErrorCodes = {
   CHANNEL_CLOSED: 'channel_closed',
   /** A request got no reply within `replyTimeoutMs`. */
   REPLY_TIMEOUT: 'reply_timeout',
+  /** The server accepted the upgrade but echoed no offered WebSocket subprotocol (or another one). */
+  SUBPROTOCOL_MISMATCH: 'subprotocol_mismatch',
   /** Refused to send a token over plain `ws://` to a non-loopback host. */
   INSECURE_TRANSPORT: 'insecure_transport',
   /** The storage backend failed; the batch was not applied and will be replayed. */

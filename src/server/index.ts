@@ -14,3 +14,7 @@ export type {
   ReferenceServer,
   ServerStats,
 } from './types.js';
+
+// The reference Spacetime (SpacetimeDB v1 JSON, `sync_event`) server: see docs/spacetime-lane.md.
+export { startSpacetimeServer, SPACETIME_SERVER_DEFAULTS, SPACETIME_HTTP_PATHS } from './spacetime/index.js';
+export type { AppendInput, SpacetimeFaults, SpacetimeServer, SpacetimeServerOptions, SpacetimeServerStats, SyncEventRecord } from './spacetime/index.js';

@@ -1,4 +1,4 @@
-import type { CloseInfo, Transport, TransportFactory, TransportHandlers } from './transport.js';
+import type { CloseInfo, Transport, TransportFactory, TransportHandlers, TransportOptions } from './transport.js';
 
 /** The far end of an in-memory connection, as a test or an in-process server sees it. */
 export interface MemoryPeer {
@@ -24,6 +24,11 @@ export interface MemoryNetworkOptions {
    * server refusing the upgrade would.
    */
   accept?: (url: string) => 'accept' | { refuse: number };
+  /**
+   * The subprotocol the far end "selects" from what the client offered. Default: the first offered
+   * one, or `''` when none was offered (what a cooperating server does).
+   */
+  selectProtocol?: (offered: string[]) => string;
 }
 
 /**
@@ -40,7 +45,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): {
     onConnection: undefined as ((peer: MemoryPeer) => void) | undefined,
     factory: undefined as unknown as TransportFactory,
   };
-  net.factory = (url: string, handlers: TransportHandlers): Transport => {
+  net.factory = (url: string, handlers: TransportHandlers, transportOptions: TransportOptions = {}): Transport => {
     let closed = false;
     const end = (info: CloseInfo, byClient: boolean): void => {
       if (closed) return;
@@ -75,7 +80,8 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): {
       net.peers.push(peer);
       queueMicrotask(() => {
         if (closed) return;
-        handlers.onOpen();
+        const offered = transportOptions.protocols ?? [];
+        handlers.onOpen({ protocol: options.selectProtocol ? options.selectProtocol(offered) : (offered[0] ?? '') });
         net.onConnection?.(peer);
       });
     }

@@ -6,9 +6,22 @@ export interface CloseInfo {
   httpStatus?: number | undefined;
 }
 
+/** `CloseInfo.reason` of a handshake the WebSocket stack aborted over the echoed subprotocol. */
+export const SUBPROTOCOL_MISMATCH_REASON = 'subprotocol_mismatch';
+
+/** What is known once a transport is open. */
+export interface OpenInfo {
+  /**
+   * The WebSocket subprotocol the server echoed (`''` when it chose none), or `undefined` when the
+   * transport cannot tell. A lane that offers subprotocols must check it (SPACETIME_PROTOCOL §1.2).
+   */
+  protocol: string | undefined;
+}
+
 /** Callbacks a transport drives. Exactly one `onClose` ends every transport, opened or not. */
 export interface TransportHandlers {
-  onOpen(): void;
+  /** The transport is open. `info` is optional so that older transports keep compiling. */
+  onOpen(info?: OpenInfo): void;
   /** One inbound text frame (binary frames are decoded as UTF-8 first). */
   onMessage(text: string, byteLength: number): void;
   onClose(info: CloseInfo): void;

@@ -1,5 +1,5 @@
 import WebSocket from 'isomorphic-ws';
-import type { CloseInfo, Transport, TransportFactory, TransportHandlers, TransportOptions } from './transport.js';
+import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type Transport, type TransportFactory, type TransportHandlers, type TransportOptions } from './transport.js';
 
 const textDecoder = new TextDecoder();
 /** Smallest hard cap handed to `ws` (its own default): 100 MiB. */
@@ -59,7 +59,8 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
       finish({ code: 1006, reason: `upgrade refused with HTTP ${httpStatus ?? '?'}`, httpStatus });
     });
   }
-  socket.onopen = () => handlers.onOpen();
+  // `protocol` is the echoed Sec-WebSocket-Protocol in Node's `ws` and in browsers alike.
+  socket.onopen = () => handlers.onOpen({ protocol: typeof socket.protocol === 'string' ? socket.protocol : undefined });
   socket.onmessage = (ev: { data: unknown }) => {
     if (closed) return;
     const decoded = decodeData(ev.data);
@@ -68,7 +69,15 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
   socket.onerror = () => {
     /* onclose follows every error; the error itself carries nothing safe to report. */
   };
-  socket.onclose = (ev: { code: number; reason: string }) => finish({ code: ev.code, reason: String(ev.reason ?? ''), httpStatus });
+  let subprotocolRefused = false;
+  if (typeof nodeSocket.on === 'function') {
+    // Node `ws` aborts a handshake whose echoed subprotocol was not offered (or is missing when one
+    // was): say so in the close, so the connection reports `subprotocol_mismatch`, not a network failure.
+    nodeSocket.on('error', (err: unknown) => {
+      if (err instanceof Error && /subprotocol/i.test(err.message)) subprotocolRefused = true;
+    });
+  }
+  socket.onclose = (ev: { code: number; reason: string }) => finish({ code: ev.code, reason: subprotocolRefused ? SUBPROTOCOL_MISMATCH_REASON : String(ev.reason ?? ''), httpStatus });
   return {
     send(text: string) {
       if (socket.readyState === 1) socket.send(text);

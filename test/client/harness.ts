@@ -13,7 +13,7 @@ export interface Recorded {
   applied: Array<{ topic: string; seq: number }>;
   errors: KhalaSyncError[];
   statuses: string[];
-  events: Array<{ type: string; topic?: string }>;
+  events: Array<{ type: string; topic?: string; reason?: string }>;
 }
 
 export async function server(options: ReferenceServerOptions = {}): Promise<ReferenceServer> {
@@ -21,13 +21,17 @@ export async function server(options: ReferenceServerOptions = {}): Promise<Refe
 }
 
 export function record(srv: ReferenceServer, options: Partial<SyncClientOptions> = {}): Recorded {
-  const client = new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, reconnectDelay: () => 20, ...options });
+  return recordClient(new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, reconnectDelay: () => 20, ...options }));
+}
+
+/** Wire any client (either lane) to record what it reports. */
+export function recordClient(client: SyncClient): Recorded {
   const r: Recorded = { client, applied: [], errors: [], statuses: [], events: [] };
   client.on('updates', (b) => r.applied.push(...b.updates.map((u) => ({ topic: u.topic, seq: u.watermark }))));
   client.on('error', (e) => r.errors.push(e));
   client.on('status', (s) => r.statuses.push(s));
   client.on('caught_up', (c) => r.events.push({ type: 'caught_up', topic: c.topic }));
-  client.on('stale', (c) => r.events.push({ type: 'stale', topic: c.topic }));
+  client.on('stale', (c) => r.events.push({ type: 'stale', topic: c.topic, reason: c.reason }));
   client.on('bootstrap', (c) => r.events.push({ type: 'bootstrap', topic: c.topic }));
   return r;
 }

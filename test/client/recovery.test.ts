@@ -44,7 +44,7 @@ describe('stale cursor recovery against the reference server', () => {
     open.push(r);
     await r.client.connect();
     await until(() => r.client.status === 'live' && r.events.some((e) => e.type === 'bootstrap'), 'bootstrap');
-    expect(r.events.filter((e) => e.type === 'stale')).toEqual([{ type: 'stale', topic: RUNS }]);
+    expect(r.events.filter((e) => e.type === 'stale')).toEqual([{ type: 'stale', topic: RUNS, reason: 'retention_floor_breach' }]);
     expect(r.events.filter((e) => e.type === 'bootstrap')).toHaveLength(1);
     expect(r.client.getWatermark(RUNS)).toBe(240);
     expect(converged(srv, r.client, RUNS)).toBe(true);

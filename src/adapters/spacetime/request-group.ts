@@ -1,0 +1,44 @@
+import { ErrorCodes } from '../../errors/codes.js';
+import type { LaneSink } from '../lane.js';
+import { plainError, staleCursorError, type StaleFinding } from './stale-detect.js';
+
+/** One logical `subscribe` call of the core: several wire query sets (one per stream), one reply. */
+export interface RequestGroup {
+  /** The id the core correlates the reply with. */
+  requestId: number;
+  /** Members still waiting for their reply. */
+  remaining: number;
+  ok: string[];
+  stale: StaleFinding[];
+  refused: Array<{ stream: string; error: string }>;
+}
+
+/** A new group for the logical request `requestId`. */
+export function newGroup(requestId: number): RequestGroup {
+  return { requestId, remaining: 0, ok: [], stale: [], refused: [] };
+}
+
+/**
+ * Report a complete group to the core. Fresh members come first (`subscribed`), then stale ones
+ * (`subscribeFailed` with `stale_cursor`, so the core's loop guard R6 sees the request id), then
+ * refused ones (`bad_subscription`). Reporting the fresh ones first keeps the core from
+ * resubscribing them after a partial failure.
+ */
+export function reportGroup(sink: LaneSink, group: RequestGroup): void {
+  if (group.ok.length > 0) sink.subscribed(group.requestId, group.ok, {});
+  if (group.stale.length > 0) {
+    sink.subscribeFailed(
+      group.requestId,
+      group.stale.map((f) => f.stream),
+      staleCursorError(group.stale),
+    );
+  }
+  if (group.refused.length > 0) {
+    const streams = group.refused.map((r) => r.stream);
+    const error = plainError(ErrorCodes.BAD_SUBSCRIPTION, `the server refused the subscription query of ${streams.join(', ')}`, {
+      code: ErrorCodes.BAD_SUBSCRIPTION,
+      errors: group.refused.map((r) => ({ stream_id: r.stream, error: r.error })),
+    });
+    sink.subscribeFailed(group.requestId, streams, error);
+  }
+}

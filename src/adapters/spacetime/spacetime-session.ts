@@ -1,0 +1,312 @@
+import { ErrorCodes } from '../../errors/codes.js';
+import { ProtocolError } from '../../errors/protocol-error.js';
+import type { JsonValue } from '../../util/json.js';
+import type { LaneSession, LaneSessionOptions, LaneSink } from '../lane.js';
+import { validatePayload } from '../khala/validate.js';
+import { oneOffQuery, subscribeMulti, unsubscribeMulti } from './client-messages.js';
+import { headsOf } from './head-probe.js';
+import {
+  DatabaseUpdateSchema,
+  IdentityTokenSchema,
+  OneOffQueryResponseSchema,
+  SubscriptionErrorSchema,
+  TransactionUpdateLightSchema,
+  TransactionUpdateSchema,
+  type WireTableUpdate,
+} from './schemas.js';
+import { decodeEnvelope, enumVariant, peekReply, rawConnectionId } from './server-message.js';
+import { replyTables } from './reply-tables.js';
+import { newGroup, reportGroup, type RequestGroup } from './request-group.js';
+import { cursorOf, headQuery, streamQuery } from './sql.js';
+import { checkResume, staleCursorError, type StaleFinding } from './stale-detect.js';
+import { collectInserts, toStreamBatch } from './table-rows.js';
+import { WireIds } from './wire-ids.js';
+
+/** Lane-level settings of a {@link SpacetimeSession} (see `SpacetimeLaneOptions` for defaults). */
+export interface SpacetimeSessionSettings {
+  table: string;
+  columns: readonly string[];
+  /** Head table probed by `heartbeat()`, or null to send nothing. */
+  headTable: string | null;
+  replayBudget: (stream: string) => number;
+}
+
+/** The query set of one stream on this connection. */
+interface StreamSet {
+  stream: string;
+  queryId: number;
+  wireRequestId: number;
+  after: number | undefined;
+  state: 'pending' | 'live';
+  group: RequestGroup | undefined;
+}
+
+/**
+ * The Spacetime {@link LaneSession}: SpacetimeDB's v1 JSON protocol over one open socket, mapped to
+ * the core's logical subscribe/batch/error calls (SPACETIME_PROTOCOL §3 table, §5 rules).
+ *
+ * - `IdentityToken` is the lane's `ready`; nothing is sent before it (§5 rule 2).
+ * - Each stream gets its own `SubscribeMulti` query set (`stream_id = '…' AND seq > N`), so one
+ *   stream can be dropped or replaced without touching the others.
+ * - Replies carry the rows; a gap or an over-budget replay is reported as `stale_cursor`, never
+ *   applied (§5 rule 7). A live delta with a gap is reported the same way, as a pushed error.
+ * - Refused inbound data becomes one `sink.protocolError` and changes nothing; nothing throws.
+ */
+export class SpacetimeSession implements LaneSession {
+  private readonly send: (text: string) => void;
+  private readonly sink: LaneSink;
+  private readonly maxFrameBytes: number;
+  private readonly sets = new Map<string, StreamSet>();
+  private readonly byRequest = new Map<number, StreamSet>();
+  private readonly ids = new WireIds();
+  private nextLogicalId = 1;
+  private ready = false;
+  private disposed = false;
+  /** `IdentityToken.identity` (u256 hex) of this connection, once known. */
+  identity: string | undefined;
+  /** `IdentityToken.connection_id` as exact decimal digits (lossless), once known. */
+  connectionId: string | undefined;
+
+  constructor(
+    options: LaneSessionOptions,
+    private readonly settings: SpacetimeSessionSettings,
+  ) {
+    this.send = options.send;
+    this.sink = options.sink;
+    this.maxFrameBytes = options.maxFrameBytes;
+  }
+
+  /** Nothing to send: the server speaks first with `IdentityToken`. */
+  start(): void {}
+
+  /**
+   * Send one `SubscribeMulti` per topic (`seq > cursor` when `resumeAfter` has one). A topic that
+   * already has a query set here gets it replaced: `UnsubscribeMulti` first, then the new set.
+   * Returns the logical request id the core correlates the reply with. Throws `invalid_option` for
+   * a cursor that is not a non-negative safe integer (it would go into SQL).
+   */
+  subscribe(topics: string[], resumeAfter: Record<string, number>): number {
+    const cursors = topics.map((t) => cursorOf(resumeAfter, t));
+    const group = newGroup(this.nextLogicalId++);
+    for (const [i, stream] of topics.entries()) {
+      if (topics.indexOf(stream) !== i) continue;
+      this.drop(stream);
+      const after = cursors[i];
+      const set: StreamSet = { stream, queryId: this.ids.query(), wireRequestId: this.ids.request(), after, state: 'pending', group };
+      group.remaining++;
+      this.sets.set(stream, set);
+      this.byRequest.set(set.wireRequestId, set);
+      this.transmit(subscribeMulti([streamQuery(this.settings.table, stream, after)], set.wireRequestId, set.queryId));
+    }
+    return group.requestId;
+  }
+
+  /** Drop the topics' query sets (`UnsubscribeMulti`). Their later rows are ignored. */
+  unsubscribe(topics: string[]): void {
+    for (const t of topics) this.drop(t);
+  }
+
+  /** Probe `stream_head` with a `OneOffQuery`: its answer is a heartbeat hint and keeps the socket busy. */
+  heartbeat(): void {
+    if (!this.ready || this.settings.headTable === null) return;
+    const streams = [...this.sets.values()].filter((s) => s.state === 'live').map((s) => s.stream);
+    this.transmit(oneOffQuery(this.ids.message(), headQuery(this.settings.headTable, streams)));
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.sets.clear();
+    this.byRequest.clear();
+  }
+
+  receive(text: string, byteLength: number): void {
+    if (this.disposed) return;
+    if (byteLength > this.maxFrameBytes) {
+      const message = `inbound frame of ${byteLength} bytes exceeds maxFrameBytes (${this.maxFrameBytes}); skipped`;
+      return this.onOversized(text, new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, message, { details: { byteLength, maxFrameBytes: this.maxFrameBytes } }));
+    }
+    const env = decodeEnvelope(text);
+    if (!env.ok) return this.sink.protocolError(env.error);
+    const { tag, body } = env;
+    if (tag === 'IdentityToken') return this.onIdentity(body, text);
+    if (!this.ready) return this.unexpected(tag, 'before IdentityToken');
+    switch (tag) {
+      case 'SubscribeMultiApplied':
+      case 'SubscribeApplied':
+      case 'InitialSubscription': {
+        const r = replyTables(tag, body);
+        return r.ok ? this.onApplied(tag, r.requestId, r.tables) : this.sink.protocolError(r.error);
+      }
+      case 'UnsubscribeMultiApplied':
+      case 'UnsubscribeApplied': {
+        // Rows come back as deletes; they are not retractions, so only the id bookkeeping matters.
+        const r = replyTables(tag, body);
+        if (!r.ok) return this.sink.protocolError(r.error);
+        this.ids.unsubscribed(r.requestId);
+        return;
+      }
+      case 'TransactionUpdate':
+        return this.onTransaction(body);
+      case 'TransactionUpdateLight': {
+        const v = validatePayload(TransactionUpdateLightSchema, body, tag);
+        return v.ok ? this.onDelta(tag, v.value.update.tables) : this.sink.protocolError(v.error);
+      }
+      case 'SubscriptionError':
+        return this.onSubscriptionError(body);
+      case 'OneOffQueryResponse':
+        return this.onOneOff(body);
+      default:
+        // ProcedureResult: this client never calls procedures.
+        return;
+    }
+  }
+
+  private transmit(text: string): void {
+    if (!this.disposed) this.send(text);
+  }
+
+  private unexpected(tag: string, when: string): void {
+    this.sink.protocolError(new ProtocolError(ErrorCodes.UNEXPECTED_MESSAGE, `spacetime message ${tag} ${when} ignored`, { details: { tag } }));
+  }
+
+  /**
+   * A reply too large to parse. An unsubscribe reply (the set's rows as deletes) carries nothing we
+   * use: its id is freed silently. A subscribe reply (initial rows can be tens of MB) would leave its
+   * set pending forever: it is treated as a replay over budget — dropped and reported stale, so the
+   * core bootstraps from a snapshot and resubscribes from its head, or, without a snapshot source,
+   * stops the topic through its loop guard instead of hanging. Anything else is reported and skipped.
+   */
+  private onOversized(text: string, error: ProtocolError): void {
+    const reply = peekReply(text);
+    if (reply?.unsubscribe === true && this.ids.unsubscribed(reply.requestId)) return;
+    this.sink.protocolError(error);
+    const set = reply === undefined || reply.unsubscribe ? undefined : this.byRequest.get(reply.requestId);
+    if (set === undefined || this.sets.get(set.stream) !== set) return;
+    this.byRequest.delete(set.wireRequestId);
+    this.abandon(set, { stream: set.stream, reason: 'replay_budget_exceeded', resumeAfter: set.after ?? 0, retentionFloor: undefined, head: undefined });
+  }
+
+  /**
+   * A replied set whose rows cannot be applied (a gap, more than the budget, too large): drop it and
+   * report it stale, so the core bootstraps from a snapshot and subscribes again from its head.
+   */
+  private abandon(set: StreamSet, finding: StaleFinding): void {
+    set.state = 'live';
+    this.drop(set.stream);
+    this.settle(set, (g) => g.stale.push(finding));
+  }
+
+  /** Forget a stream's set (a pending one counts as done in its group) and unsubscribe it. */
+  private drop(stream: string): void {
+    const set = this.sets.get(stream);
+    if (set === undefined) return;
+    this.sets.delete(stream);
+    if (set.state === 'pending') {
+      this.byRequest.delete(set.wireRequestId);
+      this.settle(set, (g) => g.ok.push(stream));
+    }
+    this.transmit(unsubscribeMulti(this.ids.unsubscribe(set.queryId), set.queryId));
+  }
+
+  private onIdentity(body: JsonValue, text: string): void {
+    if (this.ready) return this.unexpected('IdentityToken', 'after the first one');
+    const v = validatePayload(IdentityTokenSchema, body, 'IdentityToken');
+    if (!v.ok) return this.sink.protocolError(v.error);
+    // The token is the credential in use: it is not kept (nothing may log it).
+    this.identity = v.value.identity.__identity__;
+    this.connectionId = rawConnectionId(text, v.value.connection_id.__connection_id__);
+    this.ready = true;
+    this.sink.ready({ allowedTopics: undefined });
+  }
+
+  private onApplied(tag: string, wireRequestId: number, tables: readonly WireTableUpdate[]): void {
+    const set = this.byRequest.get(wireRequestId);
+    if (set === undefined || this.sets.get(set.stream) !== set) return; // a reply to a set dropped meanwhile
+    const rows = collectInserts(tables, this.settings.table, this.settings.columns, (s) => s === set.stream, tag);
+    if (!rows.ok) {
+      // Nothing of the reply is applied; the set's state is unknown, so the connection starts over.
+      this.sink.protocolError(rows.error);
+      return this.sink.channelDown(`${tag}_refused`);
+    }
+    this.byRequest.delete(wireRequestId);
+    const list = rows.byStream.get(set.stream) ?? [];
+    const finding = checkResume(set.stream, set.after, list.map((r) => r.seq), this.settings.replayBudget(set.stream));
+    if (finding !== undefined) return this.abandon(set, finding);
+    set.state = 'live';
+    if (list.length > 0) this.sink.batch(toStreamBatch(set.stream, list, true));
+    this.settle(set, (g) => g.ok.push(set.stream));
+  }
+
+  /** Record one member's outcome; when the group is complete, report it to the core. */
+  private settle(set: StreamSet, record: (group: RequestGroup) => void): void {
+    const group = set.group;
+    if (group === undefined) return;
+    set.group = undefined;
+    record(group);
+    if (--group.remaining > 0) return;
+    reportGroup(this.sink, group);
+  }
+
+  private onTransaction(body: JsonValue): void {
+    const v = validatePayload(TransactionUpdateSchema, body, 'TransactionUpdate');
+    if (!v.ok) return this.sink.protocolError(v.error);
+    const status = enumVariant(v.value.status);
+    if (status?.tag === 'Committed') {
+      const update = validatePayload(DatabaseUpdateSchema, status.body, 'TransactionUpdate.status.Committed');
+      return update.ok ? this.onDelta('TransactionUpdate', update.value.tables) : this.sink.protocolError(update.error);
+    }
+    if (status?.tag === 'Failed' || status?.tag === 'OutOfEnergy') {
+      // Only the caller gets these, and this client calls no reducer: a subscribe or unsubscribe
+      // failed outside the query compiler (e.g. a reused query id, §1.6). Start over (§5 rule 8).
+      return this.sink.channelDown('transaction_failed');
+    }
+    this.sink.protocolError(new ProtocolError(ErrorCodes.INVALID_PAYLOAD, 'TransactionUpdate: invalid status: expected Committed, Failed or OutOfEnergy', { details: { context: 'TransactionUpdate', field: 'status' } }));
+  }
+
+  private onDelta(tag: string, tables: readonly WireTableUpdate[]): void {
+    const rows = collectInserts(tables, this.settings.table, this.settings.columns, (s) => this.sets.get(s)?.state === 'live', tag);
+    if (!rows.ok) return this.sink.protocolError(rows.error);
+    const stale: StaleFinding[] = [];
+    for (const [stream, list] of rows.byStream) {
+      const set = this.sets.get(stream)!;
+      const expected = this.sink.lastApplied(stream) ?? set.after;
+      const first = list[0]!.seq;
+      if (expected !== undefined && first > expected + 1) {
+        stale.push({ stream, reason: 'retention_floor_breach', resumeAfter: expected, retentionFloor: first - 1, head: list[list.length - 1]!.seq });
+        this.drop(stream);
+        continue;
+      }
+      this.sink.batch(toStreamBatch(stream, list, true));
+    }
+    if (stale.length > 0) this.sink.serverError(staleCursorError(stale));
+  }
+
+  private onSubscriptionError(body: JsonValue): void {
+    const v = validatePayload(SubscriptionErrorSchema, body, 'SubscriptionError');
+    if (!v.ok) return this.sink.protocolError(v.error);
+    const { request_id: requestId, query_id: queryId, error } = v.value;
+    if (requestId === undefined && queryId === undefined) {
+      // From evaluating a transaction: the server dropped this client's subscriptions (§1.6).
+      return this.sink.channelDown('subscription_error');
+    }
+    const set = (requestId !== undefined ? this.byRequest.get(requestId) : undefined) ?? [...this.sets.values()].find((s) => s.queryId === queryId);
+    if (set === undefined) return;
+    // Nothing was applied for it: the query id is free again.
+    this.byRequest.delete(set.wireRequestId);
+    this.ids.free(set.queryId);
+    if (this.sets.get(set.stream) === set) this.sets.delete(set.stream);
+    if (set.group !== undefined) return this.settle(set, (g) => g.refused.push({ stream: set.stream, error: error.slice(0, 500) }));
+    // An already-applied set died on its own: its rows can no longer be trusted to arrive, and the
+    // core has no per-topic "lost" call, so the connection starts over and resumes every cursor.
+    this.sink.channelDown('subscription_error');
+  }
+
+  private onOneOff(body: JsonValue): void {
+    const v = validatePayload(OneOffQueryResponseSchema, body, 'OneOffQueryResponse');
+    if (!v.ok) return this.sink.protocolError(v.error);
+    if (v.value.error !== undefined || this.settings.headTable === null) return; // diagnostic only
+    const probe = headsOf(v.value.tables, this.settings.headTable, (stream) => this.sets.has(stream));
+    if (!probe.ok) return this.sink.protocolError(probe.error);
+    this.sink.heartbeat(probe.heads);
+  }
+}

@@ -1,0 +1,87 @@
+import type { AppendInput, SyncEventRecord } from './event-table.js';
+
+/** Options of `startSpacetimeServer`. */
+export interface SpacetimeServerOptions {
+  /** Port; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Interface to bind. Default `127.0.0.1` (loopback only). */
+  host?: string;
+  /** Database name served at `/v1/database/{database}/subscribe`; others answer 404. Default `autopilot-sync`. */
+  database?: string;
+  /** Subprotocols in the server's own preference order (§1.2). Default `['v1.bsatn.spacetimedb', 'v1.json.spacetimedb']`. */
+  protocols?: string[];
+  /** Keep at most this many rows per stream in `sync_event` (older ones are deleted after each publish). Default unlimited. */
+  retain?: number;
+  /** WebSocket ping interval, ms (the real server pings every 15 s). Default 15 000. */
+  pingIntervalMs?: number;
+  /**
+   * Token check at upgrade and on the snapshot endpoint. Default: every token, and none, is accepted
+   * (SpacetimeDB mints an anonymous identity for a client without one).
+   */
+  verifyToken?: (token: string | undefined) => boolean;
+  /** Diagnostic log sink (never receives tokens). Default: silent. */
+  log?: (line: string) => void;
+}
+
+/** Fault switches for tests and the harness. */
+export interface SpacetimeFaults {
+  /** Refuse every upgrade with this HTTP status (`null` to stop). */
+  refuseUpgrades(status: number | null): void;
+  /** Echo this subprotocol (`null`: none) instead of negotiating; `undefined` restores negotiation. */
+  echoProtocol(protocol: string | null | undefined): void;
+  /** Cut every socket without a close frame. */
+  dropConnections(): void;
+  /** Close every socket with a close frame (e.g. 1011, 1001 `module exited`). */
+  closeAll(code: number, reason: string): void;
+  /** Send a raw text frame to every socket. */
+  pushRaw(text: string): void;
+  /** `SubscriptionError` without ids to every socket, dropping their subscriptions (§1.6). */
+  subscriptionErrorAll(error?: string): void;
+  /** Refuse the next `times` subscribe requests with `SubscriptionError` carrying their ids. */
+  failSubscribes(error: string, times?: number): void;
+  /** Hold every outbound frame (sent nothing) while on. */
+  stall(on: boolean): void;
+  /** Row form of transaction deltas. Default `array` (positional), as the real server. */
+  deltaRowForm(form: 'array' | 'object'): void;
+  /** Answer the next `times` snapshot requests with this status (`null` to stop). */
+  snapshotStatus(status: number | null, times?: number): void;
+}
+
+/** Counters. */
+export interface SpacetimeServerStats {
+  connections: number;
+  openConnections: number;
+  framesOut: number;
+  upgradesRefused: number;
+}
+
+/** A running reference Spacetime server. */
+export interface SpacetimeServer {
+  readonly port: number;
+  /** `ws://host:port/v1/database/{database}/subscribe`. */
+  readonly url: string;
+  /** `http://host:port`: a base URL the lane completes with its own path. */
+  readonly httpUrl: string;
+  /** Base of the SDK_CONTRACTS §1 snapshot endpoint: `http://host:port/sync/snapshot`. */
+  readonly snapshotUrl: string;
+  /** `POST` here mints a token (`{"data": {"token": …}}`). */
+  readonly tokenUrl: string;
+  readonly database: string;
+  /** Append rows to a stream in one transaction (`append_sync_event` semantics) and notify subscribers. */
+  publish(stream: string, inputs: AppendInput[]): SyncEventRecord[];
+  /** Highest seq of a stream (0 if none). */
+  head(stream: string): number;
+  /** Lowest retained seq, or undefined. */
+  oldest(stream: string): number | undefined;
+  /** Every row ever appended to a stream, pruned ones included (what the snapshot serves). */
+  history(stream: string): SyncEventRecord[];
+  /** Retained rows of a stream. */
+  rows(stream: string): SyncEventRecord[];
+  /** Delete rows with `seq <= keepAfter` from `sync_event` (subscribers receive them as deletes). */
+  prune(stream: string, keepAfter: number): void;
+  /** Live query set ids per open socket (tests check ids are never reused). */
+  queryIds(): number[][];
+  readonly faults: SpacetimeFaults;
+  stats(): SpacetimeServerStats;
+  close(): Promise<void>;
+}

@@ -1,0 +1,41 @@
+import { SyncClient } from '../../../src/client/sync-client.js';
+import type { SyncClientOptions } from '../../../src/client/options.js';
+import { recordClient, type Recorded } from '../../client/harness.js';
+import { createSpacetimeLane, type SpacetimeLaneOptions } from '../../../src/spacetime.js';
+import { startSpacetimeServer, type SpacetimeServer, type SpacetimeServerOptions } from '../../../src/server/index.js';
+
+export const STREAM_A = 'runtime.codex.worker.worker_1';
+export const STREAM_B = 'runtime.run.run_7';
+
+/** A Spacetime-lane client wired to record everything it reports. */
+export type StRecorded = Recorded;
+
+export function stServer(options: SpacetimeServerOptions = {}): Promise<SpacetimeServer> {
+  return startSpacetimeServer({ port: 0, ...options });
+}
+
+export function stClient(srv: SpacetimeServer, options: Partial<SyncClientOptions> = {}, lane: SpacetimeLaneOptions = {}): StRecorded {
+  const client = new SyncClient({
+    url: srv.httpUrl,
+    token: { url: srv.tokenUrl },
+    lane: createSpacetimeLane({ database: srv.database, ...lane }),
+    snapshotUrl: srv.snapshotUrl,
+    reconnectDelay: () => 20,
+    ...options,
+  });
+  return recordClient(client);
+}
+
+export function publishN(srv: SpacetimeServer, stream: string, n: number, tag = 'e'): void {
+  for (let i = 0; i < n; i++) srv.publish(stream, [{ payload: { tag, i, text: 'é日本🙂' } }]);
+}
+
+export function seqsOf(r: StRecorded, topic: string): number[] {
+  return r.applied.filter((a) => a.topic === topic).map((a) => a.seq);
+}
+
+export { until } from '../../client/harness.js';
+
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
