@@ -4,10 +4,12 @@ import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js'
 import { ServerError } from '../errors/server-error.js';
 import { TransportError } from '../errors/transport-error.js';
 import { serverError, STOP_CODES } from '../replay/transitions.js';
+import type { ReplayInput } from '../replay/events.js';
 import type { SyncBatch, SyncErrorPayload } from '../replay/types.js';
 import { assertSecureUrl } from '../transport/secure-url.js';
 import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type OpenInfo, type Transport, type TransportFactory } from '../transport/transport.js';
 import type { ClientStatus } from './options.js';
+import { InboundQueue } from './inbound-queue.js';
 import type { ReplayDriver } from './replay-driver.js';
 import { SignInRequiredError } from './token-provider.js';
 
@@ -56,10 +58,7 @@ export class Connection {
   private authRetried = false;
   private opened = false;
   private lastInbound = 0;
-  private queue: Array<[string, number]> = [];
-  private queueHead = 0;
-  private draining = false;
-  private pendingApply: Promise<void> | undefined;
+  private inbound: InboundQueue | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private watchdogTimer: ReturnType<typeof setInterval> | undefined;
@@ -150,8 +149,10 @@ export class Connection {
       return this.stop('closed', 'insecure_transport');
     }
     this.opened = false;
-    this.queue = [];
-    this.queueHead = 0;
+    this.inbound = new InboundQueue(
+      (text, bytes) => this.session?.receive(text, bytes),
+      () => gen === this.generation,
+    );
     this.transport = this.settings.transport(
       url,
       {
@@ -197,29 +198,7 @@ export class Connection {
 
   private onMessage(text: string, bytes: number): void {
     this.lastInbound = Date.now();
-    this.queue.push([text, bytes]);
-    if (!this.draining) void this.drain(this.generation);
-  }
-
-  private async drain(gen: number): Promise<void> {
-    this.draining = true;
-    try {
-      while (this.queueHead < this.queue.length && gen === this.generation) {
-        const [text, bytes] = this.queue[this.queueHead++]!;
-        this.session?.receive(text, bytes);
-        if (this.pendingApply !== undefined) {
-          const p = this.pendingApply;
-          this.pendingApply = undefined;
-          await p;
-        }
-      }
-      if (gen === this.generation) {
-        this.queue = [];
-        this.queueHead = 0;
-      }
-    } finally {
-      this.draining = false;
-    }
+    this.inbound?.push(text, bytes);
   }
 
   private subprotocolMismatch(offered: string[], selected: string | undefined): void {
@@ -293,22 +272,15 @@ export class Connection {
     this.stop(error.code === ErrorCodes.REAUTH_REQUIRED ? 'auth_required' : 'upgrade_required', error.code);
   }
 
-  /**
-   * Run `fn` after the batches the same inbound message delivered have committed. A lane whose
-   * reply carries rows (Spacetime `SubscribeMultiApplied`) reports the batch and the reply in one
-   * `receive`; the reply must see the committed cursor, or caught-up would name a stale watermark.
-   */
-  private afterApply(live: () => boolean, fn: () => void): void {
-    if (!live()) return;
-    const prev = this.pendingApply;
-    if (prev === undefined) return fn();
-    this.pendingApply = prev.then(() => {
-      if (live()) fn();
-    });
-  }
-
   private sink(gen: number): LaneSink {
     const live = (): boolean => gen === this.generation;
+    const inbound = this.inbound!;
+    // Replies and errors act after the batches of the same inbound frame have committed.
+    const afterApply = (input: ReplayInput): void =>
+      inbound.after(() => {
+        this.driver.input(input);
+        this.refresh();
+      });
     return {
       ready: () => {
         if (!live()) return;
@@ -325,28 +297,10 @@ export class Connection {
         this.hooks.error(serverError(error, undefined, true));
         this.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
       },
-      batch: (batch: SyncBatch) => {
-        if (!live()) return;
-        // One inbound message may carry several batches (a Spacetime transaction touching two
-        // streams); each starts once the previous one committed.
-        const prev = this.pendingApply;
-        this.pendingApply = prev === undefined ? this.driver.applyBatch(batch).then(() => this.refresh()) : prev.then(() => (live() ? this.driver.applyBatch(batch).then(() => this.refresh()) : undefined));
-      },
-      subscribed: (requestId, topics) =>
-        this.afterApply(live, () => {
-          this.driver.input({ type: 'subscribed', requestId, topics });
-          this.refresh();
-        }),
-      subscribeFailed: (requestId, topics, error) =>
-        this.afterApply(live, () => {
-          this.driver.input({ type: 'subscribe_failed', requestId, topics, error });
-          this.refresh();
-        }),
-      serverError: (error) =>
-        this.afterApply(live, () => {
-          this.driver.input({ type: 'server_error', error });
-          this.refresh();
-        }),
+      batch: (batch: SyncBatch) => live() && inbound.chain(() => this.driver.applyBatch(batch).then(() => this.refresh())),
+      subscribed: (requestId, topics) => afterApply({ type: 'subscribed', requestId, topics }),
+      subscribeFailed: (requestId, topics, error) => afterApply({ type: 'subscribe_failed', requestId, topics, error }),
+      serverError: (error) => afterApply({ type: 'server_error', error }),
       heartbeat: (watermarks) => live() && this.hooks.heartbeat(watermarks),
       channelDown: (reason) => {
         if (!live()) return;

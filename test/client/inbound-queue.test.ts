@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { InboundQueue } from '../../src/client/inbound-queue.js';
+
+const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('InboundQueue', () => {
+  it('looks at the next frame only after the work the previous frame started has finished', async () => {
+    const log: string[] = [];
+    let live = true;
+    const q: InboundQueue = new InboundQueue(
+      (text) => {
+        log.push(`handle ${text}`);
+        q.chain(async () => {
+          await tick();
+          log.push(`commit ${text}`);
+        });
+      },
+      () => live,
+    );
+    q.push('a', 1);
+    q.push('b', 1);
+    await tick(40);
+    expect(log).toEqual(['handle a', 'commit a', 'handle b', 'commit b']);
+    live = false;
+  });
+
+  it('runs after() once the batches of the same frame committed, in order', async () => {
+    const log: string[] = [];
+    const q: InboundQueue = new InboundQueue(
+      () => {
+        q.chain(async () => {
+          await tick();
+          log.push('batch 1');
+        });
+        q.chain(async () => {
+          log.push('batch 2');
+        });
+        q.after(() => log.push('reply'));
+      },
+      () => true,
+    );
+    q.push('frame', 5);
+    await tick(30);
+    expect(log).toEqual(['batch 1', 'batch 2', 'reply']);
+  });
+
+  it('after() with nothing pending runs at once; a replaced socket stops the queue and drops the rest', async () => {
+    const handled: string[] = [];
+    let live = true;
+    const q: InboundQueue = new InboundQueue(
+      (text) => {
+        handled.push(text);
+        q.chain(() => tick());
+      },
+      () => live,
+    );
+    let ran = false;
+    q.after(() => (ran = true));
+    expect(ran).toBe(true);
+    q.push('1', 1);
+    q.push('2', 1);
+    live = false;
+    await tick(30);
+    expect(handled).toEqual(['1']);
+    q.after(() => handled.push('late'));
+    expect(handled).toEqual(['1']);
+  });
+});
