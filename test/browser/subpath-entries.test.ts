@@ -1,5 +1,5 @@
-// `khala-sync/testing` in a browser: the `browser` export condition must lead to a build without the
-// Node-only fault proxy, and that build must bundle for the browser.
+// Subpath entries that promise to run in a browser: `khala-sync/spacetime`, and `khala-sync/testing`
+// whose `browser` export condition must lead to a build without the Node-only fault proxy.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,5 +27,14 @@ describe('khala-sync/testing browser build', () => {
 
   it('the Node entry would not bundle for the browser (so the condition is needed)', async () => {
     await expect(measure('probe', `export * from './src/testing.ts';`)).rejects.toThrow(/Node built-in/);
+  });
+});
+
+describe('khala-sync/spacetime browser build', () => {
+  it('bundles for the browser without a Node built-in, server code or ws', async () => {
+    const size = await measure('khala-sync/spacetime', `export * from './src/spacetime.ts';`);
+    expect(nodeOnlyInputs(size.metafile)).toEqual([]);
+    expect(Object.keys(size.metafile.inputs)).toContain('src/adapters/spacetime/spacetime-session.ts');
+    console.log(`[browser bundle] khala-sync/spacetime: ${size.minBytes} B min, ${size.gzipBytes} B min+gz`);
   });
 });
