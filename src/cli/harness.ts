@@ -3,8 +3,8 @@ import type { TokenSource } from '../client/token-provider.js';
 import { redact } from '../errors/redact.js';
 import { evaluateGate, findStage, renderGate, STAGES, writeGate } from '../harness/gates.js';
 import { SCENARIOS } from '../harness/registry.js';
-import { runHarness, selectScenarios } from '../harness/runner.js';
-import type { HarnessTarget } from '../harness/scenario.js';
+import { runHarness, scenarioLane, selectScenarios } from '../harness/runner.js';
+import type { HarnessLane, HarnessTarget } from '../harness/scenario.js';
 import { ExitCodes, UsageError } from './exit-codes.js';
 
 const HELP = `khala-sync harness [options]
@@ -20,7 +20,12 @@ const HELP = `khala-sync harness [options]
                          scenarios that need no server control run; the others are skipped)
   --token-url <url> | --token <jwt> | env KHALA_SYNC_TOKEN   deployment token
   --snapshot-url <base>  deployment snapshot endpoint (SDK_CONTRACTS §1)
-  --topic <t>            deployment topics (repeatable; default runtime.run_summaries)
+  --topic <t>            deployment topics (repeatable; default runtime.run_summaries; with
+                         --lane spacetime: sync_event stream ids, required)
+  --lane <khala|spacetime>  embedded: run only that lane's scenarios (default both); with --url:
+                         the deployment's wire protocol (default khala; the other lane's
+                         scenarios are skipped). A Spacetime --url is the database URL
+                         (…/v1/database/<db>/subscribe)
   --allow-insecure       allow ws:// to a non-loopback deployment
   --timeout <ms>         per-scenario time limit (default per scenario, 120000 for most)
   --verbose              scenario diagnostics on stderr
@@ -44,6 +49,7 @@ function parse(argv: string[]) {
         token: { type: 'string' },
         'snapshot-url': { type: 'string' },
         topic: { type: 'string', multiple: true },
+        lane: { type: 'string' },
         'allow-insecure': { type: 'boolean', default: false },
         timeout: { type: 'string' },
         verbose: { type: 'boolean', default: false },
@@ -55,6 +61,12 @@ function parse(argv: string[]) {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+function laneOf(v: ReturnType<typeof parse>): HarnessLane | undefined {
+  if (v.lane === undefined) return undefined;
+  if (v.lane !== 'khala' && v.lane !== 'spacetime') throw new UsageError(`--lane must be 'khala' or 'spacetime', got '${v.lane}'`);
+  return v.lane;
 }
 
 function deploymentTarget(v: ReturnType<typeof parse>): HarnessTarget {
@@ -69,7 +81,10 @@ function deploymentTarget(v: ReturnType<typeof parse>): HarnessTarget {
   else if (v.token) token = v.token;
   else if (env) token = env;
   else throw new UsageError('a deployment needs a token: --token-url, --token or KHALA_SYNC_TOKEN');
-  return { kind: 'deployment', url: v.url, token, snapshotUrl: v['snapshot-url'], topics: v.topic ?? ['runtime.run_summaries'], allowInsecure: v['allow-insecure'] };
+  const lane = laneOf(v) ?? 'khala';
+  // Spacetime streams are per deployment (per worker, per run): there is no sensible default.
+  if (lane === 'spacetime' && !v.topic) throw new UsageError('--lane spacetime with --url needs at least one --topic (a sync_event stream id)');
+  return { kind: 'deployment', url: v.url, token, snapshotUrl: v['snapshot-url'], topics: v.topic ?? ['runtime.run_summaries'], allowInsecure: v['allow-insecure'], lane };
 }
 
 /** `khala-sync harness` (SDK_CONTRACTS §4). */
@@ -80,7 +95,7 @@ export async function runHarnessCommand(argv: string[]): Promise<number> {
     return ExitCodes.OK;
   }
   if (v.list) {
-    for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(30)} ${s.quick ? 'quick ' : '      '}${s.control ? 'control ' : 'any     '}${s.asserts}\n`);
+    for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(38)} ${scenarioLane(s).padEnd(10)}${s.quick ? 'quick ' : '      '}${s.control ? 'control ' : 'any     '}${s.asserts}\n`);
     return ExitCodes.OK;
   }
   let seed: number | undefined;
@@ -96,22 +111,27 @@ export async function runHarnessCommand(argv: string[]): Promise<number> {
   const stage = v.gate === undefined ? undefined : findStage(v.gate);
   if (v.gate !== undefined && !stage) throw new UsageError(`--gate must be one of ${STAGES.map((s) => s.stage).join(', ')} (or 5, 25, 50, 100)`);
   const target = deploymentTarget(v);
+  // Embedded, --lane filters the matrix; against a deployment the other lane's scenarios are reported as skipped.
+  const laneFilter = target.kind === 'embedded' ? laneOf(v) : undefined;
   let selected;
   try {
-    selected = selectScenarios(v.scenario, v.quick);
+    selected = selectScenarios(v.scenario, v.quick, laneFilter);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   if (target.kind === 'deployment') {
     const skipped = selected.filter((s) => s.control).map((s) => s.name);
+    const otherLane = selected.filter((s) => !s.control && scenarioLane(s) !== target.lane).map((s) => s.name);
     process.stderr.write(
-      `[harness] deployment mode (${redact(target.url)}): running the ${selected.length - skipped.length} scenario(s) that need no server control; ` +
-        `skipped (need the embedded server's controls): ${skipped.length ? skipped.join(', ') : 'none'}\n`,
+      `[harness] deployment mode (${redact(target.url)}, --lane ${target.lane}): running the ${selected.length - skipped.length - otherLane.length} scenario(s) that need no server control; ` +
+        `skipped (need the embedded server's controls): ${skipped.length ? skipped.join(', ') : 'none'}; ` +
+        `skipped (other lane): ${otherLane.length ? otherLane.join(', ') : 'none'}\n`,
     );
   }
   const result = await runHarness({
     scenarios: v.scenario,
     quick: v.quick,
+    lane: laneFilter,
     seed,
     target,
     out: v.out,

@@ -1,7 +1,6 @@
 import { createSqliteStore } from '../sqlite.js';
 import type { StoreContents } from '../watermarks/store.js';
-import type { Env } from './env.js';
-import { observe } from './env.js';
+import { observe, type TruthView } from './env.js';
 import { checkInvariant, type CheckOptions, type InvariantReport, type TopicTruth } from './invariant.js';
 import { until, type Probe } from './probe.js';
 import { ScenarioFailure, type Evidence, type ScenarioContext } from './scenario.js';
@@ -31,7 +30,7 @@ export function reached(probe: Probe, truths: TopicTruth[]): boolean {
  */
 export async function converge(
   ctx: ScenarioContext,
-  env: Env,
+  env: TruthView,
   probe: Probe,
   label: string,
   options: Partial<CheckOptions> & { truths?: TopicTruth[]; timeoutMs?: number } = {},

@@ -21,19 +21,27 @@ export interface PublishOptions {
   prefix?: string;
 }
 
-/** A scenario's world: the target (embedded server or deployment), its truth, proxies and probes. */
-export interface Env {
+/** What the assertions need of a scenario's world: where its truth comes from and how strictly to compare. */
+export interface TruthView {
   readonly mode: 'embedded' | 'deployment';
   readonly topics: string[];
+  readonly ledger: Ledger;
+  /** Exact comparison (embedded) or "at least the truth" (deployment). */
+  readonly exact: boolean;
+  /** What a converged client holds, per topic. */
+  truths(topics?: string[]): Promise<TopicTruth[]>;
+  /** Embedded only: the truth as of now, from the ledger (undefined against a deployment). */
+  ledgerTruths(topics?: string[]): TopicTruth[] | undefined;
+}
+
+/** A scenario's world: the target (embedded server or deployment), its truth, proxies and probes. */
+export interface Env extends TruthView {
   /** Direct socket URL of the target. */
   readonly url: string;
   readonly snapshotUrl: string | undefined;
   /** The embedded server (throws in deployment mode). */
   readonly server: ReferenceServer;
-  readonly ledger: Ledger;
   readonly rnd: SeededRandom;
-  /** Exact comparison (embedded) or "at least the truth" (deployment). */
-  readonly exact: boolean;
   /** Token source for clients, optionally through a proxy's HTTP side (embedded only). */
   token(via?: FaultProxy): TokenSource;
   /** Start a proxy in front of the target (closed after the scenario). */
@@ -44,10 +52,6 @@ export interface Env {
   path(name: string): string;
   /** Append `count` events to `topic` (embedded only); documents cycle over `docs` keys. */
   publish(topic: string, count: number, options?: PublishOptions): JournalEntry[];
-  /** What a converged client holds, per topic. */
-  truths(topics?: string[]): Promise<TopicTruth[]>;
-  /** Embedded only: the truth as of now, from the ledger (undefined against a deployment). */
-  ledgerTruths(topics?: string[]): TopicTruth[] | undefined;
   /** Command-line target and token for a spawned `khala-sync tail` (the token goes in the environment, never argv). */
   tailTarget(): { args: string[]; env: Record<string, string> };
 }
@@ -178,13 +182,17 @@ export async function openEnv(ctx: ScenarioContext, spec: { topics: string[]; se
   return env;
 }
 
+/** What the oracle needs: the target's URLs and token, the ledger it rewrites, a seed source. */
+export type OracleTarget = Pick<Env, 'url' | 'snapshotUrl' | 'ledger' | 'rnd'> & { token(): TokenSource };
+
 /**
  * Deployment truth: a clean client replays every topic from zero, no faults, until caught up; what
- * it applied becomes the ledger (the journal as a client can see it).
+ * it applied becomes the ledger (the journal as a client can see it). `client` adds client options
+ * (the Spacetime lane).
  */
-async function oracle(env: Env, topics: string[], ctx: ScenarioContext): Promise<TopicTruth[]> {
+export async function oracle(env: OracleTarget, topics: string[], ctx: ScenarioContext, client: Partial<ProbeOptions> = {}): Promise<TopicTruth[]> {
   const insecure = ctx.target.kind === 'deployment' && ctx.target.allowInsecure;
-  const probe = new Probe({ url: env.url, token: env.token(), topics, snapshotUrl: env.snapshotUrl, reconnectDelay: fastBackoff(env.rnd.fork('oracle')), allowInsecure: insecure, recordUpdates: true });
+  const probe = new Probe({ url: env.url, token: env.token(), topics, snapshotUrl: env.snapshotUrl, reconnectDelay: fastBackoff(env.rnd.fork('oracle')), allowInsecure: insecure, recordUpdates: true, ...client });
   try {
     await probe.start();
     await until(() => probe.client.status === 'live' && topics.every((t) => probe.log.caughtUp.some((c) => c.topic === t)), 'the oracle client to catch up', 60_000, ctx.signal);

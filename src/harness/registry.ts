@@ -4,6 +4,12 @@ import { crashScenarios } from './scenarios-crash.js';
 import { deliveryScenarios } from './scenarios-delivery.js';
 import { multiScenarios } from './scenarios-multi.js';
 import { replayScenarios } from './scenarios-replay.js';
+import { spacetimeBoundaryScenarios } from './scenarios-spacetime-boundary.js';
+import { spacetimeCrashScenarios } from './scenarios-spacetime-crash.js';
+import { spacetimeDeliveryScenarios } from './scenarios-spacetime-delivery.js';
+import { spacetimeMultiScenarios } from './scenarios-spacetime-multi.js';
+import { spacetimeReplayScenarios } from './scenarios-spacetime-replay.js';
+import { spacetimeStaleScenarios } from './scenarios-spacetime-stale.js';
 import { staleScenarios } from './scenarios-stale.js';
 import { stormScenarios } from './scenarios-storm.js';
 
@@ -16,4 +22,11 @@ export const SCENARIOS: readonly Scenario[] = [
   ...chaosScenarios,
   ...stormScenarios,
   ...crashScenarios,
+  // The Spacetime lane against the reference Spacetime server (docs/spacetime-lane.md).
+  ...spacetimeReplayScenarios,
+  ...spacetimeBoundaryScenarios,
+  ...spacetimeStaleScenarios,
+  ...spacetimeDeliveryScenarios,
+  ...spacetimeMultiScenarios,
+  ...spacetimeCrashScenarios,
 ];

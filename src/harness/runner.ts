@@ -6,7 +6,7 @@ import { redact } from '../errors/redact.js';
 import { deriveSeed } from '../testing/seeded-random.js';
 import { SCENARIOS } from './registry.js';
 import { timestampDir, writeReport } from './report.js';
-import { ScenarioFailure, type HarnessSummary, type HarnessTarget, type Scenario, type ScenarioContext, type ScenarioReport } from './scenario.js';
+import { ScenarioFailure, type HarnessLane, type HarnessSummary, type HarnessTarget, type Scenario, type ScenarioContext, type ScenarioReport } from './scenario.js';
 
 /** Options of {@link runHarness}. */
 export interface RunOptions {
@@ -18,6 +18,8 @@ export interface RunOptions {
   seed?: number;
   /** Default: the embedded reference server. */
   target?: HarnessTarget;
+  /** Only this lane's scenarios (when `scenarios` is not given). Default: both. */
+  lane?: HarnessLane;
   /** Report directory. Default `./harness-report/<UTC timestamp>/`. */
   out?: string;
   /** One line per scenario as it finishes (the CLI writes them to stderr). Default none. */
@@ -47,16 +49,24 @@ export function sdkVersion(): string {
   }
 }
 
-/** Resolve the scenario list; throws a RangeError naming unknown scenarios. */
-export function selectScenarios(names: string[] | undefined, quick: boolean): Scenario[] {
-  if (!names || names.length === 0) return SCENARIOS.filter((s) => !quick || s.quick);
+/** The wire protocol a scenario speaks. */
+export function scenarioLane(scenario: Scenario): HarnessLane {
+  return scenario.lane ?? 'khala';
+}
+
+/**
+ * Resolve the scenario list; throws a RangeError naming unknown scenarios. `lane` keeps only that
+ * lane's scenarios when no names are given.
+ */
+export function selectScenarios(names: string[] | undefined, quick: boolean, lane?: HarnessLane): Scenario[] {
+  if (!names || names.length === 0) return SCENARIOS.filter((s) => (!quick || s.quick) && (lane === undefined || scenarioLane(s) === lane));
   const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length > 0) throw new RangeError(`unknown scenario(s): ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
   return SCENARIOS.filter((s) => names.includes(s.name));
 }
 
 function targetLabel(target: HarnessTarget): string {
-  return target.kind === 'embedded' ? 'embedded reference server (khala-sync/server, 127.0.0.1)' : redact(target.url);
+  return target.kind === 'embedded' ? 'embedded reference servers (khala-sync/server: Khala and Spacetime, 127.0.0.1)' : redact(target.url);
 }
 
 async function runOne(scenario: Scenario, base: Omit<ScenarioContext, 'seed' | 'tmpDir' | 'signal' | 'defer' | 'collect'>, timeoutMs: number): Promise<ScenarioReport> {
@@ -66,6 +76,9 @@ async function runOne(scenario: Scenario, base: Omit<ScenarioContext, 'seed' | '
   const started = Date.now();
   if (base.target.kind === 'deployment' && scenario.control) {
     return { name: scenario.name, status: 'skip', duration_ms: 0, evidence: { reason: 'needs server control (publish, prune, faults, restart): not available against a deployment', ...common } };
+  }
+  if (base.target.kind === 'deployment' && scenarioLane(scenario) !== base.target.lane) {
+    return { name: scenario.name, status: 'skip', duration_ms: 0, evidence: { reason: `speaks the ${scenarioLane(scenario)} lane; the deployment is --lane ${base.target.lane}`, ...common } };
   }
   const tmpDir = mkdtempSync(join(tmpdir(), `khala-harness-${scenario.name}-`));
   const cleanups: Array<() => unknown> = [];
@@ -133,7 +146,7 @@ export async function runHarness(options: RunOptions = {}): Promise<RunResult> {
   const quick = options.quick ?? false;
   const runSeed = (options.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
   const target = options.target ?? { kind: 'embedded' };
-  const scenarios = selectScenarios(options.scenarios, quick);
+  const scenarios = selectScenarios(options.scenarios, quick, options.lane);
   const started = new Date();
   const outDir = resolve(options.out ?? join('harness-report', timestampDir(started)));
   const bin = join(ROOT, 'bin', 'khala-sync.js');
@@ -142,7 +155,7 @@ export async function runHarness(options: RunOptions = {}): Promise<RunResult> {
     const report = await runOne(scenario, { runSeed, quick, target, bin, note: options.note ?? (() => undefined) }, options.timeoutMs ?? scenario.timeoutMs ?? 120_000);
     reports.push(report);
     const tail = report.status === 'fail' ? ` — ${report.failure ?? ''} (replay: ${String(report.evidence['replay'])})` : report.status === 'skip' ? ` — ${String(report.evidence['reason'])}` : '';
-    options.progress?.(`[harness] ${String(i + 1).padStart(2)}/${scenarios.length} ${report.status.toUpperCase().padEnd(4)} ${scenario.name.padEnd(30)} ${(report.duration_ms / 1000).toFixed(2).padStart(7)} s${tail}`);
+    options.progress?.(`[harness] ${String(i + 1).padStart(2)}/${scenarios.length} ${report.status.toUpperCase().padEnd(4)} ${scenario.name.padEnd(38)} ${(report.duration_ms / 1000).toFixed(2).padStart(7)} s${tail}`);
   }
   const summary: HarnessSummary = {
     started_at: started.toISOString(),

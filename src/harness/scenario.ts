@@ -9,6 +9,9 @@ export type Evidence = Record<string, unknown>;
 /** What a scenario deliberately provokes; the gates leave these out of the matching KPI. */
 export type Injection = 'stale' | 'slow_consumer' | 'auth' | 'snapshot_errors' | 'upgrade' | 'out_of_contract' | 'restart' | 'storm';
 
+/** Wire protocol a scenario speaks (and a deployment serves). */
+export type HarnessLane = 'khala' | 'spacetime';
+
 /** Where the harness runs. */
 export type HarnessTarget =
   | { kind: 'embedded' }
@@ -22,6 +25,8 @@ export type HarnessTarget =
       topics: string[];
       /** Allow ws:// to a non-loopback host. */
       allowInsecure: boolean;
+      /** The deployment's wire protocol: only that lane's scenarios run (`--lane`, default khala). */
+      lane: HarnessLane;
     };
 
 /** Storm measurements (reconnect-storm scenario). */
@@ -107,7 +112,9 @@ export interface ScenarioContext {
 /** One scenario of the matrix. */
 export interface Scenario {
   name: string;
-  family: 'replay' | 'stale' | 'delivery' | 'storm' | 'multi-client' | 'chaos' | 'crash' | 'limitation';
+  family: 'replay' | 'stale' | 'delivery' | 'storm' | 'multi-client' | 'chaos' | 'crash' | 'limitation' | 'spacetime';
+  /** Wire protocol of its clients. Default `khala`. */
+  lane?: HarnessLane;
   /** What it asserts, one sentence (docs/harness.md and SUMMARY.md). */
   asserts: string;
   /** Needs the embedded server's controls (publish, prune, faults, restart): skipped against a deployment. */

@@ -221,6 +221,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const upstream = new WebSocket(`${wsScheme}//${target.host}${req.url ?? '/'}`, protocols, { perMessageDeflate: false, maxPayload: MAX_PAYLOAD });
     let opened = false;
     let settled = false;
+    // The upstream's 101 echo (`undefined`: none), seen before `ws` validates it against the offer.
+    let echoed: { protocol: string | undefined } | undefined;
+    upstream.on('upgrade', (res) => {
+      const p = res.headers['sec-websocket-protocol'];
+      echoed = { protocol: typeof p === 'string' ? p : undefined };
+    });
     const abandon = (): void => {
       if (!opened) upstream.terminate();
     };
@@ -238,7 +244,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       if (opened || settled) return;
       settled = true;
       stats.upgradeFailures += 1;
-      answerUpgrade(socket, 502);
+      if (echoed === undefined || socket.destroyed) return answerUpgrade(socket, 502);
+      // The upstream accepted the upgrade but echoed a subprotocol the offer did not allow (or none):
+      // relay that same echo so the client judges it as it would directly (e.g. subprotocol_mismatch),
+      // instead of seeing a 502 and retrying. There is no upstream left to link, so close right after.
+      if (echoed.protocol !== undefined) selected.set(req, echoed.protocol);
+      wss.handleUpgrade(req, socket, head, (client) => client.close(1002, 'upstream subprotocol rejected'));
     });
     upstream.on('open', () => {
       opened = true;

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js';
+import { startReferenceServer, startSpacetimeServer, type ReferenceServer } from '../../src/server/index.js';
 import { ensureBuilt, startCli } from '../cli/built-cli.js';
 
 const dirs: string[] = [];
@@ -64,7 +64,38 @@ describe('khala-sync harness (built CLI)', () => {
     expect(String(summary.scenarios[1]!.evidence['reason'])).toContain('needs server control');
   }, 60_000);
 
+  it('deployment mode --lane spacetime runs the Spacetime scenarios that need no control against a Spacetime server; the Khala ones are skipped as the other lane', async () => {
+    const st = await startSpacetimeServer({ port: 0 });
+    try {
+      for (let i = 0; i < 60; i++) st.publish('st.worker', [{ payload: { i } }, { payload: { i, second: true } }]);
+      st.publish('st.run', [{ payload: { run: 1 } }]);
+      const out = tmp();
+      const args = ['harness', '--url', st.url, '--token-url', st.tokenUrl, '--snapshot-url', st.snapshotUrl, '--lane', 'spacetime', '--topic', 'st.worker', '--topic', 'st.run'];
+      const run = startCli([...args, '--scenario', 'spacetime-replay-from-zero', '--scenario', 'spacetime-resume-from-checkpoint', '--scenario', 'spacetime-gap-stale-snapshot', '--scenario', 'replay-from-zero', '--quick', '--out', out, '--seed', '4']);
+      expect(await run.exited).toBe(0);
+      expect(run.stderr()).toMatch(/deployment mode \(.*, --lane spacetime\): running the 2 scenario\(s\).*skipped \(need the embedded server's controls\): spacetime-gap-stale-snapshot; skipped \(other lane\): replay-from-zero/);
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { scenarios: Array<{ name: string; status: string; evidence: Record<string, unknown> }> };
+      expect(summary.scenarios.map((s) => [s.name, s.status])).toEqual([
+        ['replay-from-zero', 'skip'],
+        ['spacetime-replay-from-zero', 'pass'],
+        ['spacetime-resume-from-checkpoint', 'pass'],
+        ['spacetime-gap-stale-snapshot', 'skip'],
+      ]);
+      expect(String(summary.scenarios[0]!.evidence['reason'])).toBe('speaks the khala lane; the deployment is --lane spacetime');
+      // The oracle (a clean Spacetime-lane client) saw every row of both streams.
+      expect(summary.scenarios[1]!.evidence['events']).toEqual({ 'st.worker': 120, 'st.run': 1 });
+    } finally {
+      await st.close();
+    }
+  }, 60_000);
+
   it('usage errors exit 2', async () => {
+    const lane = startCli(['harness', '--lane', 'phoenix']);
+    expect(await lane.exited).toBe(2);
+    expect(lane.stderr()).toContain("--lane must be 'khala' or 'spacetime'");
+    const streams = startCli(['harness', '--url', 'ws://127.0.0.1:9/v1/database/x/subscribe', '--token', 't', '--lane', 'spacetime']);
+    expect(await streams.exited).toBe(2);
+    expect(streams.stderr()).toContain('--lane spacetime with --url needs at least one --topic');
     const bad = startCli(['harness', '--scenario', 'no-such-scenario']);
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toContain('unknown scenario(s): no-such-scenario');

@@ -54,6 +54,15 @@ describe('harness --quick, in process, against the embedded server', () => {
     expect(by['crash-safety-sigkill']!['kills']).toBe(6);
     expect(by['limitation-silent-loss']!['both_copies_dropped']).toMatchObject({ lost_document_present: false });
     expect(by['snapshot-http-errors']!['waited_ms']).toBeGreaterThanOrEqual(1850);
+    // Spacetime lane: same invariant, its own evidence.
+    const zero = by['spacetime-replay-from-zero']!;
+    const events = Object.values(zero['events'] as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(Object.keys(zero['events'] as object)).toHaveLength(3);
+    expect(zero['applied']).toEqual({ sqlite: events, memory: events });
+    expect(by['spacetime-resume-from-checkpoint']!['applied_after_restart']).toBe(by['spacetime-resume-from-checkpoint']!['published_while_away']);
+    const gap = by['spacetime-gap-stale-snapshot']!;
+    expect(gap['stale']).toEqual(['runtime.codex.worker.worker_1:retention_floor_breach', 'runtime.codex.worker.worker_1:retention_floor_breach']);
+    expect(gap['dropped_delta_seqs']).toHaveLength(3);
   });
 
   it('evaluates the rollout gates from the run (every KPI measured)', () => {
