@@ -1,8 +1,8 @@
 import { createSqliteStore } from '../sqlite.js';
 import type { StoreContents } from '../watermarks/store.js';
-import { observe, type TruthView } from './env.js';
+import type { TruthView } from './lane-env.js';
 import { checkInvariant, type CheckOptions, type InvariantReport, type TopicTruth } from './invariant.js';
-import { until, type Probe } from './probe.js';
+import { observe, until, type Probe } from './probe.js';
 import { ScenarioFailure, type Evidence, type ScenarioContext } from './scenario.js';
 
 /** Fail the scenario with `message` unless `condition` holds. */

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { converge, expect, loadSqlite } from './assertions.js';
-import type { TruthView } from './env.js';
+import type { TruthView } from './lane-env.js';
 import { checkInvariant, storeObserved, type TopicTruth } from './invariant.js';
 import { AppliedHistory, type Probe, type ProbeOptions } from './probe.js';
 import type { Evidence, Kpi, ScenarioContext } from './scenario.js';

@@ -2,7 +2,9 @@ import type { SyncClientOptions } from '../client/options.js';
 import { SyncClient } from '../client/sync-client.js';
 import type { SyncUpdate } from '../replay/types.js';
 import { createSqliteStore } from '../sqlite.js';
+import type { SeededRandom } from '../testing/seeded-random.js';
 import type { SyncStore } from '../watermarks/store.js';
+import type { Observed } from './invariant.js';
 
 /**
  * Everything one logical client applied, across its process lifetimes (a store reopened by a new
@@ -130,6 +132,16 @@ export class Probe {
     this.closed = true;
     await this.client.close();
   }
+}
+
+/** Observed view of a live client (what the invariant compares with the truth). */
+export function observe(probe: Probe): Observed {
+  return { watermark: (t) => probe.client.getWatermark(t), documents: (t) => probe.client.listDocuments(t) };
+}
+
+/** Reconnect delays for harness clients: seeded full jitter, 40 ms doubling to 1 s. */
+export function fastBackoff(rnd: SeededRandom): (attempt: number) => number {
+  return (attempt) => Math.floor(rnd.next() * Math.min(40 * 2 ** Math.min(attempt - 1, 10), 1000));
 }
 
 /** Resolve when `ok()` holds (polled every 10 ms); reject with `what` after `timeoutMs` or on abort. */

@@ -1,15 +1,8 @@
-import { converge, expect, loadSqlite, replayLatency, waitFor } from './assertions.js';
-import { openEnv, RUNS, WORKERS, type Env } from './env.js';
+import { converge, expect, waitFor } from './assertions.js';
+import { openEnv, RUNS, WORKERS } from './env.js';
 import { AppliedHistory, type Probe } from './probe.js';
-import { checkInvariant, storeObserved, type TopicTruth } from './invariant.js';
+import { replayFromZeroSteps, resumeFromCheckpointSteps, storedEqualsTruth } from './replay-steps.js';
 import { ScenarioFailure, type Evidence, type Scenario, type ScenarioContext } from './scenario.js';
-
-/** The stored file equals the truth (watermarks and documents). */
-export async function storedEqualsTruth(env: Pick<Env, 'exact'>, path: string, truths: TopicTruth[]): Promise<void> {
-  const contents = await loadSqlite(path);
-  const report = checkInvariant(truths, storeObserved(contents), new AppliedHistory(), { exact: env.exact, noSkipCheck: truths.map((t) => t.topic) });
-  expect(report.violations.length === 0, `stored state of ${path}: ${report.violations.join('; ')}`, { stored: report.topics });
-}
 
 const replayFromZero: Scenario = {
   name: 'replay-from-zero',
@@ -20,38 +13,14 @@ const replayFromZero: Scenario = {
   injects: [],
   async run(ctx) {
     const env = await openEnv(ctx, { topics: [RUNS, WORKERS] });
-    const n = ctx.quick ? 300 : 2000;
-    if (env.mode === 'embedded') {
-      env.publish(RUNS, n, { docs: 80 });
-      env.publish(WORKERS, Math.floor(n / 3), { docs: 25 });
-    }
-    const truths = await env.truths();
-    const dbPath = env.path('zero.sqlite');
-    const sqlite = await env.probe({ sqlitePath: dbPath, label: 'sqlite' }).start();
-    const memory = await env.probe({ label: 'memory' }).start();
-    await converge(ctx, env, sqlite, 'sqlite client', { truths });
-    await converge(ctx, env, memory, 'memory client', { truths });
-    const latencies = [replayLatency(sqlite, env.topics), replayLatency(memory, env.topics)].filter((x): x is number => x !== undefined);
-    let live = 0;
-    if (env.mode === 'embedded') {
-      for (let i = 0; i < 40; i++) live += env.publish(i % 2 ? RUNS : WORKERS, 1).length;
-      const after = await env.truths();
-      await converge(ctx, env, sqlite, 'sqlite client (live)', { truths: after });
-      await converge(ctx, env, memory, 'memory client (live)', { truths: after });
-    }
-    const finalTruths = env.mode === 'embedded' ? await env.truths() : truths;
-    await sqlite.close();
-    await storedEqualsTruth(env, dbPath, finalTruths);
-    return {
-      evidence: {
-        events: Object.fromEntries(finalTruths.map((t) => [t.topic, t.seqs.length])),
-        live_events: live,
-        applied: { sqlite: sqlite.history.count(), memory: memory.history.count() },
-        replay_ms: latencies,
-        duplicates: sqlite.history.duplicates + memory.history.duplicates,
+    const { evidence, kpi } = await replayFromZeroSteps(ctx, env, {
+      backlog: (n) => {
+        env.publish(RUNS, n, { docs: 80 });
+        env.publish(WORKERS, Math.floor(n / 3), { docs: 25 });
       },
-      kpi: { replayLatencyMs: latencies, duplicates: sqlite.history.duplicates + memory.history.duplicates, outOfOrder: sqlite.history.outOfOrder + memory.history.outOfOrder, connections: sqlite.attempts + memory.attempts },
-    };
+      live: (i) => env.publish(i % 2 ? RUNS : WORKERS, 1).length,
+    });
+    return { evidence, kpi };
   },
 };
 
@@ -64,41 +33,14 @@ const resumeFromCheckpoint: Scenario = {
   injects: [],
   async run(ctx) {
     const env = await openEnv(ctx, { topics: [RUNS, WORKERS] });
-    const dbPath = env.path('checkpoint.sqlite');
-    const history = new AppliedHistory();
-    if (env.mode === 'embedded') {
-      env.publish(RUNS, ctx.quick ? 200 : 800);
-      env.publish(WORKERS, ctx.quick ? 50 : 300);
-    }
-    const first = await env.probe({ sqlitePath: dbPath, history, label: 'first' }).start();
-    await converge(ctx, env, first, 'first run');
-    const cursors = Object.fromEntries(env.topics.map((t) => [t, first.client.getWatermark(t)]));
-    await first.close();
-    let away = 0;
-    if (env.mode === 'embedded') away = env.publish(RUNS, ctx.quick ? 120 : 500).length + env.publish(WORKERS, 40).length;
-    const before = history.count();
-    const beforeByTopic = Object.fromEntries(env.topics.map((t) => [t, history.count(t)]));
-    const second = env.probe({ sqlitePath: dbPath, history, label: 'second' });
-    for (const t of env.topics) {
-      const stored = await second.storedCursor(t);
-      expect(stored === cursors[t], `${t}: stored cursor ${String(stored)} after restart, expected ${String(cursors[t])}`);
-    }
-    await second.start();
-    const truths = await env.truths();
-    await converge(ctx, env, second, 'second run', { truths });
-    const resumedApplied = history.count() - before;
-    if (env.mode === 'embedded') expect(resumedApplied === away, `second run applied ${resumedApplied} updates, ${away} were published while away`);
-    // Deployment: live traffic may have given the client events newer than the oracle saw; look again.
-    const seen = env.mode === 'embedded' ? truths : await env.truths();
-    for (const t of env.topics) {
-      const resumed = (history.applied.get(t) ?? []).slice(beforeByTopic[t]);
-      const expected = seen.find((x) => x.topic === t)!.seqs.find((s) => s > (cursors[t] ?? 0));
-      if (resumed.length > 0) expect(resumed[0] === expected, `${t}: the resume started at ${resumed[0]}, the first event after cursor ${String(cursors[t])} is ${String(expected)}`);
-    }
-    return {
-      evidence: { cursors, published_while_away: away, applied_after_restart: resumedApplied, duplicates: history.duplicates },
-      kpi: { resumes: env.topics.length, duplicates: history.duplicates, outOfOrder: history.outOfOrder, staleCursors: first.log.stale.length + second.log.stale.length, connections: first.attempts + second.attempts },
-    };
+    const { evidence, kpi } = await resumeFromCheckpointSteps(ctx, env, {
+      backlog: () => {
+        env.publish(RUNS, ctx.quick ? 200 : 800);
+        env.publish(WORKERS, ctx.quick ? 50 : 300);
+      },
+      away: () => env.publish(RUNS, ctx.quick ? 120 : 500).length + env.publish(WORKERS, 40).length,
+    });
+    return { evidence, kpi };
   },
 };
 

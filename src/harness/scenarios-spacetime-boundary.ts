@@ -1,6 +1,6 @@
 import { converge, expect, reached, waitFor } from './assertions.js';
 import { AppliedHistory, type Probe } from './probe.js';
-import { storedEqualsTruth } from './scenarios-replay.js';
+import { storedEqualsTruth } from './replay-steps.js';
 import type { Evidence, Scenario, ScenarioContext } from './scenario.js';
 import { openSpacetimeEnv, ST_RUN, ST_WORKER, type SpacetimeEnv } from './spacetime-env.js';
 import type { FaultProxy } from '../testing/fault-proxy.js';

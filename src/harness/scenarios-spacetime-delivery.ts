@@ -1,8 +1,9 @@
 import type { FrameInfo } from '../testing/fault-rules.js';
 import { converge, expect } from './assertions.js';
+import { fleetKpi, total } from './fleet.js';
 import { sleep, type Probe } from './probe.js';
 import type { Scenario } from './scenario.js';
-import { bootstrapLatencies } from './scenarios-spacetime-stale.js';
+import { bootstrapLatencies } from './stale-checks.js';
 import { openSpacetimeEnv, ST_RUN, ST_WORKER } from './spacetime-env.js';
 
 const isDelta = (f: FrameInfo): boolean => f.text.startsWith('{"TransactionUpdate"');
@@ -49,7 +50,7 @@ const lossAndReorderHealed: Scenario = {
     const all = Object.values(probes);
     return {
       evidence,
-      kpi: { duplicates: all.reduce((n, p) => n + p.history.duplicates, 0), outOfOrder: all.reduce((n, p) => n + p.history.outOfOrder, 0), connections: all.reduce((n, p) => n + p.attempts, 0), staleCursors: all.reduce((n, p) => n + p.log.stale.length, 0), bootstrapLatencyMs: all.flatMap(bootstrapLatencies) },
+      kpi: fleetKpi(all, { staleCursors: total(all, (p) => p.log.stale.length), bootstrapLatencyMs: all.flatMap(bootstrapLatencies) }),
     };
   },
 };

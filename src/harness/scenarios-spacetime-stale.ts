@@ -1,35 +1,10 @@
-import { converge, expect, loadSqlite, waitFor } from './assertions.js';
-import { checkInvariant, storeObserved } from './invariant.js';
-import { AppliedHistory, type Probe } from './probe.js';
 import type { FrameInfo } from '../testing/fault-rules.js';
-import type { Scenario, ScenarioContext } from './scenario.js';
-import { ST_RUN, ST_WORKER, type SpacetimeEnv } from './spacetime-env.js';
-import { openSpacetimeEnv } from './spacetime-env.js';
-
-/** Run a client on `dbPath` until live at the current heads, close it; returns its cursors. */
-async function checkpoint(ctx: ScenarioContext, env: SpacetimeEnv, dbPath: string, history: AppliedHistory): Promise<Record<string, number | undefined>> {
-  const first = await env.probe({ sqlitePath: dbPath, history, label: 'checkpoint' }).start();
-  await converge(ctx, env, first, 'checkpoint run');
-  const cursors = Object.fromEntries(env.topics.map((t) => [t, first.client.getWatermark(t)]));
-  await first.close();
-  return cursors;
-}
-
-/** stale → live again after the snapshot, per bootstrap, ms. */
-export function bootstrapLatencies(probe: Probe): number[] {
-  const out: number[] = [];
-  for (const s of probe.log.stale) {
-    const boot = probe.log.bootstraps.find((b) => b.topic === s.topic && b.at >= s.at);
-    const live = boot && probe.log.caughtUp.find((c) => c.topic === s.topic && c.at >= boot.at);
-    if (live) out.push(live.at - s.at);
-  }
-  return out;
-}
-
-async function storeMatches(env: SpacetimeEnv, dbPath: string): Promise<void> {
-  const report = checkInvariant(await env.truths(), storeObserved(await loadSqlite(dbPath)), new AppliedHistory(), { exact: true, noSkipCheck: env.topics });
-  expect(report.violations.length === 0, `stored state: ${report.violations.join('; ')}`, { stored: report.topics });
-}
+import { converge, expect, waitFor } from './assertions.js';
+import { AppliedHistory } from './probe.js';
+import { checkpoint } from './replay-steps.js';
+import type { Scenario } from './scenario.js';
+import { openSpacetimeEnv, ST_RUN, ST_WORKER } from './spacetime-env.js';
+import { bootstrapLatencies, recoveryKpi, storeMatches } from './stale-checks.js';
 
 /** A live `TransactionUpdate` carrying rows of `stream` (the positional rows hold the stream id as text). */
 function deltaOf(stream: string): (f: FrameInfo) => boolean {
@@ -50,7 +25,7 @@ const gapStaleSnapshot: Scenario = {
     env.publish(ST_RUN, 40);
     const dbPath = env.path('gap.sqlite');
     const history = new AppliedHistory();
-    const cursors = await checkpoint(ctx, env, dbPath, history);
+    const { cursors } = await checkpoint(ctx, env, dbPath, history);
     env.publish(ST_WORKER, ctx.quick ? 200 : 800, { perTx: 3 });
     env.publish(ST_RUN, 15);
     env.server.prune(ST_WORKER, env.server.head(ST_WORKER) - 50);
@@ -106,7 +81,7 @@ const gapStaleSnapshot: Scenario = {
         applied: history.count(),
         duplicates: history.duplicates,
       },
-      kpi: { staleCursors: probe.log.stale.length, resumes: 2, bootstrapLatencyMs: latencies, duplicates: history.duplicates, outOfOrder: history.outOfOrder, connections: probe.attempts },
+      kpi: recoveryKpi(probe, history, { resumes: 2, latency: true }),
     };
   },
 };
@@ -126,7 +101,7 @@ const replayBudget: Scenario = {
     env.publish(ST_RUN, 30);
     const dbPath = env.path('budget.sqlite');
     const history = new AppliedHistory();
-    const cursors = await checkpoint(ctx, env, dbPath, history);
+    const { cursors } = await checkpoint(ctx, env, dbPath, history);
     const over = ctx.quick ? 120 : 400;
     env.publish(ST_WORKER, over, { perTx: 4 });
     env.publish(ST_RUN, budget - 5);
@@ -147,7 +122,7 @@ const replayBudget: Scenario = {
     await storeMatches(env, dbPath);
     return {
       evidence: { cursors, replay_budget: budget, over_budget: over, stale: reasons, snapshot_head: probe.log.bootstraps[0]?.head, resumed_within_budget: run, duplicates: history.duplicates },
-      kpi: { staleCursors: probe.log.stale.length, resumes: 2, bootstrapLatencyMs: bootstrapLatencies(probe), duplicates: history.duplicates, outOfOrder: history.outOfOrder, connections: probe.attempts },
+      kpi: recoveryKpi(probe, history, { resumes: 2, latency: true }),
     };
   },
 };

@@ -1,34 +1,10 @@
 import { copyFileSync, existsSync } from 'node:fs';
-import { converge, expect, loadSqlite, waitFor } from './assertions.js';
+import { converge, expect, waitFor } from './assertions.js';
 import { EVENTS, openEnv, RUNS, WORKERS, type Env } from './env.js';
-import { checkInvariant, storeObserved } from './invariant.js';
 import { AppliedHistory, sleep, type Probe } from './probe.js';
-import type { Scenario, ScenarioContext } from './scenario.js';
-
-/** Run a client on `dbPath` until live at the current heads, close it; returns its cursors. */
-async function checkpoint(ctx: ScenarioContext, env: Env, dbPath: string, history: AppliedHistory): Promise<Record<string, number | undefined>> {
-  const first = await env.probe({ sqlitePath: dbPath, history, label: 'checkpoint' }).start();
-  await converge(ctx, env, first, 'checkpoint run');
-  const cursors = Object.fromEntries(env.topics.map((t) => [t, first.client.getWatermark(t)]));
-  await first.close();
-  return cursors;
-}
-
-/** stale_cursor → live again after the snapshot, per bootstrap, ms. */
-function bootstrapLatencies(probe: Probe): number[] {
-  const out: number[] = [];
-  for (const s of probe.log.stale) {
-    const boot = probe.log.bootstraps.find((b) => b.topic === s.topic && b.at >= s.at);
-    const live = boot && probe.log.caughtUp.find((c) => c.topic === s.topic && c.at >= boot.at);
-    if (live) out.push(live.at - s.at);
-  }
-  return out;
-}
-
-async function storeMatches(env: Env, dbPath: string): Promise<void> {
-  const report = checkInvariant(await env.truths(), storeObserved(await loadSqlite(dbPath)), new AppliedHistory(), { exact: true, noSkipCheck: env.topics });
-  expect(report.violations.length === 0, `stored state: ${report.violations.join('; ')}`, { stored: report.topics });
-}
+import { checkpoint } from './replay-steps.js';
+import type { Scenario } from './scenario.js';
+import { bootstrapLatencies, recoveryKpi, storeMatches } from './stale-checks.js';
 
 const staleRetentionFloor: Scenario = {
   name: 'stale-retention-floor',
@@ -43,7 +19,7 @@ const staleRetentionFloor: Scenario = {
     env.publish(WORKERS, 40, { docs: 10 });
     const dbPath = env.path('stale.sqlite');
     const history = new AppliedHistory();
-    const cursors = await checkpoint(ctx, env, dbPath, history);
+    const { cursors } = await checkpoint(ctx, env, dbPath, history);
     env.publish(RUNS, ctx.quick ? 200 : 800, { docs: 30 });
     env.publish(WORKERS, 15, { docs: 10 });
     env.server.prune(RUNS, env.server.head(RUNS) - 50);
@@ -61,7 +37,7 @@ const staleRetentionFloor: Scenario = {
     const latencies = bootstrapLatencies(probe);
     return {
       evidence: { cursors, retention_floor: env.server.oldest(RUNS)! - 1, snapshot_head: probe.log.bootstraps[0]?.head, stale: probe.log.stale.length, bootstraps: probe.log.bootstraps.length, bootstrap_ms: latencies, duplicates: history.duplicates },
-      kpi: { staleCursors: probe.log.stale.length, resumes: 2, bootstrapLatencyMs: latencies, duplicates: history.duplicates, outOfOrder: history.outOfOrder, connections: probe.attempts },
+      kpi: recoveryKpi(probe, history, { resumes: 2, latency: true }),
     };
   },
 };
@@ -82,7 +58,7 @@ const staleReplayBudget: Scenario = {
     env.publish(EVENTS, 30, { docs: 5000, prefix: 'event' });
     const dbPath = env.path('budget.sqlite');
     const history = new AppliedHistory();
-    const cursors = await checkpoint(ctx, env, dbPath, history);
+    const { cursors } = await checkpoint(ctx, env, dbPath, history);
     env.publish(RUNS, ctx.quick ? 120 : 400, { docs: 10 });
     env.publish(EVENTS, ctx.quick ? 120 : 400, { docs: 5000, prefix: 'event' });
     const probe = await env.probe({ sqlitePath: dbPath, history, label: 'budget' }).start();
@@ -95,7 +71,7 @@ const staleReplayBudget: Scenario = {
     await storeMatches(env, dbPath);
     return {
       evidence: { cursors, stale: reasons, bootstraps: probe.log.bootstraps.length, events_replayed_without_snapshot: replayed, duplicates: history.duplicates },
-      kpi: { staleCursors: probe.log.stale.length, resumes: 2, bootstrapLatencyMs: bootstrapLatencies(probe), duplicates: history.duplicates, outOfOrder: history.outOfOrder, connections: probe.attempts },
+      kpi: recoveryKpi(probe, history, { resumes: 2, latency: true }),
     };
   },
 };
@@ -113,7 +89,7 @@ const staleDuringBootstrap: Scenario = {
     env.publish(WORKERS, 20, { docs: 5 });
     const dbPath = env.path('during.sqlite');
     const history = new AppliedHistory();
-    const cursors = await checkpoint(ctx, env, dbPath, history);
+    const { cursors } = await checkpoint(ctx, env, dbPath, history);
     env.publish(RUNS, 300, { docs: 60 });
     env.server.prune(RUNS, env.server.head(RUNS) - 20);
     let pages = 0;
@@ -145,7 +121,7 @@ const staleDuringBootstrap: Scenario = {
     await storeMatches(env, dbPath);
     return {
       evidence: { cursors, snapshot_requests: pages, cut_during_bootstrap: struck, stale_cursors_at_server: staleLater, bootstraps: probe.log.bootstraps.map((b) => b.head), errors: probe.errorCodes().filter((c) => c.startsWith('stale')), duplicates: history.duplicates },
-      kpi: { staleCursors: probe.log.stale.length, duplicates: history.duplicates, outOfOrder: history.outOfOrder, connections: probe.attempts },
+      kpi: recoveryKpi(probe, history),
     };
   },
 };
@@ -162,7 +138,7 @@ const snapshotGenerationMoves: Scenario = {
     env.publish(RUNS, 100, { docs: 50 });
     const dbPath = env.path('generation.sqlite');
     const history = new AppliedHistory();
-    const cursors = await checkpoint(ctx, env, dbPath, history);
+    const { cursors } = await checkpoint(ctx, env, dbPath, history);
     env.publish(RUNS, 200, { docs: 50 });
     env.server.prune(RUNS, env.server.head(RUNS) - 30);
     let requests = 0;
@@ -188,7 +164,7 @@ const snapshotGenerationMoves: Scenario = {
     await storeMatches(env, dbPath);
     return {
       evidence: { snapshot_requests: requests, generation_moves: moves, http_statuses: proxy.stats().http.statuses, snapshot_head: probe.log.bootstraps[0]?.head, duplicates: history.duplicates },
-      kpi: { staleCursors: probe.log.stale.length, bootstrapLatencyMs: bootstrapLatencies(probe), duplicates: history.duplicates, outOfOrder: history.outOfOrder, connections: probe.attempts },
+      kpi: recoveryKpi(probe, history, { latency: true }),
     };
   },
 };
@@ -205,7 +181,7 @@ const snapshotHttpErrors: Scenario = {
     env.publish(RUNS, 40, { docs: 20 });
     const dbPath = env.path('http.sqlite');
     const history = new AppliedHistory();
-    const cursors = await checkpoint(ctx, env, dbPath, history);
+    const { cursors } = await checkpoint(ctx, env, dbPath, history);
     env.publish(RUNS, 100, { docs: 20 });
     env.server.prune(RUNS, env.server.head(RUNS) - 10);
     const fives = ctx.quick ? 1 : 2;
@@ -225,7 +201,7 @@ const snapshotHttpErrors: Scenario = {
     await storeMatches(env, dbPath);
     return {
       evidence: { waited_ms: waited, retry_after_s: 1, http_statuses: statuses, duplicates: history.duplicates },
-      kpi: { staleCursors: probe.log.stale.length, bootstrapLatencyMs: bootstrapLatencies(probe), duplicates: history.duplicates, outOfOrder: history.outOfOrder, connections: probe.attempts },
+      kpi: recoveryKpi(probe, history, { latency: true }),
     };
   },
 };
@@ -242,7 +218,7 @@ const staleEveryFrameBoundary: Scenario = {
     env.publish(RUNS, 60, { docs: 20 });
     env.publish(WORKERS, 20, { docs: 6 });
     const primed = env.path('primed.sqlite');
-    const cursors = await checkpoint(ctx, env, primed, new AppliedHistory());
+    const { cursors } = await checkpoint(ctx, env, primed, new AppliedHistory());
     env.publish(RUNS, 200, { docs: 20 });
     env.publish(WORKERS, ctx.quick ? 15 : 35, { docs: 6 });
     env.server.prune(RUNS, env.server.head(RUNS) - 40);

@@ -1,7 +1,7 @@
 import { expect, percentile, waitFor } from './assertions.js';
-import { observe, openEnv, RUNS, WORKERS } from './env.js';
+import { openEnv, RUNS, WORKERS } from './env.js';
 import { checkInvariant } from './invariant.js';
-import type { Probe } from './probe.js';
+import { observe, type Probe } from './probe.js';
 import type { Scenario, StormKpi } from './scenario.js';
 
 const BUCKET_MS = 100;

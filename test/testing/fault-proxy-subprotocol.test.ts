@@ -32,6 +32,16 @@ function handshake(url: string, protocols: string[]): Promise<{ protocol?: strin
   });
 }
 
+/** Connect a Spacetime-lane client on `s.a` through `via` (closed after the test); it collects its error codes. */
+async function connectThroughProxy(upstream: SpacetimeServer, via: FaultProxy): Promise<{ c: SyncClient; errors: string[] }> {
+  const c = new SyncClient({ url: via.url, lane: createSpacetimeLane(), token: { url: via.via(upstream.tokenUrl) }, topics: ['s.a'], reconnectDelay: () => 10 });
+  client = c;
+  const errors: string[] = [];
+  c.on('error', (e) => errors.push(e.code));
+  await c.connect();
+  return { c, errors };
+}
+
 describe('fault proxy: Sec-WebSocket-Protocol passes through (Spacetime lane)', () => {
   it('relays the upstream choice, not its own: the server picks from its own preference list', async () => {
     server = await startSpacetimeServer({ port: 0 });
@@ -49,11 +59,7 @@ describe('fault proxy: Sec-WebSocket-Protocol passes through (Spacetime lane)', 
     server = await startSpacetimeServer({ port: 0 });
     for (let i = 0; i < 12; i++) server.publish('s.a', [{ payload: { i } }]);
     proxy = await startFaultProxy({ target: server.url });
-    const c = new SyncClient({ url: proxy.url, lane: createSpacetimeLane(), token: { url: proxy.via(server.tokenUrl) }, topics: ['s.a'], reconnectDelay: () => 10 });
-    client = c;
-    const errors: string[] = [];
-    c.on('error', (e) => errors.push(e.code));
-    await c.connect();
+    const { c, errors } = await connectThroughProxy(server, proxy);
     await waitUntil(() => c.getWatermark('s.a') === 12 && c.status === 'live');
     proxy.cutAll();
     server.publish('s.a', [{ payload: { i: 12 } }]);
@@ -89,11 +95,7 @@ describe('fault proxy: a wrong or missing subprotocol echo is relayed as is', ()
     server = await startSpacetimeServer({ port: 0 });
     server.faults.echoProtocol('v1.bsatn.spacetimedb');
     proxy = await startFaultProxy({ target: server.url });
-    const c = new SyncClient({ url: proxy.url, lane: createSpacetimeLane(), token: { url: proxy.via(server.tokenUrl) }, topics: ['s.a'], reconnectDelay: () => 10 });
-    client = c;
-    const errors: string[] = [];
-    c.on('error', (e) => errors.push(e.code));
-    await c.connect();
+    const { c, errors } = await connectThroughProxy(server, proxy);
     await waitUntil(() => c.status === 'upgrade_required');
     expect(errors).toEqual(['subprotocol_mismatch']);
     expect(proxy.stats().upgradeFailures).toBe(1);
