@@ -87,19 +87,22 @@ const tokenExpiry: Scenario = {
     env.publish(RUNS, 20, { docs: 10 });
     let calls = 0;
     let firstMint = 0;
+    // Long enough for the first join on a loaded 2-core machine, short enough to expire mid-stream.
+    const ttlSeconds = 2;
     const token = async (): Promise<string> => {
       calls += 1;
       if (calls === 1) {
         firstMint = Date.now();
-        return env.server.mintToken({ ttlSeconds: 1 });
+        return env.server.mintToken({ ttlSeconds });
       }
       if (calls === 2) return env.server.mintToken({ expired: true });
       return env.server.mintToken();
     };
     const probe = await env.probe({ token, label: 'expiring' }).start();
-    await converge(ctx, env, probe, 'with a 1 s token');
+    await converge(ctx, env, probe, `with a ${ttlSeconds} s token`);
     const connections0 = env.server.stats().connections;
-    await sleep(Math.max(0, firstMint + 2100 - Date.now()));
+    // JWT exp has whole-second precision: one extra second makes sure it has passed.
+    await sleep(Math.max(0, firstMint + (ttlSeconds + 1) * 1000 + 100 - Date.now()));
     env.publish(RUNS, 10, { docs: 10 });
     await converge(ctx, env, probe, 'after the token expired (same socket)');
     expect(env.server.stats().connections === connections0, 'the socket was replaced while the token expired');
