@@ -28,8 +28,8 @@ function summarize(profile, top = 25) {
   return [...self].sort((a, b) => b[1] - a[1]).slice(0, top).map(([fn, us]) => ({ fn, ms: us / 1000, share: us / total }));
 }
 
-export async function profile({ quick = false, store = 'memory' } = {}) {
-  const count = quick ? 40_000 : 200_000;
+export async function profile({ quick = false, store = 'memory', count: wanted } = {}) {
+  const count = wanted ?? (quick ? 40_000 : 200_000);
   const sp = await ServerProcess.spawn();
   const srv = await sp.start({ doubleEmission: false, singleEmission: 'frame' });
   const pub = await sp.call('publishBacklog', { topic: EVENTS_TOPIC, count, docs: 10_000, payloadBytes: 200 });
@@ -56,6 +56,7 @@ export async function profile({ quick = false, store = 'memory' } = {}) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const storeArg = process.argv.find((a) => a.startsWith('--store='));
-  await profile({ quick: process.argv.includes('--quick'), store: storeArg ? storeArg.slice(8) : 'memory' });
+  const countArg = process.argv.find((a) => a.startsWith('--count='));
+  await profile({ quick: process.argv.includes('--quick'), store: storeArg ? storeArg.slice(8) : 'memory', count: countArg ? Number(countArg.slice(8)) : undefined });
   process.exit(0);
 }

@@ -9,11 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeBase64Json } from '../../dist/adapters/khala/payload-bytes.js';
 import { UpdateBatchSchema } from '../../dist/adapters/khala/schemas.js';
+import { validateUpdateBatch } from '../../dist/adapters/khala/update-batch-fast.js';
 import { decodePhoenixFrame } from '../../dist/adapters/khala/serializer.js';
 import { toSyncBatch } from '../../dist/adapters/khala/update-batch.js';
 import { validatePayload } from '../../dist/adapters/khala/validate.js';
 import { DocumentCache } from '../../dist/client/document-cache.js';
-import { verifyPayloadHash } from '../../dist/hash/index.js';
+import { canonicalJson, verifyPayloadHash } from '../../dist/hash/index.js';
+import { nativeSha256Base64 } from '../../dist/hash/native-sha256.js';
+import { sha256Utf8 } from '../../dist/hash/sha256.js';
 import { planBatch } from '../../dist/replay/plan-batch.js';
 import { createSqliteStore } from '../../dist/sqlite.js';
 import { createMemoryStore } from '../../dist/watermarks/memory-store.js';
@@ -27,6 +30,7 @@ export async function measureStages(frames, runs = 5) {
   const wires = bodies.map((b) => validatePayload(UpdateBatchSchema, b, 'bench').value);
   const batches = wires.map((w) => toSyncBatch(w));
   const updates = batches.reduce((n, b) => n + b.updates.length, 0);
+  const canon = batches.flatMap((b) => b.updates.map((u) => canonicalJson(u.payload)));
   const state = { topic: batches[0].topic, phase: 'replaying', lastApplied: undefined, recovery: undefined, caughtUp: false };
   const emptyCache = new DocumentCache();
   const plans = batches.map((b) => planBatch(state, b, (t, k) => emptyCache.get(t, k), { verifyHashes: false }));
@@ -47,14 +51,26 @@ export async function measureStages(frames, runs = 5) {
     'payload_bytes: base64 → strict UTF-8 → safe JSON.parse': () => {
       for (const e of envelopes) decodeBase64Json(e.payload_bytes);
     },
-    'zod: UpdateBatch schema': () => {
+    'UpdateBatch validation as the client runs it (fast walk, zod on refusal)': () => {
+      for (const b of bodies) validateUpdateBatch(b, 'bench');
+    },
+    'for comparison: zod UpdateBatch schema alone': () => {
       for (const b of bodies) validatePayload(UpdateBatchSchema, b, 'bench');
     },
     'toSyncBatch (wire → core shape)': () => {
       for (const w of wires) toSyncBatch(w);
     },
-    'payload_hash: canonical JSON + SHA-256 + compare': () => {
+    'payload_hash: canonical JSON + SHA-256 + compare (as the client runs it)': () => {
       for (const b of batches) for (const u of b.updates) verifyPayloadHash(u.payload, u.payloadHash);
+    },
+    '  of which canonical JSON': () => {
+      for (const b of batches) for (const u of b.updates) canonicalJson(u.payload);
+    },
+    '  of which SHA-256, native (node:crypto hash)': () => {
+      for (const t of canon) nativeSha256Base64(t);
+    },
+    'for comparison: SHA-256 in JavaScript (the browser path)': () => {
+      for (const t of canon) sha256Utf8(t);
     },
     'planBatch (without hash checks)': () => {
       const cache = new DocumentCache();

@@ -105,7 +105,12 @@ async function measure(kind, { n, sp, srv, token }) {
   const t0 = performance.now();
   const restart = sp.call('restart');
   await until(() => fleet.live() < n, 30_000, 'clients to notice the restart');
-  await until(() => fleet.live() === n, 120_000, 'clients live after restart');
+  try {
+    await until(() => fleet.live() === n, 120_000, 'clients live after restart');
+  } catch (err) {
+    // Say who was stuck and how far they got: the figure is otherwise silent about it.
+    throw new Error(`${kind}: ${err.message} (${fleet.live()}/${n} live)`);
+  }
   const restartMs = performance.now() - t0;
   await restart;
   await fleet.close();

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { ErrorCodes } from '../errors/codes.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
-import type { JsonValue } from '../util/json.js';
+import { isJsonObject, type JsonValue } from '../util/json.js';
 import { getJson, type HttpRetryOptions } from './http-fetch.js';
 import type { Hydrator, SnapshotPage, SnapshotSource } from './snapshot-source.js';
 
@@ -40,34 +40,53 @@ function joinUrl(base: string, ...parts: string[]): string {
 export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource {
   return async function* snapshot(topic, request): AsyncIterable<SnapshotPage> {
     const maxRestarts = options.maxRestarts ?? 3;
+    const pageUrl = (pageToken: string | null | undefined): string => {
+      const url = new URL(joinUrl(options.baseUrl, topic));
+      url.searchParams.set('limit', String(options.pageSize ?? 500));
+      if (pageToken) url.searchParams.set('page_token', pageToken);
+      return url.toString();
+    };
     for (let restart = 0; restart <= maxRestarts; restart++) {
       const pages: SnapshotPage[] = [];
+      const ahead = new PageAhead(request.signal);
       let pageToken: string | null | undefined;
       let moved = false;
-      do {
-        const url = new URL(joinUrl(options.baseUrl, topic));
-        url.searchParams.set('limit', String(options.pageSize ?? 500));
-        if (pageToken) url.searchParams.set('page_token', pageToken);
-        const { status, body } = await getJson(url.toString(), request.token, request.signal, options, topic);
-        if (status === 410) {
-          moved = true;
-          break;
-        }
-        const page = pageSchema.safeParse(body);
-        if (!page.success || page.data.topic !== topic) {
-          throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `snapshot page for ${topic} is not a valid openagents.sync.snapshot.v1 page`, { topic });
-        }
-        if (pages.length > 0 && page.data.head_watermark !== pages[0]!.headWatermark) {
-          moved = true;
-          break;
-        }
-        pages.push({
-          topic,
-          headWatermark: page.data.head_watermark,
-          docs: page.data.docs.map((d) => ({ docKey: d.doc_key, docVersion: d.doc_version, payload: d.payload, payloadHash: d.payload_hash ?? null })),
-        });
-        pageToken = page.data.next_page_token;
-      } while (pageToken);
+      try {
+        let response = getJson(pageUrl(undefined), request.token, ahead.signal, options, topic);
+        do {
+          const { status, body } = await response;
+          if (status === 410) {
+            moved = true;
+            break;
+          }
+          // Ask for the next page before validating this one: the server builds it meanwhile (the
+          // request sequence is the same; a page that turns out bad or moved cancels it).
+          const next = isJsonObject(body) ? body['next_page_token'] : undefined;
+          if (typeof next === 'string' && next !== '') response = ahead.track(getJson(pageUrl(next), request.token, ahead.signal, options, topic));
+          const page = pageSchema.safeParse(body);
+          if (!page.success || page.data.topic !== topic) {
+            throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `snapshot page for ${topic} is not a valid openagents.sync.snapshot.v1 page`, { topic });
+          }
+          if (pages.length > 0 && page.data.head_watermark !== pages[0]!.headWatermark) {
+            moved = true;
+            break;
+          }
+          const arrived: SnapshotPage = {
+            topic,
+            headWatermark: page.data.head_watermark,
+            docs: page.data.docs.map((d) => ({ docKey: d.doc_key, docVersion: d.doc_version, payload: d.payload, payloadHash: d.payload_hash ?? null })),
+          };
+          pages.push(arrived);
+          try {
+            request.onPage?.(arrived);
+          } catch {
+            /* a hint only: the page is handled when yielded */
+          }
+          pageToken = page.data.next_page_token;
+        } while (pageToken);
+      } finally {
+        ahead.cancel();
+      }
       // Pages are only handed out once the whole generation has arrived, so a restart never
       // leaves the caller holding pages of two generations.
       if (!moved) {
@@ -77,6 +96,37 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
     }
     throw new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, `snapshot generation of ${topic} kept moving (${maxRestarts} restarts)`, { topic, retryable: true });
   };
+}
+
+/**
+ * The request for the next page, sent before the current one is validated: its own abort signal
+ * (following the client's), so an early exit cancels it, and its failure is only reported if it
+ * is awaited.
+ */
+class PageAhead {
+  private readonly controller = new AbortController();
+  private readonly unlink: () => void;
+
+  constructor(parent: AbortSignal) {
+    const onAbort = (): void => this.controller.abort(parent.reason);
+    if (parent.aborted) onAbort();
+    else parent.addEventListener('abort', onAbort, { once: true });
+    this.unlink = () => parent.removeEventListener('abort', onAbort);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  track<T>(request: Promise<T>): Promise<T> {
+    request.catch(() => undefined); // awaited later, or dropped by cancel()
+    return request;
+  }
+
+  cancel(): void {
+    this.unlink();
+    this.controller.abort(new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, 'snapshot read ended', { retryable: true }));
+  }
 }
 
 /** Options of {@link httpHydrator}. */

@@ -21,6 +21,14 @@ export interface SnapshotRequest {
   signal: AbortSignal;
   /** A fresh sync token. */
   token: () => Promise<string>;
+  /**
+   * Optional. A source that holds pages back until its whole generation has arrived (as
+   * `httpSnapshotSource` does) calls this with each page as it arrives, so the client can start
+   * per-page work (payload hash checks) while later pages are still on the network. The page may
+   * still be discarded if the generation moves; it must be the same object, unchanged, when it is
+   * yielded. Never throws. Sources may ignore it: the client then does that work as pages are yielded.
+   */
+  onPage?: (page: SnapshotPage) => void;
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
+import { firstHashMismatch } from '../bootstrap/page-hashes.js';
+import type { Hydrator, SnapshotPage, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
@@ -225,13 +226,17 @@ export class ReplayDriver {
     if (source === undefined || this.abort.signal.aborted) return;
     const docs: SyncDocument[] = [];
     let head: number | undefined;
+    // Hash checks run as each page arrives when the source says so (onPage), overlapping the
+    // network instead of following it; a page's verdict is reused when it is yielded.
+    const checked = new WeakMap<SnapshotPage, number>();
+    const verify = this.options.verifyHashes;
+    const onPage = verify ? (page: SnapshotPage) => void checked.set(page, firstHashMismatch(page)) : undefined;
     try {
-      for await (const page of source(topic, { signal: this.abort.signal, token: this.options.token })) {
+      for await (const page of source(topic, { signal: this.abort.signal, token: this.options.token, onPage })) {
         head = page.headWatermark;
+        const bad = verify ? (checked.get(page) ?? firstHashMismatch(page)) : -1;
+        if (bad >= 0) throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `snapshot document ${page.docs[bad]!.docKey} fails its payload_hash`, { topic });
         for (const d of page.docs) {
-          if (d.payloadHash && this.options.verifyHashes && verifyPayloadHash(d.payload, d.payloadHash) === 'mismatch') {
-            throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `snapshot document ${d.docKey} fails its payload_hash`, { topic });
-          }
           docs.push({ topic, docKey: d.docKey, docVersion: d.docVersion, payload: d.payload, payloadHash: d.payloadHash, watermark: page.headWatermark, hydrationPending: false });
         }
       }

@@ -46,6 +46,36 @@ function quoteKey(key: string): string {
   return q;
 }
 
+// Payloads of one stream mostly share a shape, and object keys are interned strings, so the sorted
+// order of a key list seen before is found by identity: one Map lookup by the first key and a
+// pointer comparison per key, instead of a surrogate scan, a sort and a quote lookup per key
+// (bench profile, docs/benchmarks.md). Bounded; a miss takes the path above. The output is unchanged.
+interface Shape {
+  keys: string[];
+  sorted: string[];
+  quotedSorted: string[];
+}
+const SHAPES_MAX = 256;
+const SHAPE_MAX_KEYS = 32;
+const shapes = new Map<string, Shape>();
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The keys of `keys` in canonical order and their quoted forms. `keys` is not modified. */
+function shapeOf(keys: string[]): Shape {
+  const first = keys[0]!;
+  const hit = shapes.get(first);
+  if (hit !== undefined && sameKeys(hit.keys, keys)) return hit;
+  const sorted = sortKeys(keys.slice());
+  const shape: Shape = { keys, sorted, quotedSorted: sorted.map(quoteKey) };
+  if (keys.length <= SHAPE_MAX_KEYS && (hit !== undefined || shapes.size < SHAPES_MAX)) shapes.set(first, shape);
+  return shape;
+}
+
 /**
  * Canonical JSON per KHALA_PROTOCOL §6: keys sorted by code point, no whitespace, strings escaped as
  * `JSON.stringify` does, -0 written as 0. Non-finite numbers throw a `RangeError`.
@@ -73,14 +103,15 @@ export function canonicalJson(value: JsonValue | undefined): string {
     }
     return out + ']';
   }
-  const keys = sortKeys(Object.keys(value));
+  const own = Object.keys(value);
+  if (own.length === 0) return '{}';
+  const { sorted, quotedSorted } = shapeOf(own);
   let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    const v = (value as Record<string, JsonValue>)[k];
+  for (let i = 0; i < sorted.length; i++) {
+    const v = (value as Record<string, JsonValue>)[sorted[i]!];
     if (v === undefined) continue;
     if (out.length > 1) out += ',';
-    out += quoteKey(k) + canonicalJson(v);
+    out += quotedSorted[i]! + canonicalJson(v);
   }
   return out + '}';
 }

@@ -1,17 +1,21 @@
 import type { JsonValue } from '../util/json.js';
 import { canonicalJson } from './canonical-json.js';
 import { bytesToBase64, bytesToHex } from './encoding.js';
+import { nativeSha256Base64, nativeSha256Bytes } from './native-sha256.js';
 import { sha256Utf8 } from './sha256.js';
 
 /** The 32 raw SHA-256 bytes of the canonical JSON of `payload`. */
 export function payloadDigest(payload: JsonValue): Uint8Array {
-  // sha256Utf8 instead of @noble/hashes: it was the top item of the replay profile (see sha256.ts).
-  return sha256Utf8(canonicalJson(payload));
+  // The runtime's SHA-256 where there is a synchronous one (Node), else sha256Utf8 instead of
+  // @noble/hashes: both were the top item of the replay profile (see native-sha256.ts, sha256.ts).
+  const text = canonicalJson(payload);
+  return nativeSha256Bytes(text) ?? sha256Utf8(text);
 }
 
 /** K1 wire form: standard padded base64 of the raw digest (`QJRDpu5a...=`). */
 export function payloadHashBase64(payload: JsonValue): string {
-  return bytesToBase64(payloadDigest(payload));
+  const text = canonicalJson(payload);
+  return nativeSha256Base64(text) ?? bytesToBase64(sha256Utf8(text));
 }
 
 /** Text form used by vectors and the Spacetime lane: `sha256:<64 lowercase hex>`. */
@@ -54,14 +58,16 @@ export function verifyPayloadHash(payload: JsonValue, hash: string): 'match' | '
   // match. A payload canonical JSON refuses takes the original path below, which throws (or says
   // 'unknown_format') exactly as before.
   if (h.length === 44 && h.charCodeAt(43) === 61 /* = */) {
-    let digest: Uint8Array | undefined;
+    let text: string | undefined;
     try {
-      digest = payloadDigest(payload);
+      text = canonicalJson(payload);
     } catch {
-      digest = undefined;
+      text = undefined;
     }
-    if (digest !== undefined) {
-      if (base64Matches(digest, h)) return 'match';
+    if (text !== undefined) {
+      // Native: the runtime writes the base64 itself, so one string comparison decides.
+      const b64 = nativeSha256Base64(text);
+      if (b64 === undefined ? base64Matches(sha256Utf8(text), h) : b64 === h) return 'match';
       if (BASE64_HASH.test(h)) return 'mismatch';
     }
   }

@@ -5,7 +5,7 @@ import { FRAME_KIND_ERROR, FRAME_KIND_UPDATE_BATCH, khalaFrame } from './khala-f
 import { SERVER_DEFAULTS } from './options.js';
 import { SYNC_TOPIC, pushFrame, replyFrame } from './phoenix-frames.js';
 import type { InboundFrame } from './phoenix-frames.js';
-import { replayTopic } from './replay.js';
+import { replayTopic, streamReplay } from './replay.js';
 import { takeInjected } from './server-context.js';
 import type { ServerContext } from './server-context.js';
 import { checkFreshness, staleCursorPayload } from './stale-cursor.js';
@@ -29,6 +29,11 @@ export class SyncChannel {
   private readonly heartbeatTimer: NodeJS.Timeout;
   private drainHandle: NodeJS.Immediate | undefined;
   private alive = true;
+  // A subscribe whose replay is still streaming (see streamReplay): the channel handles nothing else
+  // until its reply is sent, as the Elixir channel process handled one message at a time, so later
+  // frames wait here in arrival order and live drains wait too.
+  private replaying = false;
+  private readonly inbox: InboundFrame[] = [];
 
   constructor(
     private readonly ctx: ServerContext,
@@ -54,10 +59,14 @@ export class SyncChannel {
   }
 
   handle(frame: InboundFrame): void {
+    if (this.replaying) {
+      this.inbox.push(frame);
+      return;
+    }
     switch (frame.event) {
       case 'sync:subscribe':
         this.lastActivity = Date.now();
-        return this.subscribe(frame);
+        return void this.subscribe(frame);
       case 'sync:unsubscribe':
         this.lastActivity = Date.now();
         return this.unsubscribe(frame);
@@ -121,6 +130,7 @@ export class SyncChannel {
     if (this.drainHandle) clearImmediate(this.drainHandle);
     this.drainHandle = undefined;
     this.pending.clear();
+    this.inbox.length = 0;
     if (how !== 'silent') {
       this.ctx.options.log(`channel ${this.subscriptionId} ended with ${how}`);
       this.push(how, {});
@@ -153,8 +163,11 @@ export class SyncChannel {
     return [...this.subscribed].map((topic) => ({ topic, watermark: this.delivered.get(topic) ?? 0 }));
   }
 
-  /** §2.2: the processing order below is the observed Elixir order and is part of the contract. */
-  private subscribe(frame: InboundFrame): void {
+  /**
+   * §2.2: the processing order below is the observed Elixir order and is part of the contract. The
+   * replay is streamed (it may span event-loop turns); the reply still follows its last batch.
+   */
+  private async subscribe(frame: InboundFrame): Promise<void> {
     const injected = takeInjected(this.ctx.faults.subscribeErrors);
     if (injected) return this.reply(frame, 'error', injected);
     const { catalog, journal, options } = this.ctx;
@@ -190,10 +203,18 @@ export class SyncChannel {
       this.batchSizes.set(topic, batchSize);
     }
     // Replay goes out before the reply, so frames can precede the ok (§2.2 consequences).
-    for (const topic of topics) {
-      const start = resumeAfter.get(topic) ?? this.delivered.get(topic) ?? 0;
-      // A cursor above head replays nothing and is echoed back as is (§8.7).
-      this.delivered.set(topic, replayTopic(journal.topic(topic), start, batchSize, this.emitBatch));
+    this.replaying = true;
+    try {
+      for (const topic of topics) {
+        const start = resumeAfter.get(topic) ?? this.delivered.get(topic) ?? 0;
+        // A cursor above head replays nothing and is echoed back as is (§8.7).
+        this.delivered.set(topic, start);
+        const flow = { alive: () => this.alive, buffered: () => this.ws.bufferedAmount, progress: (w: number) => void this.delivered.set(topic, w) };
+        await streamReplay(journal.topic(topic), start, batchSize, this.emitBatch, flow);
+        if (!this.alive) return;
+      }
+    } finally {
+      this.replaying = false;
     }
     this.ctx.stats.subscribes += 1;
     this.reply(frame, 'ok', {
@@ -201,6 +222,17 @@ export class SyncChannel {
       topics,
       current_watermarks: topics.map((topic) => ({ topic, watermark: this.delivered.get(topic) ?? 0 })),
     });
+    this.afterReplay();
+  }
+
+  /** Handle what arrived during a streamed replay, in order, then the live drains it held back. */
+  private afterReplay(): void {
+    while (this.alive && !this.replaying) {
+      const next = this.inbox.shift();
+      if (next === undefined) break;
+      this.handle(next);
+    }
+    if (!this.replaying && this.pending.size > 0) this.scheduleDrain();
   }
 
   private unsubscribe(frame: InboundFrame): void {
@@ -215,7 +247,8 @@ export class SyncChannel {
   }
 
   private tick(): void {
-    if (!this.alive) return;
+    // A streaming replay is one long step of the channel: no idle verdict or heartbeat inside it.
+    if (!this.alive || this.replaying) return;
     if (Date.now() - this.lastActivity > this.ctx.options.channelIdleTimeoutMs) {
       // Heartbeat timeout is a normal stop, so the client sees phx_close, not phx_error (§8.1).
       this.end('phx_close');
@@ -234,7 +267,7 @@ export class SyncChannel {
 
   /** One tick: at most `drainTopicsPerTick` topics, one batch each, from the delivered cursor (§2.6). */
   private drain(): void {
-    if (!this.alive) return;
+    if (!this.alive || this.replaying) return; // afterReplay schedules it again
     const { journal, options } = this.ctx;
     const batch = [...this.pending].slice(0, options.drainTopicsPerTick);
     for (const topic of batch) {

@@ -21,3 +21,56 @@ export function replayTopic(journal: TopicJournal, cursor: number, batchSize: nu
   }
   return c;
 }
+
+/** How {@link streamReplay} paces itself against the socket. */
+export interface ReplayFlow {
+  /** False once the channel ended: the replay stops where it is. */
+  alive(): boolean;
+  /** Bytes sent but not yet handed to the kernel (`ws.bufferedAmount`). */
+  buffered(): number;
+  /** Called after every batch with the watermark it reached. */
+  progress(watermark: number): void;
+}
+
+/** Above this many unsent bytes the replay waits for the socket before building more. */
+export const REPLAY_HIGH_WATER_BYTES = 1 << 20;
+/** ...until no more than this many are left. */
+export const REPLAY_LOW_WATER_BYTES = 1 << 18;
+/** Batches built back to back at most before the event loop gets a turn (other sockets, timers). */
+export const REPLAY_BATCHES_PER_TURN = 32;
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+// A timer, not setImmediate: spinning on immediates while the client reads would burn the CPU the
+// client (or, in the benchmark, a second process on a 2-core machine) needs. 1 ms is well under the
+// time a client takes to consume the low-water mark.
+const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
+
+/**
+ * {@link replayTopic} for a whole backlog, streamed: the same batches in the same order, but the
+ * event loop gets a turn every {@link REPLAY_BATCHES_PER_TURN} batches, and whenever more than
+ * {@link REPLAY_HIGH_WATER_BYTES} wait in the socket it pauses until no more than
+ * {@link REPLAY_LOW_WATER_BYTES} do. Built in one synchronous loop, a large replay
+ * sat in user space until the last batch was built (the kernel buffers only hold a few MB), so the
+ * client could not start before the server finished; the Elixir server this models streams (its
+ * channel process pushes while the socket process writes). A replay shorter than one turn still
+ * completes synchronously. Resolves with the last watermark sent, or `cursor` if none.
+ */
+export async function streamReplay(journal: TopicJournal, cursor: number, batchSize: number, sink: BatchSink, flow: ReplayFlow): Promise<number> {
+  let c = cursor;
+  let sinceTurn = 0;
+  while (flow.alive()) {
+    const next = replayTopic(journal, c, batchSize, sink, 1);
+    if (next === c) break;
+    c = next;
+    flow.progress(c);
+    if (flow.buffered() > REPLAY_HIGH_WATER_BYTES) {
+      sinceTurn = 0;
+      do await pause();
+      while (flow.alive() && flow.buffered() > REPLAY_LOW_WATER_BYTES);
+    } else if (++sinceTurn >= REPLAY_BATCHES_PER_TURN) {
+      sinceTurn = 0;
+      await turn();
+    }
+  }
+  return c;
+}

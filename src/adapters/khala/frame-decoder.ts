@@ -4,7 +4,8 @@ import type { SyncBatch, SyncErrorPayload } from '../../replay/types.js';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
 import { normalizeServerError } from './error-normalize.js';
 import { decodeBase64Json } from './payload-bytes.js';
-import { FrameVersionSchema, HeartbeatSchema, KhalaFrameSchema, UpdateBatchSchema } from './schemas.js';
+import { FrameVersionSchema, HeartbeatSchema, KhalaFrameSchema } from './schemas.js';
+import { validateUpdateBatch } from './update-batch-fast.js';
 import { toSyncBatch } from './update-batch.js';
 import { quote, validatePayload } from './validate.js';
 import { watermarkMap } from './watermark-map.js';
@@ -93,7 +94,7 @@ export function decodeKhalaFrame(payload: JsonObject, lastApplied: (topic: strin
 
   switch (kind) {
     case 'update_batch': {
-      const wire = validatePayload(UpdateBatchSchema, body, context, frame.topic);
+      const wire = validateUpdateBatch(body, context, frame.topic);
       if (!wire.ok) return { type: 'refused', error: wire.error };
       const stray = wire.value.updates.findIndex((u) => u.topic !== frame.topic);
       if (stray >= 0) {

@@ -6,9 +6,10 @@ import type { ClientInfo, LaneSession, LaneSessionOptions, LaneSink } from '../l
 import { ErrorPairing } from './error-pairing.js';
 import { normalizeServerError } from './error-normalize.js';
 import { decodeKhalaFrame } from './frame-decoder.js';
-import { HeartbeatReplySchema, HeartbeatSchema, JoinOkSchema, ReplySchema, SubscribeOkSchema, UnsubscribeOkSchema, UpdateBatchSchema } from './schemas.js';
+import { HeartbeatReplySchema, HeartbeatSchema, JoinOkSchema, ReplySchema, SubscribeOkSchema, UnsubscribeOkSchema } from './schemas.js';
 import { decodePhoenixFrame, encodePhoenixFrame, type PhoenixMessage } from './serializer.js';
 import { toSyncBatch } from './update-batch.js';
+import { validateUpdateBatch } from './update-batch-fast.js';
 import { quote, validatePayload } from './validate.js';
 import { hasOwn, setOwn, watermarkMap } from './watermark-map.js';
 
@@ -194,7 +195,7 @@ export class KhalaSession implements LaneSession {
   }
 
   private onUpdateBatch(payload: JsonObject): void {
-    const wire = validatePayload(UpdateBatchSchema, payload, 'sync:update_batch');
+    const wire = validateUpdateBatch(payload, 'sync:update_batch');
     if (!wire.ok) return this.sink.protocolError(wire.error);
     const batch = toSyncBatch(wire.value);
     if (batch !== undefined) this.sink.batch(batch);

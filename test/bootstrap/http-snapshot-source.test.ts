@@ -1,0 +1,106 @@
+// httpSnapshotSource's read-ahead and onPage hint (src/bootstrap/http-snapshot-source.ts): the next
+// page is requested before the current one is validated, each arriving page is offered to onPage,
+// pages are still only yielded once the whole generation arrived, and an early exit cancels the
+// request that was sent ahead.
+import { describe, expect, it } from 'vitest';
+import { httpSnapshotSource } from '../../src/bootstrap/http-snapshot-source.js';
+import type { SnapshotPage } from '../../src/bootstrap/snapshot-source.js';
+
+const TOPIC = 'runtime.run_summaries';
+
+interface FakePage {
+  head: number;
+  keys: string[];
+  next: string | null;
+}
+
+/** A fetch serving `pages` by page_token ("" = first page), logging every call and abort. */
+function fakeFetch(pages: (token: string, call: number) => FakePage | 410, log: string[]): typeof fetch {
+  let calls = 0;
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(String(input));
+    const token = url.searchParams.get('page_token') ?? '';
+    const call = ++calls;
+    log.push(`fetch ${token || 'first'}`);
+    if (init?.signal?.aborted) log.push(`abort ${token || 'first'}`); // cancelled before it went out
+    const onAbort = (): void => void log.push(`abort ${token || 'first'}`);
+    init?.signal?.addEventListener('abort', onAbort);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    init?.signal?.removeEventListener('abort', onAbort);
+    if (init?.signal?.aborted) throw init.signal.reason;
+    const page = pages(token, call);
+    if (page === 410) return new Response('', { status: 410 });
+    const body = {
+      format: 'openagents.sync.snapshot.v1',
+      topic: TOPIC,
+      head_watermark: page.head,
+      docs: page.keys.map((k) => ({ doc_key: k, doc_version: 1, payload: { k }, payload_hash: null })),
+      next_page_token: page.next,
+    };
+    return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+  }) as typeof fetch;
+}
+
+async function readAll(source: ReturnType<typeof httpSnapshotSource>, log: string[]): Promise<{ yielded: SnapshotPage[]; offered: SnapshotPage[] }> {
+  const offered: SnapshotPage[] = [];
+  const yielded: SnapshotPage[] = [];
+  const onPage = (p: SnapshotPage): void => {
+    offered.push(p);
+    log.push(`page ${p.docs.map((d) => d.docKey).join(',')}`);
+  };
+  // The token is asked for synchronously when a request starts: it marks the start in the log.
+  const token = async (): Promise<string> => {
+    log.push('request');
+    return 't';
+  };
+  for await (const p of source(TOPIC, { signal: new AbortController().signal, token, onPage })) yielded.push(p);
+  return { yielded, offered };
+}
+
+const chain: Record<string, FakePage> = {
+  '': { head: 9, keys: ['a', 'b'], next: 'p2' },
+  p2: { head: 9, keys: ['c'], next: 'p3' },
+  p3: { head: 9, keys: ['d'], next: null },
+};
+
+describe('httpSnapshotSource read-ahead', () => {
+  it('requests page n+1 before handing page n to onPage, and yields the same page objects', async () => {
+    const log: string[] = [];
+    const source = httpSnapshotSource({ baseUrl: 'http://snap.test/sync/snapshot', fetch: fakeFetch((t) => chain[t]!, log) });
+    const { yielded, offered } = await readAll(source, log);
+    expect(log).toEqual(['request', 'fetch first', 'request', 'page a,b', 'fetch p2', 'request', 'page c', 'fetch p3', 'page d']);
+    expect(yielded).toHaveLength(3);
+    expect(yielded.every((p, i) => p === offered[i])).toBe(true);
+    expect(yielded.map((p) => p.headWatermark)).toEqual([9, 9, 9]);
+  });
+
+  it('cancels the request sent ahead when the head moves, and yields only the new generation', async () => {
+    const log: string[] = [];
+    // First generation: page 2 carries another head (the generation moved); the retry is clean.
+    const pages = (t: string, call: number): FakePage => (call === 2 ? { head: 10, keys: ['c'], next: 'p3' } : { ...chain[t]!, head: call <= 3 ? 9 : 11 });
+    const source = httpSnapshotSource({ baseUrl: 'http://snap.test/sync/snapshot', fetch: fakeFetch(pages, log) });
+    const { yielded, offered } = await readAll(source, log);
+    expect(log.slice(0, 6)).toEqual(['request', 'fetch first', 'request', 'page a,b', 'fetch p2', 'request']);
+    // The read-ahead for the moved generation's page 3 is cancelled (before or after it went out).
+    expect(log.indexOf('abort p3')).toBeGreaterThan(log.indexOf('fetch p3'));
+    expect(log.filter((l) => l === 'fetch first')).toHaveLength(2);
+    expect(yielded.map((p) => p.headWatermark)).toEqual([11, 11, 11]);
+    expect(offered.length).toBe(4); // the first generation's page 1 was offered, then discarded
+  });
+
+  it('cancels the request sent ahead when a page is invalid', async () => {
+    const log: string[] = [];
+    const source = httpSnapshotSource({ baseUrl: 'http://snap.test/sync/snapshot', fetch: fakeFetch((t) => (t === '' ? { head: -1, keys: [], next: 'p2' } : chain[t]!), log) });
+    await expect(readAll(source, log)).rejects.toMatchObject({ code: 'bad_snapshot' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log).toEqual(['request', 'fetch first', 'request', 'fetch p2', 'abort p2']);
+  });
+
+  it('restarts on 410 without reading ahead past it', async () => {
+    const log: string[] = [];
+    const source = httpSnapshotSource({ baseUrl: 'http://snap.test/sync/snapshot', fetch: fakeFetch((t, call) => (call === 2 ? 410 : chain[t]!), log) });
+    const { yielded } = await readAll(source, log);
+    expect(log.slice(0, 6)).toEqual(['request', 'fetch first', 'request', 'page a,b', 'fetch p2', 'request']);
+    expect(yielded.map((p) => p.docs.map((d) => d.docKey).join(','))).toEqual(['a,b', 'c', 'd']);
+  });
+});
