@@ -30,11 +30,26 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-function stopListening(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+/** One listening HTTP server and every raw socket it accepted (upgraded WebSockets included). */
+interface Listener {
+  server: Server;
+  sockets: Set<Duplex>;
+  /** Set once shutdown began: upgrades still verifying their token are dropped, not completed. */
+  closing: boolean;
+}
+
+/**
+ * Stop accepting first, then run `disconnect` (the 1012 close handshakes), then destroy whatever
+ * sockets are left. `server.close()` waits for upgraded sockets too, so a client that reconnected
+ * during the close grace period used to keep the old listener alive and the restart hanging.
+ */
+async function shutdown(listener: Listener, disconnect: () => Promise<void>): Promise<void> {
+  listener.closing = true;
+  const closed = new Promise<void>((resolve) => listener.server.close(() => resolve()));
+  listener.server.closeAllConnections();
+  await disconnect();
+  for (const socket of listener.sockets) socket.destroy();
+  await closed;
 }
 
 /** Answer an upgrade with a bare HTTP status: Phoenix sends 403 with no body on a bad token (§1.1). */
@@ -76,7 +91,7 @@ export async function startReferenceServer(options?: ReferenceServerOptions): Pr
     return entries;
   };
 
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const onUpgrade = (listener: Listener, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const refuse = (status: number, why: string): void => {
       stats.upgradesRefused += 1;
@@ -91,6 +106,7 @@ export async function startReferenceServer(options?: ReferenceServerOptions): Pr
     void ctx.auth.verify(url.searchParams.get('token')).then((result) => {
       if (!result.ok) return refuse(403, `token ${result.reason}`);
       if (socket.destroyed) return;
+      if (listener.closing) return void socket.destroy();
       wss.handleUpgrade(req, socket, head, (ws) => {
         stats.connections += 1;
         stats.openConnections += 1;
@@ -105,14 +121,18 @@ export async function startReferenceServer(options?: ReferenceServerOptions): Pr
   };
 
   const handler = createRequestHandler({ ctx, snapshots, publish, httpSessionId: `sess_${randomHex(8)}` });
-  const newHttpServer = (): Server => {
-    const server = createServer(handler);
-    server.on('upgrade', onUpgrade);
-    server.on('clientError', (_err, socket) => socket.destroy());
-    return server;
+  const newListener = (): Listener => {
+    const listener: Listener = { server: createServer(handler), sockets: new Set(), closing: false };
+    listener.server.on('connection', (socket) => {
+      listener.sockets.add(socket);
+      socket.once('close', () => listener.sockets.delete(socket));
+    });
+    listener.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(listener, req, socket, head));
+    listener.server.on('clientError', (_err, socket) => socket.destroy());
+    return listener;
   };
-  let httpServer = newHttpServer();
-  const port = await listen(httpServer, opts.port, opts.host);
+  let current = newListener();
+  const port = await listen(current.server, opts.port, opts.host);
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const httpUrl = `http://${hostForUrl}:${port}`;
   let listening = true;
@@ -174,16 +194,14 @@ export async function startReferenceServer(options?: ReferenceServerOptions): Pr
     stats: () => ({ ...stats }),
     async restart() {
       if (!listening) throw new Error('reference server is closed');
-      await disconnectAll(true);
-      await stopListening(httpServer);
-      httpServer = newHttpServer();
-      await listen(httpServer, port, opts.host);
+      await shutdown(current, () => disconnectAll(true));
+      current = newListener();
+      await listen(current.server, port, opts.host);
     },
     async close() {
       if (!listening) return;
       listening = false;
-      await disconnectAll(false);
-      await stopListening(httpServer);
+      await shutdown(current, () => disconnectAll(false));
       wss.close();
     },
   };
