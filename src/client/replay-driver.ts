@@ -111,7 +111,12 @@ export class ReplayDriver {
       return;
     }
     for (const d of plan.diagnostics) this.hooks.event({ type: 'error', error: d });
-    if (plan.diagnostics.some((d) => d.code === ErrorCodes.CURSOR_AHEAD_OF_HEAD) && t) this.state.topics.set(t.topic, { ...t, aheadReported: true });
+    if (t !== undefined) {
+      const ahead = t.aheadReported || plan.diagnostics.some((d) => d.code === ErrorCodes.CURSOR_AHEAD_OF_HEAD);
+      const head = batch.headWatermark;
+      const headSeen = head !== undefined && (t.headSeen === undefined || head > t.headSeen) ? head : t.headSeen;
+      if (ahead !== t.aheadReported || headSeen !== t.headSeen) this.state.topics.set(t.topic, { ...t, aheadReported: ahead, headSeen });
+    }
     if (plan.commit !== undefined) {
       const commit = plan.commit;
       try {

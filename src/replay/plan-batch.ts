@@ -68,7 +68,10 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
 
   const diagnostics: KhalaSyncError[] = [];
   const last = state.lastApplied;
-  if (batch.headWatermark !== undefined && last !== undefined && batch.headWatermark < last && !state.aheadReported) {
+  // A late copy of an older batch carries the head of its own time; once this connection has shown
+  // a head at or past the cursor, a lower one is that, not a reset server (SPEC.md A10).
+  const headKnownAhead = state.headSeen !== undefined && last !== undefined && state.headSeen >= last;
+  if (batch.headWatermark !== undefined && last !== undefined && batch.headWatermark < last && !state.aheadReported && !headKnownAhead) {
     diagnostics.push(
       new ProtocolError(ErrorCodes.CURSOR_AHEAD_OF_HEAD, `server head ${batch.headWatermark} of ${batch.topic} is below the local cursor ${last}`, {
         topic: batch.topic,

@@ -26,6 +26,8 @@ export interface TopicState {
   recovery: Recovery | undefined;
   /** `cursor_ahead_of_head` already reported on this connection. */
   aheadReported: boolean;
+  /** Highest `head_watermarks` entry a batch carried on this connection (SPEC.md A10), or undefined. */
+  headSeen: number | undefined;
 }
 
 /** Replay state of a client: desired topics and in-flight subscribe requests. */
@@ -39,7 +41,7 @@ export interface ReplayState {
 
 /** A fresh topic entry. */
 export function newTopicState(topic: string, lastApplied: number | undefined): TopicState {
-  return { topic, lastApplied, phase: 'pending', caughtUp: false, recovery: undefined, aheadReported: false };
+  return { topic, lastApplied, phase: 'pending', caughtUp: false, recovery: undefined, aheadReported: false, headSeen: undefined };
 }
 
 /** Empty replay state. */

@@ -279,7 +279,7 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       d.pending.clear();
       for (const t of d.topics.values()) {
         const recovery = t.recovery?.step === 'resubscribed' ? { ...t.recovery, step: 'resubscribe' as const } : t.recovery;
-        d.set({ ...t, phase: t.phase === 'failed' ? 'failed' : t.recovery ? 'recovering' : 'pending', caughtUp: false, aheadReported: false, recovery });
+        d.set({ ...t, phase: t.phase === 'failed' ? 'failed' : t.recovery ? 'recovering' : 'pending', caughtUp: false, aheadReported: false, headSeen: undefined, recovery });
       }
       break;
   }

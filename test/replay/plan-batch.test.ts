@@ -82,4 +82,14 @@ describe('planBatch (SPEC.md A1–A10)', () => {
     expect(plan.outcome).toBe('duplicate');
     expect(plan.diagnostics.map((d) => d.code)).toEqual(['cursor_ahead_of_head']);
   });
+
+  it('A10: a late copy of an older batch is not a reset server once this connection showed a head past the cursor', () => {
+    const seen = { ...newTopicState(T, 50), headSeen: 50 };
+    const late = planBatch(seen, batch(T, [upd(T, 41), upd(T, 42)], false, 42), noDocs, opts);
+    expect(late.outcome).toBe('duplicate');
+    expect(late.diagnostics).toEqual([]);
+    // A head seen only below the cursor proves nothing: still reported.
+    const below = planBatch({ ...newTopicState(T, 50), headSeen: 12 }, batch(T, [upd(T, 13)], false, 13), noDocs, opts);
+    expect(below.diagnostics.map((d) => d.code)).toEqual(['cursor_ahead_of_head']);
+  });
 });
