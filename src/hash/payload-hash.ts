@@ -24,6 +24,7 @@ export function payloadHashText(payload: JsonValue): string {
 }
 
 const BASE64_HASH = /^[A-Za-z0-9+/]{43}=$/;
+const SHA256_TEXT = /^sha256:[0-9a-fA-F]{64}$/;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 // `bytesToBase64(digest) === b64` without building the string: verification runs once per applied
@@ -53,25 +54,13 @@ function base64Matches(digest: Uint8Array, b64: string): boolean {
  */
 export function verifyPayloadHash(payload: JsonValue, hash: string): 'match' | 'mismatch' | 'unknown_format' {
   const h = hash.trim();
-  // The K1 wire form first: a 44-character hash equal to the digest's encoding is well-formed by
-  // construction, so the format regex (a tenth of the check's cost) only runs when it does not
-  // match. A payload canonical JSON refuses takes the original path below, which throws (or says
-  // 'unknown_format') exactly as before.
-  if (h.length === 44 && h.charCodeAt(43) === 61 /* = */) {
-    let text: string | undefined;
-    try {
-      text = canonicalJson(payload);
-    } catch {
-      text = undefined;
-    }
-    if (text !== undefined) {
-      // Native: the runtime writes the base64 itself, so one string comparison decides.
-      const b64 = nativeSha256Base64(text);
-      if (b64 === undefined ? base64Matches(sha256Utf8(text), h) : b64 === h) return 'match';
-      if (BASE64_HASH.test(h)) return 'mismatch';
-    }
+  if (BASE64_HASH.test(h)) {
+    // The K1 wire form, checked once per applied update: where the runtime writes the base64
+    // itself one string comparison decides, else the digest is compared without building a string.
+    const text = canonicalJson(payload);
+    const native = nativeSha256Base64(text);
+    return (native === undefined ? base64Matches(sha256Utf8(text), h) : native === h) ? 'match' : 'mismatch';
   }
-  if (/^sha256:[0-9a-fA-F]{64}$/.test(h)) return payloadHashText(payload) === h.toLowerCase() ? 'match' : 'mismatch';
-  if (BASE64_HASH.test(h)) return base64Matches(payloadDigest(payload), h) ? 'match' : 'mismatch';
+  if (SHA256_TEXT.test(h)) return payloadHashText(payload) === h.toLowerCase() ? 'match' : 'mismatch';
   return 'unknown_format';
 }

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UpdateBatchSchema } from '../../src/adapters/khala/schemas.js';
 import { fastUpdateBatch, validateUpdateBatch } from '../../src/adapters/khala/update-batch-fast.js';
-import { validatePayload } from '../../src/adapters/khala/validate.js';
+import { validatePayload } from '../../src/adapters/validate.js';
 
 const NUM_RUNS = Number(process.env['PROPERTY_RUNS'] ?? 1000);
 const TOPICS = ['runtime.a', 'runtime.b'];

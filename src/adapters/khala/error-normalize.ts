@@ -1,7 +1,7 @@
 import type { StaleTopic, SyncErrorPayload } from '../../replay/types.js';
 import type { JsonObject } from '../../util/json.js';
 import { ErrorPayloadSchema } from './schemas.js';
-import { validatePayload, type Validated } from './validate.js';
+import { validatePayload, type Validated } from '../validate.js';
 import { setOwn } from './watermark-map.js';
 
 const ENUM_PREFIX = /^SYNC_ERROR_CODE_/i;

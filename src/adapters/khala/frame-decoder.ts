@@ -7,7 +7,7 @@ import { decodeBase64Json } from './payload-bytes.js';
 import { FrameVersionSchema, HeartbeatSchema, KhalaFrameSchema } from './schemas.js';
 import { validateUpdateBatch } from './update-batch-fast.js';
 import { toSyncBatch } from './update-batch.js';
-import { quote, validatePayload } from './validate.js';
+import { quote, validatePayload } from '../validate.js';
 import { watermarkMap } from './watermark-map.js';
 
 /** `KhalaFrame.schema_version` values this decoder speaks. Default: only 1. */

@@ -2,6 +2,7 @@ import { ErrorCodes } from '../../errors/codes.js';
 import { KhalaSyncError } from '../../errors/khala-sync-error.js';
 import { ProtocolError } from '../../errors/protocol-error.js';
 import type { JsonObject } from '../../util/json.js';
+import { frameTooLarge } from '../frame-too-large.js';
 import type { ClientInfo, LaneSession, LaneSessionOptions, LaneSink } from '../lane.js';
 import { ErrorPairing } from './error-pairing.js';
 import { normalizeServerError } from './error-normalize.js';
@@ -10,7 +11,7 @@ import { HeartbeatReplySchema, HeartbeatSchema, JoinOkSchema, ReplySchema, Subsc
 import { decodePhoenixFrame, encodePhoenixFrame, type PhoenixMessage } from './serializer.js';
 import { toSyncBatch } from './update-batch.js';
 import { validateUpdateBatch } from './update-batch-fast.js';
-import { quote, validatePayload } from './validate.js';
+import { quote, validatePayload } from '../validate.js';
 import { hasOwn, setOwn, watermarkMap } from './watermark-map.js';
 
 /** The one Phoenix channel topic Khala uses (§1.2). */
@@ -143,9 +144,7 @@ export class KhalaSession implements LaneSession {
   receive(text: string, byteLength: number): void {
     if (this.disposed) return;
     if (byteLength > this.maxFrameBytes) {
-      const message = `inbound frame of ${byteLength} bytes exceeds maxFrameBytes (${this.maxFrameBytes}); skipped`;
-      const topic = peekTopic(text);
-      this.sink.protocolError(new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, message, { topic, details: { byteLength, maxFrameBytes: this.maxFrameBytes } }));
+      this.sink.protocolError(frameTooLarge(byteLength, this.maxFrameBytes, peekTopic(text)));
       return;
     }
     const decoded = decodePhoenixFrame(text);

@@ -1,6 +1,6 @@
 import { base64ToBytes, utf8Decode } from '../../hash/encoding.js';
 import { safeJsonParse, type JsonValue } from '../../util/json.js';
-import { quote } from './validate.js';
+import { quote } from '../validate.js';
 
 /** Why {@link decodeBase64Json} refused its input. */
 export type Base64JsonFailure = 'base64' | 'utf8' | 'syntax' | 'forbidden_key';

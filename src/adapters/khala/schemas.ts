@@ -4,7 +4,7 @@
 import * as z from 'zod/mini';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
 import { decodeBase64Json } from './payload-bytes.js';
-import { quote } from './validate.js';
+import { quote } from '../validate.js';
 
 const UINT = 'expected a non-negative safe integer';
 const STRING = 'expected a string';

@@ -1,7 +1,7 @@
 import { ErrorCodes } from '../../errors/codes.js';
 import { ProtocolError } from '../../errors/protocol-error.js';
 import { isJsonObject, safeJsonParse, type JsonObject } from '../../util/json.js';
-import { quote } from './validate.js';
+import { quote } from '../validate.js';
 
 /**
  * One Phoenix V2 JSON message, `[join_ref, ref, topic, event, payload]` (KHALA_PROTOCOL §1.2).

@@ -9,7 +9,7 @@
 // zod, so acceptance, outputs and error messages are exactly zod's.
 import { isJsonObject, type JsonObject } from '../../util/json.js';
 import { UpdateBatchSchema, type WireUpdateBatch } from './schemas.js';
-import { validatePayload, type Validated } from './validate.js';
+import { validatePayload, type Validated } from '../validate.js';
 
 type Wire = WireUpdateBatch;
 type WireUpdate = Wire['updates'][number];

@@ -1,6 +1,6 @@
 import type { ProtocolError } from '../../errors/protocol-error.js';
 import type { JsonValue } from '../../util/json.js';
-import { validatePayload } from '../khala/validate.js';
+import { validatePayload } from '../validate.js';
 import { InitialSubscriptionSchema, MultiAppliedSchema, SingleAppliedSchema, type WireTableUpdate } from './schemas.js';
 
 /** The reply tags that carry a query set's rows (§1.5), subscribe and unsubscribe alike. */

@@ -1,7 +1,7 @@
 import { ErrorCodes } from '../../errors/codes.js';
 import { ProtocolError } from '../../errors/protocol-error.js';
 import { isJsonObject, safeJsonParse, type JsonObject, type JsonValue } from '../../util/json.js';
-import { quote } from '../khala/validate.js';
+import { quote } from '../validate.js';
 import { StreamHeadRowSchema, SyncEventRowSchema } from './schemas.js';
 import type * as z from 'zod/mini';
 

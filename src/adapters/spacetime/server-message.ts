@@ -1,7 +1,7 @@
 import { ErrorCodes } from '../../errors/codes.js';
 import { ProtocolError } from '../../errors/protocol-error.js';
 import { isJsonObject, safeJsonParse, type JsonValue } from '../../util/json.js';
-import { quote } from '../khala/validate.js';
+import { quote } from '../validate.js';
 
 /** Every v1 `ServerMessage` tag (SPACETIME_PROTOCOL §1.5). */
 export const SERVER_MESSAGE_TAGS: ReadonlySet<string> = new Set([

@@ -2,7 +2,8 @@ import { ErrorCodes } from '../../errors/codes.js';
 import { ProtocolError } from '../../errors/protocol-error.js';
 import type { JsonValue } from '../../util/json.js';
 import type { LaneSession, LaneSessionOptions, LaneSink } from '../lane.js';
-import { validatePayload } from '../khala/validate.js';
+import { frameTooLarge } from '../frame-too-large.js';
+import { validatePayload } from '../validate.js';
 import { oneOffQuery, subscribeMulti, unsubscribeMulti } from './client-messages.js';
 import { headsOf } from './head-probe.js';
 import {
@@ -122,8 +123,7 @@ export class SpacetimeSession implements LaneSession {
   receive(text: string, byteLength: number): void {
     if (this.disposed) return;
     if (byteLength > this.maxFrameBytes) {
-      const message = `inbound frame of ${byteLength} bytes exceeds maxFrameBytes (${this.maxFrameBytes}); skipped`;
-      return this.onOversized(text, new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, message, { details: { byteLength, maxFrameBytes: this.maxFrameBytes } }));
+      return this.onOversized(text, frameTooLarge(byteLength, this.maxFrameBytes));
     }
     const env = decodeEnvelope(text);
     if (!env.ok) return this.sink.protocolError(env.error);

@@ -1,7 +1,7 @@
 import type * as z from 'zod/mini';
-import { ErrorCodes } from '../../errors/codes.js';
-import { ProtocolError } from '../../errors/protocol-error.js';
-import { redact } from '../../errors/redact.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { ProtocolError } from '../errors/protocol-error.js';
+import { redact } from '../errors/redact.js';
 
 /**
  * A server-controlled string made safe to quote in an error message or its details: credentials
