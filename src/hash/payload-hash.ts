@@ -6,8 +6,8 @@ import { sha256Utf8 } from './sha256.js';
 
 /** The 32 raw SHA-256 bytes of the canonical JSON of `payload`. */
 export function payloadDigest(payload: JsonValue): Uint8Array {
-  // The runtime's SHA-256 where there is a synchronous one (Node), else sha256Utf8 instead of
-  // @noble/hashes: both were the top item of the replay profile (see native-sha256.ts, sha256.ts).
+  // The runtime's SHA-256 where there is a synchronous one (Node), else our own sha256Utf8: a
+  // generic library's per-call setup was the top item of the replay profile (see sha256.ts).
   const text = canonicalJson(payload);
   return nativeSha256Bytes(text) ?? sha256Utf8(text);
 }
