@@ -5,7 +5,7 @@ import { FRAME_KIND_ERROR, FRAME_KIND_UPDATE_BATCH, khalaFrame } from './khala-f
 import { SERVER_DEFAULTS } from './options.js';
 import { SYNC_TOPIC, pushFrame, replyFrame } from './phoenix-frames.js';
 import type { InboundFrame } from './phoenix-frames.js';
-import { replayTopic, streamReplay } from './replay.js';
+import { sendNextBatch, streamReplay } from './replay.js';
 import { takeInjected } from './server-context.js';
 import type { ServerContext } from './server-context.js';
 import { checkFreshness, staleCursorPayload } from './stale-cursor.js';
@@ -275,7 +275,7 @@ export class SyncChannel {
       if (!this.subscribed.has(topic)) continue;
       const topicJournal = journal.topic(topic);
       const from = this.delivered.get(topic) ?? 0;
-      const to = replayTopic(topicJournal, from, this.batchSizes.get(topic) ?? options.maxBatchSize, this.emitBatch, 1);
+      const to = sendNextBatch(topicJournal, from, this.batchSizes.get(topic) ?? options.maxBatchSize, this.emitBatch);
       this.delivered.set(topic, to);
       if (!this.alive) return;
       if (to < topicJournal.replayHead) this.pending.add(topic);

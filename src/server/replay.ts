@@ -6,20 +6,17 @@ import { buildUpdateBatch } from './khala-frames.js';
 export type BatchSink = (topic: string, batch: JsonObject, seq: number) => void;
 
 /**
- * Push batches of events after `cursor` (§2.6): ascending, at most `batchSize` per batch, each batch
- * judged against the head as it stands when it is built. Stops after `maxBatches` (live drain sends one
- * batch per tick) or when nothing is left. Returns the last watermark sent, or `cursor` if none.
+ * Push the next batch of events after `cursor` (§2.6): ascending, at most `batchSize` events,
+ * judged against the head as it stands when it is built. Returns the last watermark sent, or
+ * `cursor` when nothing is left. The live drain sends one batch per tick; {@link streamReplay}
+ * loops over it.
  */
-export function replayTopic(journal: TopicJournal, cursor: number, batchSize: number, sink: BatchSink, maxBatches = Infinity): number {
-  let c = cursor;
-  for (let n = 0; n < maxBatches; n++) {
-    const entries = journal.after(c, batchSize);
-    const last = entries[entries.length - 1];
-    if (!last) break;
-    sink(journal.topic, buildUpdateBatch(journal.topic, entries, journal.replayHead), last.watermark);
-    c = last.watermark;
-  }
-  return c;
+export function sendNextBatch(journal: TopicJournal, cursor: number, batchSize: number, sink: BatchSink): number {
+  const entries = journal.after(cursor, batchSize);
+  const last = entries[entries.length - 1];
+  if (!last) return cursor;
+  sink(journal.topic, buildUpdateBatch(journal.topic, entries, journal.replayHead), last.watermark);
+  return last.watermark;
 }
 
 /** How {@link streamReplay} paces itself against the socket. */
@@ -46,7 +43,7 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
 
 /**
- * {@link replayTopic} for a whole backlog, streamed: the same batches in the same order, but the
+ * {@link sendNextBatch} over a whole backlog, streamed: the same batches in the same order, but the
  * event loop gets a turn every {@link REPLAY_BATCHES_PER_TURN} batches, and whenever more than
  * {@link REPLAY_HIGH_WATER_BYTES} wait in the socket it pauses until no more than
  * {@link REPLAY_LOW_WATER_BYTES} do. Built in one synchronous loop, a large replay
@@ -59,7 +56,7 @@ export async function streamReplay(journal: TopicJournal, cursor: number, batchS
   let c = cursor;
   let sinceTurn = 0;
   while (flow.alive()) {
-    const next = replayTopic(journal, c, batchSize, sink, 1);
+    const next = sendNextBatch(journal, c, batchSize, sink);
     if (next === c) break;
     c = next;
     flow.progress(c);
