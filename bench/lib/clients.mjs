@@ -22,6 +22,23 @@ export const JOIN_FRAME = JSON.stringify(['1', '1', 'sync:v1', 'phx_join', {}]);
 export const subscribeFrame = (topic) => JSON.stringify(['1', '2', 'sync:v1', 'sync:subscribe', { topics: [topic], replay_batch_size: 200 }]);
 
 /**
+ * The baselines' only state: the highest watermark per topic. Raises it over `updates`, calling
+ * `onUpdate(topic, watermark, payload)` for each update past it; returns the new maximum.
+ */
+function advanceMax(max, topic, updates, onUpdate) {
+  let m = max.get(topic) ?? 0;
+  for (let i = 0; i < updates.length; i++) {
+    const u = updates[i];
+    if (u.watermark > m) {
+      m = u.watermark;
+      if (onUpdate) onUpdate(topic, u.watermark, u.payload);
+    }
+  }
+  max.set(topic, m);
+  return m;
+}
+
+/**
  * Baseline A's per-frame work, shared by the socket and the in-process (recorded frames) runs.
  * With double emission the `sync:frame` copy of a batch whose seq is already reached is not
  * base64-decoded: §2.5 allows it and khala-sync does the same, so A stays the floor.
@@ -30,18 +47,7 @@ export const subscribeFrame = (topic) => JSON.stringify(['1', '2', 'sync:v1', 's
 export function bareHandler({ onJoined, onMax, onUpdate }) {
   const max = new Map();
   let joined = false;
-  const seen = (topic, updates) => {
-    let m = max.get(topic) ?? 0;
-    for (let i = 0; i < updates.length; i++) {
-      const u = updates[i];
-      if (u.watermark > m) {
-        m = u.watermark;
-        if (onUpdate) onUpdate(topic, u.watermark, u.payload);
-      }
-    }
-    max.set(topic, m);
-    onMax(topic, m);
-  };
+  const seen = (topic, updates) => onMax(topic, advanceMax(max, topic, updates, onUpdate));
   return (text) => {
     const [, ref, , event, payload] = JSON.parse(text);
     if (event === 'sync:frame') {
@@ -89,15 +95,7 @@ export function runPhoenix({ endpoint, token, topic, head, transport = WebSocket
     const max = new Map();
     let done = false;
     const seen = (t, updates) => {
-      let m = max.get(t) ?? 0;
-      for (let i = 0; i < updates.length; i++) {
-        const u = updates[i];
-        if (u.watermark > m) {
-          m = u.watermark;
-          if (onUpdate) onUpdate(t, u.watermark, u.payload);
-        }
-      }
-      max.set(t, m);
+      const m = advanceMax(max, t, updates, onUpdate);
       if (t === topic && m >= head && !done) {
         done = true;
         const ms = performance.now() - t0;
