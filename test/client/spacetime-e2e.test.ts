@@ -25,6 +25,17 @@ function track(r: StRecorded): StRecorded {
 }
 
 /** The client's documents equal the stream's full history (seq → payload). */
+/** A SQLite file whose client replayed STREAM_A up to `watermark` and closed; nothing recorded. */
+async function primedStore(watermark: number): Promise<string> {
+  const path = sqlitePath();
+  const first = track(stClient(srv!, { topics: [STREAM_A], store: createSqliteStore({ path }) }));
+  await first.client.connect();
+  await until(() => first.client.getWatermark(STREAM_A) === watermark, `primed to ${watermark}`);
+  await first.client.close();
+  recs.splice(0);
+  return path;
+}
+
 function convergedWithHistory(srvRows: Array<{ seq: number; payload_json: string; idempotency_key: string }>, r: StRecorded, topic: string): void {
   const docs = [...r.client.listDocuments(topic)].sort((a, b) => a.docVersion - b.docVersion);
   expect(docs.map((d) => [d.docKey, d.docVersion, JSON.stringify(d.payload)])).toEqual(srvRows.map((row) => [row.idempotency_key, row.seq, row.payload_json]));
@@ -75,12 +86,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
   it('gap → stale_cursor → snapshot bootstrap → live, with no gap and no duplicate', async () => {
     srv = await stServer();
     publishN(srv, STREAM_A, 10);
-    const path = sqlitePath();
-    const first = track(stClient(srv, { topics: [STREAM_A], store: createSqliteStore({ path }) }));
-    await first.client.connect();
-    await until(() => first.client.getWatermark(STREAM_A) === 10, 'first replay');
-    await first.client.close();
-    recs.splice(0);
+    const path = await primedStore(10);
 
     // Offline: 20 more events, then retention drops everything up to 25 (the client's cursor is 10).
     publishN(srv, STREAM_A, 20);
@@ -103,12 +109,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
   it('a replay larger than the budget is bootstrapped from the snapshot instead', async () => {
     srv = await stServer();
     publishN(srv, STREAM_A, 2);
-    const path = sqlitePath();
-    const first = track(stClient(srv, { topics: [STREAM_A], store: createSqliteStore({ path }) }));
-    await first.client.connect();
-    await until(() => first.client.getWatermark(STREAM_A) === 2, 'first');
-    await first.client.close();
-    recs.splice(0);
+    const path = await primedStore(2);
     publishN(srv, STREAM_A, 50);
     const second = track(stClient(srv, { topics: [STREAM_A], store: createSqliteStore({ path }) }, { replayBudget: 20 }));
     await second.client.connect();
