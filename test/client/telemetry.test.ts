@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientTelemetryEvent } from '../../src/client/telemetry.js';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { createMemoryStore } from '../../src/watermarks/memory-store.js';
-import { readSharedFixture } from '../shared-fixtures.js';
+import { readFixture } from '../fixtures.js';
 import { publishRange, record, RUNS, server, until, type Recorded } from './harness.js';
 
 let srv: ReferenceServer;
@@ -12,7 +12,7 @@ afterEach(async () => {
   await srv?.close();
 });
 
-const fixture = readSharedFixture<{ events: Array<Record<string, unknown>> }>('client-telemetry-v1.json').events;
+const fixture = readFixture<{ events: Array<Record<string, unknown>> }>('client-telemetry-v1.json').events;
 const kind = (e: object) => ['reconnect', 'auth_failure', 'replay', 'delivery_error'].find((k) => k in e)!;
 const keysOf = (o: unknown) => Object.keys(o as object).sort();
 

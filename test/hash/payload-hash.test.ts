@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { base64ToBytes, bytesToBase64, canonicalJson, payloadHashBase64, payloadHashText, utf8Decode, utf8Encode, verifyPayloadHash } from '../../src/hash/index.js';
 import type { JsonValue } from '../../src/util/json.js';
-import { readSharedFixture } from '../shared-fixtures.js';
+import { readFixture } from '../fixtures.js';
 
 interface VectorFile {
   version: string;
@@ -10,7 +10,7 @@ interface VectorFile {
 
 describe('payload hashing (KHALA_PROTOCOL §6) against the captured vectors', () => {
   for (const file of ['khala_payload_hash_vectors.v1.json', 'spacetime_payload_hash_vectors.v1.json']) {
-    const vectors = readSharedFixture<VectorFile>(file).vectors;
+    const vectors = readFixture<VectorFile>(file).vectors;
     it(`${file}: every vector's canonical JSON and sha256 match (${vectors.length} vectors)`, () => {
       expect(vectors.length).toBe(5);
       for (const v of vectors) {
@@ -22,7 +22,7 @@ describe('payload hashing (KHALA_PROTOCOL §6) against the captured vectors', ()
   }
 
   it('legacy_payload_hash_vectors: canonical JSON right everywhere; the string-escaping sha256 is the known-bad one (§14.6)', () => {
-    const vectors = readSharedFixture<VectorFile>('legacy_payload_hash_vectors.v1.json').vectors;
+    const vectors = readFixture<VectorFile>('legacy_payload_hash_vectors.v1.json').vectors;
     const bad = vectors.filter((v) => payloadHashText(v.payload) !== v.sha256).map((v) => v.name);
     expect(bad).toEqual(['string-escaping']);
     for (const v of vectors) expect(canonicalJson(v.payload), v.name).toBe(v.canonical_json);

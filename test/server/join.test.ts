@@ -1,8 +1,8 @@
-import { readSharedFixture } from '../shared-fixtures.js';
+import { readFixture } from '../fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { TestClient, sleep, startServer } from './helpers.js';
 
-const fixture = readSharedFixture<{
+const fixture = readFixture<{
   window: { protocol_version: string; min_client_build_id: string; max_client_build_id: string | null; min_schema_version: number; max_schema_version: number };
   scenarios: Array<{ name: string; request: { client_build_id: string; protocol_version: string; schema_version: number }; result: { accepted: boolean; code?: string; upgrade_required?: boolean } }>;
 }>('compatibility-negotiation-v1.json');

@@ -1,4 +1,4 @@
-import { readSharedFixture } from '../../shared-fixtures.js';
+import { readFixture } from '../../fixtures.js';
 // Test doubles for the Khala session: a recording LaneSink, a send spy and small wire builders.
 import { vi } from 'vitest';
 import type { ClientInfo, LaneSink } from '../../../src/adapters/lane.js';
@@ -124,8 +124,8 @@ interface FixtureFile {
   fixtures: { name: string; frame: Record<string, unknown> }[];
 }
 
-/** Load a captured fixture file from ../shared/fixtures. */
+/** Load a captured fixture file from test/fixtures/. */
 export function loadFixture(name: 'khala-frame-v1.json' | 'legacy-sync-frame-v1.json'): Map<string, Record<string, unknown>> {
-  const file = readSharedFixture<FixtureFile>(name);
+  const file = readFixture<FixtureFile>(name);
   return new Map(file.fixtures.map((f) => [f.name, f.frame]));
 }

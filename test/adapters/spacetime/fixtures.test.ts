@@ -3,7 +3,7 @@ import { ErrorCodes } from '../../../src/errors/index.js';
 import { canonicalJson, payloadHashText, verifyPayloadHash } from '../../../src/hash/index.js';
 import { decodeBase64Json } from '../../../src/adapters/khala/payload-bytes.js';
 import type { JsonValue } from '../../../src/util/json.js';
-import { readSharedFixture } from '../../shared-fixtures.js';
+import { readFixture } from '../../fixtures.js';
 import { arrRow, harness, IDENTITY_FRAME, multiApplied, objRow, subscribeIds, table, txUpdate } from './session-harness.js';
 
 interface Golden {
@@ -14,8 +14,8 @@ interface HashVectors {
   vectors: Array<{ name: string; payload: JsonValue; canonical_json: string; sha256: string }>;
 }
 
-const golden = readSharedFixture<Golden>('spacetime-era/spacetime-ws-golden.json');
-const vectors = readSharedFixture<HashVectors>('spacetime_payload_hash_vectors.v1.json');
+const golden = readFixture<Golden>('spacetime-era/spacetime-ws-golden.json');
+const vectors = readFixture<HashVectors>('spacetime_payload_hash_vectors.v1.json');
 
 describe('spacetime-era golden frames (spacetime-ws-golden.json)', () => {
   it('are the renamed in-house SyncFrame envelope, not SpacetimeDB messages: the Spacetime lane refuses each, typed, changing nothing', () => {
