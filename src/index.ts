@@ -7,7 +7,7 @@ export { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './cl
 export { defaultReconnectDelay, BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './client/backoff.js';
 export { tokenProvider, SignInRequiredError, type TokenSource } from './client/token-provider.js';
 
-export type { SyncBatch, SyncDocument, SyncErrorPayload, SyncUpdate, StaleTopic } from './replay/types.js';
+export type { SyncBatch, SyncDocument, SyncErrorPayload, SyncUpdate, StaleTopic, TopicCommit } from './model/types.js';
 export type { AppliedBatch, ReplayEffect, ReplayEvent, ReplayInput } from './replay/events.js';
 export { transition, type ReplayContext, type Transition } from './replay/transitions.js';
 export { planBatch, type BatchPlan, type DocumentLookup, type PlanOptions } from './replay/plan-batch.js';
@@ -17,13 +17,14 @@ export type { SnapshotSource, SnapshotPage, SnapshotDoc, SnapshotRequest, Hydrat
 export { httpSnapshotSource, httpHydrator, type HttpSnapshotOptions, type HttpHydratorOptions } from './bootstrap/http-snapshot-source.js';
 
 export type { Lane, LaneSession, LaneSink, LaneSessionOptions, ClientInfo } from './adapters/lane.js';
-export { khalaLane, createKhalaLane, type KhalaLaneOptions } from './adapters/khala/index.js';
+export { khalaLane, createKhalaLane, type KhalaLaneOptions } from './adapters/khala/khala-lane.js';
 
 export type { Transport, TransportFactory, TransportHandlers, TransportOptions, CloseInfo } from './transport/transport.js';
 export { webSocketTransport } from './transport/websocket-transport.js';
-export { assertSecureUrl, isLoopbackHost } from './transport/secure-url.js';
+export { assertSecureUrl } from './transport/secure-url.js';
+export { isLoopbackHost } from './util/loopback.js';
 
-export type { SyncStore, StoreContents, TopicCommit } from './watermarks/store.js';
+export type { SyncStore, StoreContents } from './watermarks/store.js';
 export { createMemoryStore } from './watermarks/memory-store.js';
 
 export { canonicalJson, payloadHashBase64, payloadHashText, verifyPayloadHash } from './hash/index.js';

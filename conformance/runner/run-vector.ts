@@ -242,7 +242,7 @@ async function checkAssertions(a: Assertions, where: string, ctx: Context): Prom
     if (got !== want) out.push(`${where}.watermarks[${topic}]: expected ${show(want)}, got ${show(got)}`);
   }
   if (a.stored_watermarks !== undefined) {
-    const stored = await ctx.store.inner.load(Object.keys(a.stored_watermarks));
+    const stored = await ctx.store.load(Object.keys(a.stored_watermarks));
     for (const [topic, want] of Object.entries(a.stored_watermarks)) {
       const got = stored.watermarks[topic] ?? null;
       if (got !== want) out.push(`${where}.stored_watermarks[${topic}]: expected ${show(want)}, got ${show(got)}`);

@@ -1,11 +1,11 @@
 import { StoreError } from '../../src/errors/store-error.js';
 import { ErrorCodes } from '../../src/errors/codes.js';
-import type { SyncDocument } from '../../src/replay/types.js';
+import type { SyncDocument } from '../../src/model/types.js';
 import { createMemoryStore } from '../../src/watermarks/memory-store.js';
-import type { SyncStore } from '../../src/watermarks/store.js';
+import type { StoreContents, SyncStore } from '../../src/watermarks/store.js';
 import type { VectorDocument } from './vector.js';
 
-export type FailingOperation = 'commit' | 'replace_topic' | 'clear_watermark';
+export type FailingOperation = 'commit' | 'replace_topic';
 
 /**
  * A memory store whose next write of a given kind can be made to fail (`store_failure` step), and
@@ -13,8 +13,10 @@ export type FailingOperation = 'commit' | 'replace_topic' | 'clear_watermark';
  * handle (`app restart` opens the same database again); a closed handle refuses every call.
  */
 export class ScriptedStore {
-  readonly inner: SyncStore = createMemoryStore();
+  private readonly inner: SyncStore = createMemoryStore();
   private readonly failNext = new Map<FailingOperation, number>();
+  /** Topics seeded with documents but no watermark: the store holds one until a write sets it. */
+  private readonly unmarked = new Set<string>();
 
   /** Arm one failure of `op`. */
   fail(op: FailingOperation): void {
@@ -27,8 +29,15 @@ export class ScriptedStore {
       const docs = documents.filter((d) => d.topic === topic).map(toSyncDocument);
       const mark = watermarks[topic];
       await this.inner.replaceTopic(topic, docs, mark ?? 0);
-      if (mark === undefined) await this.inner.clearWatermark(topic);
+      if (mark === undefined) this.unmarked.add(topic);
     }
+  }
+
+  /** What the store holds (readable after every client closed its handle). */
+  async load(topics?: string[]): Promise<StoreContents> {
+    const got = await this.inner.load(topics);
+    for (const t of this.unmarked) delete got.watermarks[t];
+    return got;
   }
 
   /** A new handle for one client. */
@@ -36,10 +45,9 @@ export class ScriptedStore {
     const h = { closed: false };
     return {
       kind: 'memory',
-      load: (topics) => this.guard(h, undefined, undefined, () => this.inner.load(topics)),
-      commit: (c) => this.guard(h, 'commit', c.topic, () => this.inner.commit(c)),
-      replaceTopic: (t, d, w) => this.guard(h, 'replace_topic', t, () => this.inner.replaceTopic(t, d, w)),
-      clearWatermark: (t) => this.guard(h, 'clear_watermark', t, () => this.inner.clearWatermark(t)),
+      load: (topics) => this.guard(h, undefined, undefined, () => this.load(topics)),
+      commit: (c) => this.guard(h, 'commit', c.topic, () => this.inner.commit(c).then(() => void this.unmarked.delete(c.topic))),
+      replaceTopic: (t, d, w) => this.guard(h, 'replace_topic', t, () => this.inner.replaceTopic(t, d, w).then(() => void this.unmarked.delete(t))),
       putHydrated: (d) => this.guard(h, undefined, d.topic, () => this.inner.putHydrated(d)),
       close: async () => {
         h.closed = true;

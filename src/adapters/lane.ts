@@ -1,5 +1,5 @@
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
-import type { SyncBatch, SyncErrorPayload } from '../replay/types.js';
+import type { SyncBatch, SyncErrorPayload } from '../model/types.js';
 
 /**
  * What a lane session reports to the client core. Every call is data; nothing here throws.

@@ -4,13 +4,13 @@ import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js'
 import { ServerError } from '../errors/server-error.js';
 import { TransportError } from '../errors/transport-error.js';
 import { serverError, STOP_CODES } from '../replay/transitions.js';
-import type { ReplayInput } from '../replay/events.js';
-import type { SyncBatch, SyncErrorPayload } from '../replay/types.js';
+import type { SyncBatch } from '../model/types.js';
 import { assertSecureUrl } from '../transport/secure-url.js';
 import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type OpenInfo, type Transport, type TransportFactory } from '../transport/transport.js';
 import type { ClientStatus } from './options.js';
 import { InboundQueue } from './inbound-queue.js';
-import type { ReplayDriver } from './replay-driver.js';
+import type { ConnectionMetrics } from './metrics.js';
+import type { DriverTransport, ReplayDriver } from './replay-driver.js';
 import { SignInRequiredError } from './token-provider.js';
 
 /** Resolved settings of a connection. */
@@ -42,14 +42,24 @@ export interface ConnectionHooks {
 
 const TERMINAL: ReadonlySet<ClientStatus> = new Set(['closed', 'upgrade_required', 'auth_required']);
 
+/** The terminal status a stop code leads to (SPEC.md C1): `reauth_required` asks for sign-in, the rest for an upgrade. */
+function statusForStopCode(code: string): ClientStatus {
+  return code === ErrorCodes.REAUTH_REQUIRED ? 'auth_required' : 'upgrade_required';
+}
+
 /**
- * One logical connection that outlives its sockets: dial with a fresh token, join, subscribe via
- * the replay driver, keep alive with heartbeats, declare silence dead, and reconnect with backoff.
- * Inbound frames are handled strictly one after another; a batch's store commit finishes before
- * the next frame is looked at.
+ * One logical connection that outlives its sockets: dial with a fresh token, join, keep alive with
+ * heartbeats, declare silence dead, and reconnect with backoff. It feeds what the lane reports to
+ * the replay driver it owns, and is that driver's transport (subscribe, unsubscribe, reconnect,
+ * halt). Inbound frames are handled strictly one after another; a batch's store commit finishes
+ * before the next frame is looked at.
  */
-export class Connection {
+export class Connection implements DriverTransport {
   status: ClientStatus = 'idle';
+  /** The replay driver this connection feeds; it sends through this connection. */
+  readonly driver: ReplayDriver;
+  /** Counters this connection keeps (plain fields: read them, never write them). */
+  readonly metrics: ConnectionMetrics = { reconnects: 0, framesRejected: 0 };
   private transport: Transport | undefined;
   private session: LaneSession | undefined;
   private generation = 0;
@@ -67,9 +77,11 @@ export class Connection {
 
   constructor(
     private readonly settings: ConnectionSettings,
-    private readonly driver: ReplayDriver,
     private readonly hooks: ConnectionHooks,
-  ) {}
+    createDriver: (transport: DriverTransport) => ReplayDriver,
+  ) {
+    this.driver = createDriver(this);
+  }
 
   /** Start (or restart after a terminal status). */
   start(): void {
@@ -93,21 +105,26 @@ export class Connection {
     this.scheduleReconnect(reason);
   }
 
-  /** Current lane session, if joined or joining. */
+  /** Send a subscribe through the lane session; returns its request id, or undefined when not joined. */
   subscribe(topics: string[], resumeAfter: Record<string, number>): number | undefined {
     return this.status === 'replaying' || this.status === 'live' ? this.session?.subscribe(topics, resumeAfter) : undefined;
   }
 
+  /** Send an unsubscribe (dropped when not joined: the next join does not subscribe the topics). */
   unsubscribe(topics: string[]): void {
     if (this.status === 'replaying' || this.status === 'live') this.session?.unsubscribe(topics);
   }
 
+  /** Report `error` and stop until the app calls `start` again (SPEC.md C1). */
+  halt(error: KhalaSyncError): void {
+    this.hooks.error(error);
+    this.stop(statusForStopCode(error.code), error.code);
+  }
+
   /** Recompute replaying/live from the topics' phases. */
-  refresh(): void {
+  private refresh(): void {
     if (this.status !== 'replaying' && this.status !== 'live') return;
-    let live = true;
-    for (const t of this.driver.state.topics.values()) if (t.phase !== 'live' && t.phase !== 'failed') live = false;
-    const next = live ? 'live' : 'replaying';
+    const next = this.driver.settled() ? 'live' : 'replaying';
     if (next === this.status) return;
     this.setStatus(next, undefined);
     if (next === 'live') {
@@ -248,13 +265,13 @@ export class Connection {
     const t = this.transport;
     this.transport = undefined;
     t?.close(code, reason);
-    if (this.driver.state.joined) this.driver.input({ type: 'disconnected' });
+    this.driver.disconnected();
   }
 
   private scheduleReconnect(reason: string): void {
     if (TERMINAL.has(this.status)) return;
     this.attempt++;
-    this.driver.metrics.reconnects++;
+    this.metrics.reconnects++;
     const delay = Math.max(this.floorMs, this.settings.reconnectDelay(this.attempt));
     this.floorMs = 0;
     this.hooks.reconnecting({ attempt: this.attempt, delayMs: delay, reason });
@@ -266,19 +283,13 @@ export class Connection {
     }, delay);
   }
 
-  private stopFor(error: SyncErrorPayload): void {
-    const err = new ServerError(error.code as never, error.message ?? error.code, { details: { payload: error.raw } });
-    this.hooks.error(err);
-    this.stop(error.code === ErrorCodes.REAUTH_REQUIRED ? 'auth_required' : 'upgrade_required', error.code);
-  }
-
   private sink(gen: number): LaneSink {
     const live = (): boolean => gen === this.generation;
     const inbound = this.inbound!;
     // Replies and errors act after the batches of the same inbound frame have committed.
-    const afterApply = (input: ReplayInput): void =>
+    const afterApply = (act: () => void): void =>
       inbound.after(() => {
-        this.driver.input(input);
+        act();
         this.refresh();
       });
     return {
@@ -287,20 +298,20 @@ export class Connection {
         clearTimeout(this.joinTimer);
         this.setStatus('replaying', undefined);
         this.heartbeatTimer = setInterval(() => this.session?.heartbeat(), this.settings.heartbeatIntervalMs);
-        this.driver.input({ type: 'ready' });
+        this.driver.ready();
         this.refresh();
       },
       joinFailed: (error) => {
         if (!live()) return;
         clearTimeout(this.joinTimer);
-        if (STOP_CODES.has(error.code)) return this.stopFor(error);
+        if (STOP_CODES.has(error.code)) return this.halt(new ServerError(error.code as never, error.message ?? error.code, { details: { payload: error.raw } }));
         this.hooks.error(serverError(error, undefined, true));
         this.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
       },
       batch: (batch: SyncBatch) => live() && inbound.chain(() => this.driver.applyBatch(batch).then(() => this.refresh())),
-      subscribed: (requestId, topics) => afterApply({ type: 'subscribed', requestId, topics }),
-      subscribeFailed: (requestId, topics, error) => afterApply({ type: 'subscribe_failed', requestId, topics, error }),
-      serverError: (error) => afterApply({ type: 'server_error', error }),
+      subscribed: (requestId, topics) => afterApply(() => this.driver.subscribed(requestId, topics)),
+      subscribeFailed: (requestId, topics, error) => afterApply(() => this.driver.subscribeFailed(requestId, topics, error)),
+      serverError: (error) => afterApply(() => this.driver.serverError(error)),
       heartbeat: (watermarks) => live() && this.hooks.heartbeat(watermarks),
       channelDown: (reason) => {
         if (!live()) return;
@@ -309,7 +320,7 @@ export class Connection {
       },
       protocolError: (error) => {
         if (!live()) return;
-        this.driver.metrics.framesRejected++;
+        this.metrics.framesRejected++;
         this.hooks.error(error);
         if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.driver.oversized(error.topic);
       },

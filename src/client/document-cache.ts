@@ -1,4 +1,4 @@
-import type { SyncDocument } from '../replay/types.js';
+import type { SyncDocument } from '../model/types.js';
 
 /**
  * In-memory mirror of the store's documents: synchronous reads for the app and the document
@@ -40,11 +40,5 @@ export class DocumentCache {
   drop(topic: string): void {
     this.topics.delete(topic);
     this.lists.delete(topic);
-  }
-
-  pending(): SyncDocument[] {
-    const out: SyncDocument[] = [];
-    for (const m of this.topics.values()) for (const d of m.values()) if (d.hydrationPending) out.push(d);
-    return out;
   }
 }

@@ -18,7 +18,8 @@ export interface SyncMetrics {
   timeToCaughtUpMs: Record<string, number>;
 }
 
-/** A zeroed metrics record. */
-export function emptyMetrics(): SyncMetrics {
-  return { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, reconnects: 0, framesRejected: 0, timeToCaughtUpMs: {} };
-}
+/** The counters the replay driver owns (the connection owns `reconnects` and `framesRejected`). */
+export type DriverMetrics = Omit<SyncMetrics, 'reconnects' | 'framesRejected'>;
+
+/** The counters the connection owns. */
+export type ConnectionMetrics = Pick<SyncMetrics, 'reconnects' | 'framesRejected'>;

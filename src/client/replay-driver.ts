@@ -1,26 +1,30 @@
-import { firstHashMismatch } from '../bootstrap/page-hashes.js';
-import type { Hydrator, SnapshotPage, SnapshotSource } from '../bootstrap/snapshot-source.js';
+import { hydrateDocument, hydrationFailure } from '../bootstrap/hydrate-document.js';
+import { readSnapshot, snapshotFailure } from '../bootstrap/read-snapshot.js';
+import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
-import { SnapshotError } from '../errors/snapshot-error.js';
 import { StoreError } from '../errors/store-error.js';
-import { verifyPayloadHash } from '../hash/payload-hash.js';
+import type { SyncBatch, SyncDocument, SyncErrorPayload } from '../model/types.js';
 import type { AppliedBatch, ReplayEffect, ReplayEvent, ReplayInput } from '../replay/events.js';
 import { planBatch } from '../replay/plan-batch.js';
 import { createReplayState, type ReplayState, type TopicState } from '../replay/state.js';
 import { transition } from '../replay/transitions.js';
-import type { SyncBatch, SyncDocument } from '../replay/types.js';
 import type { SyncStore } from '../watermarks/store.js';
 import { DocumentCache } from './document-cache.js';
-import { emptyMetrics, type SyncMetrics } from './metrics.js';
+import type { DriverMetrics } from './metrics.js';
 
-/** What the driver needs from the connection and the facade. */
-export interface DriverHooks {
-  /** Send a subscribe; returns its request id, or undefined when not connected. */
+/** The transport half of the driver's effects; the connection implements it. */
+export interface DriverTransport {
+  /** Send a subscribe; returns its request id, or undefined when not joined. */
   subscribe(topics: string[], resumeAfter: Record<string, number>): number | undefined;
   unsubscribe(topics: string[]): void;
   reconnect(afterMs: number | undefined, reason: string): void;
-  stop(error: KhalaSyncError): void;
+  /** Stop for good (a stop code): report `error` and wait for the app. */
+  halt(error: KhalaSyncError): void;
+}
+
+/** What the driver reports to the app (the facade relays it). */
+export interface DriverEvents {
   event(event: ReplayEvent): void;
   applied(batch: AppliedBatch): void;
   hydrated(doc: SyncDocument): void;
@@ -37,16 +41,16 @@ export interface DriverOptions {
   token: () => Promise<string>;
 }
 
-const HYDRATE_ATTEMPTS = 5;
-
 /**
  * Runs the pure replay machine against real storage: feeds it inputs, executes its effects, and
- * keeps every store write on one queue so a batch, a cursor deletion and a snapshot never race.
+ * keeps every store write on one queue so a batch, a snapshot and a hydration never race. It holds
+ * no rules (src/replay/SPEC.md): the machine decides, `bootstrap/` fetches, the store persists.
  */
 export class ReplayDriver {
-  state: ReplayState = createReplayState();
-  readonly docs = new DocumentCache();
-  readonly metrics: SyncMetrics = emptyMetrics();
+  private state: ReplayState = createReplayState();
+  private readonly docs = new DocumentCache();
+  /** Counters this driver keeps (plain fields: read them, never write them). */
+  readonly metrics: DriverMetrics = { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, timeToCaughtUpMs: {} };
   private readonly subscribedAt = new Map<string, number>();
   private readonly requested = new Map<string, number>();
   private writes: Promise<void> = Promise.resolve();
@@ -56,29 +60,15 @@ export class ReplayDriver {
 
   constructor(
     private readonly options: DriverOptions,
-    private readonly hooks: DriverHooks,
+    private readonly transport: DriverTransport,
+    private readonly events: DriverEvents,
   ) {}
 
-  /** Load stored cursors and documents for `topics` and start wanting them. */
-  async want(topics: string[]): Promise<void> {
-    const fresh = topics.filter((t) => !this.state.topics.has(t));
-    if (fresh.length === 0) return;
-    const loaded = await this.options.store.load(fresh);
-    for (const t of fresh) this.docs.replace(t, loaded.documents.filter((d) => d.topic === t));
-    this.input({ type: 'desire', topics: fresh, cursors: loaded.watermarks });
-    for (const d of loaded.documents) if (d.hydrationPending) this.scheduleHydration(d, 0);
-    this.hooks.changed();
-  }
+  // ---- read API ----
 
-  /** Stop wanting `topics`; their documents leave the cache (the store keeps them). */
-  unwant(topics: string[]): void {
-    this.input({ type: 'undesire', topics });
-    for (const t of topics) this.docs.drop(t);
-    this.hooks.changed();
-  }
-
-  topic(topic: string): TopicState | undefined {
-    return this.state.topics.get(topic);
+  /** Highest applied (durable) watermark of a topic, or undefined. */
+  lastApplied(topic: string): number | undefined {
+    return this.state.topics.get(topic)?.lastApplied;
   }
 
   /** The cursor sent with the topic's latest subscribe (0 when sent without one). */
@@ -86,64 +76,72 @@ export class ReplayDriver {
     return this.requested.get(topic) ?? 0;
   }
 
-  lastApplied(topic: string): number | undefined {
-    return this.state.topics.get(topic)?.lastApplied;
+  /** The subscribed topics' states, in subscription order. */
+  topics(): IterableIterator<Readonly<TopicState>> {
+    return this.state.topics.values();
   }
 
-  /** Feed one input to the machine and run its effects. */
-  input(input: ReplayInput): void {
-    for (const e of this.step(input)) this.run(e);
+  /** True when every subscribed topic is live or failed (nothing left to catch up). */
+  settled(): boolean {
+    for (const t of this.state.topics.values()) if (t.phase !== 'live' && t.phase !== 'failed') return false;
+    return true;
   }
 
-  /** Advance the state now; return the effects for the caller to run when it is ready. */
-  private step(input: ReplayInput): ReplayEffect[] {
-    const { state, effects } = transition(this.state, input, { hasSnapshotSource: this.options.snapshot !== undefined });
-    this.state = state;
-    return effects;
+  /** A held document, or undefined. */
+  document(topic: string, docKey: string): SyncDocument | undefined {
+    return this.docs.get(topic, docKey);
   }
 
-  /** Apply one batch: plan, commit atomically, then advance the machine. Resolves when durable. */
-  async applyBatch(batch: SyncBatch): Promise<void> {
-    const t = this.state.topics.get(batch.topic);
-    const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyHashes });
-    if (plan.outcome === 'unsubscribed') {
-      this.hooks.event({ type: 'error', error: new KhalaSyncError('protocol', ErrorCodes.UNSUBSCRIBED_TOPIC, `batch for unsubscribed topic ${batch.topic} ignored`, { topic: batch.topic }) });
-      return;
-    }
-    for (const d of plan.diagnostics) this.hooks.event({ type: 'error', error: d });
-    if (t !== undefined) {
-      const ahead = t.aheadReported || plan.diagnostics.some((d) => d.code === ErrorCodes.CURSOR_AHEAD_OF_HEAD);
-      const head = batch.headWatermark;
-      const headSeen = head !== undefined && (t.headSeen === undefined || head > t.headSeen) ? head : t.headSeen;
-      if (ahead !== t.aheadReported || headSeen !== t.headSeen) this.state.topics.set(t.topic, { ...t, aheadReported: ahead, headSeen });
-    }
-    if (plan.commit !== undefined) {
-      const commit = plan.commit;
-      try {
-        await this.write(() => this.options.store.commit(commit));
-      } catch (err) {
-        // Nothing advanced: drop the connection so the server re-delivers from the durable cursor.
-        this.hooks.event({ type: 'error', error: asStoreError(err, batch.topic) });
-        this.hooks.reconnect(undefined, 'store_failed');
-        return;
-      }
-      for (const d of commit.documents) this.docs.put(d);
-    }
-    this.metrics.duplicatesDropped += plan.duplicates;
-    this.metrics.gapsSeen += plan.gaps;
-    this.metrics.applied += plan.applied.length;
-    const replayed = !(t?.caughtUp ?? false);
-    const effects =
-      plan.outcome === 'apply' || batch.replayComplete
-        ? this.step({ type: 'batch_committed', topic: batch.topic, lastApplied: plan.commit?.watermark ?? t?.lastApplied, replayComplete: batch.replayComplete })
-        : [];
-    // The cursor is already advanced (getWatermark agrees with the event), but the updates are
-    // reported before any caught-up the batch causes, so a listener that stops at caught-up has
-    // seen every update up to it.
-    if (plan.applied.length > 0) this.hooks.applied({ topic: batch.topic, updates: plan.applied, replayed });
-    for (const e of effects) this.run(e);
-    if (plan.applied.length > 0) this.hooks.changed();
-    for (const d of plan.hydrate) this.scheduleHydration(d, 0);
+  /** All held documents of a topic; the same array until the topic changes. */
+  documents(topic: string): readonly SyncDocument[] {
+    return this.docs.list(topic);
+  }
+
+  // ---- inputs ----
+
+  /** Load stored cursors and documents for `topics` and subscribe them. */
+  async subscribe(topics: string[]): Promise<void> {
+    const fresh = topics.filter((t) => !this.state.topics.has(t));
+    if (fresh.length === 0) return;
+    const loaded = await this.options.store.load(fresh);
+    for (const t of fresh) this.docs.replace(t, loaded.documents.filter((d) => d.topic === t));
+    this.input({ type: 'subscribe', topics: fresh, cursors: loaded.watermarks });
+    for (const d of loaded.documents) if (d.hydrationPending) this.scheduleHydration(d, 0);
+    this.events.changed();
+  }
+
+  /** Unsubscribe `topics`; their documents leave memory (the store keeps them). */
+  unsubscribe(topics: string[]): void {
+    this.input({ type: 'unsubscribe', topics });
+    for (const t of topics) this.docs.drop(t);
+    this.events.changed();
+  }
+
+  /** The lane joined: subscribe everything. */
+  ready(): void {
+    this.input({ type: 'ready' });
+  }
+
+  /** The socket is gone (no-op when it never joined). */
+  disconnected(): void {
+    if (this.state.joined) this.input({ type: 'disconnected' });
+  }
+
+  subscribed(requestId: number, topics: string[]): void {
+    this.input({ type: 'subscribed', requestId, topics });
+  }
+
+  subscribeFailed(requestId: number, topics: string[], error: SyncErrorPayload): void {
+    this.input({ type: 'subscribe_failed', requestId, topics, error });
+  }
+
+  serverError(error: SyncErrorPayload): void {
+    this.input({ type: 'server_error', error });
+  }
+
+  /** Start R4–R6 for `topic` on demand (SPEC.md R11). */
+  resync(topic: string): void {
+    this.input({ type: 'resync', topic });
   }
 
   /**
@@ -152,7 +150,49 @@ export class ReplayDriver {
    * only reported, since replaying would deliver the same oversized batch again.
    */
   oversized(topic: string): void {
-    if (this.options.snapshot !== undefined && this.state.topics.has(topic)) this.input({ type: 'resync', topic });
+    if (this.options.snapshot !== undefined && this.state.topics.has(topic)) this.resync(topic);
+  }
+
+  /** Apply one batch: plan, commit atomically, then advance the machine. Resolves when durable. */
+  async applyBatch(batch: SyncBatch): Promise<void> {
+    const t = this.state.topics.get(batch.topic);
+    const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyHashes });
+    if (t === undefined) {
+      this.events.event({ type: 'error', error: new KhalaSyncError('protocol', ErrorCodes.UNSUBSCRIBED_TOPIC, `batch for unsubscribed topic ${batch.topic} ignored`, { topic: batch.topic }) });
+      return;
+    }
+    for (const d of plan.diagnostics) this.events.event({ type: 'error', error: d });
+    const commit = plan.commit;
+    if (commit !== undefined) {
+      try {
+        await this.write(() => this.options.store.commit(commit));
+      } catch (err) {
+        // Nothing advanced: drop the connection so the server re-delivers from the durable cursor.
+        this.events.event({ type: 'error', error: asStoreError(err, batch.topic) });
+        this.transport.reconnect(undefined, 'store_failed');
+        return;
+      }
+      for (const d of commit.documents) this.docs.put(d);
+    }
+    this.metrics.duplicatesDropped += plan.duplicates;
+    this.metrics.gapsSeen += plan.gaps;
+    this.metrics.applied += plan.applied.length;
+    const replayed = !t.caughtUp;
+    const effects = this.step({
+      type: 'batch_committed',
+      topic: batch.topic,
+      lastApplied: commit?.watermark ?? t.lastApplied,
+      replayComplete: batch.replayComplete,
+      head: batch.headWatermark,
+      cursorAheadReported: plan.cursorAheadReported,
+    });
+    // The cursor is already advanced (getWatermark agrees with the event), but the updates are
+    // reported before any caught-up the batch causes, so a listener that stops at caught-up has
+    // seen every update up to it.
+    if (plan.applied.length > 0) this.events.applied({ topic: batch.topic, updates: plan.applied, replayed });
+    for (const e of effects) this.run(e);
+    if (plan.applied.length > 0) this.events.changed();
+    for (const d of plan.hydrate) this.scheduleHydration(d, 0);
   }
 
   /** Stop timers and in-flight HTTP work. */
@@ -165,6 +205,19 @@ export class ReplayDriver {
   /** Resolves when every queued store write has finished. */
   flush(): Promise<void> {
     return this.writes;
+  }
+
+  // ---- effects ----
+
+  private input(input: ReplayInput): void {
+    for (const e of this.step(input)) this.run(e);
+  }
+
+  /** Advance the state now; return the effects for the caller to run when it is ready. */
+  private step(input: ReplayInput): ReplayEffect[] {
+    const { state, effects } = transition(this.state, input, { hasSnapshotSource: this.options.snapshot !== undefined });
+    this.state = state;
+    return effects;
   }
 
   private count(event: ReplayEvent): void {
@@ -194,7 +247,7 @@ export class ReplayDriver {
   private run(e: ReplayEffect): void {
     switch (e.type) {
       case 'subscribe': {
-        const id = this.hooks.subscribe(e.topics, e.resumeAfter);
+        const id = this.transport.subscribe(e.topics, e.resumeAfter);
         if (id === undefined) break;
         const now = Date.now();
         for (const t of e.topics) {
@@ -205,61 +258,43 @@ export class ReplayDriver {
         break;
       }
       case 'unsubscribe':
-        this.hooks.unsubscribe(e.topics);
+        this.transport.unsubscribe(e.topics);
         break;
       case 'fetch_snapshot':
         if (e.delayMs > 0) this.later(e.delayMs, () => void this.bootstrap(e.topic));
         else void this.bootstrap(e.topic);
         break;
       case 'reconnect':
-        this.hooks.reconnect(e.afterMs, e.reason);
+        this.transport.reconnect(e.afterMs, e.reason);
         break;
       case 'stop':
-        this.hooks.stop(e.error);
+        this.transport.halt(e.error);
         break;
       case 'emit':
         this.count(e.event);
-        this.hooks.event(e.event);
-        this.hooks.changed();
+        this.events.event(e.event);
+        this.events.changed();
         break;
     }
   }
 
-  /** Fetch every page, then replace the topic's documents and cursor in one transaction (§7.5.2). */
+  /** Read the whole snapshot, then replace the topic's documents and cursor in one transaction (§7.5.2). */
   private async bootstrap(topic: string): Promise<void> {
     const source = this.options.snapshot;
     if (source === undefined || this.abort.signal.aborted) return;
-    const docs: SyncDocument[] = [];
-    let head: number | undefined;
-    // Hash checks run as each page arrives when the source says so (onPage), overlapping the
-    // network instead of following it; a page's verdict is reused when it is yielded.
-    const checked = new WeakMap<SnapshotPage, number>();
-    const verify = this.options.verifyHashes;
-    const onPage = verify ? (page: SnapshotPage) => void checked.set(page, firstHashMismatch(page)) : undefined;
+    let snapshot;
     try {
-      for await (const page of source(topic, { signal: this.abort.signal, token: this.options.token, onPage })) {
-        head = page.headWatermark;
-        const bad = verify ? (checked.get(page) ?? firstHashMismatch(page)) : -1;
-        if (bad >= 0) throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `snapshot document ${page.docs[bad]!.docKey} fails its payload_hash`, { topic });
-        for (const d of page.docs) {
-          docs.push({ topic, docKey: d.docKey, docVersion: d.docVersion, payload: d.payload, payloadHash: d.payloadHash, watermark: page.headWatermark, hydrationPending: false });
-        }
-      }
-      if (head === undefined) throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `snapshot of ${topic} had no page`, { topic });
-      const h = head;
-      await this.write(() => this.options.store.replaceTopic(topic, docs, h));
+      snapshot = await readSnapshot(source, topic, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyHashes });
+      const { documents, head } = snapshot;
+      await this.write(() => this.options.store.replaceTopic(topic, documents, head));
     } catch (err) {
-      if (this.abort.signal.aborted) return;
-      const error = isKhalaSyncError(err) ? err : new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, String(err), { topic, retryable: true, cause: err });
-      const status = error.details['status'];
-      const fallback = error.retryable ? 'retry' : status === 404 ? 'replay' : 'fail';
-      this.input({ type: 'snapshot_failed', topic, error, fallback });
+      if (!this.abort.signal.aborted) this.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
       return;
     }
     if (!this.state.topics.has(topic)) return;
-    this.docs.replace(topic, docs);
-    this.input({ type: 'snapshot_applied', topic, head, documents: docs.length });
-    this.hooks.changed();
+    this.docs.replace(topic, snapshot.documents);
+    this.input({ type: 'snapshot_applied', topic, head: snapshot.head, documents: snapshot.documents.length });
+    this.events.changed();
   }
 
   private scheduleHydration(doc: SyncDocument, attempt: number): void {
@@ -269,23 +304,18 @@ export class ReplayDriver {
     this.hydrating.add(key);
     const run = async (): Promise<void> => {
       try {
-        const got = await hydrator(doc.topic, doc.docKey, { signal: this.abort.signal, token: this.options.token });
-        const hash = got.payloadHash ?? doc.payloadHash;
-        if (hash && this.options.verifyHashes && verifyPayloadHash(got.payload, hash) === 'mismatch') {
-          throw new SnapshotError(ErrorCodes.PAYLOAD_HASH_MISMATCH, `hydrated ${doc.docKey} fails its payload_hash`, { topic: doc.topic, retryable: true });
-        }
-        const cached = this.docs.get(doc.topic, doc.docKey);
-        if (cached !== undefined && got.docVersion < cached.docVersion) return; // older than what we hold
-        const next: SyncDocument = { ...doc, docVersion: got.docVersion, payload: got.payload, payloadHash: hash, watermark: cached?.watermark ?? doc.watermark, hydrationPending: false };
+        const held = () => this.docs.get(doc.topic, doc.docKey);
+        const next = await hydrateDocument(hydrator, doc, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyHashes, held });
+        if (next === undefined) return; // older than what we hold
         await this.write(() => this.options.store.putHydrated(next));
         if (this.state.topics.has(doc.topic)) this.docs.put(next);
-        this.hooks.hydrated(next);
-        this.hooks.changed();
+        this.events.hydrated(next);
+        this.events.changed();
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        const error = isKhalaSyncError(err) ? err : new SnapshotError(ErrorCodes.HYDRATION_FAILED, String(err), { topic: doc.topic, cause: err });
-        this.hooks.event({ type: 'error', error: new SnapshotError(ErrorCodes.HYDRATION_FAILED, `hydration of ${doc.docKey} failed: ${error.message}`, { topic: doc.topic, retryable: attempt + 1 < HYDRATE_ATTEMPTS }) });
-        if (attempt + 1 < HYDRATE_ATTEMPTS) this.later(Math.min(500 * 2 ** attempt, 8000), () => this.scheduleHydration(doc, attempt + 1));
+        const { error, retryInMs } = hydrationFailure(doc, err, attempt);
+        this.events.event({ type: 'error', error });
+        if (retryInMs !== undefined) this.later(retryInMs, () => this.scheduleHydration(doc, attempt + 1));
       } finally {
         this.hydrating.delete(key);
       }

@@ -6,7 +6,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { AppliedBatch } from '../replay/events.js';
 import type { TopicPhase } from '../replay/state.js';
-import type { SyncDocument } from '../replay/types.js';
+import type { SyncDocument } from '../model/types.js';
 import { webSocketTransport } from '../transport/websocket-transport.js';
 import { createMemoryStore } from '../watermarks/memory-store.js';
 import type { SyncStore } from '../watermarks/store.js';
@@ -15,7 +15,7 @@ import { Connection } from './connection.js';
 import type { SyncMetrics } from './metrics.js';
 import { TelemetryRecorder, type ClientTelemetryEvent } from './telemetry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './options.js';
-import { ReplayDriver } from './replay-driver.js';
+import { ReplayDriver, type DriverEvents } from './replay-driver.js';
 import { tokenProvider } from './token-provider.js';
 
 /** Events of {@link SyncClient}. Listeners never receive tokens. */
@@ -63,33 +63,25 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     const token = tokenProvider(options.token);
     this.store = options.store ?? createMemoryStore();
     const clientInfo: ClientInfo = { ...CLIENT_DEFAULTS.clientInfo, ...options.clientInfo };
-    this.driver = new ReplayDriver(
-      {
-        store: this.store,
-        snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl }) : undefined),
-        hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl }) : undefined),
-        verifyHashes: options.verifyHashes ?? CLIENT_DEFAULTS.verifyHashes,
-        token,
+    const telemetry = new TelemetryRecorder(options.telemetry ?? {}, clientInfo, (e) => this.emit('telemetry', e));
+    const driverOptions = {
+      store: this.store,
+      snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl }) : undefined),
+      hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl }) : undefined),
+      verifyHashes: options.verifyHashes ?? CLIENT_DEFAULTS.verifyHashes,
+      token,
+    };
+    const driverEvents: DriverEvents = {
+      event: (e) => {
+        if (e.type === 'error') this.emit('error', e.error);
+        else if (e.type === 'caught_up') this.emit('caught_up', { topic: e.topic, watermark: e.watermark });
+        else if (e.type === 'stale') this.emit('stale', { topic: e.topic, reason: e.reason, resumeAfter: e.resumeAfter, retentionFloor: e.retentionFloor, headWatermark: e.headWatermark });
+        else this.emit('bootstrap', { topic: e.topic, headWatermark: e.headWatermark, documents: e.documents });
       },
-      {
-        subscribe: (topics, resumeAfter) => this.connection.subscribe(topics, resumeAfter),
-        unsubscribe: (topics) => this.connection.unsubscribe(topics),
-        reconnect: (afterMs, reason) => this.connection.reconnect(afterMs, reason),
-        stop: (error) => {
-          this.emit('error', error);
-          this.connection.stop(error.code === ErrorCodes.REAUTH_REQUIRED ? 'auth_required' : 'upgrade_required', error.code);
-        },
-        event: (e) => {
-          if (e.type === 'error') this.emit('error', e.error);
-          else if (e.type === 'caught_up') this.emit('caught_up', { topic: e.topic, watermark: e.watermark });
-          else if (e.type === 'stale') this.emit('stale', { topic: e.topic, reason: e.reason, resumeAfter: e.resumeAfter, retentionFloor: e.retentionFloor, headWatermark: e.headWatermark });
-          else this.emit('bootstrap', { topic: e.topic, headWatermark: e.headWatermark, documents: e.documents });
-        },
-        applied: (batch) => this.emit('updates', batch),
-        hydrated: (doc) => this.emit('hydrated', doc),
-        changed: () => this.changed(),
-      },
-    );
+      applied: (batch) => this.emit('updates', batch),
+      hydrated: (doc) => this.emit('hydrated', doc),
+      changed: () => this.changed(),
+    };
     this.connection = new Connection(
       {
         url: options.url,
@@ -105,7 +97,6 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
         stableAfterMs: options.stableAfterMs ?? CLIENT_DEFAULTS.stableAfterMs,
         maxFrameBytes: options.maxFrameBytes ?? CLIENT_DEFAULTS.maxFrameBytes,
       },
-      this.driver,
       {
         status: (status, reason) => {
           this.emit('status', status, reason);
@@ -114,16 +105,18 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
         error: (error) => this.emit('error', error),
         heartbeat: (w) => this.emit('heartbeat', w),
         reconnecting: ({ attempt, delayMs, reason }) => {
-          const topic = this.driver.state.topics.keys().next().value ?? '';
-          const resumed = [...this.driver.state.topics.values()].some((t) => t.lastApplied !== undefined);
+          const topics = [...this.driver.topics()];
+          const topic = topics[0]?.topic ?? '';
+          const resumed = topics.some((t) => t.lastApplied !== undefined);
           const reasonCode = reason.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
           telemetry.record(topic, { reconnect: { attempt, backoff_ms: delayMs, resumed, last_applied_seq: this.driver.lastApplied(topic) ?? 0, reason_code: reasonCode } });
         },
         authFailure: ({ httpStatus, reason, refreshAttempted }) =>
           telemetry.record('', { auth_failure: { http_status: httpStatus, reason_code: reason, refresh_attempted: refreshAttempted } }),
       },
+      (transport) => new ReplayDriver(driverOptions, transport, driverEvents),
     );
-    const telemetry = new TelemetryRecorder(options.telemetry ?? {}, clientInfo, (e) => this.emit('telemetry', e));
+    this.driver = this.connection.driver;
     this.on('caught_up', ({ topic, watermark }) =>
       telemetry.record(topic, {
         replay: { status: 'live', requested_after_seq: this.driver.requestedAfter(topic), oldest_available_seq: 0, head_seq: watermark ?? 0, catchup_duration_ms: this.driver.metrics.timeToCaughtUpMs[topic] ?? 0 },
@@ -138,7 +131,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       const channel = e.source === 'store' ? 'projection_apply' : e.source === 'snapshot' ? 'replay' : e.source === 'protocol' ? 'ws' : undefined;
       if (channel !== undefined) telemetry.record(e.topic ?? '', { delivery_error: { channel, reason_code: e.code, rolling_error_count_5m: telemetry.deliveryError() } });
     });
-    if (options.topics?.length) this.ready = this.driver.want(options.topics);
+    if (options.topics?.length) this.ready = this.driver.subscribe(options.topics);
     if (options.autoConnect) void this.connect();
   }
 
@@ -163,29 +156,29 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       return () => void this.changeListeners.delete(arg);
     }
     const topics = Array.isArray(arg) ? arg : [arg];
-    this.ready = this.ready.then(() => this.driver.want(topics));
+    this.ready = this.ready.then(() => this.driver.subscribe(topics));
     return this.ready;
   }
 
   /** Stop receiving topics. Their stored state is kept. */
   async unsubscribe(topics: string | string[]): Promise<void> {
     await this.ready;
-    this.driver.unwant(Array.isArray(topics) ? topics : [topics]);
+    this.driver.unsubscribe(Array.isArray(topics) ? topics : [topics]);
   }
 
   /** Force a snapshot bootstrap (or a cursor-less replay) of a topic, e.g. after `cursor_ahead_of_head`. */
   resync(topic: string): void {
-    this.driver.input({ type: 'resync', topic });
+    this.driver.resync(topic);
   }
 
   /** A document by key, or undefined. Treat the result as read-only. */
   getDocument(topic: string, docKey: string): SyncDocument | undefined {
-    return this.driver.docs.get(topic, docKey);
+    return this.driver.document(topic, docKey);
   }
 
   /** All documents of a topic; the same array until the topic changes. */
   listDocuments(topic: string): readonly SyncDocument[] {
-    return this.driver.docs.list(topic);
+    return this.driver.documents(topic);
   }
 
   /** Highest applied watermark of a topic, or undefined. */
@@ -196,14 +189,14 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   /** A copy of the client's counters (duplicates dropped, gaps, recoveries, reconnects, time to caught-up). */
   getMetrics(): SyncMetrics {
     const m = this.driver.metrics;
-    return { ...m, timeToCaughtUpMs: { ...m.timeToCaughtUpMs } };
+    return { ...m, ...this.connection.metrics, timeToCaughtUpMs: { ...m.timeToCaughtUpMs } };
   }
 
   /** Immutable status/topic view for `useSyncExternalStore(client.subscribe, client.getSnapshot)`. */
   getSnapshot = (): SyncSnapshot => {
     if (this.snapshot === undefined) {
       const topics: Record<string, { phase: TopicPhase; watermark: number | undefined }> = {};
-      for (const t of this.driver.state.topics.values()) topics[t.topic] = { phase: t.phase, watermark: t.lastApplied };
+      for (const t of this.driver.topics()) topics[t.topic] = { phase: t.phase, watermark: t.lastApplied };
       this.snapshot = Object.freeze({ status: this.connection.status, revision: this.revision, topics: Object.freeze(topics) });
     }
     return this.snapshot;

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { SyncDocument } from '../replay/types.js';
+import type { SyncDocument } from '../model/types.js';
 import type { JournalEntry } from '../server/types.js';
 import type { JsonValue } from '../util/json.js';
 import type { AppliedHistory } from './probe.js';

@@ -1,6 +1,6 @@
 import type { SyncClientOptions } from '../client/options.js';
 import { SyncClient } from '../client/sync-client.js';
-import type { SyncUpdate } from '../replay/types.js';
+import type { SyncUpdate } from '../model/types.js';
 import { createSqliteStore } from '../sqlite.js';
 import type { SeededRandom } from '../testing/seeded-random.js';
 import type { SyncStore } from '../watermarks/store.js';

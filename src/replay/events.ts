@@ -1,18 +1,22 @@
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
-import type { SyncErrorPayload, SyncUpdate } from './types.js';
+import type { SyncErrorPayload, SyncUpdate } from '../model/types.js';
 
 /** Inputs of the replay state machine (see `SPEC.md`). */
 export type ReplayInput =
-  | { type: 'desire'; topics: string[]; cursors: Record<string, number> }
-  | { type: 'undesire'; topics: string[] }
+  | { type: 'subscribe'; topics: string[]; cursors: Record<string, number> }
+  | { type: 'unsubscribe'; topics: string[] }
   | { type: 'ready' }
   | { type: 'subscribe_sent'; requestId: number; topics: string[] }
   | { type: 'subscribed'; requestId: number; topics: string[] }
   | { type: 'subscribe_failed'; requestId: number; topics: string[]; error: SyncErrorPayload }
   | { type: 'server_error'; error: SyncErrorPayload }
-  | { type: 'batch_committed'; topic: string; lastApplied: number | undefined; replayComplete: boolean }
+  /**
+   * A batch for a subscribed topic was planned and, when it applied anything, committed. `head` is
+   * its `head_watermarks` entry; `cursorAheadReported` says the plan reported `cursor_ahead_of_head`.
+   */
+  | { type: 'batch_committed'; topic: string; lastApplied: number | undefined; replayComplete: boolean; head: number | undefined; cursorAheadReported: boolean }
   | { type: 'snapshot_applied'; topic: string; head: number; documents: number }
-  | { type: 'snapshot_failed'; topic: string; error: KhalaSyncError; fallback: 'retry' | 'replay' | 'fail' }
+  | { type: 'snapshot_failed'; topic: string; error: KhalaSyncError }
   | { type: 'resync'; topic: string }
   | { type: 'disconnected' };
 

@@ -2,9 +2,9 @@ import { ErrorCodes } from '../errors/codes.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { ProtocolError } from '../errors/protocol-error.js';
 import { verifyPayloadHash } from '../hash/payload-hash.js';
-import type { TopicCommit } from '../watermarks/store.js';
+import type { TopicCommit } from '../model/types.js';
 import type { TopicState } from './state.js';
-import type { SyncBatch, SyncDocument, SyncUpdate } from './types.js';
+import type { SyncBatch, SyncDocument, SyncUpdate } from '../model/types.js';
 
 /** Reads the current version of a document (the client's cache). */
 export type DocumentLookup = (topic: string, docKey: string) => SyncDocument | undefined;
@@ -25,6 +25,8 @@ export interface BatchPlan {
   gaps: number;
   /** Non-fatal findings (hash mismatch, cursor ahead of head). */
   diagnostics: KhalaSyncError[];
+  /** True when `diagnostics` reports `cursor_ahead_of_head` (the machine reports it once per connection, A10). */
+  cursorAheadReported: boolean;
 }
 
 /** Options of {@link planBatch}. */
@@ -52,7 +54,7 @@ function pointerRecord(u: SyncUpdate, existing: SyncDocument | undefined): SyncD
  * when its `doc_version` is not lower than the cached one, yet the cursor still advances.
  */
 export function planBatch(state: TopicState | undefined, batch: SyncBatch, lookup: DocumentLookup, options: PlanOptions): BatchPlan {
-  const empty = (outcome: BatchPlan['outcome'], duplicates = 0, diagnostics: KhalaSyncError[] = []): BatchPlan => ({
+  const empty = (outcome: BatchPlan['outcome'], duplicates = 0, diagnostics: KhalaSyncError[] = [], cursorAheadReported = false): BatchPlan => ({
     outcome,
     applied: [],
     commit: undefined,
@@ -60,6 +62,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     duplicates,
     gaps: 0,
     diagnostics,
+    cursorAheadReported,
   });
   if (state === undefined) return empty('unsubscribed');
   if (state.phase === 'failed') return empty('failed_topic');
@@ -71,7 +74,8 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
   // A late copy of an older batch carries the head of its own time; once this connection has shown
   // a head at or past the cursor, a lower one is that, not a reset server (SPEC.md A10).
   const headKnownAhead = state.headSeen !== undefined && last !== undefined && state.headSeen >= last;
-  if (batch.headWatermark !== undefined && last !== undefined && batch.headWatermark < last && !state.aheadReported && !headKnownAhead) {
+  const cursorAheadReported = batch.headWatermark !== undefined && last !== undefined && batch.headWatermark < last && !state.aheadReported && !headKnownAhead;
+  if (cursorAheadReported) {
     diagnostics.push(
       new ProtocolError(ErrorCodes.CURSOR_AHEAD_OF_HEAD, `server head ${batch.headWatermark} of ${batch.topic} is below the local cursor ${last}`, {
         topic: batch.topic,
@@ -115,7 +119,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     if (pointer) hydrate.set(u.docKey, doc);
     else hydrate.delete(u.docKey);
   }
-  if (applied.length === 0) return empty('duplicate', duplicates, diagnostics);
+  if (applied.length === 0) return empty('duplicate', duplicates, diagnostics, cursorAheadReported);
   return {
     outcome: 'apply',
     applied,
@@ -124,5 +128,6 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     duplicates,
     gaps,
     diagnostics,
+    cursorAheadReported,
   };
 }

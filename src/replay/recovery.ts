@@ -1,12 +1,13 @@
+import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { ReplayEffect } from './events.js';
 import type { TopicState } from './state.js';
-import type { StaleTopic, SyncErrorPayload } from './types.js';
+import type { StaleTopic, SyncErrorPayload } from '../model/types.js';
 
 /** The facts of one stale topic taken from an error, whichever fields the producer sent. */
 export function staleFacts(error: SyncErrorPayload, topic: string): { info: StaleTopic | undefined; head: number | undefined } {
   const info = error.staleTopics.find((s) => s.topic === topic);
   // §14.19: prefer stale_topics[].head_watermark over the snapshot plan's head.
-  const head = info?.headWatermark ?? error.snapshotHeads[topic];
+  const head = info?.headWatermark ?? error.snapshotHeads?.[topic];
   return { info, head };
 }
 
@@ -16,9 +17,8 @@ export function staleFacts(error: SyncErrorPayload, topic: string): { info: Stal
  */
 export function snapshotFor(topic: string, error: SyncErrorPayload | undefined, hasSnapshotSource: boolean): boolean {
   if (!hasSnapshotSource) return false;
-  const plan = error?.raw['snapshot_plan'];
-  if (plan === undefined || plan === null) return true;
-  return Object.prototype.hasOwnProperty.call(error!.snapshotHeads, topic);
+  const heads = error?.snapshotHeads;
+  return heads === undefined || Object.prototype.hasOwnProperty.call(heads, topic);
 }
 
 /**
@@ -69,4 +69,15 @@ export function resumeCursor(t: TopicState, hasSnapshotSource: boolean): number 
   if (t.recovery !== undefined && !t.recovery.viaSnapshot) return undefined;
   if (t.lastApplied === undefined && hasSnapshotSource && t.recovery === undefined) return 0;
   return t.lastApplied;
+}
+
+/**
+ * What a failed snapshot leads to (SPEC.md R8): a retryable failure (network, 5xx, 429 after
+ * `Retry-After`, a generation moving too often) is retried; 404 (no snapshot for that topic) falls
+ * back to a cursor-less replay (R5); anything else (401 after a refresh, 403, `bad_snapshot`) fails
+ * the topic.
+ */
+export function snapshotFallback(error: KhalaSyncError): 'retry' | 'replay' | 'fail' {
+  if (error.retryable) return 'retry';
+  return error.details['status'] === 404 ? 'replay' : 'fail';
 }

@@ -1,9 +1,9 @@
 import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 import { ServerError } from '../errors/server-error.js';
 import type { ReplayEffect, ReplayInput } from './events.js';
-import { resumeCursor, snapshotFor, startRecovery } from './recovery.js';
+import { resumeCursor, snapshotFallback, snapshotFor, startRecovery } from './recovery.js';
 import { newTopicState, type ReplayState, type TopicState } from './state.js';
-import type { SyncErrorPayload } from './types.js';
+import type { SyncErrorPayload } from '../model/types.js';
 
 /** Facts the machine needs about the client's configuration. */
 export interface ReplayContext {
@@ -188,13 +188,13 @@ function onServerError(d: Draft, error: SyncErrorPayload, ctx: ReplayContext): v
 export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayContext): Transition {
   const d = new Draft(state, ctx);
   switch (input.type) {
-    case 'desire': {
+    case 'subscribe': {
       const added = input.topics.filter((n) => !d.topics.has(n));
       for (const n of added) d.set(newTopicState(n, input.cursors[n]));
       d.subscribe(added);
       break;
     }
-    case 'undesire': {
+    case 'unsubscribe': {
       const removed = input.topics.filter((n) => d.topics.delete(n));
       if (removed.length > 0 && d.joined) d.effects.push({ type: 'unsubscribe', topics: removed });
       break;
@@ -233,7 +233,10 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
     case 'batch_committed': {
       const t = d.topics.get(input.topic);
       if (t === undefined) break;
-      const next: TopicState = { ...t, lastApplied: input.lastApplied };
+      // A10 bookkeeping: report cursor_ahead_of_head once per connection, and remember the highest
+      // head this connection has shown (a lower one after it is a late copy, not a reset server).
+      const head = input.head !== undefined && (t.headSeen === undefined || input.head > t.headSeen) ? input.head : t.headSeen;
+      const next: TopicState = { ...t, lastApplied: input.lastApplied, aheadReported: t.aheadReported || input.cursorAheadReported, headSeen: head };
       if (input.replayComplete && !t.caughtUp && t.phase === 'subscribing') {
         d.effects.push({ type: 'emit', event: { type: 'caught_up', topic: t.topic, watermark: input.lastApplied } });
         next.caughtUp = true;
@@ -254,9 +257,10 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       const t = d.topics.get(input.topic);
       if (t?.recovery === undefined) break;
       d.effects.push({ type: 'emit', event: { type: 'error', error: input.error } });
-      if (input.fallback === 'retry') {
+      const fallback = snapshotFallback(input.error);
+      if (fallback === 'retry') {
         d.effects.push({ type: 'fetch_snapshot', topic: t.topic, head: t.recovery.head, delayMs: 1000 });
-      } else if (input.fallback === 'replay') {
+      } else if (fallback === 'replay') {
         // No snapshot for this topic after all: replay what the server retains, without a cursor.
         d.set({ ...t, recovery: { ...t.recovery, viaSnapshot: false, step: 'resubscribe' } });
         d.subscribe([t.topic]);

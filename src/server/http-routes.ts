@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { isLoopbackHost } from '../transport/secure-url.js';
+import { isLoopbackHost } from '../util/loopback.js';
 import { isJsonObject } from '../util/json.js';
 import type { JsonValue } from '../util/json.js';
 import type { VerifiedToken } from './auth.js';

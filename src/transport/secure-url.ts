@@ -1,12 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
+import { isLoopbackHost } from '../util/loopback.js';
 
-/** True for `localhost`, `127.0.0.0/8` and `::1`. */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
-  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
-  return /^127(?:\.\d{1,3}){3}$/.test(h);
-}
 
 /**
  * Refuse to send a token in clear text: plain `ws://` (or `http://`) to a host that is not loopback

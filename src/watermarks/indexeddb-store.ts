@@ -1,5 +1,5 @@
 import { ErrorCodes, StoreError } from '../errors/index.js';
-import type { SyncDocument } from '../replay/types.js';
+import type { SyncDocument } from '../model/types.js';
 import type { StoreContents, SyncStore } from './store.js';
 import { checkDocument, checkWrite, closedStoreError, collapseByKey, hydratedRecord, toStoreError, wins } from './store-guards.js';
 import { BY_TOPIC, DOCUMENTS, openIdb, transact, WATERMARKS, type TransactBody } from './indexeddb-schema.js';
@@ -175,12 +175,6 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): SyncS
         },
         () => checkWrite(KIND, topic, watermark, documents),
       ),
-
-    clearWatermark: (topic) =>
-      run<void>('clearWatermark', topic, 'readwrite', (tx) => {
-        tx.objectStore(WATERMARKS).delete(topic);
-        return () => undefined;
-      }),
 
     putHydrated: (doc) =>
       run<void>(

@@ -1,5 +1,5 @@
-import type { SyncDocument } from '../replay/types.js';
-import type { StoreContents, SyncStore, TopicCommit } from './store.js';
+import type { SyncDocument, TopicCommit } from '../model/types.js';
+import type { StoreContents, SyncStore } from './store.js';
 import { checkDocument, checkWrite, hydratedRecord, wins, runSync } from './store-guards.js';
 
 const KIND = 'memory';
@@ -118,12 +118,6 @@ export function createMemoryStore(): SyncStore {
         upsert(fresh, structuredClone(docs));
         documents.set(topic, fresh);
         watermarks.set(topic, watermark);
-      });
-    },
-
-    clearWatermark(topic: string): Promise<void> {
-      return run('clearWatermark', topic, () => {
-        watermarks.delete(topic);
       });
     },
 

@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ErrorCodes, StoreError } from '../errors/index.js';
 import type { JsonValue } from '../util/json.js';
-import type { SyncDocument } from '../replay/types.js';
-import type { StoreContents, SyncStore, TopicCommit } from './store.js';
+import type { SyncDocument, TopicCommit } from '../model/types.js';
+import type { StoreContents, SyncStore } from './store.js';
 import { checkDocument, checkWrite, toStoreError, runSync } from './store-guards.js';
 import { assertKnownVersion, runMigrations, type SqliteDatabase } from './sqlite-schema.js';
 
@@ -112,7 +112,6 @@ function prepare(db: SqliteDatabase) {
     setWatermark: db.prepare(`
       INSERT INTO watermarks (topic, watermark, updated_at_ms) VALUES (?, ?, ?)
       ON CONFLICT (topic) DO UPDATE SET watermark = excluded.watermark, updated_at_ms = excluded.updated_at_ms`),
-    deleteWatermark: db.prepare('DELETE FROM watermarks WHERE topic = ?'),
     deleteTopicDocs: db.prepare('DELETE FROM documents WHERE topic = ?'),
     // Guard and existence check in one statement: an absent row (dropped by a snapshot while its
     // body was in flight) is not revived, and a newer stored version is not overwritten.
@@ -220,8 +219,6 @@ export function createSqliteStore(options: SqliteStoreOptions): SyncStore {
         checkWrite(KIND, topic, watermark, docs);
         replaceTx(topic, docs, watermark, Date.now());
       }),
-
-    clearWatermark: (topic) => run('clearWatermark', topic, () => void sql.deleteWatermark.run(topic)),
 
     putHydrated: (doc) =>
       run('putHydrated', doc.topic, () => {

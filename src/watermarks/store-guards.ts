@@ -1,5 +1,5 @@
 import { ErrorCodes, StoreError } from '../errors/index.js';
-import type { SyncDocument } from '../replay/types.js';
+import type { SyncDocument } from '../model/types.js';
 
 // Checks and helpers shared by every SyncStore implementation, so that the three backends refuse
 // the same inputs with the same error and apply the same last-writer rule.

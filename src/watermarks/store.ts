@@ -1,17 +1,8 @@
-import type { SyncDocument } from '../replay/types.js';
+import type { SyncDocument, TopicCommit } from '../model/types.js';
 
 /** What a store holds, as loaded at start. */
 export interface StoreContents {
   watermarks: Record<string, number>;
-  documents: SyncDocument[];
-}
-
-/** One applied batch: its documents and the topic's new watermark, committed together. */
-export interface TopicCommit {
-  topic: string;
-  /** The topic's new watermark (highest applied). */
-  watermark: number;
-  /** Documents to upsert. A document is only written over one with a lower or equal `docVersion`. */
   documents: SyncDocument[];
 }
 
@@ -29,8 +20,6 @@ export interface SyncStore {
   commit(commit: TopicCommit): Promise<void>;
   /** Replace every document of `topic` and set its watermark, atomically (snapshot bootstrap). */
   replaceTopic(topic: string, documents: SyncDocument[], watermark: number): Promise<void>;
-  /** Forget `topic`'s watermark (stale-cursor recovery). Documents stay readable. */
-  clearWatermark(topic: string): Promise<void>;
   /** Store a hydrated body (clears `hydrationPending`) unless a newer `docVersion` is stored. */
   putHydrated(document: SyncDocument): Promise<void>;
   /** Release the backend. Further calls reject. */

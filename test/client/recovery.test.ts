@@ -20,7 +20,6 @@ async function primedStore(topics: string[], watermark: Record<string, number>) 
     load: (t) => store.load(t),
     commit: (c) => store.commit(c),
     replaceTopic: (t, d, w) => store.replaceTopic(t, d, w),
-    clearWatermark: (t) => store.clearWatermark(t),
     putHydrated: (d) => store.putHydrated(d),
     close: async () => undefined,
   };

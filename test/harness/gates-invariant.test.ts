@@ -3,7 +3,7 @@ import { evaluateGate, findStage, renderGate, STAGES } from '../../src/harness/g
 import { checkInvariant, Ledger, storeObserved } from '../../src/harness/invariant.js';
 import { AppliedHistory } from '../../src/harness/probe.js';
 import type { HarnessSummary, Kpi, ScenarioReport } from '../../src/harness/scenario.js';
-import type { SyncDocument } from '../../src/replay/types.js';
+import type { SyncDocument } from '../../src/model/types.js';
 
 const T = 'runtime.run_summaries';
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { planBatch } from '../../src/replay/plan-batch.js';
 import { newTopicState, type TopicState } from '../../src/replay/state.js';
-import type { SyncBatch, SyncDocument } from '../../src/replay/types.js';
+import type { SyncBatch, SyncDocument } from '../../src/model/types.js';
 import { fold, payloadOf, topicScenarioArb, type TopicScenario } from './journal-model.js';
 
 const TOPIC = 'runtime.run_summaries';

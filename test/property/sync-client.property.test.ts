@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { SyncClient } from '../../src/client/sync-client.js';
-import type { SyncDocument } from '../../src/replay/types.js';
+import type { SyncDocument } from '../../src/model/types.js';
 import { createMemoryNetwork } from '../../src/transport/memory-transport.js';
 import { createMemoryStore } from '../../src/watermarks/memory-store.js';
 import type { SyncStore } from '../../src/watermarks/store.js';
@@ -80,7 +80,6 @@ class DurableStore {
         }
       },
       replaceTopic: async (t, d, w) => (open(), inner.replaceTopic(t, d, w)),
-      clearWatermark: async (t) => (open(), inner.clearWatermark(t)),
       putHydrated: async (d) => (open(), inner.putHydrated(d)),
       close: async () => {
         closed = true;

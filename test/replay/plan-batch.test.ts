@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { payloadHashBase64, payloadHashText } from '../../src/hash/index.js';
 import { planBatch } from '../../src/replay/plan-batch.js';
 import { newTopicState } from '../../src/replay/state.js';
-import type { SyncDocument } from '../../src/replay/types.js';
+import type { SyncDocument } from '../../src/model/types.js';
 import { batch, upd } from './helpers.js';
 
 const T = 'runtime.run_summaries';

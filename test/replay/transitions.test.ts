@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../src/errors/codes.js';
+import { SnapshotError } from '../../src/errors/snapshot-error.js';
 import type { ReplayEffect, ReplayInput } from '../../src/replay/events.js';
 import { createReplayState, type ReplayState } from '../../src/replay/state.js';
 import { transition, type ReplayContext } from '../../src/replay/transitions.js';
@@ -35,19 +37,19 @@ const errors = (effects: ReplayEffect[]) => effects.flatMap((e) => (e.type === '
 
 describe('subscription (SPEC.md S1–S6)', () => {
   it('S1: one subscribe on ready; without a snapshot source, topics without a cursor are left out of resume_after', () => {
-    const { effects, state } = run([{ type: 'desire', topics: [A, B], cursors: { A: 0, [A]: 7 } }, { type: 'ready' }], { hasSnapshotSource: false });
+    const { effects, state } = run([{ type: 'subscribe', topics: [A, B], cursors: { A: 0, [A]: 7 } }, { type: 'ready' }], { hasSnapshotSource: false });
     expect(subs(effects)).toEqual([{ type: 'subscribe', topics: [A, B], resumeAfter: { [A]: 7 } }]);
     expect(state.pending.get(1)).toEqual([A, B]);
   });
 
   it('S1: with a snapshot source, a topic that never had a cursor is sent with 0 so a pruned journal is reported stale', () => {
-    const { effects } = run([{ type: 'desire', topics: [A, B], cursors: { [A]: 7 } }, { type: 'ready' }]);
+    const { effects } = run([{ type: 'subscribe', topics: [A, B], cursors: { [A]: 7 } }, { type: 'ready' }]);
     expect(subs(effects)).toEqual([{ type: 'subscribe', topics: [A, B], resumeAfter: { [A]: 7, [B]: 0 } }]);
   });
 
   it('S1: the 0 probe answered with stale_cursor bootstraps from the snapshot instead of replaying a partial journal', () => {
     const { effects, state } = run([
-      { type: 'desire', topics: [B], cursors: {} },
+      { type: 'subscribe', topics: [B], cursors: {} },
       { type: 'ready' },
       { type: 'subscribe_failed', requestId: 1, topics: [B], error: stale([{ topic: B, resumeAfter: 0, floor: 40, head: 90 }]) },
     ]);
@@ -57,10 +59,10 @@ describe('subscription (SPEC.md S1–S6)', () => {
 
   it('S3: caught up from the ok reply when no batch said replay_complete, reported once', () => {
     const { effects, state } = run([
-      { type: 'desire', topics: [A], cursors: { [A]: 3 } },
+      { type: 'subscribe', topics: [A], cursors: { [A]: 3 } },
       { type: 'ready' },
       { type: 'subscribed', requestId: 1, topics: [A] },
-      { type: 'batch_committed', topic: A, lastApplied: 4, replayComplete: true },
+      { type: 'batch_committed', topic: A, lastApplied: 4, replayComplete: true, head: undefined, cursorAheadReported: false },
     ]);
     expect(events(effects, 'caught_up')).toHaveLength(1);
     expect(state.topics.get(A)?.phase).toBe('live');
@@ -68,9 +70,9 @@ describe('subscription (SPEC.md S1–S6)', () => {
 
   it('S3: replay_complete before the reply reports caught up, and the reply does not repeat it', () => {
     const { effects } = run([
-      { type: 'desire', topics: [A], cursors: {} },
+      { type: 'subscribe', topics: [A], cursors: {} },
       { type: 'ready' },
-      { type: 'batch_committed', topic: A, lastApplied: 9, replayComplete: true },
+      { type: 'batch_committed', topic: A, lastApplied: 9, replayComplete: true, head: undefined, cursorAheadReported: false },
       { type: 'subscribed', requestId: 1, topics: [A] },
     ]);
     expect(events(effects, 'caught_up')).toEqual([{ type: 'emit', event: { type: 'caught_up', topic: A, watermark: 9 } }]);
@@ -78,9 +80,9 @@ describe('subscription (SPEC.md S1–S6)', () => {
 
   it('S4: a disconnect resets pending requests and the next join resubscribes from the cursor', () => {
     const { effects, state } = run([
-      { type: 'desire', topics: [A], cursors: {} },
+      { type: 'subscribe', topics: [A], cursors: {} },
       { type: 'ready' },
-      { type: 'batch_committed', topic: A, lastApplied: 12, replayComplete: false },
+      { type: 'batch_committed', topic: A, lastApplied: 12, replayComplete: false, head: undefined, cursorAheadReported: false },
       { type: 'disconnected' },
       { type: 'ready' },
     ]);
@@ -90,16 +92,29 @@ describe('subscription (SPEC.md S1–S6)', () => {
 
   it('S5: forbidden topics fail once; the others are subscribed again on their own', () => {
     const err = errorPayload('forbidden_topic', { forbiddenTopics: [B] });
-    const { effects, state } = run([{ type: 'desire', topics: [A, B], cursors: { [A]: 2 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A, B], error: err }]);
+    const { effects, state } = run([{ type: 'subscribe', topics: [A, B], cursors: { [A]: 2 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A, B], error: err }]);
     expect(subs(effects).map((s) => s.topics)).toEqual([[A, B], [A]]);
     expect(state.topics.get(B)?.phase).toBe('failed');
     expect(errors(effects)).toEqual(['forbidden_topic']);
   });
 
   it('S6: bad_subscription fails the topics without retrying', () => {
-    const { effects } = run([{ type: 'desire', topics: [A], cursors: {} }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A], error: errorPayload('bad_subscription') }]);
+    const { effects } = run([{ type: 'subscribe', topics: [A], cursors: {} }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A], error: errorPayload('bad_subscription') }]);
     expect(subs(effects)).toHaveLength(1);
     expect(errors(effects)).toEqual(['bad_subscription']);
+  });
+});
+
+describe('apply bookkeeping (SPEC.md A10)', () => {
+  it('A10: cursor_ahead_of_head is remembered for the connection, the highest head seen is kept, a disconnect forgets both', () => {
+    const base: ReplayInput[] = [{ type: 'subscribe', topics: [A], cursors: { [A]: 10 } }, { type: 'ready' }];
+    const batch = (head: number | undefined, cursorAheadReported: boolean): ReplayInput => ({ type: 'batch_committed', topic: A, lastApplied: 10, replayComplete: false, head, cursorAheadReported });
+    const ahead = run([...base, batch(5, true), batch(3, false)]).state.topics.get(A);
+    expect(ahead).toMatchObject({ aheadReported: true, headSeen: 5 });
+    const seen = run([...base, batch(12, false), batch(4, false), batch(undefined, false)]).state.topics.get(A);
+    expect(seen).toMatchObject({ aheadReported: false, headSeen: 12 });
+    const after = run([...base, batch(5, true), { type: 'disconnected' }]).state.topics.get(A);
+    expect(after).toMatchObject({ aheadReported: false, headSeen: undefined });
   });
 });
 
@@ -108,7 +123,7 @@ describe('recovery (SPEC.md R1–R11)', () => {
 
   it('R1/R2/R3/R4: three copies make one recovery; fresh topics keep their cursors; snapshot then resume from its head', () => {
     const { effects, state } = run([
-      { type: 'desire', topics: [A, B], cursors: { [A]: 10, [B]: 5 } },
+      { type: 'subscribe', topics: [A, B], cursors: { [A]: 10, [B]: 5 } },
       { type: 'ready' },
       { type: 'server_error', error: staleA }, // push, before the reply: ignored
       { type: 'server_error', error: staleA }, // ERROR frame copy: ignored
@@ -130,7 +145,7 @@ describe('recovery (SPEC.md R1–R11)', () => {
 
   it('R5: without a snapshot the topic is resubscribed with no resume_after entry, never 0 or the old cursor', () => {
     const { effects, state } = run(
-      [{ type: 'desire', topics: [E], cursors: { [E]: 10 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [E], error: stale([{ topic: E, floor: 42 }]) }],
+      [{ type: 'subscribe', topics: [E], cursors: { [E]: 10 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [E], error: stale([{ topic: E, floor: 42 }]) }],
       { hasSnapshotSource: false },
     );
     expect(subs(effects).map((s) => s.resumeAfter)).toEqual([{ [E]: 10 }, {}]);
@@ -140,7 +155,7 @@ describe('recovery (SPEC.md R1–R11)', () => {
   it('R3: no recovery step deletes the stored cursor (a crash mid-recovery resumes consistently)', () => {
     const { effects, state } = run(
       [
-        { type: 'desire', topics: [E, A], cursors: { [E]: 12, [A]: 3 } },
+        { type: 'subscribe', topics: [E, A], cursors: { [E]: 12, [A]: 3 } },
         { type: 'ready' },
         { type: 'subscribe_failed', requestId: 1, topics: [E, A], error: stale([{ topic: E }, { topic: A, head: 40 }], true) },
         { type: 'resync', topic: E },
@@ -155,14 +170,14 @@ describe('recovery (SPEC.md R1–R11)', () => {
   it('R4: a plan that does not list the topic means no snapshot for it', () => {
     const err = stale([{ topic: E, head: 50 }], true);
     err.snapshotHeads = {};
-    const { effects } = run([{ type: 'desire', topics: [E], cursors: { [E]: 1 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [E], error: err }]);
+    const { effects } = run([{ type: 'subscribe', topics: [E], cursors: { [E]: 1 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [E], error: err }]);
     expect(effects.some((e) => e.type === 'fetch_snapshot')).toBe(false);
     expect(subs(effects).at(-1)?.resumeAfter).toEqual({});
   });
 
   it('R6: stale again for the resubscribe that ends the recovery stops with stale_cursor_loop', () => {
     const { effects, state } = run([
-      { type: 'desire', topics: [A], cursors: { [A]: 10 } },
+      { type: 'subscribe', topics: [A], cursors: { [A]: 10 } },
       { type: 'ready' },
       { type: 'subscribe_failed', requestId: 1, topics: [A], error: staleA },
       { type: 'snapshot_applied', topic: A, head: 90, documents: 0 },
@@ -177,7 +192,7 @@ describe('recovery (SPEC.md R1–R11)', () => {
     const N = 'runtime.notifications';
     const { effects, state } = run(
       [
-        { type: 'desire', topics: [E, N], cursors: { [E]: 10 } },
+        { type: 'subscribe', topics: [E, N], cursors: { [E]: 10 } },
         { type: 'ready' },
         { type: 'subscribe_failed', requestId: 1, topics: [E, N], error: stale([{ topic: E, floor: 7 }]) },
         { type: 'subscribe_failed', requestId: 2, topics: [N, E], error: errorPayload('forbidden_topic', { forbiddenTopics: [N] }) },
@@ -192,21 +207,25 @@ describe('recovery (SPEC.md R1–R11)', () => {
 
   it('R6: multi-topic stale recovers each topic once', () => {
     const err = stale([{ topic: A, head: 90 }, { topic: B, head: 30 }], true);
-    const { effects } = run([{ type: 'desire', topics: [A, B], cursors: { [A]: 1, [B]: 1 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A, B], error: err }]);
+    const { effects } = run([{ type: 'subscribe', topics: [A, B], cursors: { [A]: 1, [B]: 1 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A, B], error: err }]);
     expect(effects.filter((e) => e.type === 'fetch_snapshot').map((e) => (e as { topic: string }).topic)).toEqual([A, B]);
   });
 
-  it('R8: snapshot 404 falls back to a cursor-less replay; a retryable failure retries', () => {
-    const base: ReplayInput[] = [{ type: 'desire', topics: [A], cursors: { [A]: 10 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A], error: staleA }];
-    const err = { code: 'snapshot_failed' } as never;
-    const replay = run([...base, { type: 'snapshot_failed', topic: A, error: err, fallback: 'replay' }]);
+  it('R8: snapshot 404 falls back to a cursor-less replay; a retryable failure retries; 403 fails the topic', () => {
+    const base: ReplayInput[] = [{ type: 'subscribe', topics: [A], cursors: { [A]: 10 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A], error: staleA }];
+    const notFound = new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, 'no snapshot', { topic: A, details: { status: 404 } });
+    const replay = run([...base, { type: 'snapshot_failed', topic: A, error: notFound }]);
     expect(subs(replay.effects).at(-1)).toEqual({ type: 'subscribe', topics: [A], resumeAfter: {} });
-    const retry = run([...base, { type: 'snapshot_failed', topic: A, error: err, fallback: 'retry' }]);
+    const unavailable = new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, 'busy', { topic: A, retryable: true, details: { status: 503 } });
+    const retry = run([...base, { type: 'snapshot_failed', topic: A, error: unavailable }]);
     expect(retry.effects.filter((e) => e.type === 'fetch_snapshot')).toHaveLength(2);
+    const forbidden = new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, 'forbidden', { topic: A, details: { status: 403 } });
+    const failed = run([...base, { type: 'snapshot_failed', topic: A, error: forbidden }]);
+    expect(failed.state.topics.get(A)?.phase).toBe('failed');
   });
 
   it('R10: slow_consumer throttle resubscribes without a cursor; disconnect reconnects no sooner than reconnect_after_ms', () => {
-    const live: ReplayInput[] = [{ type: 'desire', topics: [A], cursors: { [A]: 3 } }, { type: 'ready' }, { type: 'subscribed', requestId: 1, topics: [A] }];
+    const live: ReplayInput[] = [{ type: 'subscribe', topics: [A], cursors: { [A]: 3 } }, { type: 'ready' }, { type: 'subscribed', requestId: 1, topics: [A] }];
     const throttle = run([...live, { type: 'server_error', error: errorPayload('slow_consumer', { action: 'throttle', topic: A }) }]);
     expect(subs(throttle.effects).at(-1)).toEqual({ type: 'subscribe', topics: [A], resumeAfter: {} });
     const disc = run([...live, { type: 'server_error', error: errorPayload('slow_consumer', { action: 'disconnect', topic: A, retryAfterMs: 2000, fullResyncRequired: true }) }]);
@@ -215,7 +234,7 @@ describe('recovery (SPEC.md R1–R11)', () => {
   });
 
   it('R11: resync starts a recovery on demand', () => {
-    const { effects } = run([{ type: 'desire', topics: [A], cursors: { [A]: 3 } }, { type: 'ready' }, { type: 'resync', topic: A }]);
+    const { effects } = run([{ type: 'subscribe', topics: [A], cursors: { [A]: 3 } }, { type: 'ready' }, { type: 'resync', topic: A }]);
     expect(effects.filter((e) => e.type === 'fetch_snapshot')).toHaveLength(1);
   });
 });
@@ -223,7 +242,7 @@ describe('recovery (SPEC.md R1–R11)', () => {
 describe('connection-level errors (SPEC.md C1–C2)', () => {
   it('C1: upgrade_required and reauth_required stop', () => {
     for (const code of ['upgrade_required', 'reauth_required', 'unsupported_schema_version']) {
-      const { effects } = run([{ type: 'desire', topics: [A], cursors: {} }, { type: 'ready' }, { type: 'server_error', error: errorPayload(code) }]);
+      const { effects } = run([{ type: 'subscribe', topics: [A], cursors: {} }, { type: 'ready' }, { type: 'server_error', error: errorPayload(code) }]);
       expect(effects.filter((e) => e.type === 'stop')).toHaveLength(1);
     }
   });

@@ -5,7 +5,8 @@ import { WebSocketServer } from 'ws';
 import type { CloseInfo } from '../../src/transport/transport.js';
 import { webSocketTransport } from '../../src/transport/websocket-transport.js';
 import { createMemoryNetwork } from '../../src/transport/memory-transport.js';
-import { assertSecureUrl, isLoopbackHost } from '../../src/transport/secure-url.js';
+import { assertSecureUrl } from '../../src/transport/secure-url.js';
+import { isLoopbackHost } from '../../src/util/loopback.js';
 
 let http: Server | undefined;
 afterEach(async () => {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SyncDocument } from '../../src/replay/types.js';
+import type { SyncDocument } from '../../src/model/types.js';
 import { createSqliteStore } from '../../src/sqlite.js';
 import { compiledSqliteEntry } from './compiled-sqlite.js';
 import { applyBatches, TOPIC } from './fixtures/crash-batches.mjs';

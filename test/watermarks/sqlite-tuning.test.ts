@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SyncDocument } from '../../src/replay/types.js';
+import type { SyncDocument } from '../../src/model/types.js';
 import { createSqliteStore } from '../../src/sqlite.js';
 
 const MiB = 1024 * 1024;

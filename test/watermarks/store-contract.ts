@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, StoreError } from '../../src/errors/index.js';
-import type { SyncDocument } from '../../src/replay/types.js';
+import type { SyncDocument } from '../../src/model/types.js';
 import type { JsonValue } from '../../src/util/json.js';
 import type { SyncStore } from '../../src/watermarks/store.js';
 
@@ -148,20 +148,6 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
       expect(await store.load(['a'])).toStrictEqual({ watermarks: { a: 8 }, documents: [] });
     });
 
-    it('clearWatermark forgets the watermark but keeps documents', async () => {
-      await store.commit({ topic: 't', watermark: 9, documents: [doc('t', 'k', 9, 'kept')] });
-      await store.commit({ topic: 'u', watermark: 2, documents: [] });
-      await store.clearWatermark('t');
-      await store.clearWatermark('never-seen');
-      let got = await store.load();
-      expect(got.watermarks).toStrictEqual({ u: 2 });
-      expect(got.documents).toStrictEqual([doc('t', 'k', 9, 'kept')]);
-      // With no watermark held, the next commit's watermark is taken as is, even if lower.
-      await store.commit({ topic: 't', watermark: 1, documents: [] });
-      got = await store.load(['t']);
-      expect(got.watermarks).toStrictEqual({ t: 1 });
-    });
-
     it('stores pointer-mode documents pending and hydrates them under the version guard', async () => {
       const pending = doc('t', 'p', 4, null, { payloadHash: 'sha256:00', watermark: 6, hydrationPending: true });
       await store.commit({ topic: 't', watermark: 6, documents: [pending] });
@@ -229,13 +215,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
       if (h.reopen === undefined) throw new Error('a persistent store harness must provide reopen()');
       await store.commit({ topic: 't', watermark: 3, documents: [doc('t', 'k', 3, RICH), doc('t', 'p', 2, null, { hydrationPending: true })] });
       await store.commit({ topic: 'u', watermark: 1, documents: [] });
-      await store.clearWatermark('u');
       const expected = await store.load();
       await store.close();
       const again = await h.reopen();
       try {
         const got = await again.load();
-        expect(got.watermarks).toStrictEqual({ t: 3 });
+        expect(got.watermarks).toStrictEqual({ t: 3, u: 1 });
         expect(sorted(got.documents)).toStrictEqual(sorted(expected.documents));
       } finally {
         await again.close();
@@ -248,7 +233,6 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
         () => store.load(),
         () => store.commit({ topic: 't', watermark: 1, documents: [] }),
         () => store.replaceTopic('t', [], 1),
-        () => store.clearWatermark('t'),
         () => store.putHydrated(doc('t', 'k', 1, 1)),
       ];
       for (const call of calls) {

@@ -1,4 +1,4 @@
-import type { StaleTopic, SyncErrorPayload } from '../../replay/types.js';
+import type { StaleTopic, SyncErrorPayload } from '../../model/types.js';
 import type { JsonObject } from '../../util/json.js';
 import { ErrorPayloadSchema } from './schemas.js';
 import { validatePayload, type Validated } from '../validate.js';
@@ -40,7 +40,8 @@ function orUndefined<T>(value: T | null | undefined): T | undefined {
  * - `code` is normalized by {@link normalizeErrorCode}; a payload without `code` but with a string
  *   `reason` (Phoenix `{"reason":"unmatched topic"}`) gets the snake-cased reason (`unmatched_topic`).
  * - `stale_topics` entries need only `topic`; every other field may be missing (older producers).
- * - `snapshot_plan.topics[].head_watermark` → `snapshotHeads` (kept apart: §14.19 prefers the stale entry's head).
+ * - `snapshot_plan.topics[].head_watermark` → `snapshotHeads` (kept apart: §14.19 prefers the stale entry's head);
+ *   undefined when there is no `snapshot_plan`.
  * - `retryAfterMs` is the larger of `reconnect_after_ms` and `retry_after_ms` (both are floors).
  * - `fullResyncRequired` defaults to false; `forbiddenTopics` and `staleTopics` to [].
  * - `raw` is the payload exactly as received.
@@ -59,9 +60,12 @@ export function normalizeServerError(raw: JsonObject, context: string): Validate
     headWatermark: orUndefined(t.head_watermark),
   }));
 
-  const snapshotHeads: Record<string, number> = {};
-  for (const entry of wire.snapshot_plan?.topics ?? []) {
-    if (typeof entry.head_watermark === 'number') setOwn(snapshotHeads, entry.topic, entry.head_watermark);
+  let snapshotHeads: Record<string, number> | undefined;
+  if (wire.snapshot_plan !== undefined && wire.snapshot_plan !== null) {
+    snapshotHeads = {};
+    for (const entry of wire.snapshot_plan.topics ?? []) {
+      if (typeof entry.head_watermark === 'number') setOwn(snapshotHeads, entry.topic, entry.head_watermark);
+    }
   }
 
   const floors = [wire.reconnect_after_ms, wire.retry_after_ms].filter((v): v is number => typeof v === 'number');

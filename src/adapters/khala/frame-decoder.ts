@@ -1,6 +1,6 @@
 import { ErrorCodes } from '../../errors/codes.js';
 import { ProtocolError } from '../../errors/protocol-error.js';
-import type { SyncBatch, SyncErrorPayload } from '../../replay/types.js';
+import type { SyncBatch, SyncErrorPayload } from '../../model/types.js';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
 import { normalizeServerError } from './error-normalize.js';
 import { decodeBase64Json } from './payload-bytes.js';

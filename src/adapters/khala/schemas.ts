@@ -188,9 +188,5 @@ export const ErrorPayloadSchema = z.object({
 
 /** Decoded `UpdateBatch`. */
 export type WireUpdateBatch = z.output<typeof UpdateBatchSchema>;
-/** Decoded `KhalaFrame` envelope. */
-export type WireKhalaFrame = z.output<typeof KhalaFrameSchema>;
 /** Decoded `{topic, watermark}` list. */
 export type WireTopicWatermarks = z.output<typeof TopicWatermarkListSchema>;
-/** Decoded error payload. */
-export type WireErrorPayload = z.output<typeof ErrorPayloadSchema>;

@@ -49,5 +49,3 @@ export function buildKhalaUrl(url: string, token: string, info: ClientInfo, sock
   return u.toString();
 }
 
-// The clear-text check is lane-neutral and lives with the transports; re-exported for callers of this module.
-export { assertSecureUrl, isLoopbackHost } from '../../transport/secure-url.js';

@@ -1,4 +1,4 @@
-import type { SyncBatch, SyncUpdate } from '../../replay/types.js';
+import type { SyncBatch, SyncUpdate } from '../../model/types.js';
 import type { WireUpdateBatch } from './schemas.js';
 
 /**

@@ -92,9 +92,5 @@ export const SyncEventRowSchema = z.object({
 /** A `stream_head` row (heartbeat head probe). */
 export const StreamHeadRowSchema = z.object({ stream_id: str(), head_seq: UintSchema });
 
-/** Decoded `DatabaseUpdate`. */
-export type WireDatabaseUpdate = z.output<typeof DatabaseUpdateSchema>;
 /** Decoded `TableUpdate`. */
 export type WireTableUpdate = z.output<typeof TableUpdateSchema>;
-/** Decoded `sync_event` row (before `payload_json` is parsed). */
-export type WireSyncEventRow = z.output<typeof SyncEventRowSchema>;

@@ -1,5 +1,5 @@
 import { ErrorCodes } from '../../errors/codes.js';
-import type { StaleTopic, SyncErrorPayload } from '../../replay/types.js';
+import type { StaleTopic, SyncErrorPayload } from '../../model/types.js';
 import type { JsonObject } from '../../util/json.js';
 
 /** Default replay budget per stream, in events (OA's run-event class, SPACETIME_PROTOCOL §2.5). */
@@ -65,7 +65,7 @@ export function staleCursorError(findings: readonly StaleFinding[]): SyncErrorPa
     message: raw['message'] as string,
     fullResyncRequired: true,
     staleTopics,
-    snapshotHeads: {},
+    snapshotHeads: undefined,
     topic: undefined,
     action: undefined,
     retryAfterMs: undefined,
@@ -76,5 +76,5 @@ export function staleCursorError(findings: readonly StaleFinding[]): SyncErrorPa
 
 /** A non-stale error payload in the core's shape (`bad_subscription` for a refused query…). */
 export function plainError(code: string, message: string, raw: JsonObject): SyncErrorPayload {
-  return { code, message, fullResyncRequired: false, staleTopics: [], snapshotHeads: {}, topic: undefined, action: undefined, retryAfterMs: undefined, forbiddenTopics: [], raw };
+  return { code, message, fullResyncRequired: false, staleTopics: [], snapshotHeads: undefined, topic: undefined, action: undefined, retryAfterMs: undefined, forbiddenTopics: [], raw };
 }

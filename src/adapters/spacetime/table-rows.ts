@@ -1,5 +1,5 @@
 import type { ProtocolError } from '../../errors/protocol-error.js';
-import type { SyncBatch, SyncUpdate } from '../../replay/types.js';
+import type { SyncBatch, SyncUpdate } from '../../model/types.js';
 import { decodeSyncEventRow, type SyncEventRow } from './rows.js';
 import type { WireTableUpdate } from './schemas.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SyncBatch } from '../../../src/replay/types.js';
+import type { SyncBatch } from '../../../src/model/types.js';
 import { b64json, frame, joinedSession, loadFixture, push } from './helpers.js';
 
 const FILES = ['khala-frame-v1.json', 'legacy-sync-frame-v1.json'] as const;

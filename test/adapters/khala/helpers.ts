@@ -4,7 +4,7 @@ import { vi } from 'vitest';
 import type { ClientInfo, LaneSink } from '../../../src/adapters/lane.js';
 import { KhalaSession, type KhalaSessionSettings } from '../../../src/adapters/khala/khala-session.js';
 import type { KhalaSyncError } from '../../../src/errors/khala-sync-error.js';
-import type { SyncBatch, SyncErrorPayload } from '../../../src/replay/types.js';
+import type { SyncBatch, SyncErrorPayload } from '../../../src/model/types.js';
 
 /** Every sink call, in order. */
 export type SinkCall =

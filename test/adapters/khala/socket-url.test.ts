@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { assertSecureUrl, buildKhalaUrl, isLoopbackHost } from '../../../src/adapters/khala/socket-url.js';
+import { buildKhalaUrl } from '../../../src/adapters/khala/socket-url.js';
+import { assertSecureUrl } from '../../../src/transport/secure-url.js';
+import { isLoopbackHost } from '../../../src/util/loopback.js';
 import { createKhalaLane, khalaLane } from '../../../src/adapters/khala/khala-lane.js';
 import { KhalaSyncError } from '../../../src/errors/khala-sync-error.js';
 import { CLIENT_INFO } from './helpers.js';

@@ -1,6 +1,6 @@
 import type { LaneSink } from '../../../src/adapters/lane.js';
 import type { KhalaSyncError } from '../../../src/errors/index.js';
-import type { SyncBatch, SyncErrorPayload } from '../../../src/replay/types.js';
+import type { SyncBatch, SyncErrorPayload } from '../../../src/model/types.js';
 import { createSpacetimeLane, type SpacetimeLaneOptions } from '../../../src/spacetime.js';
 import type { LaneSession } from '../../../src/adapters/lane.js';
 

@@ -43,8 +43,12 @@ export interface SyncErrorPayload {
   fullResyncRequired: boolean;
   /** For stale_cursor: the stale topics (any subset of fields may be missing). */
   staleTopics: StaleTopic[];
-  /** Heads from `snapshot_plan.topics[]`, used when `stale_topics[].head_watermark` is missing. */
-  snapshotHeads: Record<string, number>;
+  /**
+   * Heads from `snapshot_plan.topics[]` (used when `stale_topics[].head_watermark` is missing), or
+   * undefined when the error carried no `snapshot_plan`. With a plan, only the topics it lists with a
+   * head are bootstrapped from a snapshot (SPEC.md R4).
+   */
+  snapshotHeads: Record<string, number> | undefined;
   /** Topic named by the error (`slow_consumer`), when any. */
   topic: string | undefined;
   /** `slow_consumer` action. */
@@ -70,4 +74,13 @@ export interface SyncDocument {
   watermark: number;
   /** True while a pointer-mode body is still to be fetched. */
   hydrationPending: boolean;
+}
+
+/** One applied batch: its documents and the topic's new watermark, committed together. */
+export interface TopicCommit {
+  topic: string;
+  /** The topic's new watermark (highest applied). */
+  watermark: number;
+  /** Documents to upsert. A document is only written over one with a lower or equal `docVersion`. */
+  documents: SyncDocument[];
 }
