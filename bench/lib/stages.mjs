@@ -12,7 +12,7 @@ import { UpdateBatchSchema } from '../../dist/adapters/khala/schemas.js';
 import { validateUpdateBatch } from '../../dist/adapters/khala/update-batch-fast.js';
 import { decodePhoenixFrame } from '../../dist/adapters/khala/serializer.js';
 import { toSyncBatch } from '../../dist/adapters/khala/update-batch.js';
-import { validatePayload } from '../../dist/adapters/khala/validate.js';
+import { validatePayload } from '../../dist/adapters/validate.js';
 import { DocumentCache } from '../../dist/client/document-cache.js';
 import { canonicalJson, verifyPayloadHash } from '../../dist/hash/index.js';
 import { nativeSha256Base64 } from '../../dist/hash/native-sha256.js';

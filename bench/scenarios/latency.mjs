@@ -99,7 +99,9 @@ export async function run({ quick, runs, log }) {
   }
   const rows = [];
   for (const [name, series] of [['p50', p50], ['p99', p99]]) {
-    rows.push(makeRow({ id: `latency.${name}_vs_A`, figure: FIG, label: `publish → applied ${name} at ${RATE}/s vs A`, unit: 'ms', khala: series.khala, baseline: series.A, baselineName: 'A bare ws', note: 'information (no target)' }));
+    // #11: p99 must not regress past 1.3× A; p50 is information.
+    const target = name === 'p99' ? { target: { kind: 'ratio', op: '<=', value: 1.3 } } : { note: 'information (no target)' };
+    rows.push(makeRow({ id: `latency.${name}_vs_A`, figure: FIG, label: `publish → applied ${name} at ${RATE}/s vs A`, unit: 'ms', khala: series.khala, baseline: series.A, baselineName: 'A bare ws', ...target }));
     rows.push(makeRow({ id: `latency.${name}_vs_B`, figure: FIG, label: `publish → applied ${name} at ${RATE}/s vs B`, unit: 'ms', khala: series.khala, baseline: series.B, baselineName: 'B phoenix', note: 'information (no target)' }));
   }
   return { rows, extra: { rate: RATE, durationMs } };

@@ -139,7 +139,7 @@ export async function run({ quick, runs, log }) {
   }
   const pick = (list, key, scale = 1) => list.map((x) => x[key] / scale);
   const rows = [
-    makeRow({ id: 'clients.heap', figure: FIG, label: `JS heap per idle client (${n} clients)`, unit: 'KB', khala: pick(out.khala, 'heapPerClient', 1024), baseline: pick(out.A, 'heapPerClient', 1024), baselineName: 'A bare ws', target: { kind: 'abs', op: '<=', value: 40 } }),
+    makeRow({ id: 'clients.heap', figure: FIG, label: `JS heap per idle client (${n} clients)`, unit: 'KB', khala: pick(out.khala, 'heapPerClient', 1024), baseline: pick(out.A, 'heapPerClient', 1024), baselineName: 'A bare ws', target: { kind: 'abs', op: '<=', value: 16 } }),
     makeRow({ id: 'clients.restart', figure: FIG, label: `server restart → all ${n} live`, unit: 's', khala: pick(out.khala, 'restartMs', 1000), baseline: pick(out.A, 'restartMs', 1000), baselineName: 'A bare ws (50 ms retry)', note: 'information: khala-sync waits its jittered backoff (0–250 ms, then 0–500 ms …)' }),
   ];
   return { rows, extra: { clients: n, externalPerClientKB: { khala: pick(out.khala, 'externalPerClient', 1024), A: pick(out.A, 'externalPerClient', 1024) } } };

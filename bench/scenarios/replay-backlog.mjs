@@ -55,8 +55,8 @@ export async function run({ quick, runs, log }) {
       timeoutMs,
     );
     const s = (list) => list.map((ms) => ms / 1000);
-    rows.push(makeRow({ id: 'replay.wire', figure: FIG, label: `${count.toLocaleString('en-US')} events to caught-up (wire)`, unit: 's', khala: s(w.ms.memory), baseline: s(w.ms.A), baselineName: 'A bare ws', target: { kind: 'ratio', op: '<=', value: 1.3 } }));
-    rows.push(makeRow({ id: 'replay.iso', figure: FIG, label: `${count.toLocaleString('en-US')} events, decode + apply only (in-process)`, unit: 's', khala: s(i.ms.memory), baseline: s(i.ms.A), baselineName: 'A bare ws', target: { kind: 'ratio', op: '<=', value: 1.3 } }));
+    rows.push(makeRow({ id: 'replay.wire', figure: FIG, label: `${count.toLocaleString('en-US')} events to caught-up (wire)`, unit: 's', khala: s(w.ms.memory), baseline: s(w.ms.A), baselineName: 'A bare ws', note: 'information (no target in #11)' }));
+    rows.push(makeRow({ id: 'replay.iso', figure: FIG, label: `${count.toLocaleString('en-US')} events, decode + apply only (in-process)`, unit: 's', khala: s(i.ms.memory), baseline: s(i.ms.A), baselineName: 'A bare ws', target: { kind: 'ratio', op: '<=', value: 1.8 } }));
     rows.push(makeRow({ id: 'replay.server_floor', figure: FIG, label: 'server + socket floor (null client, A)', unit: 's', khala: s(w.ms.null), baseline: s(w.ms.A), baselineName: 'A bare ws', note: 'null client: time until the subscribe reply, frames unparsed' }));
     extra.errors = { wire: w.errors, inProcess: i.errors };
   } finally {

@@ -62,10 +62,10 @@ export async function run({ quick, runs, log }) {
     extra.frames = { count: rec.count, bytes: rec.bytes };
 
     const tput = (k, src) => perSecond(count, src.ms[k]);
-    rows.push(makeRow({ id: 'throughput.memory_vs_A', figure: FIG, label: 'memory store vs A (wire)', unit: 'updates/s', khala: tput('memory', w), baseline: tput('A', w), baselineName: 'A bare ws', target: { kind: 'ratio', op: '>=', value: 0.85 } }));
-    rows.push(makeRow({ id: 'throughput.sqlite_vs_A', figure: FIG, label: 'SQLite store vs A (wire)', unit: 'updates/s', khala: tput('sqlite', w), baseline: tput('A', w), baselineName: 'A bare ws', target: { kind: 'ratio', op: '>=', value: 0.7 } }));
-    rows.push(makeRow({ id: 'throughput.memory_vs_B', figure: FIG, label: 'memory store vs B (wire)', unit: 'updates/s', khala: tput('memory', w), baseline: tput('B', w), baselineName: 'B phoenix', target: { kind: 'ratio', op: '>=', value: 1 } }));
-    rows.push(makeRow({ id: 'throughput.sqlite_vs_B', figure: FIG, label: 'SQLite store vs B (wire)', unit: 'updates/s', khala: tput('sqlite', w), baseline: tput('B', w), baselineName: 'B phoenix', target: { kind: 'ratio', op: '>=', value: 1 } }));
+    rows.push(makeRow({ id: 'throughput.memory_vs_A', figure: FIG, label: 'memory store vs A (wire)', unit: 'updates/s', khala: tput('memory', w), baseline: tput('A', w), baselineName: 'A bare ws', target: { kind: 'ratio', op: '>=', value: 0.6 } }));
+    rows.push(makeRow({ id: 'throughput.sqlite_vs_A', figure: FIG, label: 'SQLite store vs A (wire)', unit: 'updates/s', khala: tput('sqlite', w), baseline: tput('A', w), baselineName: 'A bare ws', note: 'information (no target in #11)' }));
+    rows.push(makeRow({ id: 'throughput.memory_vs_B', figure: FIG, label: 'memory store vs B (wire)', unit: 'updates/s', khala: tput('memory', w), baseline: tput('B', w), baselineName: 'B phoenix', note: 'information (no target in #11)' }));
+    rows.push(makeRow({ id: 'throughput.sqlite_vs_B', figure: FIG, label: 'SQLite store vs B (wire)', unit: 'updates/s', khala: tput('sqlite', w), baseline: tput('B', w), baselineName: 'B phoenix', note: 'information (no target in #11)' }));
     rows.push(makeRow({ id: 'throughput.server_floor', figure: FIG, label: 'server + socket floor (null client, A)', unit: 'updates/s', khala: tput('null', w), baseline: tput('A', w), baselineName: 'A bare ws', note: 'null client: receives frames without parsing them; bounds every wire figure' }));
 
     // --- the same frames in-process: decode + apply only -----------------------------------------
@@ -78,10 +78,10 @@ export async function run({ quick, runs, log }) {
       noverify: () => runKhala({ url: FAKE_URL, token, topic: TOPIC, head, transport: recordedTransport(frames), verifyHashes: false }),
     };
     const i = await rounds(runs, ['A', 'memory', 'sqlite', 'B', 'noverify'], iso, log, timeoutMs);
-    rows.push(makeRow({ id: 'throughput.iso.memory_vs_A', figure: FIG, label: 'memory store vs A (in-process)', unit: 'updates/s', khala: tput('memory', i), baseline: tput('A', i), baselineName: 'A bare ws', target: { kind: 'ratio', op: '>=', value: 0.85 } }));
-    rows.push(makeRow({ id: 'throughput.iso.sqlite_vs_A', figure: FIG, label: 'SQLite store vs A (in-process)', unit: 'updates/s', khala: tput('sqlite', i), baseline: tput('A', i), baselineName: 'A bare ws', target: { kind: 'ratio', op: '>=', value: 0.7 } }));
-    rows.push(makeRow({ id: 'throughput.iso.memory_vs_B', figure: FIG, label: 'memory store vs B (in-process)', unit: 'updates/s', khala: tput('memory', i), baseline: tput('B', i), baselineName: 'B phoenix', target: { kind: 'ratio', op: '>=', value: 1 } }));
-    rows.push(makeRow({ id: 'throughput.iso.sqlite_vs_B', figure: FIG, label: 'SQLite store vs B (in-process)', unit: 'updates/s', khala: tput('sqlite', i), baseline: tput('B', i), baselineName: 'B phoenix', target: { kind: 'ratio', op: '>=', value: 1 } }));
+    rows.push(makeRow({ id: 'throughput.iso.memory_vs_A', figure: FIG, label: 'memory store vs A (in-process)', unit: 'updates/s', khala: tput('memory', i), baseline: tput('A', i), baselineName: 'A bare ws', target: { kind: 'ratio', op: '>=', value: 0.6 } }));
+    rows.push(makeRow({ id: 'throughput.iso.sqlite_vs_A', figure: FIG, label: 'SQLite store vs A (in-process)', unit: 'updates/s', khala: tput('sqlite', i), baseline: tput('A', i), baselineName: 'A bare ws', target: { kind: 'ratio', op: '>=', value: 0.35 } }));
+    rows.push(makeRow({ id: 'throughput.iso.memory_vs_B', figure: FIG, label: 'memory store vs B (in-process)', unit: 'updates/s', khala: tput('memory', i), baseline: tput('B', i), baselineName: 'B phoenix', note: 'information (no target in #11)' }));
+    rows.push(makeRow({ id: 'throughput.iso.sqlite_vs_B', figure: FIG, label: 'SQLite store vs B (in-process)', unit: 'updates/s', khala: tput('sqlite', i), baseline: tput('B', i), baselineName: 'B phoenix', note: 'information (no target in #11)' }));
     rows.push(makeRow({ id: 'throughput.iso.noverify_vs_A', figure: FIG, label: 'memory, verifyHashes:false vs A (in-process)', unit: 'updates/s', khala: tput('noverify', i), baseline: tput('A', i), baselineName: 'A bare ws', note: 'information: what payload_hash verification (default on) costs' }));
     extra.errors = { wire: w.errors, inProcess: i.errors };
 
