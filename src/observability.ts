@@ -1,0 +1,25 @@
+/**
+ * `khala-sync/observability`: the metrics registry, the Prometheus text exporter, the optional
+ * OpenTelemetry bridge, and the health helpers. Browser-safe and dependency-free (OpenTelemetry is
+ * an optional peer). A client's registry is `client.metrics`; see docs/observability.md.
+ *
+ * @packageDocumentation
+ */
+export { MetricsRegistry, Counter, LabeledCounter, MAX_LABEL_VALUES, type MetricSnapshot, type MetricsSnapshot, type Reading, type Sample } from './observability/registry.js';
+export { Histogram, type HistogramValue } from './observability/histogram.js';
+export { CLIENT_METRICS, DEFAULT_SECONDS_BUCKETS, prometheusName, type ClientMetricKey, type MetricDef, type MetricKind } from './observability/metric-catalog.js';
+export { renderPrometheus, PROMETHEUS_CONTENT_TYPE, type PrometheusOptions } from './observability/prometheus.js';
+export {
+  bindOpenTelemetry,
+  type OpenTelemetryBinding,
+  type OpenTelemetryOptions,
+  type OtelMeter,
+  type OtelHistogram,
+  type OtelObservable,
+  type OtelObservableResult,
+  type OtelInstrumentOptions,
+  type OtelAttributes,
+} from './observability/opentelemetry.js';
+export { healthLine, replayProgressPct, type ClientHealth, type ConnectionHealth, type TopicHealth } from './observability/health.js';
+export { classifyDisconnect, type DisconnectClass } from './observability/disconnect-class.js';
+export { actorScopeHash, defaultTopicClass, TelemetryGate, type TelemetryGateOptions } from './observability/telemetry-gate.js';

@@ -1,0 +1,27 @@
+/**
+ * Normalized disconnect reasons of a health snapshot: the seven of KHALA_PROTOCOL §7.3 plus
+ * `slow_consumer` (§8.3) and `upgrade_required` (§3.4), which the SDK tells apart.
+ */
+export type DisconnectClass = 'stream_closed' | 'token_refresh_due' | 'stale_cursor' | 'unauthorized' | 'forbidden' | 'network' | 'slow_consumer' | 'upgrade_required' | 'unknown';
+
+// Checked in order on the lowercased reason; the first match wins. The §7.3 order comes first so
+// that text matching two classes lands where the desktop client put it; the SDK's own reasons
+// (close codes, join and heartbeat timeouts, refused upgrades) are mapped after it.
+const RULES: ReadonlyArray<readonly [DisconnectClass, RegExp]> = [
+  ['token_refresh_due', /token_refresh_due|token refresh due/],
+  ['stale_cursor', /stale_cursor/],
+  ['unauthorized', /unauthorized| 401|=401|auth_required|reauth_required|upgrade_refused|sign_in_required|token_provider_failed/],
+  ['forbidden', /forbidden| 403|=403/],
+  ['slow_consumer', /slow_consumer/],
+  ['upgrade_required', /upgrade_required|unsupported_protocol|unsupported_schema|client_too_old|subprotocol_mismatch/],
+  ['stream_closed', /socket closed \(1000\)|phx_close|channel_closed|closed by server|subscription_error|transaction_failed/],
+  ['network', /closed|connection reset|timed out|timeout|network|io error|i\/o error|connect_failed/],
+];
+
+/** Map a reconnect or stop reason (free text from the transport, server codes) to its class. */
+export function classifyDisconnect(reason: string | undefined): DisconnectClass {
+  if (reason === undefined || reason === '') return 'unknown';
+  const text = reason.toLowerCase();
+  for (const [cls, re] of RULES) if (re.test(text)) return cls;
+  return 'unknown';
+}
