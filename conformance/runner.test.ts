@@ -17,15 +17,6 @@ const files = readdirSync(vectorDir)
   .filter((f) => f.endsWith('.json'))
   .sort();
 
-/** Every rule id of src/replay/SPEC.md; each must be covered by at least one vector. */
-const SPEC_RULES = [
-  ...Array.from({ length: 11 }, (_, i) => `A${i + 1}`),
-  ...Array.from({ length: 6 }, (_, i) => `S${i + 1}`),
-  ...Array.from({ length: 11 }, (_, i) => `R${i + 1}`),
-  'C1',
-  'C2',
-];
-
 function load(file: string): unknown {
   return JSON.parse(readFileSync(join(vectorDir, file), 'utf8')) as unknown;
 }
@@ -42,11 +33,6 @@ describe('conformance vector files', () => {
     expect(validator.validate(v)).toEqual([]);
     expect((v as Vector).format).toBe(VECTOR_FORMAT);
     expect(`${(v as Vector).id}.json`).toBe(file);
-  });
-
-  it('covers every rule of src/replay/SPEC.md', () => {
-    const covered = new Set(files.flatMap((f) => (load(f) as Vector).rules));
-    expect(SPEC_RULES.filter((r) => !covered.has(r))).toEqual([]);
   });
 
   it('the validator rejects a broken vector with a useful message', () => {

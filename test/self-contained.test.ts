@@ -35,4 +35,13 @@ describe('self-contained repository', () => {
     const offenders = files.filter((f) => FORBIDDEN.test(readFileSync(f, 'utf8'))).map((f) => relative(ROOT, f));
     expect(offenders).toEqual([]);
   });
+
+  it('the npm package ships the protocol notes, SPEC.md and the conformance vectors a port reads', () => {
+    const files = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }).files;
+    const shipped = (path: string): boolean => files.some((f) => path === f || path.startsWith(`${f}/`));
+    for (const path of ['docs/protocol/khala.md', 'docs/protocol/spacetime.md', 'docs/protocol/contracts.md', 'src/replay/SPEC.md', 'conformance/README.md', 'conformance/vectors']) {
+      expect(statSync(join(ROOT, path)).size, path).toBeGreaterThan(0);
+      expect(shipped(path), path).toBe(true);
+    }
+  });
 });

@@ -49,18 +49,27 @@ function base64Matches(digest: Uint8Array, b64: string): boolean {
 
 /**
  * Check `payload` against a hash in either encoding (base64 of the digest, or `sha256:<hex>`).
- * Returns `'match'`, `'mismatch'`, or `'unknown_format'` when the hash is in neither form (which the
- * caller reports but does not treat as corruption).
+ * Returns `'match'`, `'mismatch'` (also for a payload holding a non-finite number, which has no
+ * canonical JSON), or `'unknown_format'` when the hash is in neither form (which the caller does not
+ * treat as corruption). Never throws.
  */
 export function verifyPayloadHash(payload: JsonValue, hash: string): 'match' | 'mismatch' | 'unknown_format' {
   const h = hash.trim();
-  if (BASE64_HASH.test(h)) {
+  const base64 = BASE64_HASH.test(h);
+  if (!base64 && !SHA256_TEXT.test(h)) return 'unknown_format';
+  let text: string;
+  try {
+    text = canonicalJson(payload);
+  } catch {
+    // A number literal out of double range (`1e400`) parses to Infinity, which has no canonical
+    // form: no hash can match it. Untrusted input must not throw out of the apply path.
+    return 'mismatch';
+  }
+  if (base64) {
     // The K1 wire form, checked once per applied update: where the runtime writes the base64
     // itself one string comparison decides, else the digest is compared without building a string.
-    const text = canonicalJson(payload);
     const native = nativeSha256Base64(text);
     return (native === undefined ? base64Matches(sha256Utf8(text), h) : native === h) ? 'match' : 'mismatch';
   }
-  if (SHA256_TEXT.test(h)) return payloadHashText(payload) === h.toLowerCase() ? 'match' : 'mismatch';
-  return 'unknown_format';
+  return `sha256:${bytesToHex(nativeSha256Bytes(text) ?? sha256Utf8(text))}` === h.toLowerCase() ? 'match' : 'mismatch';
 }

@@ -139,6 +139,25 @@ describe('what a real network and server do', () => {
     expect(converged(srv, r.client, RUNS)).toBe(true);
   });
 
+  it('a payload number that overflows to Infinity (1e400) with a payload_hash is a hash mismatch, not a crash', async () => {
+    srv = await server();
+    publishRange(srv, RUNS, 2);
+    const r = record(srv, { topics: [RUNS] });
+    open.push(r);
+    await r.client.connect();
+    await until(() => r.client.getWatermark(RUNS) === 2);
+    // No canonical JSON exists for a non-finite number, so no hash can match it (SPEC.md A6).
+    const hash = payloadHashBase64({ x: 1 });
+    srv.faults.pushRaw(
+      `[null,null,"sync:v1","sync:update_batch",{"updates":[{"topic":"${RUNS}","doc_key":"inf","doc_version":1,"payload":{"x":1e400},"payload_hash":"${hash}","watermark":3}],"replay_complete":true,"head_watermarks":[{"topic":"${RUNS}","watermark":3}]}]`,
+    );
+    await until(() => r.client.getWatermark(RUNS) === 3, 'cursor advanced past the suspect update');
+    expect(r.errors.map((e) => e.code)).toEqual(['payload_hash_mismatch']);
+    expect(r.client.getDocument(RUNS, 'inf')?.hydrationPending).toBe(true);
+    publishRange(srv, RUNS, 2); // the server's journal is at 2: its 3 is a duplicate, its 4 applies
+    await until(() => r.client.getWatermark(RUNS) === 4, 'still applying');
+  });
+
   it('pointer mode: advances the cursor, keeps the old body, hydrates over HTTP and verifies the hash', async () => {
     srv = await server();
     srv.publish(RUNS, [{ docKey: 'k', payload: { v: 1 } }]);

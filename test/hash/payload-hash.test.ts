@@ -36,6 +36,13 @@ describe('payload hashing (KHALA_PROTOCOL §6) against the captured vectors', ()
     expect(verifyPayloadHash({ status: 'running' }, 'sha256:deadbeef')).toBe('unknown_format');
   });
 
+  it('a payload with a non-finite number (JSON 1e400) has no canonical form: mismatch in both forms, never a throw', () => {
+    const payload = JSON.parse('{"x":1e400}') as JsonValue;
+    expect(verifyPayloadHash(payload, 'QJRDpu5aopbczWwNGT4hRWjaoAU7ZhVfuorcqZW3gj0=')).toBe('mismatch');
+    expect(verifyPayloadHash(payload, `sha256:${'0'.repeat(64)}`)).toBe('mismatch');
+    expect(verifyPayloadHash(payload, 'junk')).toBe('unknown_format');
+  });
+
   it('sorts keys by code point, not UTF-16 unit; writes -0 as 0; refuses non-finite numbers', () => {
     // U+1F600 (surrogates D83D..) must sort after U+FF5E even though D83D < FF5E as code units.
     expect(canonicalJson({ '\u{1F600}': 1, '\uFF5E': 2, a: 3 })).toBe('{"a":3,"～":2,"😀":1}');
