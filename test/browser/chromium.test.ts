@@ -1,23 +1,18 @@
 // The browser build against real IndexedDB: esbuild bundles the browser entries (refusing anything
 // Node-only), Debian's Chromium runs them headless via playwright-core, and the page syncs with the
 // reference server over a native WebSocket and cross-origin fetch. See docs/browser.md.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js';
+import { assertChromium, launchChromium, type LaunchedChromium } from './chromium-launch.js';
 import { buildPage, measure, measureBrowserEntries, nodeOnlyInputs } from './bundle.js';
 import type { PageClientOptions, PageDocument, PageView } from './page-entry.js';
 
-/** Debian's package (`apt-get install -y chromium`); `KHALA_CHROMIUM` points elsewhere, e.g. on a laptop. */
-const CHROMIUM = process.env.KHALA_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
-];
 /** Ceiling for the main entry, minified + gzip (measured ~28 KiB; see docs/browser.md). */
 const MAIN_ENTRY_GZIP_BUDGET = 40 * 1024;
 const TOPIC = 'runtime.run_summaries';
@@ -27,11 +22,10 @@ const DOCS = 25;
 const UTF8_TEXT = 'café déjà vu · 日本語 · 🙂🚀 · 👩🏽‍💻';
 
 let outDir: string | undefined;
-let profileDir: string | undefined;
 let web: Server | undefined;
 let ref: ReferenceServer | undefined;
 let noCors: ReferenceServer | undefined;
-let context: BrowserContext | undefined;
+let browser: LaunchedChromium | undefined;
 let page: Page;
 let pageUrl = '';
 const pageErrors: string[] = [];
@@ -129,13 +123,7 @@ describe('browser build (esbuild, platform browser)', () => {
 
 describe('SyncClient in Chromium on real IndexedDB', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM}. The browser build test needs a real Chromium and never skips: ` +
-          'install it with "apt-get update && apt-get install -y chromium" (Debian/Ubuntu), or set KHALA_CHROMIUM to a Chromium/Chrome binary. ' +
-          '"npx playwright install" is not used.',
-      );
-    }
+    assertChromium();
     outDir = mkdtempSync(join(tmpdir(), 'khala-browser-bundle-'));
     const meta = await buildPage(outDir);
     expect(nodeOnlyInputs(meta)).toEqual([]);
@@ -144,19 +132,18 @@ describe('SyncClient in Chromium on real IndexedDB', () => {
     // Frame-only emission: every update reaches the page as a base64 `sync:frame`, never as the legacy event.
     ref = await startReferenceServer({ port: 0, doubleEmission: false, singleEmission: 'frame' });
     noCors = await startReferenceServer({ port: 0, corsOrigins: [] });
-    profileDir = mkdtempSync(join(tmpdir(), 'khala-chromium-profile-'));
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium();
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.on('pageerror', (err) => pageErrors.push(err.message));
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await ref?.close();
     await noCors?.close();
     await new Promise<void>((resolve) => (web ? web.close(() => resolve()) : resolve()));
     web?.closeAllConnections();
-    for (const dir of [outDir, profileDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
   });
 
   it('replays a backlog into IndexedDB, reaches live and applies live updates (UTF-8 intact through sync:frame)', async () => {
