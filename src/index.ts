@@ -2,6 +2,7 @@
 // reference server and test tools have their own entry points.
 export { SyncClient, type SyncClientEvents, type SyncSnapshot } from './client/sync-client.js';
 export type { SyncMetrics } from './client/metrics.js';
+export type { ProbeResult } from './client/liveness-probe.js';
 export type { ClientTelemetryEvent, ClientSurface, TelemetryOptions } from './client/telemetry.js';
 export { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './client/options.js';
 export { defaultReconnectDelay, BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './client/backoff.js';

@@ -9,6 +9,7 @@ import { assertSecureUrl } from '../transport/secure-url.js';
 import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type OpenInfo, type Transport, type TransportFactory } from '../transport/transport.js';
 import type { ClientStatus } from './options.js';
 import { InboundQueue } from './inbound-queue.js';
+import { LivenessProbes, type ProbeResult } from './liveness-probe.js';
 import type { ConnectionMetrics } from './metrics.js';
 import type { DriverTransport, ReplayDriver } from './replay-driver.js';
 import { SignInRequiredError } from './token-provider.js';
@@ -74,6 +75,9 @@ export class Connection implements DriverTransport {
   private watchdogTimer: ReturnType<typeof setInterval> | undefined;
   private joinTimer: ReturnType<typeof setTimeout> | undefined;
   private stableTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly probes = new LivenessProbes();
+  /** While true (the network is down), reconnect attempts wait instead of dialling. */
+  private held = false;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -103,6 +107,27 @@ export class Connection implements DriverTransport {
     if (afterMs !== undefined) this.floorMs = Math.max(this.floorMs, afterMs);
     this.teardown(4000, reason);
     this.scheduleReconnect(reason);
+  }
+
+  /**
+   * Heartbeat now; `dead` when no frame arrives within `timeoutMs`, and the socket is then replaced.
+   * Overlapping probes share one outcome (and one replacement).
+   */
+  probe(timeoutMs: number): Promise<ProbeResult> {
+    const session = this.session;
+    if (session === undefined || !this.opened) return Promise.resolve('not_connected');
+    const { result, started } = this.probes.probe(timeoutMs, () => session.heartbeat());
+    if (started) void result.then((r) => r === 'dead' && session === this.session && this.reconnect(undefined, 'probe_timeout'));
+    return result;
+  }
+
+  /** Hold reconnect attempts while the network is down; releasing dials at once if one was due. */
+  holdReconnects(held: boolean): void {
+    this.held = held;
+    if (this.status !== 'backoff') return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    if (!held) void this.dial();
   }
 
   /** Send a subscribe through the lane session; returns its request id, or undefined when not joined. */
@@ -215,6 +240,7 @@ export class Connection implements DriverTransport {
 
   private onMessage(text: string, bytes: number): void {
     this.lastInbound = Date.now();
+    this.probes.settle('alive');
     this.inbound?.push(text, bytes);
   }
 
@@ -265,6 +291,7 @@ export class Connection implements DriverTransport {
     const t = this.transport;
     this.transport = undefined;
     t?.close(code, reason);
+    this.probes.settle('not_connected');
     this.driver.disconnected();
   }
 
@@ -277,6 +304,7 @@ export class Connection implements DriverTransport {
     this.hooks.reconnecting({ attempt: this.attempt, delayMs: delay, reason });
     this.setStatus('backoff', reason);
     clearTimeout(this.reconnectTimer);
+    if (this.held) return;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       void this.dial();

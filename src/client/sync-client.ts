@@ -12,6 +12,7 @@ import { createMemoryStore } from '../watermarks/memory-store.js';
 import type { SyncStore } from '../watermarks/store.js';
 import { defaultReconnectDelay } from './backoff.js';
 import { Connection } from './connection.js';
+import type { ProbeResult } from './liveness-probe.js';
 import type { SyncMetrics } from './metrics.js';
 import { TelemetryRecorder, type ClientTelemetryEvent } from './telemetry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './options.js';
@@ -158,6 +159,20 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     const topics = Array.isArray(arg) ? arg : [arg];
     this.ready = this.ready.then(() => this.driver.subscribe(topics));
     return this.ready;
+  }
+
+  /**
+   * Check the socket after the app wakes (see `khala-sync/browser`): send a heartbeat and resolve
+   * `alive` if any frame arrives within `timeoutMs` (default 3000), else `dead` (the socket is a
+   * zombie and is replaced at once), or `not_connected` when there is no joined socket to probe.
+   */
+  probeConnection(timeoutMs = 3000): Promise<ProbeResult> {
+    return this.connection.probe(timeoutMs);
+  }
+
+  /** Tell the client whether the network is up (default up). While down, reconnect attempts wait; when it is back, the client dials at once. */
+  setNetworkAvailable(available: boolean): void {
+    this.connection.holdReconnects(!available);
   }
 
   /** Stop receiving topics. Their stored state is kept. */

@@ -38,3 +38,21 @@ describe('khala-sync/spacetime browser build', () => {
     console.log(`[browser bundle] khala-sync/spacetime: ${size.minBytes} B min, ${size.gzipBytes} B min+gz`);
   });
 });
+
+describe('khala-sync/browser build', () => {
+  it('bundles for the browser without a Node built-in, and an app that does not import it does not carry it', async () => {
+    const size = await measure('khala-sync/browser', `export * from './src/browser.ts';`);
+    expect(nodeOnlyInputs(size.metafile)).toEqual([]);
+    expect(Object.keys(size.metafile.inputs)).toContain('src/browser/browser-sync.ts');
+    console.log(`[browser bundle] khala-sync/browser: ${size.minBytes} B min, ${size.gzipBytes} B min+gz`);
+    const app = await measure('app', `import { SyncClient } from './src/index.ts';\nimport { createIndexedDbStore } from './src/indexeddb.ts';\nconsole.log(SyncClient, createIndexedDbStore);`);
+    expect(Object.keys(app.metafile.inputs).filter((p) => p.startsWith('src/browser'))).toEqual([]);
+  });
+
+  it('an app that imports only the skew check carries neither the client nor the election', async () => {
+    const app = await measure('skew-only', `import { evaluateSkew } from './src/browser.ts';\nconsole.log(evaluateSkew);`);
+    const inputs = Object.keys(app.metafile.outputs[Object.keys(app.metafile.outputs)[0]!]!.inputs);
+    expect(inputs).toContain('src/browser/build-skew.ts');
+    expect(inputs.filter((p) => p.startsWith('src/client/') || p.includes('election'))).toEqual([]);
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * Why the running bundle and the deployed one disagree (docs/browser.md, "Build skew"). The first
+ * five are the web-shell runbook's; the two `unsupported_*` reasons are this SDK's addition for the
+ * protocol and sync-schema fields of the same compatibility window.
+ */
+export type SkewReason =
+  | 'none'
+  | 'missing_current_build'
+  | 'below_min_client'
+  | 'above_max_client'
+  | 'unsupported_protocol'
+  | 'unsupported_schema'
+  | 'build_id_mismatch';
+
+/** The parts of `manifest.json` (v2) the skew check reads; anything else is ignored. */
+export interface BuildManifest {
+  buildId?: string | null;
+  compatibility?: {
+    protocolVersion?: string | null;
+    minClientBuildId?: string | null;
+    maxClientBuildId?: string | null;
+    syncSchemaMin?: number | null;
+    syncSchemaMax?: number | null;
+    /** Builds the deployer allows to keep running outside `min`/`max` (rollback targets). */
+    rollbackBuildIds?: readonly string[] | null;
+  } | null;
+}
+
+/** What the running bundle is. */
+export interface RunningBuild {
+  /** The bundle's own build id (`YYYYMMDDTHHMMSSZ`), compiled in. */
+  currentBuildId: string | null | undefined;
+  /** Wire protocol the bundle speaks. Default: not checked. */
+  protocolVersion?: string;
+  /** Sync schema version the bundle stores. Default: not checked. */
+  schemaVersion?: number;
+}
+
+/** Outcome of {@link evaluateSkew}. */
+export interface SkewVerdict {
+  reason: SkewReason;
+  /** `reason !== 'none'`. */
+  skewed: boolean;
+  /** The running build is one of the manifest's rollback builds (the window's bounds were waived). */
+  rollbackAllowed: boolean;
+  /** The deployed build id, trimmed, or null. */
+  deployedBuildId: string | null;
+}
+
+const text = (v: string | null | undefined): string => (typeof v === 'string' ? v.trim() : '');
+
+/** Ordinal (code-unit) order of two build ids: `-1`, `0` or `1`. Never locale-aware. */
+export function compareBuildIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Compare the running build with the deployed manifest. Ids are trimmed and compared ordinally;
+ * the first rule that matches wins: no current id → `missing_current_build`; below
+ * `minClientBuildId` → `below_min_client`; above `maxClientBuildId` → `above_max_client` (both
+ * waived when the current id is listed in `rollbackBuildIds`); another protocol →
+ * `unsupported_protocol`; schema outside `syncSchemaMin..Max` → `unsupported_schema`; a deployed
+ * `buildId` other than the current one → `build_id_mismatch`; otherwise `none`. Empty or absent
+ * fields are not checked.
+ */
+export function evaluateSkew(manifest: BuildManifest, running: RunningBuild): SkewVerdict {
+  const current = text(running.currentBuildId);
+  const deployed = text(manifest.buildId) || null;
+  const c = manifest.compatibility ?? {};
+  const rollbackAllowed = current !== '' && (c.rollbackBuildIds ?? []).some((id) => text(id) === current);
+  const verdict = (reason: SkewReason): SkewVerdict => ({ reason, skewed: reason !== 'none', rollbackAllowed, deployedBuildId: deployed });
+  if (current === '') return verdict('missing_current_build');
+  const min = text(c.minClientBuildId);
+  const max = text(c.maxClientBuildId);
+  if (!rollbackAllowed && min !== '' && compareBuildIds(current, min) < 0) return verdict('below_min_client');
+  if (!rollbackAllowed && max !== '' && compareBuildIds(current, max) > 0) return verdict('above_max_client');
+  const protocol = text(c.protocolVersion);
+  if (protocol !== '' && running.protocolVersion !== undefined && protocol !== running.protocolVersion.trim()) return verdict('unsupported_protocol');
+  const schema = running.schemaVersion;
+  if (schema !== undefined && ((typeof c.syncSchemaMin === 'number' && schema < c.syncSchemaMin) || (typeof c.syncSchemaMax === 'number' && schema > c.syncSchemaMax))) {
+    return verdict('unsupported_schema');
+  }
+  if (deployed !== null && deployed !== current) return verdict('build_id_mismatch');
+  return verdict('none');
+}
+
+/**
+ * `GET manifestUrl` with `cache: 'no-store'` (never a cached copy). Resolves undefined when the
+ * fetch fails, the status is not 2xx or the body is not a JSON object: a missing manifest means
+ * "no skew known", and sync starts.
+ */
+export async function fetchBuildManifest(manifestUrl: string, fetchImpl: typeof fetch = globalThis.fetch): Promise<BuildManifest | undefined> {
+  try {
+    const res = await fetchImpl(manifestUrl, { cache: 'no-store', headers: { accept: 'application/json' } });
+    if (!res.ok) return undefined;
+    const body: unknown = await res.json();
+    return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as BuildManifest) : undefined;
+  } catch {
+    return undefined;
+  }
+}
