@@ -18,8 +18,8 @@ export interface BrowserSyncOptions {
   client: Omit<SyncClientOptions, 'store' | 'autoConnect'> & { topics: string[] };
   /** IndexedDB database shared by the tabs. Default `'khala-sync'`. */
   dbName?: string;
-  /** `'shared'` (default): one socket for all tabs of the origin. `'single'`: this tab syncs on its own (opt-out). */
-  tabs?: 'shared' | 'single';
+  /** Default true: one socket for all tabs of the origin. `false` opts out: this tab syncs on its own (single-tab apps). */
+  multiTab?: boolean;
   /** Election mechanism: `'auto'` (default: Web Locks, else a BroadcastChannel lease), `'web-locks'`, `'lease'`. */
   election?: 'auto' | 'web-locks' | 'lease';
   /** Lifecycle signals. Default `windowLifecycle()`; pass `hostLifecycle()` from a desktop/iOS host, or `false` for none. */
@@ -28,7 +28,7 @@ export interface BrowserSyncOptions {
   probeTimeoutMs?: number;
 }
 
-/** This tab's part: `starting`, `leader` (owns the socket and the writes), `follower`, or `single` (opted out). */
+/** This tab's part: `starting`, `leader` (owns the socket and the writes), `follower`, or `single` (`multiTab: false`). */
 export type BrowserSyncRole = 'starting' | TabRole | 'single';
 
 /** Events of {@link BrowserSync}. */
@@ -74,13 +74,13 @@ export class BrowserSync extends EventEmitter<BrowserSyncEvents> {
     this.lifecycle = options.lifecycle === false ? undefined : (options.lifecycle ?? windowLifecycle());
   }
 
-  /** Join the tabs (or start alone with `tabs: 'single'`). Resolves once this tab shows stored documents. */
+  /** Join the tabs (or start alone with `multiTab: false`). Resolves once this tab shows stored documents. */
   start(): Promise<void> {
     if (this.lifecycle !== undefined) {
       this.online = this.lifecycle.isOnline?.() ?? true;
       this.stops.push(this.lifecycle.subscribe((signal, cause) => this.onLifecycle(signal, cause)));
     }
-    if (this.options.tabs === 'single') return this.enqueue(() => this.lead('single'));
+    if (this.options.multiTab === false) return this.enqueue(() => this.lead('single'));
     const name = `khala-sync:${this.dbName}`;
     this.channel = new BroadcastChannel(`${name}:tabs`);
     this.channel.onmessage = (e: MessageEvent<TabMessage>) => this.onMessage(e.data);

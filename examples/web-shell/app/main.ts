@@ -14,8 +14,8 @@ interface ShellConfig {
   topics: string[];
   /** Default `'khala-web-shell'`. */
   dbName?: string;
-  /** Default `'shared'`. */
-  tabs?: 'shared' | 'single';
+  /** Default true: one socket for all tabs. */
+  multiTab?: boolean;
   /** Default `'auto'`. */
   election?: 'auto' | 'web-locks' | 'lease';
   /** How often a running tab re-reads manifest.json, ms. Default 60 000. */
@@ -122,7 +122,7 @@ if (first.state === 'none') {
       heartbeatIntervalMs: 5_000,
     },
     dbName: config.dbName ?? 'khala-web-shell',
-    tabs: config.tabs ?? 'shared',
+    multiTab: config.multiTab ?? true,
     election: config.election ?? 'auto',
   });
   sync.on('updates', (batch, { relayed: fromLeader }) => (fromLeader ? relayed : applied)[batch.topic]?.push(...batch.updates.map((u) => u.watermark)));
