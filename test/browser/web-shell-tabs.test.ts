@@ -1,5 +1,6 @@
 // More tab drills on examples/web-shell in Chromium: the BroadcastChannel lease (the fallback
-// where Web Locks are missing) keeps one socket for two tabs and hands over when the leader closes.
+// where Web Locks are missing) keeps one socket for two tabs and hands over when the leader closes;
+// a leader told `freeze` hands the Web Lock over, and follows once resumed.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appliedThisLoad, range, screenshot, startWebShellEnv, TOPICS, untilLiveAt, untilView, type WebShellEnv } from './web-shell-env.js';
@@ -48,5 +49,31 @@ describe('web-shell tab drills in Chromium', { timeout: 90_000 }, () => {
     console.log(`[drill] lease takeover after close: ${tookMs} ms`);
     await screenshot(follower, 'tabs-lease-took-over');
     await follower.close();
+  });
+
+  it('a leader that gets `freeze` hands the Web Lock over: the follower leads within 2 s; on `resume` the old leader follows', async () => {
+    // Chromium's CDP freeze (Page.setWebLifecycleState) does not dispatch `freeze` in headless mode,
+    // so the drill dispatches the DOM events the browser sends before it freezes a tab and on resume.
+    const [leader, follower] = await twoTabs('freeze-db', 'auto');
+    const before = await appliedThisLoad(leader);
+    const frozenAt = Date.now();
+    await leader.evaluate(() => document.dispatchEvent(new Event('freeze')));
+    await untilView(follower, 'leader', "v.role === 'leader'");
+    const tookMs = Date.now() - frozenAt;
+    expect(tookMs).toBeLessThan(2_000);
+    env.publish(RUNS, 2, 'frozen');
+    await untilLiveAt(follower, { [RUNS]: 11, [WORKERS]: 4 });
+    await untilView(leader, 'old leader follows', "v.role === 'follower' && v.topics[0].watermark === 11");
+    await leader.evaluate(() => document.dispatchEvent(new Event('resume')));
+    env.publish(WORKERS, 1, 'resumed');
+    await untilLiveAt(follower, { [RUNS]: 11, [WORKERS]: 5 });
+    await untilView(leader, 'old leader follows at 11/5', "v.role === 'follower' && v.topics[1].watermark === 5");
+    expect(env.ref.stats().openConnections).toBe(1);
+    expect(await appliedThisLoad(leader)).toEqual(before); // nothing applied by the tab after it handed over
+    const taken = await appliedThisLoad(follower);
+    expect(taken[RUNS]).toEqual(range(10, 11));
+    expect(taken[WORKERS]).toEqual([5]);
+    console.log(`[drill] takeover from a leader that froze: ${tookMs} ms`);
+    await screenshot(follower, 'tabs-frozen-leader-replaced');
   });
 });
