@@ -6,6 +6,8 @@ import { SCENARIOS } from '../harness/registry.js';
 import { runHarness, scenarioLane, selectScenarios } from '../harness/runner.js';
 import type { HarnessLane, HarnessTarget } from '../harness/scenario.js';
 import { ExitCodes, UsageError } from './exit-codes.js';
+import { watchStop } from './stop-signal.js';
+import { killChildren } from '../harness/children.js';
 
 const HELP = `khala-sync harness [options]
   Run the replay/resume and chaos scenario matrix (real clients, real sockets, SQLite files, the
@@ -128,7 +130,16 @@ export async function runHarnessCommand(argv: string[]): Promise<number> {
         `skipped (other lane): ${otherLane.length ? otherLane.join(', ') : 'none'}\n`,
     );
   }
-  const result = await runHarness({
+  const stop = watchStop();
+  const interrupted = stop.stopped.then((reason) => {
+    const killed = killChildren();
+    process.stderr.write(
+      `[harness] stopped (${reason}): ${killed} child process(es) killed, embedded servers closed with this process; ` +
+        `the run was incomplete, so no report was written${v.out ? ` to ${v.out}` : ''}\n`,
+    );
+    return ExitCodes.FATAL;
+  });
+  const run = runHarness({
     scenarios: v.scenario,
     quick: v.quick,
     lane: laneFilter,
@@ -139,6 +150,11 @@ export async function runHarnessCommand(argv: string[]): Promise<number> {
     progress: (line) => process.stderr.write(`${line}\n`),
     note: v.verbose ? (line) => process.stderr.write(`[harness]   ${redact(line)}\n`) : undefined,
   });
+  const first = await Promise.race([run, interrupted]);
+  // Interrupted: the scenarios still hold servers and timers; leave now rather than wait for them.
+  if (typeof first === 'number') process.exit(first);
+  stop.dispose();
+  const result = first;
   const { summary } = result;
   const count = (s: string) => summary.scenarios.filter((x) => x.status === s).length;
   let go = true;

@@ -6,6 +6,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import type { SyncStore } from '../watermarks/store.js';
 import { createMemoryStore } from '../watermarks/memory-store.js';
 import { ExitCodes, UsageError } from './exit-codes.js';
+import { watchStop } from './stop-signal.js';
 
 const HELP = `khala-sync tail --url <ws(s) url> --topic <t> [--topic <t> ...]
   [--lane khala|spacetime]            wire protocol (default khala); spacetime: SpacetimeDB v1 JSON,
@@ -102,14 +103,14 @@ export async function runTail(argv: string[]): Promise<number> {
       ...(schemaVersion !== undefined ? { schemaVersion } : {}),
     },
   });
-  return await tailLoop(client, topics, { untilCaughtUp: v['until-caught-up'], maxUpdates, idleExit });
+  return await tailLoop(client, topics, { untilCaughtUp: v['until-caught-up'], maxUpdates, idleExit, store: v.store });
 }
 
 function line(obj: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(obj)}\n`);
 }
 
-async function tailLoop(client: SyncClient, topics: string[], opts: { untilCaughtUp: boolean; maxUpdates: number | undefined; idleExit: number | undefined }): Promise<number> {
+async function tailLoop(client: SyncClient, topics: string[], opts: { untilCaughtUp: boolean; maxUpdates: number | undefined; idleExit: number | undefined; store: string }): Promise<number> {
   let printed = 0;
   const caughtUp = new Set<string>();
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -154,9 +155,12 @@ async function tailLoop(client: SyncClient, topics: string[], opts: { untilCaugh
     line({ type: 'error', code: e.code, message: e.message, ...(e.topic ? { topic: e.topic } : {}) });
     if (e.code === ErrorCodes.AUTH_REFUSED) exit(ExitCodes.AUTH_REFUSED);
   });
-  const onSignal = (): void => exit(ExitCodes.OK);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stop = watchStop();
+  let stopReason: string | undefined;
+  void stop.stopped.then((reason) => {
+    stopReason = reason;
+    exit(ExitCodes.OK);
+  });
   armIdle();
   try {
     await client.connect();
@@ -166,9 +170,9 @@ async function tailLoop(client: SyncClient, topics: string[], opts: { untilCaugh
   }
   const code = await done;
   clearTimeout(idleTimer);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
   await client.close(); // flushes pending writes and closes the store
-  process.stderr.write(`[tail] ${printed} update(s) printed\n`);
+  stop.dispose();
+  const where = opts.store === 'memory' ? 'store: memory (discarded)' : `store: ${opts.store} (flushed and closed)`;
+  process.stderr.write(`[tail] ${stopReason ? `stopped (${stopReason}); ` : ''}${printed} update(s) printed to stdout; ${where}\n`);
   return code;
 }

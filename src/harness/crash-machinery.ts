@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { converge, expect, loadSqlite } from './assertions.js';
+import { trackChild } from './children.js';
 import type { TruthView } from './lane-env.js';
 import { checkInvariant, storeObserved, type TopicTruth } from './invariant.js';
 import { AppliedHistory, type Probe, type ProbeOptions } from './probe.js';
@@ -21,7 +22,7 @@ export interface TailRun {
  */
 export function runTail(ctx: ScenarioContext, args: string[], killAfterMs: number | undefined, env: Record<string, string> = {}): Promise<TailRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ctx.bin, 'tail', ...args, ...(killAfterMs === undefined ? ['--until-caught-up'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = trackChild(spawn(process.execPath, [ctx.bin, 'tail', ...args, ...(killAfterMs === undefined ? ['--until-caught-up'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
     const printed = new Map<string, number[]>();
     let pending = '';
     let stderr = '';
@@ -51,7 +52,7 @@ export function runTail(ctx: ScenarioContext, args: string[], killAfterMs: numbe
 /** Resolve with the child once a stdout line starts with `prefix`; the caller kills it. */
 export function runUntilLine(ctx: ScenarioContext, args: string[], prefix: string, timeoutMs: number): Promise<{ seen: boolean; kill: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ctx.bin, 'tail', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = trackChild(spawn(process.execPath, [ctx.bin, 'tail', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
     const exited = new Promise<void>((r) => child.on('exit', () => r()));
     const kill = async (): Promise<void> => {
       child.kill('SIGKILL');
