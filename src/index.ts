@@ -17,7 +17,7 @@ export { createReplayState, newTopicState, type ReplayState, type TopicState, ty
 export type { SnapshotSource, SnapshotPage, SnapshotDoc, SnapshotRequest, Hydrator } from './bootstrap/snapshot-source.js';
 export { httpSnapshotSource, httpHydrator, type HttpSnapshotOptions, type HttpHydratorOptions } from './bootstrap/http-snapshot-source.js';
 
-export type { Lane, LaneSession, LaneSink, LaneSessionOptions, ClientInfo } from './adapters/lane.js';
+export type { Lane, LaneNotice, LaneSession, LaneSink, LaneSessionOptions, ClientInfo } from './adapters/lane.js';
 export { khalaLane, createKhalaLane, type KhalaLaneOptions } from './adapters/khala/khala-lane.js';
 
 export type { Transport, TransportFactory, TransportHandlers, TransportOptions, CloseInfo } from './transport/transport.js';

@@ -27,7 +27,27 @@ export interface LaneSink {
   protocolError(error: KhalaSyncError): void;
   /** Highest applied watermark of `topic`, or undefined. */
   lastApplied(topic: string): number | undefined;
+  /** Something worth counting or showing that changed no state by itself (optional). */
+  notice?(notice: LaneNotice): void;
+  /** A problem that is reported and nothing more: a timed-out query, a failed checkpoint ack (optional). */
+  report?(error: KhalaSyncError): void;
 }
+
+/**
+ * Observations a lane reports beside its data (Spacetime: head probes, one-off query correlation,
+ * checkpoint acks). They are diagnostics: the core counts and relays them, nothing else.
+ */
+export type LaneNotice =
+  /** A head probe answered: `heads` per stream, and the streams whose head is ahead of the local watermark. */
+  | { type: 'head_probe'; heads: Record<string, number>; behind: string[] }
+  /** A stream's head stayed ahead of its watermark: `waiting` for a delta, then `stale` (recovery starts) or `closed`. */
+  | { type: 'head_gap'; stream: string; head: number; applied: number | undefined; outcome: 'waiting' | 'closed' | 'stale' }
+  /** A reply that answers no request of ours was ignored. */
+  | { type: 'unmatched_reply'; kind: 'one_off' | 'reducer'; id: string }
+  /** A request got no reply in time and was forgotten (a late reply counts as unmatched). */
+  | { type: 'reply_timeout'; kind: 'one_off' | 'reducer'; id: string }
+  /** A checkpoint acknowledgement finished (`acked`) or will be retried (`failed`). */
+  | { type: 'checkpoint_ack'; stream: string; seq: number; outcome: 'acked' | 'failed'; attempt: number };
 
 /** A lane's conversation on one open transport. */
 export interface LaneSession {
@@ -43,6 +63,8 @@ export interface LaneSession {
   heartbeat(): void;
   /** Drop pending requests and timers; the transport is gone. */
   dispose(): void;
+  /** `topic`'s batch up to `watermark` is durable in the local store (optional: e.g. to acknowledge a checkpoint). */
+  committed?(topic: string, watermark: number): void;
 }
 
 /** Options common to every lane session. */

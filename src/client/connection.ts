@@ -1,4 +1,4 @@
-import type { ClientInfo, Lane, LaneSession, LaneSink } from '../adapters/lane.js';
+import type { ClientInfo, Lane, LaneNotice, LaneSession, LaneSink } from '../adapters/lane.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
 import { ServerError } from '../errors/server-error.js';
@@ -10,7 +10,7 @@ import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type OpenInfo, type Transp
 import type { ClientStatus } from './options.js';
 import { InboundQueue } from './inbound-queue.js';
 import { LivenessProbes, type ProbeResult } from './liveness-probe.js';
-import type { ConnectionMetrics } from './metrics.js';
+import { connectionMetrics, countNotice, type ConnectionMetrics } from './metrics.js';
 import type { DriverTransport, ReplayDriver } from './replay-driver.js';
 import { SignInRequiredError } from './token-provider.js';
 
@@ -39,6 +39,8 @@ export interface ConnectionHooks {
   reconnecting(info: { attempt: number; delayMs: number; reason: string }): void;
   /** The upgrade or the token endpoint refused the credentials. */
   authFailure(info: { httpStatus: number; reason: string; refreshAttempted: boolean }): void;
+  /** A lane diagnostic (head probe, reply correlation, checkpoint ack). */
+  notice(notice: LaneNotice): void;
 }
 
 const TERMINAL: ReadonlySet<ClientStatus> = new Set(['closed', 'upgrade_required', 'auth_required']);
@@ -60,7 +62,7 @@ export class Connection implements DriverTransport {
   /** The replay driver this connection feeds; it sends through this connection. */
   readonly driver: ReplayDriver;
   /** Counters this connection keeps (plain fields: read them, never write them). */
-  readonly metrics: ConnectionMetrics = { reconnects: 0, framesRejected: 0 };
+  readonly metrics: ConnectionMetrics = connectionMetrics();
   private transport: Transport | undefined;
   private session: LaneSession | undefined;
   private generation = 0;
@@ -336,7 +338,15 @@ export class Connection implements DriverTransport {
         this.hooks.error(serverError(error, undefined, true));
         this.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
       },
-      batch: (batch: SyncBatch) => live() && inbound.chain(() => this.driver.applyBatch(batch).then(() => this.refresh())),
+      batch: (batch: SyncBatch) =>
+        live() &&
+        inbound.chain(() =>
+          this.driver.applyBatch(batch).then(() => {
+            this.refresh();
+            const w = this.driver.lastApplied(batch.topic);
+            if (live() && w !== undefined) this.session?.committed?.(batch.topic, w);
+          }),
+        ),
       subscribed: (requestId, topics) => afterApply(() => this.driver.subscribed(requestId, topics)),
       subscribeFailed: (requestId, topics, error) => afterApply(() => this.driver.subscribeFailed(requestId, topics, error)),
       serverError: (error) => afterApply(() => this.driver.serverError(error)),
@@ -353,6 +363,12 @@ export class Connection implements DriverTransport {
         if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.driver.oversized(error.topic);
       },
       lastApplied: (topic) => this.driver.lastApplied(topic),
+      notice: (notice) => {
+        if (!live()) return;
+        countNotice(this.metrics, notice);
+        this.hooks.notice(notice);
+      },
+      report: (error) => live() && this.hooks.error(error),
     };
   }
 }

@@ -1,3 +1,5 @@
+import type { LaneNotice } from '../adapters/lane.js';
+
 /** Counters a client keeps for local checks and rollout gates (KHALA_PROTOCOL §10). */
 export interface SyncMetrics {
   /** Updates applied (committed). */
@@ -16,10 +18,39 @@ export interface SyncMetrics {
   framesRejected: number;
   /** Per topic: ms from the subscribe being sent to the latest caught-up. */
   timeToCaughtUpMs: Record<string, number>;
+  /** Replies that answered no request of ours (Spacetime one-off queries, reducer calls): ignored. */
+  unmatchedReplies: number;
+  /** Requests whose reply never came in time (Spacetime one-off queries, reducer calls). */
+  replyTimeouts: number;
+  /** Streams found stale from the head probe (Spacetime). */
+  headGapsStale: number;
+  /** Checkpoint acks the server committed (Spacetime, opt-in). */
+  checkpointAcks: number;
+  /** Checkpoint acks that failed or timed out and are retried (Spacetime, opt-in). */
+  checkpointAckFailures: number;
 }
 
-/** The counters the replay driver owns (the connection owns `reconnects` and `framesRejected`). */
-export type DriverMetrics = Omit<SyncMetrics, 'reconnects' | 'framesRejected'>;
+/** Counters of lane notices, kept by the connection. */
+type LaneCounters = 'unmatchedReplies' | 'replyTimeouts' | 'headGapsStale' | 'checkpointAcks' | 'checkpointAckFailures';
 
-/** The counters the connection owns. */
-export type ConnectionMetrics = Pick<SyncMetrics, 'reconnects' | 'framesRejected'>;
+/** The counters the replay driver owns (the connection owns `reconnects` and `framesRejected`). */
+export type DriverMetrics = Omit<SyncMetrics, 'reconnects' | 'framesRejected' | LaneCounters>;
+
+/** The counters the connection owns (lane notices included). */
+export type ConnectionMetrics = Pick<SyncMetrics, 'reconnects' | 'framesRejected' | LaneCounters>;
+
+/** Zeroed connection counters. */
+export function connectionMetrics(): ConnectionMetrics {
+  return { reconnects: 0, framesRejected: 0, unmatchedReplies: 0, replyTimeouts: 0, headGapsStale: 0, checkpointAcks: 0, checkpointAckFailures: 0 };
+}
+
+/** Count one lane notice into `m`. */
+export function countNotice(m: ConnectionMetrics, n: LaneNotice): void {
+  if (n.type === 'unmatched_reply') m.unmatchedReplies++;
+  else if (n.type === 'reply_timeout') m.replyTimeouts++;
+  else if (n.type === 'head_gap' && n.outcome === 'stale') m.headGapsStale++;
+  else if (n.type === 'checkpoint_ack') {
+    if (n.outcome === 'acked') m.checkpointAcks++;
+    else m.checkpointAckFailures++;
+  }
+}

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import type { ClientInfo } from '../adapters/lane.js';
+import type { ClientInfo, LaneNotice } from '../adapters/lane.js';
 import { khalaLane } from '../adapters/khala/khala-lane.js';
 import { httpHydrator, httpSnapshotSource } from '../bootstrap/http-snapshot-source.js';
 import { ErrorCodes } from '../errors/codes.js';
@@ -33,6 +33,8 @@ export interface SyncClientEvents {
   error: (error: KhalaSyncError) => void;
   /** `ClientTelemetryEvent`s (reconnect, auth_failure, replay, delivery_error) for the app's pipeline. */
   telemetry: (event: ClientTelemetryEvent) => void;
+  /** Lane diagnostics: head probes and gaps, unmatched or timed-out replies, checkpoint acks (Spacetime). */
+  notice: (notice: LaneNotice) => void;
 }
 
 /** Immutable view for `useSyncExternalStore`; a new object after every change. */
@@ -114,6 +116,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
         },
         authFailure: ({ httpStatus, reason, refreshAttempted }) =>
           telemetry.record('', { auth_failure: { http_status: httpStatus, reason_code: reason, refresh_attempted: refreshAttempted } }),
+        notice: (n) => this.emit('notice', n),
       },
       (transport) => new ReplayDriver(driverOptions, transport, driverEvents),
     );

@@ -83,6 +83,10 @@ export const ErrorCodes = {
   INVALID_OPTION: 'invalid_option',
   /** The client was closed. */
   CLIENT_CLOSED: 'client_closed',
+
+  // Long-running Spacetime sessions (issue #12).
+  /** An `ack_stream_checkpoint` call failed or got no reply; it is retried and never blocks delivery. */
+  CHECKPOINT_ACK_FAILED: 'checkpoint_ack_failed',
 } as const;
 
 /** Union of every stable error code. */

@@ -17,4 +17,4 @@ export type {
 
 // The reference Spacetime (SpacetimeDB v1 JSON, `sync_event`) server: see docs/spacetime-lane.md.
 export { startSpacetimeServer, SPACETIME_SERVER_DEFAULTS, SPACETIME_HTTP_PATHS } from './spacetime/index.js';
-export type { AppendInput, SpacetimeFaults, SpacetimeServer, SpacetimeServerOptions, SpacetimeServerStats, SyncEventRecord } from './spacetime/index.js';
+export type { AppendInput, CheckpointCall, CheckpointRow, ReducerFault, SpacetimeFaults, SpacetimeServer, SpacetimeServerOptions, SpacetimeServerStats, SyncEventRecord } from './spacetime/index.js';

@@ -1,28 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors/index.js';
 import type { SpacetimeServer } from '../../src/server/index.js';
 import { createSqliteStore } from '../../src/sqlite.js';
-import { publishN, range, seqsOf, stClient, stServer, STREAM_A, STREAM_B, until, type StRecorded } from '../adapters/spacetime/client-helpers.js';
+import { publishN, range, seqsOf, sqlitePath, stClient, stTestBed, STREAM_A, STREAM_B, until, type StRecorded } from '../adapters/spacetime/client-helpers.js';
 
+const bed = stTestBed();
 let srv: SpacetimeServer | undefined;
-const recs: StRecorded[] = [];
-afterEach(async () => {
-  for (const r of recs.splice(0)) await r.client.close();
-  await srv?.close();
-  srv = undefined;
-});
-
-function sqlitePath(): string {
-  return join(mkdtempSync(join(tmpdir(), 'ks-st-')), 'sync.sqlite');
-}
-
-function track(r: StRecorded): StRecorded {
-  recs.push(r);
-  return r;
-}
+const track = (r: StRecorded): StRecorded => bed.track(r);
 
 /** The client's documents equal the stream's full history (seq → payload). */
 /** A SQLite file whose client replayed STREAM_A up to `watermark` and closed; nothing recorded. */
@@ -32,7 +16,7 @@ async function primedStore(watermark: number): Promise<string> {
   await first.client.connect();
   await until(() => first.client.getWatermark(STREAM_A) === watermark, `primed to ${watermark}`);
   await first.client.close();
-  recs.splice(0);
+  bed.forget();
   return path;
 }
 
@@ -43,7 +27,7 @@ function convergedWithHistory(srvRows: Array<{ seq: number; payload_json: string
 
 describe('SyncClient over the Spacetime lane, SQLite store, real reference server (loopback)', () => {
   it('replays, goes live, persists; a restart with the same file resumes from the watermark with no duplicate', async () => {
-    srv = await stServer();
+    srv = await bed.start();
     publishN(srv, STREAM_A, 30);
     publishN(srv, STREAM_B, 4);
     const path = sqlitePath();
@@ -57,7 +41,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
     expect(first.applied.some((a) => a.topic === STREAM_B)).toBe(false);
     expect(first.errors).toEqual([]);
     await first.client.close();
-    recs.splice(0);
+    bed.forget();
 
     publishN(srv, STREAM_A, 7);
     const second = track(stClient(srv, { topics: [STREAM_A], store: createSqliteStore({ path }) }));
@@ -69,7 +53,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
   });
 
   it('reconnect (socket cut) resumes from the persisted watermark: no gap, no duplicate', async () => {
-    srv = await stServer();
+    srv = await bed.start();
     publishN(srv, STREAM_A, 10);
     const r = track(stClient(srv, { topics: [STREAM_A], store: createSqliteStore({ path: sqlitePath() }) }));
     await r.client.connect();
@@ -84,7 +68,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
   });
 
   it('gap → stale_cursor → snapshot bootstrap → live, with no gap and no duplicate', async () => {
-    srv = await stServer();
+    srv = await bed.start();
     publishN(srv, STREAM_A, 10);
     const path = await primedStore(10);
 
@@ -107,7 +91,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
   });
 
   it('a replay larger than the budget is bootstrapped from the snapshot instead', async () => {
-    srv = await stServer();
+    srv = await bed.start();
     publishN(srv, STREAM_A, 2);
     const path = await primedStore(2);
     publishN(srv, STREAM_A, 50);
@@ -120,7 +104,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
   });
 
   it('an initial reply above maxFrameBytes is bootstrapped from the snapshot instead of hanging', async () => {
-    srv = await stServer();
+    srv = await bed.start();
     for (let i = 0; i < 40; i++) srv.publish(STREAM_A, [{ payload: { i, pad: 'x'.repeat(200) } }]);
     const r = track(stClient(srv, { topics: [STREAM_A], maxFrameBytes: 4000 }));
     await r.client.connect();
@@ -133,7 +117,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
   });
 
   it('keep-alive: the stream_head probe reports heads as hints; a stalled server is declared dead and the client resumes', async () => {
-    srv = await stServer();
+    srv = await bed.start();
     publishN(srv, STREAM_A, 3);
     const r = track(stClient(srv, { topics: [STREAM_A], heartbeatIntervalMs: 40, deadAfterMs: 400 }));
     const hints: Array<Record<string, number>> = [];
@@ -150,7 +134,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
   });
 
   it('a refused frame changes nothing; the connection continues and later rows apply', async () => {
-    srv = await stServer();
+    srv = await bed.start();
     publishN(srv, STREAM_A, 3);
     const r = track(stClient(srv, { topics: [STREAM_A] }));
     await r.client.connect();
@@ -167,7 +151,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
   });
 
   it('SubscriptionError without ids → reconnect and resume from the watermark (§5 rule 8), no duplicate', async () => {
-    srv = await stServer();
+    srv = await bed.start();
     publishN(srv, STREAM_A, 5);
     const r = track(stClient(srv, { topics: [STREAM_A] }));
     await r.client.connect();
@@ -181,7 +165,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
   });
 
   it('a refused subscription query fails the topic with bad_subscription (not retried)', async () => {
-    srv = await stServer();
+    srv = await bed.start();
     srv.faults.failSubscribes('no such table: `sync_event`, executing: `SELECT …`');
     const r = track(stClient(srv, { topics: [STREAM_A] }));
     await r.client.connect();
@@ -190,7 +174,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
   });
 
   it('subprotocol: a wrong or missing echo stops with subprotocol_mismatch; no overlap is an HTTP 400 connect failure', async () => {
-    srv = await stServer();
+    srv = await bed.start();
     srv.faults.echoProtocol('v1.bsatn.spacetimedb');
     const wrong = track(stClient(srv, { topics: [STREAM_A] }));
     await wrong.client.connect();
@@ -202,7 +186,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
     await until(() => none.client.status === 'upgrade_required', 'stopped (none)');
     await srv.close();
 
-    srv = await stServer({ protocols: ['v2.bsatn.spacetimedb', 'v1.bsatn.spacetimedb'] });
+    srv = await bed.start({ protocols: ['v2.bsatn.spacetimedb', 'v1.bsatn.spacetimedb'] });
     const r = track(stClient(srv, { topics: [STREAM_A] }));
     await r.client.connect();
     await until(() => r.errors.some((e) => e.code === ErrorCodes.CONNECT_FAILED), 'connect failed');
@@ -210,7 +194,7 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
   });
 
   it('never sends the token anywhere but the URL query, and never reports it', async () => {
-    srv = await stServer();
+    srv = await bed.start();
     const secret = 'st-secret-token-xyz';
     const r = track(stClient(srv, { topics: [STREAM_A], token: secret }));
     srv.faults.pushRaw('{"Nope":1}');

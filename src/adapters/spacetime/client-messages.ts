@@ -40,3 +40,11 @@ export class U32Counter {
     }
   }
 }
+
+/**
+ * `{"CallReducer":{"reducer":"…","args":"[…]","request_id":n,"flags":0}}`. `args` is a string holding
+ * the JSON array of arguments (§1.3 rule 8); flags 0 asks for the full update as the caller.
+ */
+export function callReducer(reducer: string, args: unknown[], requestId: number): string {
+  return JSON.stringify({ CallReducer: { reducer, args: JSON.stringify(args), request_id: requestId, flags: 0 } });
+}

@@ -67,8 +67,15 @@ export const SubscriptionErrorSchema = z.object({
 /** `TransactionUpdateLight`. */
 export const TransactionUpdateLightSchema = z.object({ request_id: z.optional(U32Schema), update: DatabaseUpdateSchema });
 
-/** `TransactionUpdate`: `status` is an enum checked by the session (Committed / Failed / OutOfEnergy). */
-export const TransactionUpdateSchema = z.object({ status: z.record(z.string(), z.unknown()) });
+/**
+ * `TransactionUpdate`: `status` is an enum checked by the session (Committed / Failed / OutOfEnergy).
+ * `reducer_call` names the reducer and the caller's `request_id` (read to match our own calls);
+ * `caller_connection_id` is a u128 read from the frame text, never from the parsed number.
+ */
+export const TransactionUpdateSchema = z.object({
+  status: z.record(z.string(), z.unknown()),
+  reducer_call: z.optional(z.object({ reducer_name: str(), request_id: U32Schema })),
+});
 
 /** `OneOffQueryResponse`: the heartbeat's head probe answer. */
 export const OneOffQueryResponseSchema = z.object({

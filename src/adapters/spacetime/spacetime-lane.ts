@@ -3,6 +3,7 @@ import { KhalaSyncError } from '../../errors/khala-sync-error.js';
 import type { ClientInfo, Lane, LaneSessionOptions } from '../lane.js';
 import { SYNC_EVENT_COLUMNS } from './rows.js';
 import { buildSpacetimeUrl } from './socket-url.js';
+import type { CheckpointAckOptions } from './checkpoint-acks.js';
 import { SpacetimeSession } from './spacetime-session.js';
 import { isPlainIdentifier } from './sql.js';
 import { DEFAULT_REPLAY_BUDGET } from './stale-detect.js';
@@ -22,7 +23,16 @@ export interface SpacetimeLaneOptions {
   headTable?: string | null;
   /** Largest replay accepted on resume, in events, per stream (a number or a function of the stream). Default 20 000. */
   replayBudget?: number | ((stream: string) => number);
+  /** How long a `stream_head` ahead of the watermark may wait for its delta before the stream is stale, ms. Default 5 000. */
+  headGapMs?: number;
+  /** How long a one-off query (head probe) may wait for its reply, ms. Default 10 000. */
+  queryTimeoutMs?: number;
+  /** Acknowledge durable checkpoints with `ack_stream_checkpoint` (§2.1). Default off. */
+  checkpointAck?: CheckpointAckOptions;
 }
+
+/** Defaults of {@link SpacetimeLaneOptions} timings. */
+export const SPACETIME_LANE_DEFAULTS = Object.freeze({ headGapMs: 5_000, queryTimeoutMs: 10_000 });
 
 function invalid(message: string): KhalaSyncError {
   return new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, message);
@@ -48,11 +58,18 @@ export function createSpacetimeLane(options: SpacetimeLaneOptions = {}): Lane {
   const budget = options.replayBudget ?? DEFAULT_REPLAY_BUDGET;
   if (typeof budget === 'number' && (!Number.isSafeInteger(budget) || budget < 1)) throw invalid('replayBudget must be a positive safe integer');
   const replayBudget = typeof budget === 'number' ? () => budget : budget;
+  const headGapMs = options.headGapMs ?? SPACETIME_LANE_DEFAULTS.headGapMs;
+  const queryTimeoutMs = options.queryTimeoutMs ?? SPACETIME_LANE_DEFAULTS.queryTimeoutMs;
+  for (const [name, v] of [['headGapMs', headGapMs], ['queryTimeoutMs', queryTimeoutMs]] as const) {
+    if (!Number.isSafeInteger(v) || v < 1) throw invalid(`${name} must be a positive integer`);
+  }
+  const checkpointAck = options.checkpointAck;
+  if (checkpointAck !== undefined && (typeof checkpointAck.clientId !== 'string' || checkpointAck.clientId === '')) throw invalid('checkpointAck.clientId must be a non-empty string');
   return Object.freeze({
     name: 'spacetime',
     protocols: [SPACETIME_SUBPROTOCOL],
     buildUrl: (url: string, token: string, _info: ClientInfo) => buildSpacetimeUrl(url, token, database),
-    createSession: (sessionOptions: LaneSessionOptions) => new SpacetimeSession(sessionOptions, { table, columns, headTable, replayBudget }),
+    createSession: (sessionOptions: LaneSessionOptions) => new SpacetimeSession(sessionOptions, { table, columns, headTable, replayBudget, headGapMs, queryTimeoutMs, checkpointAck }),
   });
 }
 

@@ -4,23 +4,23 @@ import type { JsonValue } from '../../util/json.js';
 import type { LaneSession, LaneSessionOptions, LaneSink } from '../lane.js';
 import { frameTooLarge } from '../frame-too-large.js';
 import { validatePayload } from '../validate.js';
-import { oneOffQuery, subscribeMulti, unsubscribeMulti } from './client-messages.js';
-import { headsOf } from './head-probe.js';
+import { CheckpointAcks, type CheckpointAckOptions } from './checkpoint-acks.js';
+import { subscribeMulti, unsubscribeMulti } from './client-messages.js';
+import { HeadProbe } from './head-probe.js';
 import {
-  DatabaseUpdateSchema,
   IdentityTokenSchema,
   OneOffQueryResponseSchema,
   SubscriptionErrorSchema,
   TransactionUpdateLightSchema,
-  TransactionUpdateSchema,
   type WireTableUpdate,
 } from './schemas.js';
-import { decodeEnvelope, enumVariant, peekReply, rawConnectionId } from './server-message.js';
+import { decodeEnvelope, peekReply, rawConnectionId } from './server-message.js';
 import { replyTables } from './reply-tables.js';
 import { newGroup, reportGroup, type RequestGroup } from './request-group.js';
-import { cursorOf, headQuery, streamQuery } from './sql.js';
+import { cursorOf, streamQuery } from './sql.js';
 import { checkResume, staleCursorError, type StaleFinding } from './stale-detect.js';
 import { collectInserts, toStreamBatch } from './table-rows.js';
+import { readTransactionUpdate } from './transaction-update.js';
 import { WireIds } from './wire-ids.js';
 
 /** Lane-level settings of a {@link SpacetimeSession} (see `SpacetimeLaneOptions` for defaults). */
@@ -30,6 +30,12 @@ export interface SpacetimeSessionSettings {
   /** Head table probed by `heartbeat()`, or null to send nothing. */
   headTable: string | null;
   replayBudget: (stream: string) => number;
+  /** How long a head ahead of the watermark may wait for its delta, ms. */
+  headGapMs: number;
+  /** How long a one-off query may wait for its reply, ms. */
+  queryTimeoutMs: number;
+  /** Acknowledge durable checkpoints with a reducer; undefined: never. */
+  checkpointAck: CheckpointAckOptions | undefined;
 }
 
 /** The query set of one stream on this connection. */
@@ -60,6 +66,8 @@ export class SpacetimeSession implements LaneSession {
   private readonly sets = new Map<string, StreamSet>();
   private readonly byRequest = new Map<number, StreamSet>();
   private readonly ids = new WireIds();
+  private readonly probe: HeadProbe | undefined;
+  private readonly acks: CheckpointAcks | undefined;
   private nextLogicalId = 1;
   private ready = false;
   private disposed = false;
@@ -75,6 +83,17 @@ export class SpacetimeSession implements LaneSession {
     this.send = options.send;
     this.sink = options.sink;
     this.maxFrameBytes = options.maxFrameBytes;
+    const transmit = (text: string): void => this.transmit(text);
+    const expected = (stream: string): number | undefined => {
+      const set = this.sets.get(stream);
+      return set?.state === 'live' ? (this.sink.lastApplied(stream) ?? set.after) : undefined;
+    };
+    const stale = (finding: StaleFinding): void => {
+      this.drop(finding.stream);
+      this.sink.serverError(staleCursorError([finding]));
+    };
+    if (settings.headTable !== null) this.probe = new HeadProbe({ ...settings, headTable: settings.headTable }, { sink: this.sink, transmit, expected, stale });
+    if (settings.checkpointAck !== undefined) this.acks = new CheckpointAcks(settings.checkpointAck, () => this.ids.request(), transmit, this.sink);
   }
 
   /** Nothing to send: the server speaks first with `IdentityToken`. */
@@ -107,17 +126,23 @@ export class SpacetimeSession implements LaneSession {
     for (const t of topics) this.drop(t);
   }
 
-  /** Probe `stream_head` with a `OneOffQuery`: its answer is a heartbeat hint and keeps the socket busy. */
+  /** Probe `stream_head` with a `OneOffQuery`: its answer feeds the watchdog, the heartbeat hints and the gap check. */
   heartbeat(): void {
-    if (!this.ready || this.settings.headTable === null) return;
-    const streams = [...this.sets.values()].filter((s) => s.state === 'live').map((s) => s.stream);
-    this.transmit(oneOffQuery(this.ids.message(), headQuery(this.settings.headTable, streams)));
+    if (!this.ready) return;
+    this.probe?.probe([...this.sets.values()].filter((s) => s.state === 'live').map((s) => s.stream));
+  }
+
+  /** A batch of `topic` is durable up to `watermark`: acknowledge it when acks are on. */
+  committed(topic: string, watermark: number): void {
+    if (this.ready && !this.disposed) this.acks?.committed(topic, watermark);
   }
 
   dispose(): void {
     this.disposed = true;
     this.sets.clear();
     this.byRequest.clear();
+    this.probe?.dispose();
+    this.acks?.dispose();
   }
 
   receive(text: string, byteLength: number): void {
@@ -146,7 +171,7 @@ export class SpacetimeSession implements LaneSession {
         return;
       }
       case 'TransactionUpdate':
-        return this.onTransaction(body);
+        return this.onTransaction(body, text);
       case 'TransactionUpdateLight': {
         const v = validatePayload(TransactionUpdateLightSchema, body, tag);
         return v.ok ? this.onDelta(tag, v.value.update.tables) : this.sink.protocolError(v.error);
@@ -201,6 +226,7 @@ export class SpacetimeSession implements LaneSession {
     const set = this.sets.get(stream);
     if (set === undefined) return;
     this.sets.delete(stream);
+    this.probe?.forget(stream);
     if (set.state === 'pending') {
       this.byRequest.delete(set.wireRequestId);
       this.settle(set, (g) => g.ok.push(stream));
@@ -235,6 +261,11 @@ export class SpacetimeSession implements LaneSession {
     set.state = 'live';
     if (list.length > 0) this.sink.batch(toStreamBatch(set.stream, list, true));
     this.settle(set, (g) => g.ok.push(set.stream));
+    // Look at the head at once: an empty reply while the head is ahead would otherwise look caught up.
+    this.probe?.probe([set.stream]);
+    // A new socket re-acknowledges where it starts (an ack lost with the old socket is not retried there).
+    const watermark = this.sink.lastApplied(set.stream) ?? set.after;
+    if (watermark !== undefined) this.acks?.committed(set.stream, watermark);
   }
 
   /** Record one member's outcome; when the group is complete, report it to the core. */
@@ -247,20 +278,12 @@ export class SpacetimeSession implements LaneSession {
     reportGroup(this.sink, group);
   }
 
-  private onTransaction(body: JsonValue): void {
-    const v = validatePayload(TransactionUpdateSchema, body, 'TransactionUpdate');
-    if (!v.ok) return this.sink.protocolError(v.error);
-    const status = enumVariant(v.value.status);
-    if (status?.tag === 'Committed') {
-      const update = validatePayload(DatabaseUpdateSchema, status.body, 'TransactionUpdate.status.Committed');
-      return update.ok ? this.onDelta('TransactionUpdate', update.value.tables) : this.sink.protocolError(update.error);
-    }
-    if (status?.tag === 'Failed' || status?.tag === 'OutOfEnergy') {
-      // Only the caller gets these, and this client calls no reducer: a subscribe or unsubscribe
-      // failed outside the query compiler (e.g. a reused query id, §1.6). Start over (§5 rule 8).
-      return this.sink.channelDown('transaction_failed');
-    }
-    this.sink.protocolError(new ProtocolError(ErrorCodes.INVALID_PAYLOAD, 'TransactionUpdate: invalid status: expected Committed, Failed or OutOfEnergy', { details: { context: 'TransactionUpdate', field: 'status' } }));
+  private onTransaction(body: JsonValue, text: string): void {
+    const meaning = readTransactionUpdate(body, text, this.sink, this.acks, this.connectionId);
+    if (meaning.kind === 'rows') return this.onDelta('TransactionUpdate', meaning.tables);
+    // Only the caller gets a failure, and this client calls no other reducer: a subscribe or
+    // unsubscribe failed outside the query compiler (e.g. a reused query id, §1.6). Start over (§5 rule 8).
+    if (meaning.kind === 'request_failed') this.sink.channelDown('transaction_failed');
   }
 
   private onDelta(tag: string, tables: readonly WireTableUpdate[]): void {
@@ -304,9 +327,8 @@ export class SpacetimeSession implements LaneSession {
   private onOneOff(body: JsonValue): void {
     const v = validatePayload(OneOffQueryResponseSchema, body, 'OneOffQueryResponse');
     if (!v.ok) return this.sink.protocolError(v.error);
-    if (v.value.error !== undefined || this.settings.headTable === null) return; // diagnostic only
-    const probe = headsOf(v.value.tables, this.settings.headTable, (stream) => this.sets.has(stream));
-    if (!probe.ok) return this.sink.protocolError(probe.error);
-    this.sink.heartbeat(probe.heads);
+    if (this.probe !== undefined) this.probe.answer(v.value);
+    else this.sink.notice?.({ type: 'unmatched_reply', kind: 'one_off', id: v.value.message_id.slice(0, 40) });
   }
 }
+

@@ -5,8 +5,11 @@ import type { JsonObject } from '../../util/json.js';
 /** Default replay budget per stream, in events (OA's run-event class, SPACETIME_PROTOCOL §2.5). */
 export const DEFAULT_REPLAY_BUDGET = 20_000;
 
-/** Why a stream was found stale. */
-export type StaleReason = 'retention_floor_breach' | 'replay_budget_exceeded';
+/**
+ * Why a stream was found stale. `head_gap_timeout`: the head probe showed rows past the watermark
+ * and their delta never came within the bounded wait (the subscription missed them).
+ */
+export type StaleReason = 'retention_floor_breach' | 'replay_budget_exceeded' | 'head_gap_timeout';
 
 /** A locally detected stale stream. */
 export interface StaleFinding {

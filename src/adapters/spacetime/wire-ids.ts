@@ -8,18 +8,12 @@ import { U32Counter } from './client-messages.js';
 export class WireIds {
   private readonly requests = new U32Counter();
   private readonly queries = new U32Counter();
-  private readonly messages = new U32Counter();
   private readonly live = new Set<number>();
   private readonly unsubscribing = new Map<number, number>();
 
   /** A fresh request id. */
   request(): number {
     return this.requests.take();
-  }
-
-  /** A fresh `OneOffQuery` message id. */
-  message(): number {
-    return this.messages.take();
   }
 
   /** A query id not live on this connection; it is live from now on. */

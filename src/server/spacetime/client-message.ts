@@ -7,7 +7,7 @@ export type ClientMessage =
   | { type: 'SubscribeMulti'; queries: string[]; requestId: number; queryId: number }
   | { type: 'Unsubscribe' | 'UnsubscribeMulti'; requestId: number; queryId: number }
   | { type: 'OneOffQuery'; messageId: string; query: string }
-  | { type: 'CallReducer' | 'CallProcedure'; name: string; requestId: number };
+  | { type: 'CallReducer' | 'CallProcedure'; name: string; args: string; requestId: number; flags: number };
 
 /** Result of {@link decodeClientMessage}: the error text becomes the 1011 close reason. */
 export type ClientMessageResult = { ok: true; msg: ClientMessage } | { ok: false; error: string };
@@ -89,7 +89,9 @@ export function decodeClientMessage(text: string): ClientMessageResult {
         return { ok: true, msg: { type: tag, messageId: bytes(body['message_id']), query: str(body['query_string'], 'query_string') } };
       default: {
         const name = str(body[tag === 'CallReducer' ? 'reducer' : 'procedure'], 'name');
-        return { ok: true, msg: { type: tag as 'CallReducer', name, requestId: u32(body['request_id'], 'request_id') } };
+        const flags = body['flags'];
+        if (flags !== 0 && flags !== 1) throw new DecodeError('invalid value for flags: expected 0 or 1');
+        return { ok: true, msg: { type: tag as 'CallReducer', name, args: str(body['args'], 'args'), requestId: u32(body['request_id'], 'request_id'), flags } };
       }
     }
   } catch (err) {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { safeJsonParse, isJsonObject, type JsonObject, type JsonValue } from '../../util/json.js';
-import { randomHex } from '../auth.js';
 import { bearerToken, sendError, sendJson } from '../http-util.js';
 import type { EventTable } from './event-table.js';
+import { mintToken, type TokenLifetime } from './token-ledger.js';
 
 /** Paths of the Spacetime server's HTTP endpoints. */
 export const SPACETIME_HTTP_PATHS = Object.freeze({ snapshot: '/sync/snapshot', token: '/api/sync/token' });
@@ -18,6 +18,12 @@ export interface HttpDeps {
   verifyToken(token: string | undefined): boolean;
   /** A status to answer instead of a snapshot (fault switch), consumed per request. */
   takeSnapshotFault(): number | undefined;
+  /** Lifetimes of minted tokens. */
+  tokenLifetime: TokenLifetime;
+  /** A status to answer instead of a token (fault switch), consumed per request. */
+  takeTokenFault(): number | undefined;
+  /** Counts minted tokens. */
+  minted(): void;
 }
 
 function pageToken(head: number, offset: number): string {
@@ -77,9 +83,11 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'POST' && url.pathname === SPACETIME_HTTP_PATHS.token) {
       req.resume();
-      // A test credential: the reference server does not sign anything (SpacetimeDB would mint its own).
-      const token = `st_${randomHex(16)}`;
-      return sendJson(res, 200, { data: { token, token_type: 'Bearer', transport: 'spacetime_ws', protocol_version: 'spacetime.sync.v1', expires_in: 300 } });
+      const fault = deps.takeTokenFault();
+      if (fault !== undefined) return sendError(res, fault, 'injected', 'injected token failure');
+      deps.minted();
+      // The §2.6 response fields a client reads; the credential itself is a test token (nothing signed).
+      return sendJson(res, 200, { data: mintToken(deps.tokenLifetime).body });
     }
     const prefix = `${SPACETIME_HTTP_PATHS.snapshot}/`;
     if (req.method === 'GET' && url.pathname.startsWith(prefix)) {

@@ -63,20 +63,38 @@ export function subscriptionError(requestId: number | undefined, queryId: number
 /** Identity of the (absent) reducer caller for published events. */
 const PUBLISHER_IDENTITY = '0xc2003d59';
 
+/** The `reducer_call` of a `TransactionUpdate`: which reducer ran, with what args, for which request. */
+export interface ReducerCallInfo {
+  name: string;
+  id: number;
+  /** The args as the caller sent them: a string holding a JSON array (§1.3 rule 8). */
+  args: string;
+  /** The caller's `request_id`; non-callers see it too (§1.6 "request_id leaks"). */
+  requestId: number;
+}
+
+/** The publisher's `append_sync_event` call, as HTTP callers have it (request id 0). */
+const APPEND_CALL: ReducerCallInfo = { name: 'append_sync_event', id: 6, args: '[]', requestId: 0 };
+/** A request that failed outside the compiler: no reducer, id u32::MAX, request id 0 (§1.6). */
+const NO_CALL: ReducerCallInfo = { name: '', id: 4294967295, args: '[]', requestId: 0 };
+
 /**
  * `TransactionUpdate` with a `Committed` status (`failed` text → a `Failed` status, empty tables,
  * reducer `""` and id u32::MAX, as the server answers a request that failed outside the compiler).
+ * `call` overrides the reducer metadata (a reducer the caller invoked over the socket).
  */
-export function transactionUpdate(tables: TableRows[], callerConnectionId: string, failed?: string): string {
+export function transactionUpdate(tables: TableRows[], callerConnectionId: string, failed?: string, call?: ReducerCallInfo): string {
   const status = failed === undefined ? { Committed: databaseUpdate(tables) } : { Failed: failed };
+  const c = call ?? (failed === undefined ? APPEND_CALL : NO_CALL);
   const body = {
     TransactionUpdate: {
       status,
       timestamp: { __timestamp_micros_since_unix_epoch__: Date.now() * 1000 },
       caller_identity: { __identity__: PUBLISHER_IDENTITY },
       caller_connection_id: { __connection_id__: 0 },
-      reducer_call: failed === undefined ? { reducer_name: 'append_sync_event', reducer_id: 6, args: '[]', request_id: 0 } : { reducer_name: '', reducer_id: 4294967295, args: '[]', request_id: 0 },
-      energy_quanta_used: { quanta: failed === undefined ? 2412000 : 0 },
+      reducer_call: { reducer_name: c.name, reducer_id: c.id, args: c.args, request_id: c.requestId },
+      // A request that failed before any reducer ran (request id 0) used no energy.
+      energy_quanta_used: { quanta: failed === undefined || c.requestId !== 0 ? 2412000 : 0 },
       total_host_execution_duration: { __time_duration_micros__: 318 },
     },
   };

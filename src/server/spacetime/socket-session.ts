@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { callReducer, type CheckpointTable } from './checkpoint-reducer.js';
 import { decodeClientMessage, type ClientMessage } from './client-message.js';
 import { arrayRowText, headRow, objectRowText, rowMap, STREAM_HEAD_COLUMN_ORDER, SYNC_EVENT_COLUMN_ORDER, type EventTable, type RowMap } from './event-table.js';
 import { initialSubscription, multiApplied, oneOffResponse, singleApplied, subscriptionError, transactionUpdate, transactionUpdateLight, type TableRows } from './server-frames.js';
@@ -22,6 +23,10 @@ export interface SocketContext {
   deltaRowForm(): 'array' | 'object';
   /** The next subscribe to refuse with `SubscriptionError` (text), if any. */
   takeSubscribeFailure(): string | undefined;
+  /** True when the next `OneOffQuery` is to go unanswered (fault switch), consumed per query. */
+  takeOneOffDrop(): boolean;
+  /** `stream_checkpoint` and the `ack_stream_checkpoint` fault script. */
+  checkpoints: CheckpointTable;
   log(line: string): void;
 }
 
@@ -111,15 +116,20 @@ export class SpacetimeSocketSession {
         return this.send(singleApplied(msg.requestId, msg.queryId, tables[0] ?? { table: set.queries[0]!.query.table, updates: [] }, true));
       }
       case 'OneOffQuery': {
+        if (this.ctx.takeOneOffDrop()) return;
         const c = compile(msg.query);
         if (!c.ok) return this.send(oneOffResponse(msg.messageId, c.error, []));
         const order = TABLE_COLUMNS[c.query.table]!;
         const rows = currentRows(this.ctx, c.query.table).filter((r) => matches(c.query.where, r));
         return this.send(oneOffResponse(msg.messageId, undefined, [{ table: c.query.table, rows: rows.map((r) => objectRowText(r, order)) }]));
       }
+      case 'CallReducer': {
+        const reply = callReducer(this.ctx.checkpoints, msg, this.connectionId);
+        return reply === undefined ? undefined : this.send(reply);
+      }
       default:
-        // The reference module exposes no callable reducer over WS.
-        return this.send(transactionUpdate([], this.connectionId, `No such reducer \`${msg.name.slice(0, 60)}\``));
+        // The reference module has no procedures.
+        return this.send(transactionUpdate([], this.connectionId, `No such procedure \`${msg.name.slice(0, 60)}\``));
     }
   }
 

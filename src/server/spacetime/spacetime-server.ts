@@ -4,10 +4,12 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { randomHex } from '../auth.js';
+import { CheckpointTable } from './checkpoint-reducer.js';
 import { EventTable, headRow, rowMap, type AppendInput, type RowMap, type SyncEventRecord } from './event-table.js';
 import { SPACETIME_HTTP_PATHS, createHttpHandler } from './http-endpoints.js';
 import { identityToken, subscriptionError } from './server-frames.js';
 import { SpacetimeSocketSession, type TxChanges } from './socket-session.js';
+import { tokenLifetime, tokenUnexpired } from './token-ledger.js';
 import type { SpacetimeFaults, SpacetimeServer, SpacetimeServerOptions, SpacetimeServerStats } from './types.js';
 
 /** Defaults of {@link startSpacetimeServer}. */
@@ -51,7 +53,8 @@ export async function startSpacetimeServer(options: SpacetimeServerOptions = {})
   const verifyToken = options.verifyToken ?? (() => true);
   const log = options.log ?? (() => undefined);
   const table = new EventTable();
-  const stats: SpacetimeServerStats = { connections: 0, openConnections: 0, framesOut: 0, upgradesRefused: 0 };
+  const stats: SpacetimeServerStats = { connections: 0, openConnections: 0, framesOut: 0, upgradesRefused: 0, tokensMinted: 0, sessionsRefused: 0 };
+  const checkpoints = new CheckpointTable();
   const sessions = new Set<SpacetimeSocketSession>();
   const state = {
     refuseStatus: null as number | null,
@@ -60,6 +63,10 @@ export async function startSpacetimeServer(options: SpacetimeServerOptions = {})
     rowForm: 'array' as 'array' | 'object',
     subscribeFailures: [] as string[],
     snapshotFaults: [] as number[],
+    tokenFaults: [] as number[],
+    oneOffDrops: 0,
+    refusal: undefined as { code: number; reason: string; left: number } | undefined,
+    lostStreams: new Set<string>(),
   };
   const send = (ws: WebSocket, text: string): void => {
     if (state.stalled || ws.readyState !== ws.OPEN) return;
@@ -71,6 +78,8 @@ export async function startSpacetimeServer(options: SpacetimeServerOptions = {})
     send,
     deltaRowForm: () => state.rowForm,
     takeSubscribeFailure: () => state.subscribeFailures.shift(),
+    takeOneOffDrop: () => state.oneOffDrops > 0 && state.oneOffDrops-- > 0,
+    checkpoints,
     log,
   };
 
@@ -104,7 +113,8 @@ export async function startSpacetimeServer(options: SpacetimeServerOptions = {})
     if (!protocols.some((p) => offered.includes(p))) return refuse(400, 'no overlapping subprotocol', 'no valid protocol selected');
     const auth = req.headers.authorization;
     const token = (typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth)?.[1] : undefined) ?? url.searchParams.get('token') ?? undefined;
-    if (!verifyToken(token)) return refuse(401, 'token refused');
+    // Expiry is checked here only, as SpacetimeDB does: an open socket outlives its token (§5 rule 10).
+    if (!verifyToken(token) || !tokenUnexpired(token)) return refuse(401, 'token refused');
     wss.handleUpgrade(req, socket, head, (ws) => {
       stats.connections++;
       stats.openConnections++;
@@ -121,6 +131,14 @@ export async function startSpacetimeServer(options: SpacetimeServerOptions = {})
       ws.on('error', () => ws.terminate());
       // The credential in use: the one presented, or a fresh anonymous one.
       send(ws, identityToken(`0x${randomHex(32).replace(/^0+/, '')}`, token ?? `anon_${randomHex(16)}`, connectionId));
+      const refusal = state.refusal;
+      if (refusal !== undefined && refusal.left > 0) {
+        // Scripted refusal: the module turns the session away right after the handshake, as when
+        // `client_connected` fails or the module exits (§1.2), before any subscription is applied.
+        if (--refusal.left === 0) state.refusal = undefined;
+        stats.sessionsRefused++;
+        ws.close(refusal.code, refusal.reason);
+      }
     });
   };
 
@@ -129,6 +147,9 @@ export async function startSpacetimeServer(options: SpacetimeServerOptions = {})
       table,
       verifyToken,
       takeSnapshotFault: () => state.snapshotFaults.shift(),
+      tokenLifetime: tokenLifetime(options.tokenTtlSeconds, options.tokenRefreshAfterSeconds),
+      takeTokenFault: () => state.tokenFaults.shift(),
+      minted: () => void stats.tokensMinted++,
     }),
   );
   http.on('upgrade', onUpgrade);
@@ -165,6 +186,11 @@ export async function startSpacetimeServer(options: SpacetimeServerOptions = {})
     stall: (on) => void (state.stalled = on),
     deltaRowForm: (form) => void (state.rowForm = form),
     snapshotStatus: (status, times = 1) => void (state.snapshotFaults = status === null ? [] : Array.from({ length: times }, () => status)),
+    tokenStatus: (status, times = 1) => void (state.tokenFaults = status === null ? [] : Array.from({ length: times }, () => status)),
+    dropOneOffs: (times) => void (state.oneOffDrops = times),
+    refuseSessions: (close, times = Number.POSITIVE_INFINITY) => void (state.refusal = close === null ? undefined : { ...close, left: times }),
+    loseDeltas: (stream, on) => void (on ? state.lostStreams.add(stream) : state.lostStreams.delete(stream)),
+    reducerFaults: (...list) => void checkpoints.faults.push(...list),
   };
 
   return {
@@ -188,7 +214,8 @@ export async function startSpacetimeServer(options: SpacetimeServerOptions = {})
         if (before > 0) tx.deletes.set('stream_head', [headRow(stream, before, now)]);
       }
       if (options.retain !== undefined && journal.head > options.retain) prune(stream, journal.head - options.retain, tx);
-      if (tx.inserts.size > 0 || tx.deletes.size > 0) commit(tx);
+      // A lost stream's transactions are committed (head, rows) but reach no subscriber.
+      if ((tx.inserts.size > 0 || tx.deletes.size > 0) && !state.lostStreams.has(stream)) commit(tx);
       return inserted;
     },
     head: (stream) => (table.has(stream) ? table.stream(stream).head : 0),
@@ -201,6 +228,9 @@ export async function startSpacetimeServer(options: SpacetimeServerOptions = {})
       if (tx.deletes.size > 0) commit(tx);
     },
     queryIds: () => [...sessions].map((s) => s.queryIds()),
+    checkpoints: () => [...checkpoints.rows.values()].map((r) => ({ ...r })),
+    checkpointCalls: () => checkpoints.calls.map((c) => ({ ...c })),
+    connectionIds: () => [...sessions].map((s) => s.connectionId),
     faults,
     stats: () => ({ ...stats }),
     async close() {

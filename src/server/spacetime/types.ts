@@ -1,3 +1,4 @@
+import type { CheckpointCall, CheckpointRow, ReducerFault } from './checkpoint-reducer.js';
 import type { AppendInput, SyncEventRecord } from './event-table.js';
 
 /** Options of `startSpacetimeServer`. */
@@ -19,6 +20,13 @@ export interface SpacetimeServerOptions {
    * (SpacetimeDB mints an anonymous identity for a client without one).
    */
   verifyToken?: (token: string | undefined) => boolean;
+  /**
+   * `expires_in` of minted tokens, seconds (fractional allowed, for fast tests). A minted token past
+   * its expiry is refused at upgrade (401); an open socket is never closed for it. Default 300.
+   */
+  tokenTtlSeconds?: number;
+  /** `refresh_after_in` of minted tokens, seconds. Default `max(ttl − 30, 1)`, at most the TTL (§2.6). */
+  tokenRefreshAfterSeconds?: number;
   /** Diagnostic log sink (never receives tokens). Default: silent. */
   log?: (line: string) => void;
 }
@@ -45,6 +53,19 @@ export interface SpacetimeFaults {
   deltaRowForm(form: 'array' | 'object'): void;
   /** Answer the next `times` snapshot requests with this status (`null` to stop). */
   snapshotStatus(status: number | null, times?: number): void;
+  /** Answer the next `times` token requests with this HTTP status (`null` to stop). Default once. */
+  tokenStatus(status: number | null, times?: number): void;
+  /** Leave the next `times` `OneOffQuery` requests unanswered. */
+  dropOneOffs(times: number): void;
+  /**
+   * Accept the next `times` upgrades (default: all), send `IdentityToken`, then close with this code
+   * and reason before anything is subscribed (`null` to stop).
+   */
+  refuseSessions(close: { code: number; reason: string } | null, times?: number): void;
+  /** While on, a stream's transactions are committed but sent to no subscriber (a lost delta). */
+  loseDeltas(stream: string, on: boolean): void;
+  /** Script the next `ack_stream_checkpoint` calls: `fail` (the reducer returns `Err`) or `drop` (no reply). */
+  reducerFaults(...faults: ReducerFault[]): void;
 }
 
 /** Counters. */
@@ -53,6 +74,10 @@ export interface SpacetimeServerStats {
   openConnections: number;
   framesOut: number;
   upgradesRefused: number;
+  /** Tokens minted by `POST /api/sync/token`. */
+  tokensMinted: number;
+  /** Sessions closed by `refuseSessions`. */
+  sessionsRefused: number;
 }
 
 /** A running reference Spacetime server. */
@@ -81,6 +106,12 @@ export interface SpacetimeServer {
   prune(stream: string, keepAfter: number): void;
   /** Live query set ids per open socket (tests check ids are never reused). */
   queryIds(): number[][];
+  /** `stream_checkpoint` rows (upserted by `ack_stream_checkpoint`). */
+  checkpoints(): CheckpointRow[];
+  /** Every well-formed `ack_stream_checkpoint` call, in order, with its outcome. */
+  checkpointCalls(): CheckpointCall[];
+  /** `connection_id` (decimal u128) of every open socket. */
+  connectionIds(): string[];
   readonly faults: SpacetimeFaults;
   stats(): SpacetimeServerStats;
   close(): Promise<void>;

@@ -1,3 +1,7 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { SyncClient } from '../../../src/client/sync-client.js';
 import type { SyncClientOptions } from '../../../src/client/options.js';
 import { recordClient, type Recorded } from '../../client/harness.js';
@@ -38,4 +42,31 @@ export { until } from '../../client/harness.js';
 
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/**
+ * A test file's servers and clients: `start` a reference server, `track` clients; after each test
+ * the tracked clients are closed, then the server. `forget` drops clients the test closed itself.
+ */
+export function stTestBed(): { start(options?: SpacetimeServerOptions): Promise<SpacetimeServer>; track<T extends StRecorded>(r: T): T; forget(): void } {
+  const recs: StRecorded[] = [];
+  let server: SpacetimeServer | undefined;
+  afterEach(async () => {
+    for (const r of recs.splice(0)) await r.client.close();
+    await server?.close();
+    server = undefined;
+  });
+  return {
+    start: async (options) => (server = await stServer(options)),
+    track: (r) => {
+      recs.push(r);
+      return r;
+    },
+    forget: () => void recs.splice(0),
+  };
+}
+
+/** A fresh SQLite file path in a new temporary directory. */
+export function sqlitePath(prefix = 'ks-st-'): string {
+  return join(mkdtempSync(join(tmpdir(), prefix)), 'sync.sqlite');
 }

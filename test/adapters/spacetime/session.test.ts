@@ -235,9 +235,11 @@ describe('SpacetimeSession errors (§1.6, §5 rule 8)', () => {
     h.session.subscribe([A], {});
     const { requestId, queryId } = subscribeIds(h, A);
     h.receive(multiApplied(requestId, queryId, []));
-    h.session.heartbeat();
+    // The reply is followed by a head probe of the new set; the keep-alive sends the next id.
     expect(h.sentJson().at(-1)).toEqual({ OneOffQuery: { message_id: '00000001', query_string: `SELECT * FROM stream_head WHERE stream_id = '${A}'` } });
-    h.receive({ OneOffQueryResponse: { message_id: '00000001', error: { none: [] }, tables: [{ table_name: 'stream_head', rows: [JSON.stringify({ stream_id: A, head_seq: 7, updated_at_unix_ms: 1 }), JSON.stringify({ stream_id: 'other', head_seq: 3, updated_at_unix_ms: 1 })] }], total_host_execution_duration: { __time_duration_micros__: 1 } } });
+    h.session.heartbeat();
+    expect(h.sentJson().at(-1)).toEqual({ OneOffQuery: { message_id: '00000002', query_string: `SELECT * FROM stream_head WHERE stream_id = '${A}'` } });
+    h.receive({ OneOffQueryResponse: { message_id: '00000002', error: { none: [] }, tables: [{ table_name: 'stream_head', rows: [JSON.stringify({ stream_id: A, head_seq: 7, updated_at_unix_ms: 1 }), JSON.stringify({ stream_id: 'other', head_seq: 3, updated_at_unix_ms: 1 })] }], total_host_execution_duration: { __time_duration_micros__: 1 } } });
     expect(h.of('heartbeat')).toEqual([{ type: 'heartbeat', watermarks: { [A]: 7 } }]);
   });
 });
