@@ -46,7 +46,7 @@ const resumeEveryFrameBoundary: Scenario = {
   name: 'spacetime-resume-every-frame-boundary',
   family: 'spacetime',
   lane: 'spacetime',
-  asserts: 'Spacetime lane: the connection (through the fault proxy, subprotocol passed through) is cut before every frame of a session — IdentityToken, each SubscribeMultiApplied, each live TransactionUpdate, and the client’s SubscribeMulti requests; alternately the client reconnects or a new client reopens its SQLite file; no seq applied twice, none skipped, store = journal',
+  asserts: 'Spacetime lane: the connection (through the fault proxy, subprotocol passed through) is cut before every frame of a session — IdentityToken, each SubscribeMultiApplied, each head-probe answer, each live TransactionUpdate, and the client’s SubscribeMulti requests; alternately the client reconnects or a new client reopens its SQLite file; no seq applied twice, none skipped, store = journal',
   control: true,
   quick: false,
   injects: [],
@@ -103,7 +103,7 @@ const resumeEveryFrameBoundary: Scenario = {
     proxy.setRules({});
     // per_boundary: `<c|s><frame>:<message cut>:<cut|no-cut>:<updates applied in the session>[:r = restarted on the file]`.
     const evidence: Evidence = { frames_per_session: frames, frame_tags: tags, boundaries: boundaries.length, cuts: proxy.stats().cuts, uncut, per_boundary: rows, events: Object.fromEntries(env.topics.map((t) => [t, env.ledger.all(t).length])), duplicates };
-    // Frame counts are deterministic here (no keep-alive within a session): every boundary must cut.
+    // Frame counts are deterministic here (one head probe per subscribe reply, no keep-alive within a session): every boundary must cut.
     expect(uncut === 0, `${uncut} boundary(ies) never cut: the session's frames differ from the dry run`, evidence);
     return { evidence, kpi: { duplicates, outOfOrder, resumes: boundaries.length, connections } };
   },

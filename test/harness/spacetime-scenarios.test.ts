@@ -47,10 +47,12 @@ describe('Spacetime scenarios in the matrix', () => {
     expect(budget['stale']).toEqual(['runtime.codex.worker.worker_1:replay_budget_exceeded']);
     expect(budget['resumed_within_budget']).toBe(45);
     const boundary = by['spacetime-resume-every-frame-boundary']!.evidence;
-    // IdentityToken, two SubscribeMultiApplied, four live TransactionUpdates; plus the two SubscribeMulti requests.
-    expect(boundary['frame_tags']).toEqual(['IdentityToken', 'SubscribeMultiApplied', 'SubscribeMultiApplied', 'TransactionUpdate', 'TransactionUpdate', 'TransactionUpdate', 'TransactionUpdate']);
-    expect(boundary['boundaries']).toBe(9);
-    expect(boundary['cuts']).toBe(9);
+    // IdentityToken, two SubscribeMultiApplied, the two head-probe answers that follow them (where they
+    // fall among the live updates depends on timing), four live TransactionUpdates; plus the two SubscribeMulti requests.
+    expect((boundary['frame_tags'] as string[])[0]).toBe('IdentityToken');
+    expect([...(boundary['frame_tags'] as string[])].sort()).toEqual(['IdentityToken', 'OneOffQueryResponse', 'OneOffQueryResponse', 'SubscribeMultiApplied', 'SubscribeMultiApplied', 'TransactionUpdate', 'TransactionUpdate', 'TransactionUpdate', 'TransactionUpdate']);
+    expect(boundary['boundaries']).toBe(11);
+    expect(boundary['cuts']).toBe(11);
     expect(boundary['duplicates']).toBe(0);
     const healed = by['spacetime-loss-and-reorder-healed']!.evidence as { faults: Record<string, { dropped: number; reordered: number; duplicated: number }>; per_client: Record<string, { bootstraps: number }>; kpi: { duplicates: number; outOfOrder: number } };
     // Every kind of fault happened, the lossy and reordered clients healed through snapshots, nothing applied twice.
