@@ -4,7 +4,7 @@ export { SyncClient, type SyncClientEvents, type SyncSnapshot } from './client/s
 export type { SyncMetrics } from './client/metrics.js';
 export type { ProbeResult } from './client/liveness-probe.js';
 export type { ClientTelemetryEvent, ClientSurface, TelemetryOptions } from './client/telemetry.js';
-export { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './client/options.js';
+export { CLIENT_DEFAULTS, type ClientStatus, type PayloadHashPolicy, type SyncClientOptions } from './client/options.js';
 export { defaultReconnectDelay, BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './client/backoff.js';
 export { tokenProvider, SignInRequiredError, type TokenSource } from './client/token-provider.js';
 

@@ -89,7 +89,8 @@ async function run(vector: Vector): Promise<string[]> {
       transport: net.factory,
       snapshot,
       hydrator,
-      verifyHashes: opts.verify_hashes,
+      // `verify_hashes` (default true) checks every body, socket updates included.
+      verifyPayloadHash: opts.verify_hashes ? 'all' : 'off',
       maxFrameBytes: opts.max_frame_bytes,
       reconnectDelay: () => opts.reconnect_delay_ms,
       heartbeatIntervalMs: opts.heartbeat_interval_ms,

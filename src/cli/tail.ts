@@ -16,6 +16,7 @@ const HELP = `khala-sync tail --url <ws(s) url> --topic <t> [--topic <t> ...]
   [--snapshot-url <base>] [--hydrate-url <base>]
   [--client-build-id <id>] [--schema-version <n>]
   [--until-caught-up] [--max-updates <n>] [--idle-exit <ms>]
+  [--verify-hashes]                   check payload_hash of socket updates too (default: HTTP bodies only)
   [--allow-insecure]                  allow ws:// to a non-loopback host
 stdout: one JSON object per line (update, caught_up, stale, bootstrap, status, error).
 exit: 0 done, 2 usage, 3 upgrade required, 4 authentication refused, 1 other fatal.
@@ -59,6 +60,7 @@ export async function runTail(argv: string[]): Promise<number> {
         'until-caught-up': { type: 'boolean', default: false },
         'max-updates': { type: 'string' },
         'idle-exit': { type: 'string' },
+        'verify-hashes': { type: 'boolean', default: false },
         'allow-insecure': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -97,6 +99,7 @@ export async function runTail(argv: string[]): Promise<number> {
     snapshotUrl: v['snapshot-url'],
     hydrateUrl: v['hydrate-url'],
     allowInsecure: v['allow-insecure'],
+    verifyPayloadHash: v['verify-hashes'] ? 'all' : 'fetched',
     clientInfo: {
       client: 'khala-sync-tail',
       ...(v['client-build-id'] ? { clientBuildId: v['client-build-id'] } : {}),

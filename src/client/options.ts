@@ -43,8 +43,13 @@ export interface SyncClientOptions {
   stableAfterMs?: number;
   /** Largest inbound frame, bytes. Default 16 MiB (the server does not cap batch size). */
   maxFrameBytes?: number;
-  /** Verify `payload_hash` when present. Default true. */
-  verifyHashes?: boolean;
+  /**
+   * Which bodies are checked against their `payload_hash` (docs/security.md). `'fetched'`: bodies
+   * that arrive over HTTP (snapshot pages, hydrated documents) — they must match what the socket
+   * announced; `'all'`: socket updates too (a canonical-JSON + SHA-256 pass per update); `'off'`:
+   * none. The hash string is stored with each document either way. Default `'fetched'`.
+   */
+  verifyPayloadHash?: PayloadHashPolicy;
   /** Facts stamped on `telemetry` events (surface, app version...). Default: unspecified surface. */
   telemetry?: TelemetryOptions;
   /** Connect in the constructor. Default false (call `connect()`). */
@@ -58,7 +63,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   joinTimeoutMs: 10_000,
   stableAfterMs: 10_000,
   maxFrameBytes: 16 * 1024 * 1024,
-  verifyHashes: true,
+  verifyPayloadHash: 'fetched' as PayloadHashPolicy,
   allowInsecure: false,
   clientInfo: Object.freeze({
     client: 'khala-sync',
@@ -67,6 +72,9 @@ export const CLIENT_DEFAULTS = Object.freeze({
     schemaVersion: 1,
   }) as Readonly<ClientInfo>,
 });
+
+/** Which bodies are checked against their `payload_hash`; see {@link SyncClientOptions.verifyPayloadHash}. */
+export type PayloadHashPolicy = 'fetched' | 'all' | 'off';
 
 /** Connection status. `closed`, `upgrade_required` and `auth_required` wait for the app. */
 export type ClientStatus = 'idle' | 'connecting' | 'joining' | 'replaying' | 'live' | 'backoff' | 'closed' | 'upgrade_required' | 'auth_required';

@@ -12,6 +12,7 @@ import { transition } from '../replay/transitions.js';
 import type { SyncStore } from '../watermarks/store.js';
 import { DocumentCache } from './document-cache.js';
 import type { DriverMetrics } from './metrics.js';
+import type { PayloadHashPolicy } from './options.js';
 
 /** The transport half of the driver's effects; the connection implements it. */
 export interface DriverTransport {
@@ -37,7 +38,7 @@ export interface DriverOptions {
   store: SyncStore;
   snapshot: SnapshotSource | undefined;
   hydrator: Hydrator | undefined;
-  verifyHashes: boolean;
+  verifyPayloadHash: PayloadHashPolicy;
   token: () => Promise<string>;
 }
 
@@ -156,7 +157,7 @@ export class ReplayDriver {
   /** Apply one batch: plan, commit atomically, then advance the machine. Resolves when durable. */
   async applyBatch(batch: SyncBatch): Promise<void> {
     const t = this.state.topics.get(batch.topic);
-    const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyHashes });
+    const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyPayloadHash === 'all' });
     if (t === undefined) {
       this.events.event({ type: 'error', error: new KhalaSyncError('protocol', ErrorCodes.UNSUBSCRIBED_TOPIC, `batch for unsubscribed topic ${batch.topic} ignored`, { topic: batch.topic }) });
       return;
@@ -284,7 +285,7 @@ export class ReplayDriver {
     if (source === undefined || this.abort.signal.aborted) return;
     let snapshot;
     try {
-      snapshot = await readSnapshot(source, topic, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyHashes });
+      snapshot = await readSnapshot(source, topic, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyPayloadHash !== 'off' });
       const { documents, head } = snapshot;
       await this.write(() => this.options.store.replaceTopic(topic, documents, head));
     } catch (err) {
@@ -305,7 +306,7 @@ export class ReplayDriver {
     const run = async (): Promise<void> => {
       try {
         const held = () => this.docs.get(doc.topic, doc.docKey);
-        const next = await hydrateDocument(hydrator, doc, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyHashes, held });
+        const next = await hydrateDocument(hydrator, doc, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyPayloadHash !== 'off', held });
         if (next === undefined) return; // older than what we hold
         await this.write(() => this.options.store.putHydrated(next));
         if (this.state.topics.has(doc.topic)) this.docs.put(next);

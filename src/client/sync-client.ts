@@ -71,7 +71,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       store: this.store,
       snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl }) : undefined),
       hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl }) : undefined),
-      verifyHashes: options.verifyHashes ?? CLIENT_DEFAULTS.verifyHashes,
+      verifyPayloadHash: options.verifyPayloadHash ?? CLIENT_DEFAULTS.verifyPayloadHash,
       token,
     };
     const driverEvents: DriverEvents = {

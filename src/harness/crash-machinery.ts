@@ -8,7 +8,7 @@ import { AppliedHistory, type Probe, type ProbeOptions } from './probe.js';
 import type { Evidence, Kpi, ScenarioContext } from './scenario.js';
 import type { SeededRandom } from '../testing/seeded-random.js';
 
-/** One run of a spawned `khala-sync tail`. */
+/** One run of a spawned `khala-sync tail` (always with `--verify-hashes`: the harness checks every body). */
 export interface TailRun {
   /** Updates the process printed (printed only after their commit), per topic. */
   printed: Map<string, number[]>;
@@ -22,7 +22,7 @@ export interface TailRun {
  */
 export function runTail(ctx: ScenarioContext, args: string[], killAfterMs: number | undefined, env: Record<string, string> = {}): Promise<TailRun> {
   return new Promise((resolve, reject) => {
-    const child = trackChild(spawn(process.execPath, [ctx.bin, 'tail', ...args, ...(killAfterMs === undefined ? ['--until-caught-up'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
+    const child = trackChild(spawn(process.execPath, [ctx.bin, 'tail', '--verify-hashes', ...args, ...(killAfterMs === undefined ? ['--until-caught-up'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
     const printed = new Map<string, number[]>();
     let pending = '';
     let stderr = '';
@@ -52,7 +52,7 @@ export function runTail(ctx: ScenarioContext, args: string[], killAfterMs: numbe
 /** Resolve with the child once a stdout line starts with `prefix`; the caller kills it. */
 export function runUntilLine(ctx: ScenarioContext, args: string[], prefix: string, timeoutMs: number): Promise<{ seen: boolean; kill: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = trackChild(spawn(process.execPath, [ctx.bin, 'tail', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = trackChild(spawn(process.execPath, [ctx.bin, 'tail', '--verify-hashes', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
     const exited = new Promise<void>((r) => child.on('exit', () => r()));
     const kill = async (): Promise<void> => {
       child.kill('SIGKILL');

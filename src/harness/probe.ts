@@ -93,7 +93,8 @@ export class Probe {
   constructor(options: ProbeOptions) {
     const { history, sqlitePath, store, recordUpdates, ...rest } = options;
     this.history = history ?? new AppliedHistory();
-    this.client = new SyncClient({ ...rest, store: sqlitePath ? createSqliteStore({ path: sqlitePath }) : store });
+    // The harness checks every body, socket updates included (#11: the default checks HTTP bodies only).
+    this.client = new SyncClient({ verifyPayloadHash: 'all', ...rest, store: sqlitePath ? createSqliteStore({ path: sqlitePath }) : store });
     const c = this.client;
     c.on('updates', (b) => {
       for (const u of b.updates) this.history.record(u.topic, u.watermark);

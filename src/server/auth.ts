@@ -1,6 +1,5 @@
-import { SignJWT, compactVerify, decodeProtectedHeader } from 'jose';
-import { isJsonObject, safeJsonParse } from '../util/json.js';
 import type { JsonObject } from '../util/json.js';
+import { readHeader, readPayload, signHs256, verifyHs256 } from './hs256.js';
 import type { ResolvedOptions } from './options.js';
 import type { MintClaims } from './types.js';
 
@@ -108,35 +107,25 @@ export class TokenAuthority {
       oa_claims_version: CLAIMS_VERSION,
     };
     if (claims.client_build_id !== undefined) payload.oa_client_build_id = claims.client_build_id;
-    const token = await new SignJWT(payload)
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: key.kid })
-      .sign(this.encoder.encode(key.secret));
+    const token = signHs256({ alg: 'HS256', typ: 'JWT', kid: key.kid }, payload, this.encoder.encode(key.secret));
     return { token, kid: key.kid, jti, issuedAt: iat, expiresAt: exp, scopes, sessionId, deviceId, userId, orgId };
   }
 
   /** Verify signature and claims; never throws. */
   async verify(token: string | undefined | null): Promise<{ ok: true; token: VerifiedToken } | { ok: false; reason: TokenFailure }> {
     if (!token || token.length > 16 * 1024) return { ok: false, reason: 'malformed' };
-    let header;
-    try {
-      header = decodeProtectedHeader(token);
-    } catch {
-      return { ok: false, reason: 'malformed' };
-    }
-    if (header.alg !== 'HS256') return { ok: false, reason: 'unsupported_alg' };
-    if (typeof header.kid !== 'string' || header.kid === '') return { ok: false, reason: 'missing_kid' };
-    const key = this.keys.get(header.kid);
+    const header = readHeader(token);
+    if (header === undefined) return { ok: false, reason: 'malformed' };
+    if (header['alg'] !== 'HS256') return { ok: false, reason: 'unsupported_alg' };
+    const kid = header['kid'];
+    if (typeof kid !== 'string' || kid === '') return { ok: false, reason: 'missing_kid' };
+    const key = this.keys.get(kid);
     if (!key) return { ok: false, reason: 'unknown_kid' };
-    let payloadBytes: Uint8Array;
-    try {
-      // jose compares HMACs in constant time (§4.3).
-      ({ payload: payloadBytes } = await compactVerify(token, key, { algorithms: ['HS256'] }));
-    } catch {
-      return { ok: false, reason: 'bad_signature' };
-    }
-    const parsed = safeJsonParse(new TextDecoder().decode(payloadBytes));
-    if (!parsed.ok || !isJsonObject(parsed.value)) return { ok: false, reason: 'malformed' };
-    return this.checkClaims(parsed.value);
+    // verifyHs256 compares HMACs in constant time (§4.3).
+    if (!verifyHs256(token, key)) return { ok: false, reason: 'bad_signature' };
+    const claims = readPayload(token);
+    if (claims === undefined) return { ok: false, reason: 'malformed' };
+    return this.checkClaims(claims);
   }
 
   private checkClaims(c: JsonObject): { ok: true; token: VerifiedToken } | { ok: false; reason: TokenFailure } {
