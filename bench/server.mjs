@@ -2,11 +2,15 @@
 // not share the measured client's event loop. Driven over the fork IPC channel by
 // bench/lib/server-process.mjs: every message is {id, cmd, args}, every answer {id, ok, result|error}.
 import { performance } from 'node:perf_hooks';
+import { Buffer } from 'node:buffer';
 import { setImmediate } from 'node:timers';
+import { WebSocketServer } from 'ws';
 import { startReferenceServer } from '../dist/server/index.js';
+import { runNull } from './lib/recorded.mjs';
 import { makePayload } from './lib/workload.mjs';
 
 let server;
+let fast;
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
@@ -89,7 +93,35 @@ const commands = {
     return { sent, head: server.head(topic), ms: performance.now() - start };
   },
 
+  /**
+   * The fast-server wire mode: record what the reference server sends one client for `topic`
+   * (join reply, every replay frame, subscribe reply), keep those frames pre-encoded, and serve
+   * them from a bare `ws` server as fast as the socket takes them. The reference server builds and
+   * encodes every frame per client; this one only writes bytes, so the wire figures measure the
+   * clients rather than the server. Answers a join with the recorded join reply and a subscribe
+   * with the rest; the clients' refs are the recording's (join "1", subscribe "2").
+   */
+  async startFast({ topic }) {
+    await closeFast();
+    const token = await server.mintToken({ ttlSeconds: 900 });
+    const { frames } = await runNull({ url: server.url, token, topic, record: true });
+    const encoded = frames.map((f) => Buffer.from(f, 'utf8'));
+    const wss = new WebSocketServer({ port: 0, perMessageDeflate: false });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (ws) => {
+      ws.on('message', (data) => {
+        const event = JSON.parse(data.toString())[3];
+        if (event === 'phx_join') ws.send(encoded[0], { binary: false });
+        else if (event === 'sync:subscribe') for (let i = 1; i < encoded.length; i++) ws.send(encoded[i], { binary: false });
+      });
+    });
+    fast = wss;
+    const bytes = encoded.reduce((n, b) => n + b.length, 0);
+    return { url: `ws://127.0.0.1:${wss.address().port}/sync/socket/websocket`, frames: encoded.length, bytes };
+  },
+
   async close() {
+    await closeFast();
     if (server) await server.close();
     server = undefined;
     return true;
@@ -100,6 +132,14 @@ const commands = {
     return true;
   },
 };
+
+async function closeFast() {
+  if (fast === undefined) return;
+  const wss = fast;
+  fast = undefined;
+  for (const c of wss.clients) c.terminate();
+  await new Promise((resolve) => wss.close(() => resolve()));
+}
 
 process.on('message', async (msg) => {
   const { id, cmd, args } = msg;

@@ -1,5 +1,6 @@
 // Browser-safe main entry: nothing here may reach a Node-only module. SQLite, IndexedDB, the
-// reference server and test tools have their own entry points.
+// Spacetime lane, the replay machine's internals (khala-sync/replay), the reference server and
+// test tools have their own entry points.
 export { SyncClient, type SyncClientEvents, type SyncSnapshot } from './client/sync-client.js';
 export type { SyncMetrics } from './client/metrics.js';
 export type { ProbeResult } from './client/liveness-probe.js';
@@ -9,10 +10,8 @@ export { defaultReconnectDelay, BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './client
 export { tokenProvider, SignInRequiredError, type TokenSource } from './client/token-provider.js';
 
 export type { SyncBatch, SyncDocument, SyncErrorPayload, SyncUpdate, StaleTopic, TopicCommit } from './model/types.js';
-export type { AppliedBatch, ReplayEffect, ReplayEvent, ReplayInput } from './replay/events.js';
-export { transition, type ReplayContext, type Transition } from './replay/transitions.js';
-export { planBatch, type BatchPlan, type DocumentLookup, type PlanOptions } from './replay/plan-batch.js';
-export { createReplayState, newTopicState, type ReplayState, type TopicState, type TopicPhase, type Recovery } from './replay/state.js';
+export type { AppliedBatch } from './replay/events.js';
+export type { TopicPhase } from './replay/state.js';
 
 export type { SnapshotSource, SnapshotPage, SnapshotDoc, SnapshotRequest, Hydrator } from './bootstrap/snapshot-source.js';
 export { httpSnapshotSource, httpHydrator, type HttpSnapshotOptions, type HttpHydratorOptions } from './bootstrap/http-snapshot-source.js';

@@ -123,11 +123,11 @@ export function makeStore(kind) {
 }
 
 /** khala-sync: a SyncClient with `store`; resolves when `head` is applied (committed). */
-export async function runKhala({ url, token, topic, head, storeKind = 'memory', transport, onUpdates, keep = false, verifyHashes }) {
+export async function runKhala({ url, token, topic, head, storeKind = 'memory', transport, onUpdates, keep = false, verifyPayloadHash }) {
   const { store, dispose } = makeStore(storeKind);
   const errors = [];
   const t0 = performance.now();
-  const client = new SyncClient({ url, token, topics: [topic], store, transport, verifyHashes });
+  const client = new SyncClient({ url, token, topics: [topic], store, transport, verifyPayloadHash });
   const ms = await new Promise((resolve) => {
     client.on('error', (e) => errors.push(e.code));
     client.on('updates', (b) => {

@@ -32,6 +32,17 @@ export class DocumentCache {
     this.lists.delete(doc.topic);
   }
 
+  /** Store one committed batch's documents (all of `topic`): one topic lookup per batch. */
+  putAll(topic: string, docs: readonly SyncDocument[]): void {
+    let m = this.topics.get(topic);
+    if (m === undefined) {
+      m = new Map();
+      this.topics.set(topic, m);
+    }
+    for (let i = 0; i < docs.length; i++) m.set(docs[i]!.docKey, docs[i]!);
+    this.lists.delete(topic);
+  }
+
   replace(topic: string, docs: SyncDocument[]): void {
     this.topics.set(topic, new Map(docs.map((d) => [d.docKey, d])));
     this.lists.delete(topic);

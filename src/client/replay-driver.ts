@@ -173,7 +173,7 @@ export class ReplayDriver {
         this.transport.reconnect(undefined, 'store_failed');
         return;
       }
-      for (const d of commit.documents) this.docs.put(d);
+      this.docs.putAll(commit.topic, commit.documents);
     }
     this.metrics.duplicatesDropped += plan.duplicates;
     this.metrics.gapsSeen += plan.gaps;

@@ -4,58 +4,14 @@ import { checkDocument, checkWrite, hydratedRecord, wins, runSync } from './stor
 
 const KIND = 'memory';
 
-// Performance (bench profile, docs/benchmarks.md): `structuredClone` of every committed batch was
-// ~20% of the client's replay time, mostly serializer setup for small JSON objects. Documents whose
-// values are plain JSON-like data (plain objects, dense arrays, primitives, no shared or cyclic
-// references) are copied by hand, which gives the same result; anything else, including values
-// structuredClone refuses, still goes through structuredClone, so results and errors are unchanged.
-const NOT_PLAIN = Symbol('not plain');
-
-function copyPlain(value: unknown, seen: Set<object>): unknown {
-  if (typeof value !== 'object' || value === null) {
-    if (typeof value === 'function' || typeof value === 'symbol') throw NOT_PLAIN;
-    return value;
-  }
-  if (seen.has(value)) throw NOT_PLAIN; // shared or cyclic: structuredClone keeps the sharing
-  seen.add(value);
-  if (Array.isArray(value)) {
-    if (Object.getPrototypeOf(value) !== Array.prototype) throw NOT_PLAIN;
-    const n = value.length;
-    const out = new Array<unknown>(n);
-    let keys = 0;
-    for (let i = 0; i < n; i++) {
-      if (!(i in value)) throw NOT_PLAIN; // holes and extra keys: leave to structuredClone
-      out[i] = copyPlain(value[i], seen);
-      keys++;
-    }
-    if (Object.keys(value).length !== keys) throw NOT_PLAIN;
-    return out;
-  }
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    if (key === '__proto__') throw NOT_PLAIN; // an assignment would set the prototype instead
-    out[key] = copyPlain((value as Record<string, unknown>)[key], seen);
-  }
-  return out;
-}
-
-function cloneDocuments(docs: readonly SyncDocument[]): SyncDocument[] {
-  try {
-    const seen = new Set<object>();
-    return docs.map((d) => copyPlain(d, seen) as SyncDocument);
-  } catch (err) {
-    if (err !== NOT_PLAIN) throw err;
-    return structuredClone(docs as SyncDocument[]);
-  }
-}
-
 /**
  * A {@link SyncStore} that keeps everything in process memory (kind `memory`): nothing survives a
- * restart, so a client using it replays from watermark 0 (or bootstraps) on every start. Values are
- * deep-copied with `structuredClone` on the way in and out, so callers can never mutate stored
- * state. A document is only written over one with a lower or equal `docVersion`; a commit's
+ * restart, so a client using it replays from watermark 0 (or bootstraps) on every start. It takes
+ * ownership of the documents it is given (`commit`, `replaceTopic`, `putHydrated`): they are stored
+ * as they are, not copied, so the caller must not change them afterwards (the client never does:
+ * it keeps the very same objects as its own read copy, so each document exists once). `load`
+ * returns deep copies (`structuredClone`), so what the caller gets back never aliases stored state.
+ * A document is only written over one with a lower or equal `docVersion`; a commit's
  * watermark only ever raises the stored one (`replaceTopic` sets it outright).
  *
  * @returns a fresh, empty store.
@@ -104,9 +60,9 @@ export function createMemoryStore(): SyncStore {
     commit(commit: TopicCommit): Promise<void> {
       return run('commit', commit.topic, () => {
         checkWrite(KIND, commit.topic, commit.watermark, commit.documents);
-        // Clone everything before touching state, so a non-cloneable payload aborts the whole commit.
-        const docs = cloneDocuments(commit.documents);
-        upsert(topicDocs(commit.topic), docs);
+        // Owned, not copied (bench profile, docs/benchmarks.md: a deep copy per commit was ~10% of
+        // the client's apply path plus its garbage).
+        upsert(topicDocs(commit.topic), commit.documents);
         watermarks.set(commit.topic, Math.max(watermarks.get(commit.topic) ?? commit.watermark, commit.watermark));
       });
     },
@@ -115,7 +71,7 @@ export function createMemoryStore(): SyncStore {
       return run('replaceTopic', topic, () => {
         checkWrite(KIND, topic, watermark, docs);
         const fresh = new Map<string, SyncDocument>();
-        upsert(fresh, structuredClone(docs));
+        upsert(fresh, docs);
         documents.set(topic, fresh);
         watermarks.set(topic, watermark);
       });
@@ -128,7 +84,7 @@ export function createMemoryStore(): SyncStore {
         const stored = docs?.get(doc.docKey);
         // An absent document was dropped by a snapshot while its body was in flight: do not revive it.
         if (docs === undefined || stored === undefined || !wins(doc.docVersion, stored.docVersion)) return;
-        docs.set(doc.docKey, hydratedRecord(stored, structuredClone(doc)));
+        docs.set(doc.docKey, hydratedRecord(stored, doc));
       });
     },
 

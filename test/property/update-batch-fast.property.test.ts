@@ -1,13 +1,14 @@
 // The hand-written UpdateBatch walk (src/adapters/khala/update-batch-fast.ts) against the zod schema
-// of record: whenever the walk accepts an input, zod accepts it too and gives the same output; every
-// input the walk declines goes to zod, so `validateUpdateBatch` accepts, rejects and reports exactly
-// as `validatePayload(UpdateBatchSchema, …)` does. Inputs are valid batches and mutations of them
+// of record: whenever the walk accepts an input, zod accepts it too and `toSyncBatch` of zod's output
+// is the batch the walk built; every input the walk declines goes to zod, so `decodeUpdateBatch`
+// accepts, rejects and reports exactly as `validatePayload(UpdateBatchSchema, …)` + `toSyncBatch` do. Inputs are valid batches and mutations of them
 // (wrong types, missing and extra keys, null, negative and fractional numbers, mixed topics,
 // non-ascending watermarks, string payloads, arrays, holes).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UpdateBatchSchema } from '../../src/adapters/khala/schemas.js';
-import { fastUpdateBatch, validateUpdateBatch } from '../../src/adapters/khala/update-batch-fast.js';
+import { decodeUpdateBatch, fastSyncBatch } from '../../src/adapters/khala/update-batch-fast.js';
+import { toSyncBatch } from '../../src/adapters/khala/update-batch.js';
 import { validatePayload } from '../../src/adapters/validate.js';
 
 const NUM_RUNS = Number(process.env['PROPERTY_RUNS'] ?? 1000);
@@ -99,17 +100,20 @@ function mutate(input: unknown, m: Mutation): unknown {
   return root;
 }
 
-function zod(input: unknown): unknown {
+function zod(input: unknown, hint: string | undefined): unknown {
   const r = UpdateBatchSchema.safeParse(input);
-  return r.success ? { ok: true, value: r.data } : { ok: false };
+  return r.success ? { ok: true, value: toSyncBatch(r.data, hint) ?? null } : { ok: false };
 }
 
 function check(input: unknown): void {
-  const fast = fastUpdateBatch(input);
-  if (fast !== undefined) expect(zod(input)).toStrictEqual({ ok: true, value: fast });
-  // The combined validator is zod's verdict, error message included.
-  const combined = validateUpdateBatch(input, 'ctx', 't');
-  const reference = validatePayload(UpdateBatchSchema, input, 'ctx', 't');
+  for (const hint of ['t', undefined]) {
+    const fast = fastSyncBatch(input, hint);
+    if (fast !== undefined) expect(zod(input, hint)).toStrictEqual({ ok: true, value: fast });
+  }
+  // The combined decoder is zod's verdict, error message included.
+  const combined = decodeUpdateBatch(input, 'ctx', 't');
+  const wire = validatePayload(UpdateBatchSchema, input, 'ctx', 't');
+  const reference = wire.ok ? { ok: true as const, value: toSyncBatch(wire.value, 't') } : wire;
   expect(combined.ok).toBe(reference.ok);
   if (combined.ok && reference.ok) expect(combined.value).toStrictEqual(reference.value);
   if (!combined.ok && !reference.ok) {
@@ -122,7 +126,7 @@ describe('fast UpdateBatch validation ≡ the zod schema (fast-check)', () => {
   it('takes the fast walk for well-formed batches, with zod’s exact output', () => {
     fc.assert(
       fc.property(batchArb, (batch) => {
-        expect(fastUpdateBatch(batch)).toBeDefined();
+        expect(fastSyncBatch(batch)).toBeDefined();
         check(batch);
       }),
       { numRuns: NUM_RUNS },

@@ -5,8 +5,7 @@ import { isJsonObject, type JsonObject } from '../../util/json.js';
 import { normalizeServerError } from './error-normalize.js';
 import { decodeBase64Json } from './payload-bytes.js';
 import { FrameVersionSchema, HeartbeatSchema, KhalaFrameSchema } from './schemas.js';
-import { validateUpdateBatch } from './update-batch-fast.js';
-import { toSyncBatch } from './update-batch.js';
+import { decodeUpdateBatch } from './update-batch-fast.js';
 import { quote, validatePayload } from '../validate.js';
 import { watermarkMap } from './watermark-map.js';
 
@@ -94,15 +93,15 @@ export function decodeKhalaFrame(payload: JsonObject, lastApplied: (topic: strin
 
   switch (kind) {
     case 'update_batch': {
-      const wire = validateUpdateBatch(body, context, frame.topic);
-      if (!wire.ok) return { type: 'refused', error: wire.error };
-      const stray = wire.value.updates.findIndex((u) => u.topic !== frame.topic);
+      const decodedBatch = decodeUpdateBatch(body, context, frame.topic);
+      if (!decodedBatch.ok) return { type: 'refused', error: decodedBatch.error };
+      // A batch is only topic-less without any topic at all; a frame always has one.
+      const batch = decodedBatch.value!;
+      const stray = batch.updates.findIndex((u) => u.topic !== frame.topic);
       if (stray >= 0) {
-        const message = `${context}: invalid updates[${stray}].topic: "${quote(wire.value.updates[stray]!.topic)}" differs from the frame topic "${quote(frame.topic)}"`;
+        const message = `${context}: invalid updates[${stray}].topic: "${quote(batch.updates[stray]!.topic)}" differs from the frame topic "${quote(frame.topic)}"`;
         return { type: 'refused', error: new ProtocolError(ErrorCodes.INVALID_PAYLOAD, message, { topic: frame.topic, details: { context, field: `updates[${stray}].topic` } }) };
       }
-      // toSyncBatch only yields undefined without any topic; a frame always has one.
-      const batch = toSyncBatch(wire.value, frame.topic)!;
       return { type: 'batch', batch };
     }
     case 'error': {

@@ -9,8 +9,7 @@ import { normalizeServerError } from './error-normalize.js';
 import { decodeKhalaFrame } from './frame-decoder.js';
 import { HeartbeatReplySchema, HeartbeatSchema, JoinOkSchema, ReplySchema, SubscribeOkSchema, UnsubscribeOkSchema } from './schemas.js';
 import { decodePhoenixFrame, encodePhoenixFrame, type PhoenixMessage } from './serializer.js';
-import { toSyncBatch } from './update-batch.js';
-import { validateUpdateBatch } from './update-batch-fast.js';
+import { decodeUpdateBatch } from './update-batch-fast.js';
 import { quote, validatePayload } from '../validate.js';
 import { hasOwn, setOwn, watermarkMap } from './watermark-map.js';
 
@@ -194,10 +193,9 @@ export class KhalaSession implements LaneSession {
   }
 
   private onUpdateBatch(payload: JsonObject): void {
-    const wire = validateUpdateBatch(payload, 'sync:update_batch');
-    if (!wire.ok) return this.sink.protocolError(wire.error);
-    const batch = toSyncBatch(wire.value);
-    if (batch !== undefined) this.sink.batch(batch);
+    const decoded = decodeUpdateBatch(payload, 'sync:update_batch');
+    if (!decoded.ok) return this.sink.protocolError(decoded.error);
+    if (decoded.value !== undefined) this.sink.batch(decoded.value);
   }
 
   private onFrame(payload: JsonObject): void {

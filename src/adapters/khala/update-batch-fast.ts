@@ -1,18 +1,18 @@
-// A hand-written validator for the hot `UpdateBatch` (every sync:frame and sync:update_batch body),
+// A hand-written decoder for the hot `UpdateBatch` (every sync:frame and sync:update_batch body),
 // checked against the zod schema of record by test/property/update-batch-fast.property.test.ts.
 //
-// Why: zod/mini has no JIT; walking its schema objects cost ~2 µs per update, the second largest
-// item of the replay profile after payload hashing (docs/benchmarks.md). This walk only ever
-// *accepts*: it returns the parsed batch when the input is one it is sure zod accepts (with the
-// very output zod would give), and `undefined` for anything else — including every invalid input
-// and the rare valid shapes it does not model (string payloads, §14.3) — which then goes through
-// zod, so acceptance, outputs and error messages are exactly zod's.
+// Why: zod/mini has no JIT; walking its schema objects cost ~2 µs per update, and building the wire
+// shape and then the core shape cost one object per update each (docs/benchmarks.md). This walk
+// builds the core `SyncBatch` in one pass, and only ever *accepts*: it returns the batch when the
+// input is one it is sure zod accepts (the very batch `toSyncBatch` would build from zod's output),
+// and `undefined` for anything else — including every invalid input and the rare valid shapes it
+// does not model (string payloads, §14.3) — which then goes through zod, so acceptance, outputs and
+// error messages are exactly zod's.
+import type { SyncBatch, SyncUpdate } from '../../model/types.js';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
-import { UpdateBatchSchema, type WireUpdateBatch } from './schemas.js';
+import { UpdateBatchSchema } from './schemas.js';
+import { toSyncBatch } from './update-batch.js';
 import { validatePayload, type Validated } from '../validate.js';
-
-type Wire = WireUpdateBatch;
-type WireUpdate = Wire['updates'][number];
 
 // Plain objects only (what JSON.parse builds); anything exotic is left to zod.
 function plainObject(value: unknown): value is Record<string, unknown> {
@@ -25,7 +25,7 @@ function uint(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-function fastUpdate(u: unknown): WireUpdate | undefined {
+function fastUpdate(u: unknown): SyncUpdate | undefined {
   if (!plainObject(u)) return undefined;
   const { topic, doc_key, doc_version, payload, payload_hash, watermark, hydration_required } = u;
   if (typeof topic !== 'string' || typeof doc_key !== 'string' || !uint(doc_version) || !uint(watermark)) return undefined;
@@ -35,26 +35,26 @@ function fastUpdate(u: unknown): WireUpdate | undefined {
   if (hydration_required !== undefined && typeof hydration_required !== 'boolean') return undefined;
   return {
     topic,
-    doc_key,
-    doc_version,
+    docKey: doc_key,
+    docVersion: doc_version,
     payload: payload as JsonObject | null,
-    payload_hash: payload_hash ?? null,
+    payloadHash: payload_hash ?? null,
     watermark,
-    hydration_required: hydration_required ?? false,
+    hydrationRequired: hydration_required ?? false,
   };
 }
 
 /**
- * The zod `UpdateBatchSchema` output for `value` when this fast walk can vouch for it, else
- * `undefined` (not necessarily invalid: ask zod).
+ * `toSyncBatch(zod output of value, topicHint)` when this fast walk can vouch for `value`, else
+ * `undefined` (not necessarily invalid: ask zod). `null` means valid but topic-less (see toSyncBatch).
  */
-export function fastUpdateBatch(value: unknown): Wire | undefined {
+export function fastSyncBatch(value: unknown, topicHint?: string): SyncBatch | null | undefined {
   if (!plainObject(value)) return undefined;
   const { updates: rawUpdates, replay_complete, head_watermarks } = value;
   if (!Array.isArray(rawUpdates)) return undefined;
   if (replay_complete !== undefined && typeof replay_complete !== 'boolean') return undefined;
   const n = rawUpdates.length;
-  const updates = new Array<WireUpdate>(n);
+  const updates = new Array<SyncUpdate>(n);
   for (let i = 0; i < n; i++) {
     const u = fastUpdate(rawUpdates[i]);
     if (u === undefined) return undefined;
@@ -62,24 +62,32 @@ export function fastUpdateBatch(value: unknown): Wire | undefined {
     if (i > 0 && (u.topic !== updates[0]!.topic || u.watermark <= updates[i - 1]!.watermark)) return undefined;
     updates[i] = u;
   }
-  let heads: Wire['head_watermarks'] = [];
+  let firstHeadTopic: string | undefined;
+  let headWatermark: number | undefined;
+  const topic = updates[0]?.topic ?? topicHint;
   if (head_watermarks !== undefined) {
     if (!Array.isArray(head_watermarks)) return undefined;
-    heads = new Array<Wire['head_watermarks'][number]>(head_watermarks.length);
     for (let i = 0; i < head_watermarks.length; i++) {
       const h: unknown = head_watermarks[i];
       if (!plainObject(h) || typeof h['topic'] !== 'string' || !uint(h['watermark'])) return undefined;
-      heads[i] = { topic: h['topic'], watermark: h['watermark'] };
+      if (i === 0) firstHeadTopic = h['topic'];
+      if (h['topic'] === (topic ?? firstHeadTopic)) headWatermark = h['watermark'];
     }
   }
-  return { updates, replay_complete: replay_complete ?? false, head_watermarks: heads };
+  const batchTopic = topic ?? firstHeadTopic;
+  if (batchTopic === undefined) return null;
+  return { topic: batchTopic, updates, replayComplete: replay_complete ?? false, headWatermark };
 }
 
 /**
- * {@link validatePayload} with {@link UpdateBatchSchema}, taking the fast walk first: same results,
- * same `invalid_payload` errors (those always come from zod).
+ * Validate an `UpdateBatch` and convert it to the core's {@link SyncBatch} (undefined when it has
+ * no topic at all, see `toSyncBatch`), taking the fast walk first: same results, same
+ * `invalid_payload` errors as `validatePayload(UpdateBatchSchema, …)` + `toSyncBatch` (errors
+ * always come from zod).
  */
-export function validateUpdateBatch(value: unknown, context: string, topic?: string): Validated<Wire> {
-  const fast = fastUpdateBatch(value);
-  return fast !== undefined ? { ok: true, value: fast } : validatePayload(UpdateBatchSchema, value, context, topic);
+export function decodeUpdateBatch(value: unknown, context: string, topic?: string): Validated<SyncBatch | undefined> {
+  const fast = fastSyncBatch(value, topic);
+  if (fast !== undefined) return { ok: true, value: fast ?? undefined };
+  const wire = validatePayload(UpdateBatchSchema, value, context, topic);
+  return wire.ok ? { ok: true, value: toSyncBatch(wire.value, topic) } : wire;
 }
