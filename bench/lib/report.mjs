@@ -128,7 +128,7 @@ export function withResults(doc, { meta, rows, figures }) {
   const i = doc.indexOf(start);
   const j = doc.indexOf(end);
   if (i < 0 || j < i) return doc;
-  const stamp = `_${meta.date.slice(0, 16).replace('T', ' ')} UTC, ${meta.cpu} ×${meta.cores}, ${meta.memGiB} GiB, Node ${meta.node}, commit ${meta.commit}${meta.dirty ? ' + working tree' : ''}; medians of ${meta.runs} interleaved runs (min–max in small print); ${meta.seconds.toFixed(0)} s; load average ${meta.loadStart} → ${meta.loadEnd}._${meta.failedFigures?.length ? `\n\n**Figures that failed twice in this run (no rows):** ${meta.failedFigures.map((f) => `\`${f}\``).join('; ')}` : ''}`;
+  const stamp = `_${meta.mode === 'quick' ? '`npm run bench:quick` (CI sizes), ' : ''}${meta.date.slice(0, 16).replace('T', ' ')} UTC, ${meta.cpu} ×${meta.cores}, ${meta.memGiB} GiB, Node ${meta.node}, commit ${meta.commit}${meta.dirty ? ' + working tree' : ''}; medians of ${meta.runs} interleaved runs (min–max in small print); ${meta.seconds.toFixed(0)} s; load average ${meta.loadStart} → ${meta.loadEnd}._${meta.failedFigures?.length ? `\n\n**Figures that failed twice in this run (no rows):** ${meta.failedFigures.map((f) => `\`${f}\``).join('; ')}` : ''}`;
   const stages = stagesTable(figures.throughput?.extra?.stages);
   const stagesBlock = stages ? `\nCost of each step of khala-sync's inbound path in the same run (figure 1's recorded frames, built internals):\n\n${stages}\n` : '';
   return `${doc.slice(0, i + start.length)}\n${stamp}\n\n${markdownTable(rows)}\n${stagesBlock}${doc.slice(j)}`;
