@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { redact } from '../errors/redact.js';
 import { deriveSeed } from '../testing/seeded-random.js';
+import { sdkVersion } from '../util/sdk-version.js';
 import { SCENARIOS } from './registry.js';
 import { timestampDir, writeReport } from './report.js';
 import { ScenarioFailure, type HarnessLane, type HarnessSummary, type HarnessTarget, type Scenario, type ScenarioContext, type ScenarioReport } from './scenario.js';
@@ -40,14 +41,6 @@ export interface RunResult {
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The package version (package.json two levels above this module, in src/ and dist/ alike). */
-export function sdkVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** The wire protocol a scenario speaks. */
 export function scenarioLane(scenario: Scenario): HarnessLane {
