@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ErrorCodes, KhalaSyncError, StoreError } from '../errors/index.js';
 import { sdkVersion } from '../util/sdk-version.js';
@@ -107,8 +107,10 @@ export function migrateStore(options: MigrateOptions): MigrateResult {
     const upgrade = targetFacts === undefined || targetFacts.schemaVersion < migrations.length;
     const changed = upgrade || Object.keys(writes).length > 0 || plan.mapping.length > 0;
 
+    let createdDir: string | undefined;
     try {
-      mkdirSync(runDir, { recursive: true });
+      // The first directory this call created (the run directory or a parent of it), if any.
+      createdDir = mkdirSync(runDir, { recursive: true });
     } catch (err) {
       throw ioFailed('create', runDir, err);
     }
@@ -131,25 +133,31 @@ export function migrateStore(options: MigrateOptions): MigrateResult {
       rollback: null,
     };
     const targetVersion = targetFacts?.schemaVersion ?? null;
-    if (!changed) {
-      if (!inPlace) body.stores.push(sourceEntry(source, sourceSha!, null));
-      body.stores.push({ store: 'target', path: targetPath, kind: 'khala-sqlite', schema_before: targetVersion, schema_after: targetVersion, before_sha256: beforeSha, after_sha256: beforeSha, counts_before: countsBefore, counts: countsBefore, backup: null });
-      return { manifest: writeManifest(manifestPath, body), manifestPath };
-    }
-
-    // Backups first: a disk that fills here has changed nothing but the run directory.
-    if (!inPlace) body.stores.push(sourceEntry(source, sourceSha!, backupOf(sourcePath, join(runDir, `source-${basename(sourcePath)}.backup`), sourceSha!)));
-    const targetBackup = beforeSha === null ? null : backupOf(targetPath, join(runDir, `target-${basename(targetPath)}.backup`), beforeSha);
-    const built = buildTarget({ targetPath, exists: targetFacts !== undefined, migrations, writes, rename: plan.mapping, runId, source: source.kind });
+    let manifest: Manifest | undefined;
     try {
-      body.stores.push({ store: 'target', path: targetPath, kind: 'khala-sqlite', schema_before: targetVersion, schema_after: migrations.length, before_sha256: beforeSha, after_sha256: built.sha256, counts_before: countsBefore, counts: built.counts, backup: targetBackup });
-      // The manifest goes down before the switch: after a crash between the two, it still names the
-      // backups (rollback works) and verify reports the target as not switched yet.
-      const manifest = writeManifest(manifestPath, body);
-      built.commit();
-      return { manifest, manifestPath };
+      if (!changed) {
+        if (!inPlace) body.stores.push(sourceEntry(source, sourceSha!, null));
+        body.stores.push({ store: 'target', path: targetPath, kind: 'khala-sqlite', schema_before: targetVersion, schema_after: targetVersion, before_sha256: beforeSha, after_sha256: beforeSha, counts_before: countsBefore, counts: countsBefore, backup: null });
+        manifest = writeManifest(manifestPath, body);
+        return { manifest, manifestPath };
+      }
+      // Backups first: a disk that fills here has changed nothing.
+      if (!inPlace) body.stores.push(sourceEntry(source, sourceSha!, backupOf(sourcePath, join(runDir, `source-${basename(sourcePath)}.backup`), sourceSha!)));
+      const targetBackup = beforeSha === null ? null : backupOf(targetPath, join(runDir, `target-${basename(targetPath)}.backup`), beforeSha);
+      const built = buildTarget({ targetPath, exists: targetFacts !== undefined, migrations, writes, rename: plan.mapping, runId, source: source.kind });
+      try {
+        body.stores.push({ store: 'target', path: targetPath, kind: 'khala-sqlite', schema_before: targetVersion, schema_after: migrations.length, before_sha256: beforeSha, after_sha256: built.sha256, counts_before: countsBefore, counts: built.counts, backup: targetBackup });
+        // The manifest goes down before the switch: after a crash between the two, it still names the
+        // backups (rollback works) and verify reports the target as not switched yet.
+        manifest = writeManifest(manifestPath, body);
+        built.commit();
+        return { manifest, manifestPath };
+      } finally {
+        built.discard();
+      }
     } finally {
-      built.discard();
+      // A run that failed before its manifest leaves no half-filled run directory behind.
+      if (manifest === undefined && createdDir !== undefined) rmSync(createdDir, { recursive: true, force: true });
     }
   } finally {
     lock.release();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFixture, dirState, tempDir } from '../migrate/helpers.js';
 import { ensureBuilt, startCli } from './built-cli.js';
 
-beforeAll(() => ensureBuilt(), 120_000);
+beforeAll(() => ensureBuilt(), 300_000);
 
 async function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   const run = startCli(['store', ...args]);
