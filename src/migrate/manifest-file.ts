@@ -1,14 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ErrorCodes, StoreError } from '../errors/index.js';
 import { safeJsonParse } from '../util/json.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { checkManifest, renderManifest, sealManifest, type Manifest, type ManifestBody } from './manifest.js';
-
-/** `20261202T151007Z-3fa9c2`: sortable, unique enough per store, safe as a directory name. */
-export function newRunId(now = new Date()): string {
-  return `${now.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')}-${randomBytes(3).toString('hex')}`;
-}
 
 /**
  * Read and validate a manifest file (schema version, shape, digest).
