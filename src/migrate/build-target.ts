@@ -58,9 +58,9 @@ function apply(db: SqliteDatabase, input: BuildInput): void {
     // store's own schema steps stay independent of it (docs/migrations.md).
     db.exec(`CREATE TABLE IF NOT EXISTS ${IMPORTS_TABLE} (
       topic TEXT PRIMARY KEY NOT NULL, floor INTEGER NOT NULL, source TEXT NOT NULL,
-      run_id TEXT NOT NULL, imported_at_ms INTEGER NOT NULL, bootstrapped_at_ms INTEGER) WITHOUT ROWID`);
+      run_id TEXT NOT NULL, imported_at_ms INTEGER NOT NULL) WITHOUT ROWID`);
     const mark = db.prepare('INSERT INTO watermarks (topic, watermark, updated_at_ms) VALUES (?, ?, ?)');
-    const note = db.prepare(`INSERT OR REPLACE INTO ${IMPORTS_TABLE} (topic, floor, source, run_id, imported_at_ms, bootstrapped_at_ms) VALUES (?, ?, ?, ?, ?, NULL)`);
+    const note = db.prepare(`INSERT OR REPLACE INTO ${IMPORTS_TABLE} (topic, floor, source, run_id, imported_at_ms) VALUES (?, ?, ?, ?, ?)`);
     for (const key of keys) {
       mark.run(key, input.writes[key], now);
       note.run(key, input.writes[key], input.source, input.runId, now);

@@ -28,7 +28,7 @@ export interface SqliteFacts {
   /** Rows per table (our tables and any other), sorted by name. */
   counts: Record<string, number>;
   watermarks: Record<string, number>;
-  /** Cursors a migration imported without their documents, not yet bootstrapped: key → floor. */
+  /** Cursors a migration imported without their documents: key → floor (docs/migrations.md). */
   importedWithoutDocuments: Record<string, number>;
 }
 
@@ -81,7 +81,7 @@ export function readSqliteFacts(db: SqliteDatabase, path: string, migrations: re
   }
   const importedWithoutDocuments: Record<string, number> = {};
   if (tables.includes(IMPORTS_TABLE)) {
-    for (const r of db.prepare(`SELECT topic, floor FROM ${IMPORTS_TABLE} WHERE bootstrapped_at_ms IS NULL ORDER BY topic`).all() as Array<{ topic: string; floor: number }>) {
+    for (const r of db.prepare(`SELECT topic, floor FROM ${IMPORTS_TABLE} ORDER BY topic`).all() as Array<{ topic: string; floor: number }>) {
       importedWithoutDocuments[r.topic] = r.floor;
     }
   }
