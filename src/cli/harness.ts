@@ -15,6 +15,7 @@ const HELP = `khala-sync harness [options]
   --out <dir>            report directory (default ./harness-report/<UTC timestamp>/)
   --scenario <name>      run only this scenario (repeatable); --list shows them
   --quick                the CI subset with smaller sizes (< 2 min)
+  --suite migration      the mixed-version store migration drill instead of the matrix (docs/migrations.md)
   --seed <n>             run seed (default random; printed, and recorded in every scenario's evidence)
   --gate <stage>         evaluate the rollout KPI gates: canary | stage-1 (5%) | stage-2 (25%) |
                          stage-3 (50%) | stage-4 (100%); prints GO / NO-GO with a timestamp
@@ -44,6 +45,7 @@ function parse(argv: string[]) {
         out: { type: 'string' },
         scenario: { type: 'string', multiple: true },
         quick: { type: 'boolean', default: false },
+        suite: { type: 'string' },
         seed: { type: 'string' },
         gate: { type: 'string' },
         url: { type: 'string' },
@@ -117,7 +119,7 @@ export async function runHarnessCommand(argv: string[]): Promise<number> {
   const laneFilter = target.kind === 'embedded' ? laneOf(v) : undefined;
   let selected;
   try {
-    selected = selectScenarios(v.scenario, v.quick, laneFilter);
+    selected = selectScenarios(v.scenario, v.quick, laneFilter, v.suite);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -143,6 +145,7 @@ export async function runHarnessCommand(argv: string[]): Promise<number> {
     scenarios: v.scenario,
     quick: v.quick,
     lane: laneFilter,
+    suite: v.suite,
     seed,
     target,
     out: v.out,

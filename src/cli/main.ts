@@ -3,6 +3,7 @@ import { runDemo } from './demo.js';
 import { ExitCodes, UsageError } from './exit-codes.js';
 import { runHarnessCommand } from './harness.js';
 import { runServe } from './serve.js';
+import { runStore } from './store.js';
 import { runTail } from './tail.js';
 
 const HELP = `khala-sync <command> [options]
@@ -12,6 +13,7 @@ Commands:
   tail     connect, subscribe, print every applied update as a JSON line
   serve    start the reference server
   harness  run the replay/resume and chaos scenario matrix; write summary.json + SUMMARY.md
+  store    inspect, migrate, verify, roll back and contract stores (docs/migrations.md)
   help     this text
 
 Run 'khala-sync <command> --help' for a command's options.
@@ -30,6 +32,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runServe(rest);
       case 'harness':
         return await runHarnessCommand(rest);
+      case 'store':
+        return runStore(rest);
       case undefined:
       case 'help':
       case '--help':

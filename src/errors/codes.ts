@@ -79,6 +79,27 @@ export const ErrorCodes = {
   STORE_FAILED: 'store_failed',
   /** The store file was written by a newer khala-sync schema. */
   STORE_VERSION_TOO_NEW: 'store_version_too_new',
+  // Store migrations (`khala-sync store …`, `khala-sync/migrate`; docs/migrations.md). Nothing is written when one is raised.
+  /** The file (or database) is not a store khala-sync knows how to read. */
+  UNKNOWN_STORE: 'unknown_store',
+  /** A legacy record whose `schema_version` is not the one that format defines (a downgrade): refused, never reinterpreted. */
+  UNSUPPORTED_LEGACY_SCHEMA: 'unsupported_legacy_schema',
+  /** A legacy record of a known format with a bad field: empty or duplicate id, watermark not a non-negative integer. */
+  INVALID_LEGACY_RECORD: 'invalid_legacy_record',
+  /** The desktop checkpoint file holds one stream under several workers and no worker was chosen. */
+  AMBIGUOUS_CHECKPOINTS: 'ambiguous_checkpoints',
+  /** A topic → stream mapping file is malformed, or two cursors would land on one stream id. */
+  BAD_MAPPING: 'bad_mapping',
+  /** A migration manifest is unreadable, of an unknown version, or altered since it was written. */
+  INVALID_MANIFEST: 'invalid_manifest',
+  /** A store on disk differs from its manifest (hash or row counts). */
+  VERIFY_FAILED: 'verify_failed',
+  /** A migration backup is missing or its bytes differ from the manifest. */
+  BACKUP_INVALID: 'backup_invalid',
+  /** Another migration holds the store's lock, or the store is open in another process. */
+  MIGRATION_LOCKED: 'migration_locked',
+  /** A file operation of a migration failed (disk full, permissions); the stores are as before. */
+  MIGRATION_IO_FAILED: 'migration_io_failed',
   /** A bad option passed by the app. */
   INVALID_OPTION: 'invalid_option',
   /** The client was closed. */

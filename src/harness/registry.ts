@@ -2,6 +2,7 @@ import type { Scenario } from './scenario.js';
 import { chaosScenarios } from './scenarios-chaos.js';
 import { crashScenarios } from './scenarios-crash.js';
 import { deliveryScenarios } from './scenarios-delivery.js';
+import { migrationScenarios } from './scenarios-migration.js';
 import { multiScenarios } from './scenarios-multi.js';
 import { replayScenarios } from './scenarios-replay.js';
 import { spacetimeBoundaryScenarios } from './scenarios-spacetime-boundary.js';
@@ -30,3 +31,9 @@ export const SCENARIOS: readonly Scenario[] = [
   ...spacetimeMultiScenarios,
   ...spacetimeCrashScenarios,
 ];
+
+/** Scenario suites besides the default matrix (`khala-sync harness --suite <name>`). */
+export const SUITES: Readonly<Record<string, readonly Scenario[]>> = {
+  // The mixed-version store migration drill (docs/migrations.md).
+  migration: migrationScenarios,
+};

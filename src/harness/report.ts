@@ -47,6 +47,12 @@ export function renderMarkdown(summary: HarnessSummary): string {
   }
   const counts = { pass: 0, fail: 0, skip: 0 };
   for (const s of summary.scenarios) counts[s.status] += 1;
+  // Drills that report named invariants (the migration suite) get them listed in full.
+  for (const s of summary.scenarios) {
+    const invariants = Object.entries(s.evidence).filter(([k]) => k.startsWith('inv_'));
+    if (invariants.length === 0) continue;
+    lines.push('', `### ${s.name}`, '', '| Invariant | Result |', '|---|---|', ...invariants.map(([k, v]) => `| ${k.slice('inv_'.length)} | ${short(v)} |`));
+  }
   lines.push('', `Scenarios: ${summary.scenarios.length} (pass ${counts.pass}, fail ${counts.fail}, skip ${counts.skip})`, '', `Failures: ${summary.failures}`);
   return `${lines.join('\n')}\n`;
 }

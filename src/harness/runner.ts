@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { redact } from '../errors/redact.js';
 import { deriveSeed } from '../testing/seeded-random.js';
-import { SCENARIOS } from './registry.js';
+import { sdkVersion } from '../util/sdk-version.js';
+import { SCENARIOS, SUITES } from './registry.js';
 import { timestampDir, writeReport } from './report.js';
 import { ScenarioFailure, type HarnessLane, type HarnessSummary, type HarnessTarget, type Scenario, type ScenarioContext, type ScenarioReport } from './scenario.js';
 
@@ -20,6 +21,8 @@ export interface RunOptions {
   target?: HarnessTarget;
   /** Only this lane's scenarios (when `scenarios` is not given). Default: both. */
   lane?: HarnessLane;
+  /** A suite other than the default matrix (`migration`). Default: the matrix. */
+  suite?: string;
   /** Report directory. Default `./harness-report/<UTC timestamp>/`. */
   out?: string;
   /** One line per scenario as it finishes (the CLI writes them to stderr). Default none. */
@@ -40,14 +43,6 @@ export interface RunResult {
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The package version (package.json two levels above this module, in src/ and dist/ alike). */
-export function sdkVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** The wire protocol a scenario speaks. */
 export function scenarioLane(scenario: Scenario): HarnessLane {
@@ -58,11 +53,13 @@ export function scenarioLane(scenario: Scenario): HarnessLane {
  * Resolve the scenario list; throws a RangeError naming unknown scenarios. `lane` keeps only that
  * lane's scenarios when no names are given.
  */
-export function selectScenarios(names: string[] | undefined, quick: boolean, lane?: HarnessLane): Scenario[] {
-  if (!names || names.length === 0) return SCENARIOS.filter((s) => (!quick || s.quick) && (lane === undefined || scenarioLane(s) === lane));
-  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
-  if (unknown.length > 0) throw new RangeError(`unknown scenario(s): ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
-  return SCENARIOS.filter((s) => names.includes(s.name));
+export function selectScenarios(names: string[] | undefined, quick: boolean, lane?: HarnessLane, suite?: string): Scenario[] {
+  const pool = suite === undefined ? SCENARIOS : SUITES[suite];
+  if (pool === undefined) throw new RangeError(`unknown suite '${suite}' (known: ${Object.keys(SUITES).join(', ')})`);
+  if (!names || names.length === 0) return pool.filter((s) => (!quick || s.quick) && (lane === undefined || scenarioLane(s) === lane));
+  const unknown = names.filter((n) => !pool.some((s) => s.name === n));
+  if (unknown.length > 0) throw new RangeError(`unknown scenario(s): ${unknown.join(', ')} (known: ${pool.map((s) => s.name).join(', ')})`);
+  return pool.filter((s) => names.includes(s.name));
 }
 
 function targetLabel(target: HarnessTarget): string {
@@ -71,7 +68,7 @@ function targetLabel(target: HarnessTarget): string {
 
 async function runOne(scenario: Scenario, base: Omit<ScenarioContext, 'seed' | 'tmpDir' | 'signal' | 'defer' | 'collect'>, timeoutMs: number): Promise<ScenarioReport> {
   const seed = deriveSeed(base.runSeed, scenario.name);
-  const replay = `khala-sync harness --scenario ${scenario.name} --seed ${base.runSeed}${base.quick ? ' --quick' : ''}`;
+  const replay = `khala-sync harness ${scenario.family === 'migration' ? '--suite migration ' : ''}--scenario ${scenario.name} --seed ${base.runSeed}${base.quick ? ' --quick' : ''}`;
   const common = { seed, run_seed: base.runSeed, injects: scenario.injects, replay };
   const started = Date.now();
   if (base.target.kind === 'deployment' && scenario.control) {
@@ -146,7 +143,7 @@ export async function runHarness(options: RunOptions = {}): Promise<RunResult> {
   const quick = options.quick ?? false;
   const runSeed = (options.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
   const target = options.target ?? { kind: 'embedded' };
-  const scenarios = selectScenarios(options.scenarios, quick, options.lane);
+  const scenarios = selectScenarios(options.scenarios, quick, options.lane, options.suite);
   const started = new Date();
   const outDir = resolve(options.out ?? join('harness-report', timestampDir(started)));
   const bin = join(ROOT, 'bin', 'khala-sync.js');

@@ -112,7 +112,7 @@ export interface ScenarioContext {
 /** One scenario of the matrix. */
 export interface Scenario {
   name: string;
-  family: 'replay' | 'stale' | 'delivery' | 'storm' | 'multi-client' | 'chaos' | 'crash' | 'limitation' | 'spacetime';
+  family: 'replay' | 'stale' | 'delivery' | 'storm' | 'multi-client' | 'chaos' | 'crash' | 'limitation' | 'spacetime' | 'migration';
   /** Wire protocol of its clients. Default `khala`. */
   lane?: HarnessLane;
   /** What it asserts, one sentence (docs/harness.md and SUMMARY.md). */

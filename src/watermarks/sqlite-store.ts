@@ -40,9 +40,13 @@ interface WatermarkRow {
   watermark: number;
 }
 
-// Loaded on first use rather than imported, so that a missing optional dependency becomes a clear
-// StoreError instead of a module-resolution crash of the whole entry point.
-function loadDriver(): typeof BetterSqlite3 {
+/**
+ * The better-sqlite3 constructor (also used by the store migrations).
+ *
+ * Loaded on first use rather than imported, so that a missing optional dependency becomes a clear
+ * StoreError instead of a module-resolution crash of the whole entry point.
+ */
+export function loadDriver(): typeof BetterSqlite3 {
   try {
     return createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
   } catch (err) {
@@ -54,7 +58,7 @@ function loadDriver(): typeof BetterSqlite3 {
 }
 
 /** Page size given to new database files (bytes). */
-const SQLITE_PAGE_SIZE = 2048;
+export const SQLITE_PAGE_SIZE = 2048;
 /** WAL size after which a commit runs an automatic checkpoint (bytes). */
 const SQLITE_WAL_CHECKPOINT_BYTES = 16 * 1024 * 1024;
 

@@ -1,0 +1,159 @@
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadDriver } from '../watermarks/sqlite-store.js';
+import { decodeDesktopCheckpoints, desktopCursors } from '../migrate/desktop-checkpoints.js';
+import { sha256File } from '../migrate/fs-atomic.js';
+import { decodeWebSyncState } from '../migrate/web-sync-state.js';
+import { startReferenceServer, startSpacetimeServer, type ReferenceServer, type SpacetimeServer } from '../server/index.js';
+import { checkSession, expandMigrateVerify, Invariants, liveSession, readText, rollbackAndReadOld } from './migration-drill.js';
+import type { Scenario, ScenarioContext } from './scenario.js';
+
+// The mixed-version safety drill (`khala-sync harness --suite migration`, docs/migrations.md):
+// every old shape → expand → migrate → verify → a live session on the migrated store → rollback →
+// the old reader again. One scenario per old shape; each reports its invariants.
+
+const KHALA_TOPIC = 'runtime.run_summaries';
+const ST_STREAM = 'runtime.run.run_7';
+
+async function khalaServer(ctx: ScenarioContext, events: number): Promise<ReferenceServer> {
+  const server = await startReferenceServer({ port: 0 });
+  ctx.defer(() => server.close());
+  publishKhala(server, events);
+  return server;
+}
+
+function publishKhala(server: ReferenceServer, n: number): number {
+  for (let i = 0; i < n; i++) server.publish(KHALA_TOPIC, [{ docKey: `runtime/run_summary:run_${i % 7}`, payload: { i, status: 'running' } }]);
+  return server.head(KHALA_TOPIC);
+}
+
+async function spacetimeServer(ctx: ScenarioContext, stream: string, events: number): Promise<SpacetimeServer> {
+  const server = await startSpacetimeServer({ port: 0 });
+  ctx.defer(() => server.close());
+  publishSt(server, stream, events);
+  return server;
+}
+
+function publishSt(server: SpacetimeServer, stream: string, n: number): number {
+  for (let i = 0; i < n; i++) server.publish(stream, [{ payload: { i, text: 'é日本🙂' } }]);
+  return server.head(stream);
+}
+
+const webStateKhala: Scenario = {
+  name: 'migration-web-state-khala',
+  family: 'migration',
+  asserts: 'web-shell sync state (K1 topics) → our SQLite store: expand reads it, migrate/verify/re-run unchanged, a Khala session resumes after the imported cursor with no gap and no duplicate, rollback restores the exact bytes and the old reader reads them',
+  control: true,
+  quick: true,
+  injects: [],
+  async run(ctx) {
+    const inv = new Invariants();
+    const server = await khalaServer(ctx, 40);
+    const floor = 25;
+    const state = { schema_version: 1, topic_watermarks: { [KHALA_TOPIC]: floor }, subscribed_topics: [KHALA_TOPIC], updated_at_unix_ms: 1767225600000 };
+    const source = join(ctx.tmpDir, 'web-sync-state.json');
+    writeFileSync(source, JSON.stringify(state));
+    const target = join(ctx.tmpDir, 'sync.sqlite');
+    const sourceSha = sha256File(source);
+    const readOld = () => decodeWebSyncState(JSON.parse(readText(source))).topicWatermarks;
+    const manifest = expandMigrateVerify(inv, { source, target }, { [KHALA_TOPIC]: floor }, readOld);
+    const log = await liveSession(ctx, { lane: 'khala', server }, target, { [KHALA_TOPIC]: 40 }, () => ({ [KHALA_TOPIC]: publishKhala(server, 5) }));
+    checkSession(inv, log, { [KHALA_TOPIC]: floor }, { [KHALA_TOPIC]: 45 });
+    rollbackAndReadOld(inv, manifest, { [source]: sourceSha, [target]: null }, readOld, { [KHALA_TOPIC]: floor });
+    return inv.finish();
+  },
+};
+
+const desktopSpacetime: Scenario = {
+  name: 'migration-desktop-checkpoints-spacetime',
+  family: 'migration',
+  lane: 'spacetime',
+  asserts: 'desktop checkpoint file (stream ids) → our SQLite store: expand, migrate/verify/re-run unchanged, a Spacetime session resumes after the imported checkpoint with no gap and no duplicate, rollback exact, the old reader reads the restored file',
+  control: true,
+  quick: true,
+  injects: [],
+  async run(ctx) {
+    const inv = new Invariants();
+    const server = await spacetimeServer(ctx, ST_STREAM, 30);
+    const floor = 12;
+    const file = { version: 1, entries: [{ worker_id: 'desktopw:desktop:shared', stream_id: ST_STREAM, watermark: floor, updated_at: '2026-03-01T10:00:00Z' }] };
+    const source = join(ctx.tmpDir, 'runtime-sync-checkpoints.v1.json');
+    writeFileSync(source, JSON.stringify(file));
+    const target = join(ctx.tmpDir, 'sync.sqlite');
+    const sourceSha = sha256File(source);
+    const readOld = () => desktopCursors(decodeDesktopCheckpoints(JSON.parse(readText(source))));
+    const manifest = expandMigrateVerify(inv, { source, target }, { [ST_STREAM]: floor }, readOld);
+    const log = await liveSession(ctx, { lane: 'spacetime', server }, target, { [ST_STREAM]: 30 }, () => ({ [ST_STREAM]: publishSt(server, ST_STREAM, 4) }));
+    checkSession(inv, log, { [ST_STREAM]: floor }, { [ST_STREAM]: 34 });
+    rollbackAndReadOld(inv, manifest, { [source]: sourceSha, [target]: null }, readOld, { [ST_STREAM]: floor });
+    return inv.finish();
+  },
+};
+
+const sqliteToStreams: Scenario = {
+  name: 'migration-sqlite-topics-to-streams',
+  family: 'migration',
+  lane: 'spacetime',
+  asserts: 'our SQLite store written by a Khala session (K1 topic) → in place, topic → stream id (§5.6, sequence unchanged): expand, migrate/verify/re-run unchanged, a Spacetime session on the moved cursor with no gap and no duplicate across the move (both lanes), rollback exact, a Khala session (old reader) reads it again',
+  control: true,
+  quick: true,
+  injects: [],
+  async run(ctx) {
+    const inv = new Invariants();
+    // The same 30 events on both lanes: before the move on the K1 topic, after it on its stream.
+    const khala = await khalaServer(ctx, 20);
+    const stream = 'runtime.topic.runtime.run_summaries';
+    const st = await spacetimeServer(ctx, stream, 30);
+    const path = join(ctx.tmpDir, 'sync.sqlite');
+    const before = await liveSession(ctx, { lane: 'khala', server: khala }, path, { [KHALA_TOPIC]: 20 }, () => ({ [KHALA_TOPIC]: publishKhala(khala, 5) }));
+    checkSession(inv, before, { [KHALA_TOPIC]: 0 }, { [KHALA_TOPIC]: 25 });
+    const pathSha = sha256File(path);
+    const readOld = () => ({ [KHALA_TOPIC]: 25 });
+    const manifest = expandMigrateVerify(inv, { source: path, toStreams: true }, { [stream]: 25 }, readOld);
+    const after = await liveSession(ctx, { lane: 'spacetime', server: st }, path, { [stream]: 30 }, () => ({ [stream]: publishSt(st, stream, 3) }));
+    checkSession(inv, after, { [stream]: 25 }, { [stream]: 33 });
+    rollbackAndReadOld(inv, manifest, { [path]: pathSha }, () => null, null);
+    // The old reader: the Khala client on the restored file resumes from its K1 cursor.
+    const again = await liveSession(ctx, { lane: 'khala', server: khala }, path, { [KHALA_TOPIC]: 25 }, () => ({ [KHALA_TOPIC]: publishKhala(khala, 2) }));
+    checkSession(inv, again, { [KHALA_TOPIC]: 25 }, { [KHALA_TOPIC]: 27 });
+    return inv.finish();
+  },
+};
+
+function headerVersion(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(4);
+    readSync(fd, buf, 0, 4, 60);
+    return buf.readUInt32BE(0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const sqliteSchemaUpgrade: Scenario = {
+  name: 'migration-sqlite-schema-upgrade',
+  family: 'migration',
+  asserts: 'our SQLite store at every older schema version (v0 … current − 1) → upgraded in place: expand, migrate/verify/re-run unchanged, a Khala session from zero with no gap and no duplicate, rollback exact, the old version is back',
+  control: true,
+  quick: true,
+  injects: [],
+  async run(ctx) {
+    const inv = new Invariants();
+    const server = await khalaServer(ctx, 10);
+    // Schema v0 is a SQLite file before any step ran: a header, user_version 0, no tables.
+    const path = join(ctx.tmpDir, 'v0.sqlite');
+    const db = new (loadDriver())(path);
+    db.exec('CREATE TABLE scratch (a); DROP TABLE scratch;');
+    db.close();
+    const sha = sha256File(path);
+    const manifest = expandMigrateVerify(inv, { source: path }, {}, () => ({}));
+    const log = await liveSession(ctx, { lane: 'khala', server }, path, { [KHALA_TOPIC]: 10 }, () => ({ [KHALA_TOPIC]: publishKhala(server, 3) }));
+    checkSession(inv, log, { [KHALA_TOPIC]: 0 }, { [KHALA_TOPIC]: 13 });
+    rollbackAndReadOld(inv, manifest, { [path]: sha }, () => headerVersion(path), 0);
+    return inv.finish();
+  },
+};
+
+/** The `--suite migration` drill, in run order. */
+export const migrationScenarios: Scenario[] = [webStateKhala, desktopSpacetime, sqliteToStreams, sqliteSchemaUpgrade];
