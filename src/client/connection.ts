@@ -179,6 +179,10 @@ export class Connection implements DriverTransport {
         this.hooks.error(err);
         return this.stop('auth_required', 'sign in required');
       }
+      if (isKhalaSyncError(err) && err.code === ErrorCodes.INSECURE_TRANSPORT) {
+        this.hooks.error(err);
+        return this.stop('closed', ErrorCodes.INSECURE_TRANSPORT);
+      }
       this.hooks.error(isKhalaSyncError(err) ? err : new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token provider failed: ${String(err)}`, { retryable: true }));
       return this.scheduleReconnect('token_provider_failed');
     }

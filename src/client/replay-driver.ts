@@ -12,6 +12,8 @@ import { transition } from '../replay/transitions.js';
 import type { SyncStore } from '../watermarks/store.js';
 import { DocumentCache } from './document-cache.js';
 import type { DriverMetrics } from './metrics.js';
+import { checkStoredContents } from './stored-cursors.js';
+import { emptyRecord } from '../util/records.js';
 
 /** The transport half of the driver's effects; the connection implements it. */
 export interface DriverTransport {
@@ -50,7 +52,7 @@ export class ReplayDriver {
   private state: ReplayState = createReplayState();
   private readonly docs = new DocumentCache();
   /** Counters this driver keeps (plain fields: read them, never write them). */
-  readonly metrics: DriverMetrics = { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, timeToCaughtUpMs: {} };
+  readonly metrics: DriverMetrics = { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, timeToCaughtUpMs: emptyRecord() };
   private readonly subscribedAt = new Map<string, number>();
   private readonly requested = new Map<string, number>();
   private writes: Promise<void> = Promise.resolve();
@@ -103,9 +105,10 @@ export class ReplayDriver {
   async subscribe(topics: string[]): Promise<void> {
     const fresh = topics.filter((t) => !this.state.topics.has(t));
     if (fresh.length === 0) return;
-    const loaded = await this.options.store.load(fresh);
+    const loaded = checkStoredContents(fresh, await this.options.store.load(fresh));
+    for (const error of loaded.errors) this.events.event({ type: 'error', error });
     for (const t of fresh) this.docs.replace(t, loaded.documents.filter((d) => d.topic === t));
-    this.input({ type: 'subscribe', topics: fresh, cursors: loaded.watermarks });
+    this.input({ type: 'subscribe', topics: fresh, cursors: loaded.cursors });
     for (const d of loaded.documents) if (d.hydrationPending) this.scheduleHydration(d, 0);
     this.events.changed();
   }

@@ -14,6 +14,8 @@ import { validateUpdateBatch } from './update-batch-fast.js';
 import { quote, validatePayload } from '../validate.js';
 import { hasOwn, setOwn, watermarkMap } from './watermark-map.js';
 
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** The one Phoenix channel topic Khala uses (§1.2). */
 export const SYNC_CHANNEL = 'sync:v1';
 
@@ -115,7 +117,11 @@ export class KhalaSession implements LaneSession {
       setOwn(resume, topic, cursor);
     }
     const payload: JsonObject = { topics: [...topics] };
-    if (Object.keys(resume).length > 0) payload['resume_after'] = resume;
+    const resumed = Object.keys(resume);
+    // The map form would make a topic named `__proto__`, `constructor` or `prototype` a JSON key,
+    // which a careful server refuses whole (as this client does); the list form (§2.2) carries it as a value.
+    if (resumed.some((t) => PROTOTYPE_KEYS.has(t))) payload['resume_after'] = resumed.map((topic) => ({ topic, watermark: resume[topic]! }));
+    else if (resumed.length > 0) payload['resume_after'] = resume;
     payload['replay_batch_size'] = this.replayBatchSize;
     const requestId = this.nextRequestId++;
     this.push('sync:subscribe', payload, { kind: 'subscribe', requestId, topics: [...topics] });
