@@ -74,5 +74,9 @@ export const CLIENT_DEFAULTS = Object.freeze({
   }) as Readonly<ClientInfo>,
 });
 
-/** Connection status. `closed`, `upgrade_required` and `auth_required` wait for the app. */
-export type ClientStatus = 'idle' | 'connecting' | 'joining' | 'replaying' | 'live' | 'backoff' | 'closed' | 'upgrade_required' | 'auth_required';
+/**
+ * Connection status. `closed`, `upgrade_required` and `auth_required` wait for the app. `failed`:
+ * joined, but every subscribed topic has failed (forbidden, bad topic, a stale loop...); the socket
+ * stays up for `subscribe()`/`resync()`, and the status moves on when a topic does.
+ */
+export type ClientStatus = 'idle' | 'connecting' | 'joining' | 'replaying' | 'live' | 'failed' | 'backoff' | 'closed' | 'upgrade_required' | 'auth_required';

@@ -84,6 +84,13 @@ export class ReplayDriver {
   }
 
   /** True when every subscribed topic is live or failed (nothing left to catch up). */
+  /** True when at least one topic is wanted and every one of them has failed. */
+  allFailed(): boolean {
+    if (this.state.topics.size === 0) return false;
+    for (const t of this.state.topics.values()) if (t.phase !== 'failed') return false;
+    return true;
+  }
+
   settled(): boolean {
     for (const t of this.state.topics.values()) if (t.phase !== 'live' && t.phase !== 'failed') return false;
     return true;

@@ -257,6 +257,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     await this.ready.catch(() => undefined);
     await this.driver.flush();
     await this.store.close();
+    await this.connection.released(); // no socket outlives close() (a stalled peer gets a short grace)
   }
 
   private changed(): void {

@@ -2,7 +2,6 @@ import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { isLoopbackHost } from '../util/loopback.js';
 
-
 /** True when sending a credential to `url` would expose it: plain `ws:`/`http:` to a non-loopback host. */
 export function isInsecureUrl(url: URL): boolean {
   return (url.protocol === 'ws:' || url.protocol === 'http:') && !isLoopbackHost(url.hostname);

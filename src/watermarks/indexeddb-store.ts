@@ -3,7 +3,7 @@ import type { SyncDocument } from '../model/types.js';
 import type { StoreContents, SyncStore } from './store.js';
 import { checkDocument, checkWrite, closedStoreError, collapseByKey, hydratedRecord, isSequence, toStoreError, wins } from './store-guards.js';
 import { BY_TOPIC, DOCUMENTS, openIdb, transact, WATERMARKS, type TransactBody } from './indexeddb-schema.js';
-import { emptyRecord } from '../util/records.js';
+import { setOwn } from '../util/records.js';
 
 const KIND = 'indexeddb';
 
@@ -126,8 +126,8 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): SyncS
           }
         }
         return () => {
-          const out: StoreContents = { watermarks: emptyRecord(), documents: [] };
-          for (const req of markReqs) for (const rec of req.result as WatermarkRecord[]) out.watermarks[rec.topic] = rec.watermark;
+          const out: StoreContents = { watermarks: {}, documents: [] };
+          for (const req of markReqs) for (const rec of req.result as WatermarkRecord[]) setOwn(out.watermarks, rec.topic, rec.watermark);
           for (const req of docReqs) out.documents.push(...(req.result as SyncDocument[]));
           return out;
         };

@@ -6,7 +6,7 @@ import type { SyncDocument, TopicCommit } from '../model/types.js';
 import type { StoreContents, SyncStore } from './store.js';
 import { checkDocument, checkWrite, toStoreError, runSync } from './store-guards.js';
 import { assertKnownVersion, runMigrations, type SqliteDatabase } from './sqlite-schema.js';
-import { emptyRecord } from '../util/records.js';
+import { setOwn } from '../util/records.js';
 
 const KIND = 'sqlite';
 
@@ -198,9 +198,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SyncStore {
   });
   // One read transaction, so a load never sees half of a concurrent writer's commit.
   const loadTx = db.transaction((topics: string[] | undefined): StoreContents => {
-    const out: StoreContents = { watermarks: emptyRecord(), documents: [] };
+    const out: StoreContents = { watermarks: {}, documents: [] };
     const marks = topics === undefined ? sql.allWatermarks.all() : topics.flatMap((t) => sql.topicWatermark.all(t));
-    for (const row of marks) out.watermarks[row.topic] = row.watermark;
+    for (const row of marks) setOwn(out.watermarks, row.topic, row.watermark);
     const rows = topics === undefined ? sql.allDocs.all() : topics.flatMap((t) => sql.topicDocs.all(t));
     for (const row of rows) out.documents.push(fromRow(row));
     return out;

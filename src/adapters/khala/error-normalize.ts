@@ -2,8 +2,7 @@ import type { StaleTopic, SyncErrorPayload } from '../../model/types.js';
 import type { JsonObject } from '../../util/json.js';
 import { ErrorPayloadSchema } from './schemas.js';
 import { validatePayload, type Validated } from '../validate.js';
-import { setOwn } from './watermark-map.js';
-import { emptyRecord } from '../../util/records.js';
+import { setOwn } from '../../util/records.js';
 
 const ENUM_PREFIX = /^SYNC_ERROR_CODE_/i;
 
@@ -63,7 +62,7 @@ export function normalizeServerError(raw: JsonObject, context: string): Validate
 
   let snapshotHeads: Record<string, number> | undefined;
   if (wire.snapshot_plan !== undefined && wire.snapshot_plan !== null) {
-    snapshotHeads = emptyRecord();
+    snapshotHeads = {};
     for (const entry of wire.snapshot_plan.topics ?? []) {
       if (typeof entry.head_watermark === 'number') setOwn(snapshotHeads, entry.topic, entry.head_watermark);
     }

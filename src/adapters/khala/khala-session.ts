@@ -2,7 +2,7 @@ import { ErrorCodes } from '../../errors/codes.js';
 import { KhalaSyncError } from '../../errors/khala-sync-error.js';
 import { ProtocolError } from '../../errors/protocol-error.js';
 import type { JsonObject } from '../../util/json.js';
-import { frameTooLarge } from '../frame-too-large.js';
+import { frameTooLarge, oversizedBytes } from '../frame-too-large.js';
 import type { ClientInfo, LaneSession, LaneSessionOptions, LaneSink } from '../lane.js';
 import { ErrorPairing } from './error-pairing.js';
 import { normalizeServerError } from './error-normalize.js';
@@ -12,7 +12,8 @@ import { decodePhoenixFrame, encodePhoenixFrame, type PhoenixMessage } from './s
 import { toSyncBatch } from './update-batch.js';
 import { validateUpdateBatch } from './update-batch-fast.js';
 import { quote, validatePayload } from '../validate.js';
-import { hasOwn, setOwn, watermarkMap } from './watermark-map.js';
+import { hasOwn, setOwn } from '../../util/records.js';
+import { watermarkMap } from './watermark-map.js';
 
 const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -149,8 +150,9 @@ export class KhalaSession implements LaneSession {
   /** Handle one inbound text frame; `byteLength` is checked against `maxFrameBytes` before parsing. */
   receive(text: string, byteLength: number): void {
     if (this.disposed) return;
-    if (byteLength > this.maxFrameBytes) {
-      this.sink.protocolError(frameTooLarge(byteLength, this.maxFrameBytes, peekTopic(text)));
+    const oversized = oversizedBytes(text, byteLength, this.maxFrameBytes);
+    if (oversized !== undefined) {
+      this.sink.protocolError(frameTooLarge(oversized, this.maxFrameBytes, peekTopic(text)));
       return;
     }
     const decoded = decodePhoenixFrame(text);
