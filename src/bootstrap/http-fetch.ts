@@ -1,5 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
+import { isKhalaSyncError } from '../errors/khala-sync-error.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
+import { credentialFetch } from '../transport/credential-fetch.js';
 import { safeJsonParse, type JsonValue } from '../util/json.js';
 
 /** Retry policy for snapshot and hydration requests. */
@@ -10,6 +12,8 @@ export interface HttpRetryOptions {
   retryDelay?: (attempt: number) => number;
   /** `fetch` to use. Default `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /** Allow plain `http://` to a non-loopback host (the token travels in clear). Default false. */
+  allowInsecure?: boolean;
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -38,7 +42,8 @@ function retryAfterMs(res: Response): number | undefined {
 /**
  * GET JSON with the SDK_CONTRACTS §1 error rules: 401 → one retry with a fresh token; 403, 404 →
  * no retry; 429 and 5xx → retry honouring `Retry-After`; 410 → returned as `{ status: 410 }` for the
- * caller (snapshot generation moved). The token is only ever sent in the header.
+ * caller (snapshot generation moved). The token is only ever sent in the header, only over a
+ * secure URL, and never to another origin a redirect points at (`credentialFetch`).
  */
 export async function getJson(
   url: string,
@@ -55,9 +60,10 @@ export async function getJson(
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let res: Response;
     try {
-      res = await doFetch(url, { headers: { authorization: `Bearer ${await token()}`, accept: 'application/json' }, signal });
+      const headers = { authorization: `Bearer ${await token()}`, accept: 'application/json' };
+      res = await credentialFetch(doFetch, url, { headers, signal }, { allowInsecure: options.allowInsecure ?? false, what: 'snapshot/hydration URL' });
     } catch (err) {
-      if (signal.aborted) throw err;
+      if (signal.aborted || isKhalaSyncError(err)) throw err;
       lastProblem = `network error: ${err instanceof Error ? err.message : String(err)}`;
       if (attempt < attempts) await sleep(delay(attempt), signal);
       continue;

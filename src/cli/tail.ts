@@ -152,7 +152,7 @@ async function tailLoop(client: SyncClient, topics: string[], opts: { untilCaugh
     process.stderr.write(`[tail] ${status}${reason ? ` (${reason})` : ''}\n`);
     if (status === 'upgrade_required') exit(ExitCodes.UPGRADE_REQUIRED);
     else if (status === 'auth_required') exit(ExitCodes.AUTH_REFUSED);
-    else if (status === 'closed' && !exiting) exit(ExitCodes.FATAL);
+    else if ((status === 'closed' || status === 'failed') && !exiting) exit(ExitCodes.FATAL);
   });
   client.on('error', (e) => {
     line({ type: 'error', code: e.code, message: e.message, ...(e.topic ? { topic: e.topic } : {}) });

@@ -1,4 +1,5 @@
 import type { ClientInfo, Lane, LaneNotice, LaneSession, LaneSink } from '../adapters/lane.js';
+import { frameTooLarge } from '../adapters/frame-too-large.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
 import { ServerError } from '../errors/server-error.js';
@@ -6,6 +7,7 @@ import { TransportError } from '../errors/transport-error.js';
 import { serverError, STOP_CODES } from '../replay/transitions.js';
 import type { SyncBatch } from '../model/types.js';
 import { assertSecureUrl } from '../transport/secure-url.js';
+import { clipCloseReason } from '../transport/utf8-bytes.js';
 import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type OpenInfo, type Transport, type TransportFactory } from '../transport/transport.js';
 import type { ClientStatus } from './options.js';
 import { InboundQueue } from './inbound-queue.js';
@@ -80,6 +82,7 @@ export class Connection implements DriverTransport {
   private readonly probes = new LivenessProbes();
   /** While true (the network is down), reconnect attempts wait instead of dialling. */
   private held = false;
+  private readonly closing = new Set<Promise<void>>();
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -134,12 +137,12 @@ export class Connection implements DriverTransport {
 
   /** Send a subscribe through the lane session; returns its request id, or undefined when not joined. */
   subscribe(topics: string[], resumeAfter: Record<string, number>): number | undefined {
-    return this.status === 'replaying' || this.status === 'live' ? this.session?.subscribe(topics, resumeAfter) : undefined;
+    return this.joined() ? this.session?.subscribe(topics, resumeAfter) : undefined;
   }
 
   /** Send an unsubscribe (dropped when not joined: the next join does not subscribe the topics). */
   unsubscribe(topics: string[]): void {
-    if (this.status === 'replaying' || this.status === 'live') this.session?.unsubscribe(topics);
+    if (this.joined()) this.session?.unsubscribe(topics);
   }
 
   /** Report `error` and stop until the app calls `start` again (SPEC.md C1). */
@@ -148,10 +151,25 @@ export class Connection implements DriverTransport {
     this.stop(statusForStopCode(error.code), error.code);
   }
 
-  /** Recompute replaying/live from the topics' phases. */
+  /** Resolves once every socket this connection closed is released. */
+  async released(): Promise<void> {
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
+  }
+
+  private track(closing: void | Promise<void>): void {
+    if (closing === undefined) return;
+    const p = closing.catch(() => undefined).finally(() => this.closing.delete(p));
+    this.closing.add(p);
+  }
+
+  private joined(): boolean {
+    return this.status === 'replaying' || this.status === 'live' || this.status === 'failed';
+  }
+
+  /** Recompute replaying/live/failed from the topics' phases. */
   private refresh(): void {
-    if (this.status !== 'replaying' && this.status !== 'live') return;
-    const next = this.driver.settled() ? 'live' : 'replaying';
+    if (!this.joined()) return;
+    const next = this.driver.allFailed() ? 'failed' : this.driver.settled() ? 'live' : 'replaying';
     if (next === this.status) return;
     this.setStatus(next, undefined);
     if (next === 'live') {
@@ -180,6 +198,10 @@ export class Connection implements DriverTransport {
         this.hooks.authFailure({ httpStatus: 401, reason: 'sign_in_required', refreshAttempted: false });
         this.hooks.error(err);
         return this.stop('auth_required', 'sign in required');
+      }
+      if (isKhalaSyncError(err) && err.code === ErrorCodes.INSECURE_TRANSPORT) {
+        this.hooks.error(err);
+        return this.stop('closed', ErrorCodes.INSECURE_TRANSPORT);
       }
       this.hooks.error(isKhalaSyncError(err) ? err : new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token provider failed: ${String(err)}`, { retryable: true }));
       return this.scheduleReconnect('token_provider_failed');
@@ -276,6 +298,9 @@ export class Connection implements DriverTransport {
       this.hooks.error(new TransportError(ErrorCodes.AUTH_REFUSED, `upgrade refused with HTTP ${info.httpStatus} twice with fresh tokens`, { retryable: true, details: { httpStatus: info.httpStatus } }));
     } else if (!wasOpen) {
       this.hooks.error(new TransportError(ErrorCodes.CONNECT_FAILED, `connection failed (${info.httpStatus ? `HTTP ${info.httpStatus}` : `close ${info.code}`})`, { retryable: true, details: { code: info.code, httpStatus: info.httpStatus } }));
+    } else if (info.code === 1009) {
+      this.metrics.framesRejected++;
+      this.hooks.error(frameTooLarge(undefined, this.settings.maxFrameBytes, undefined, 1009));
     }
     this.scheduleReconnect(wasOpen ? `socket closed (${info.code})` : 'connect_failed');
   }
@@ -292,7 +317,7 @@ export class Connection implements DriverTransport {
     this.session = undefined;
     const t = this.transport;
     this.transport = undefined;
-    t?.close(code, reason);
+    this.track(t?.close(code, clipCloseReason(reason)));
     this.probes.settle('not_connected');
     this.driver.disconnected();
   }

@@ -31,8 +31,14 @@ export interface SyncClientOptions {
   clientInfo?: Partial<ClientInfo>;
   /** Delay before reconnect attempt `attempt` (1-based). Default full-jitter 250 ms → 8 s. */
   reconnectDelay?: (attempt: number) => number;
-  /** Allow plain `ws://` to a non-loopback host. Default false. */
+  /**
+   * Allow plain `ws://` / `http://` to a non-loopback host for every URL that carries a credential
+   * (socket, token endpoint, snapshot, hydration). Default false: such a URL is refused with
+   * `insecure_transport` before any token is sent.
+   */
   allowInsecure?: boolean;
+  /** `fetch` for the token endpoint, snapshot and hydration requests. Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
   /** Interval of `sync:heartbeat`, ms. Default 20 000. */
   heartbeatIntervalMs?: number;
   /** Inbound silence after which the connection is declared dead, ms. Default 45 000. */
@@ -76,5 +82,9 @@ export const CLIENT_DEFAULTS = Object.freeze({
 /** Which bodies are checked against their `payload_hash`; see {@link SyncClientOptions.verifyPayloadHash}. */
 export type PayloadHashPolicy = 'fetched' | 'all' | 'off';
 
-/** Connection status. `closed`, `upgrade_required` and `auth_required` wait for the app. */
-export type ClientStatus = 'idle' | 'connecting' | 'joining' | 'replaying' | 'live' | 'backoff' | 'closed' | 'upgrade_required' | 'auth_required';
+/**
+ * Connection status. `closed`, `upgrade_required` and `auth_required` wait for the app. `failed`:
+ * joined, but every subscribed topic has failed (forbidden, bad topic, a stale loop...); the socket
+ * stays up for `subscribe()`/`resync()`, and the status moves on when a topic does.
+ */
+export type ClientStatus = 'idle' | 'connecting' | 'joining' | 'replaying' | 'live' | 'failed' | 'backoff' | 'closed' | 'upgrade_required' | 'auth_required';

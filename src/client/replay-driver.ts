@@ -13,6 +13,8 @@ import type { SyncStore } from '../watermarks/store.js';
 import { DocumentCache } from './document-cache.js';
 import type { DriverMetrics } from './metrics.js';
 import type { PayloadHashPolicy } from './options.js';
+import { checkStoredContents } from './stored-cursors.js';
+import { emptyRecord } from '../util/records.js';
 
 /** The transport half of the driver's effects; the connection implements it. */
 export interface DriverTransport {
@@ -51,7 +53,7 @@ export class ReplayDriver {
   private state: ReplayState = createReplayState();
   private readonly docs = new DocumentCache();
   /** Counters this driver keeps (plain fields: read them, never write them). */
-  readonly metrics: DriverMetrics = { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, timeToCaughtUpMs: {} };
+  readonly metrics: DriverMetrics = { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, timeToCaughtUpMs: emptyRecord() };
   private readonly subscribedAt = new Map<string, number>();
   private readonly requested = new Map<string, number>();
   private writes: Promise<void> = Promise.resolve();
@@ -83,6 +85,13 @@ export class ReplayDriver {
   }
 
   /** True when every subscribed topic is live or failed (nothing left to catch up). */
+  /** True when at least one topic is wanted and every one of them has failed. */
+  allFailed(): boolean {
+    if (this.state.topics.size === 0) return false;
+    for (const t of this.state.topics.values()) if (t.phase !== 'failed') return false;
+    return true;
+  }
+
   settled(): boolean {
     for (const t of this.state.topics.values()) if (t.phase !== 'live' && t.phase !== 'failed') return false;
     return true;
@@ -104,9 +113,10 @@ export class ReplayDriver {
   async subscribe(topics: string[]): Promise<void> {
     const fresh = topics.filter((t) => !this.state.topics.has(t));
     if (fresh.length === 0) return;
-    const loaded = await this.options.store.load(fresh);
+    const loaded = checkStoredContents(fresh, await this.options.store.load(fresh));
+    for (const error of loaded.errors) this.events.event({ type: 'error', error });
     for (const t of fresh) this.docs.replace(t, loaded.documents.filter((d) => d.topic === t));
-    this.input({ type: 'subscribe', topics: fresh, cursors: loaded.watermarks });
+    this.input({ type: 'subscribe', topics: fresh, cursors: loaded.cursors });
     for (const d of loaded.documents) if (d.hydrationPending) this.scheduleHydration(d, 0);
     this.events.changed();
   }

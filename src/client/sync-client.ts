@@ -18,6 +18,10 @@ import { TelemetryRecorder, type ClientTelemetryEvent } from './telemetry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './options.js';
 import { ReplayDriver, type DriverEvents } from './replay-driver.js';
 import { tokenProvider } from './token-provider.js';
+import { asClientError, handled, insecureUrlError, rememberFixedSecrets, scrubEventArgs } from './client-guards.js';
+import { firstInsecureCredentialUrl, validateOptions } from './validate-options.js';
+import { SecretScrubber } from '../errors/secret-scrubber.js';
+import { emptyRecord, ownValue } from '../util/records.js';
 
 /** Events of {@link SyncClient}. Listeners never receive tokens. */
 export interface SyncClientEvents {
@@ -53,6 +57,9 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   private readonly driver: ReplayDriver;
   private readonly connection: Connection;
   private readonly changeListeners = new Set<() => void>();
+  private readonly scrubber = new SecretScrubber();
+  private readonly options: SyncClientOptions;
+  private readonly clientInfo: ClientInfo;
   private snapshot: SyncSnapshot | undefined;
   private revision = 0;
   private ready: Promise<void> = Promise.resolve();
@@ -62,15 +69,20 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     super();
     // Bound so `useSyncExternalStore(client.subscribe, client.getSnapshot)` works unbound.
     this.subscribe = this.subscribe.bind(this) as typeof this.subscribe;
-    if (!options.url) throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, 'url is required');
-    const token = tokenProvider(options.token);
+    const lane = options?.lane ?? khalaLane;
+    const clientInfo: ClientInfo = { ...CLIENT_DEFAULTS.clientInfo, ...options?.clientInfo };
+    validateOptions(options, lane, clientInfo);
+    this.options = options;
+    this.clientInfo = clientInfo;
+    const http = { allowInsecure: options.allowInsecure ?? CLIENT_DEFAULTS.allowInsecure, ...(options.fetch ? { fetch: options.fetch } : {}) };
+    rememberFixedSecrets(this.scrubber, options.token);
+    const token = this.scrubber.track(tokenProvider(options.token, http));
     this.store = options.store ?? createMemoryStore();
-    const clientInfo: ClientInfo = { ...CLIENT_DEFAULTS.clientInfo, ...options.clientInfo };
     const telemetry = new TelemetryRecorder(options.telemetry ?? {}, clientInfo, (e) => this.emit('telemetry', e));
     const driverOptions = {
       store: this.store,
-      snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl }) : undefined),
-      hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl }) : undefined),
+      snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl, ...http }) : undefined),
+      hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl, ...http }) : undefined),
       verifyPayloadHash: options.verifyPayloadHash ?? CLIENT_DEFAULTS.verifyPayloadHash,
       token,
     };
@@ -88,7 +100,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     this.connection = new Connection(
       {
         url: options.url,
-        lane: options.lane ?? khalaLane,
+        lane,
         transport: options.transport ?? webSocketTransport,
         token,
         clientInfo,
@@ -123,7 +135,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     this.driver = this.connection.driver;
     this.on('caught_up', ({ topic, watermark }) =>
       telemetry.record(topic, {
-        replay: { status: 'live', requested_after_seq: this.driver.requestedAfter(topic), oldest_available_seq: 0, head_seq: watermark ?? 0, catchup_duration_ms: this.driver.metrics.timeToCaughtUpMs[topic] ?? 0 },
+        replay: { status: 'live', requested_after_seq: this.driver.requestedAfter(topic), oldest_available_seq: 0, head_seq: watermark ?? 0, catchup_duration_ms: ownValue(this.driver.metrics.timeToCaughtUpMs, topic) ?? 0 },
       }),
     );
     this.on('stale', (s) =>
@@ -135,8 +147,16 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       const channel = e.source === 'store' ? 'projection_apply' : e.source === 'snapshot' ? 'replay' : e.source === 'protocol' ? 'ws' : undefined;
       if (channel !== undefined) telemetry.record(e.topic ?? '', { delivery_error: { channel, reason_code: e.code, rolling_error_count_5m: telemetry.deliveryError() } });
     });
-    if (options.topics?.length) this.ready = this.driver.subscribe(options.topics);
-    if (options.autoConnect) void this.connect();
+    if (options.topics?.length) this.ready = handled(this.driver.subscribe(options.topics));
+    if (options.autoConnect) this.connect().catch((err: unknown) => this.emit('error', asClientError(err)));
+  }
+
+  /**
+   * Every event leaves through here: errors, status reasons, stale reasons and telemetry are
+   * scrubbed of the exact tokens this client sent (a server may echo them back), then emitted.
+   */
+  override emit<T extends EventEmitter.EventNames<SyncClientEvents>>(event: T, ...args: EventEmitter.EventArgs<SyncClientEvents, T>): boolean {
+    return super.emit(event, ...(scrubEventArgs(this.scrubber, event, args) as EventEmitter.EventArgs<SyncClientEvents, T>));
   }
 
   /** Current connection status. */
@@ -147,7 +167,17 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   /** Open the connection (after loading stored cursors). Safe to call again after a terminal status. */
   async connect(): Promise<void> {
     if (this.closed) throw new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client is closed');
-    await this.ready;
+    try {
+      await this.ready;
+    } catch (err) {
+      throw this.scrubber.error(asClientError(err));
+    }
+    const insecure = this.options.allowInsecure ? undefined : firstInsecureCredentialUrl(this.options, this.options.lane ?? khalaLane, this.clientInfo);
+    if (insecure !== undefined) {
+      this.emit('error', insecureUrlError(insecure));
+      this.connection.stop('closed', ErrorCodes.INSECURE_TRANSPORT);
+      return;
+    }
     this.connection.start();
   }
 
@@ -160,7 +190,8 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       return () => void this.changeListeners.delete(arg);
     }
     const topics = Array.isArray(arg) ? arg : [arg];
-    this.ready = this.ready.then(() => this.driver.subscribe(topics));
+    // A failed earlier load does not poison later subscribes; each caller sees its own outcome.
+    this.ready = handled(this.ready.catch(() => undefined).then(() => this.driver.subscribe(topics)));
     return this.ready;
   }
 
@@ -207,13 +238,13 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   /** A copy of the client's counters (duplicates dropped, gaps, recoveries, reconnects, time to caught-up). */
   getMetrics(): SyncMetrics {
     const m = this.driver.metrics;
-    return { ...m, ...this.connection.metrics, timeToCaughtUpMs: { ...m.timeToCaughtUpMs } };
+    return { ...m, ...this.connection.metrics, timeToCaughtUpMs: Object.assign(emptyRecord<number>(), m.timeToCaughtUpMs) };
   }
 
   /** Immutable status/topic view for `useSyncExternalStore(client.subscribe, client.getSnapshot)`. */
   getSnapshot = (): SyncSnapshot => {
     if (this.snapshot === undefined) {
-      const topics: Record<string, { phase: TopicPhase; watermark: number | undefined }> = {};
+      const topics: Record<string, { phase: TopicPhase; watermark: number | undefined }> = emptyRecord();
       for (const t of this.driver.topics()) topics[t.topic] = { phase: t.phase, watermark: t.lastApplied };
       this.snapshot = Object.freeze({ status: this.connection.status, revision: this.revision, topics: Object.freeze(topics) });
     }
@@ -229,6 +260,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     await this.ready.catch(() => undefined);
     await this.driver.flush();
     await this.store.close();
+    await this.connection.released(); // no socket outlives close() (a stalled peer gets a short grace)
   }
 
   private changed(): void {

@@ -1,5 +1,6 @@
 import { ErrorCodes } from '../errors/codes.js';
-import { KhalaSyncError } from '../errors/khala-sync-error.js';
+import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
+import { credentialFetch } from '../transport/credential-fetch.js';
 import { isJsonObject, safeJsonParse } from '../util/json.js';
 
 /** Where tokens come from: a fixed token, a function, or a mint endpoint. */
@@ -25,20 +26,34 @@ export class SignInRequiredError extends KhalaSyncError {
   }
 }
 
-/** Turn a {@link TokenSource} into a function that yields a fresh token per call. */
-export function tokenProvider(source: TokenSource): () => Promise<string> {
+/** How a mint endpoint is reached. */
+export interface TokenFetchPolicy {
+  /** Allow plain `http://` to a non-loopback token endpoint. Default false. */
+  allowInsecure?: boolean;
+  /** `fetch` used when the source names none. Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Turn a {@link TokenSource} into a function that yields a fresh token per call. A mint endpoint is
+ * only called over a secure URL (`insecure_transport` otherwise, unless `allowInsecure`), and its
+ * redirects are followed by `credentialFetch` (no `Authorization` to another origin).
+ */
+export function tokenProvider(source: TokenSource, policy: TokenFetchPolicy = {}): () => Promise<string> {
   if (typeof source === 'string') return async () => source;
   if (typeof source === 'function') return async () => String(await source());
   return async () => {
-    const doFetch = source.fetch ?? globalThis.fetch;
+    const doFetch = source.fetch ?? policy.fetch ?? globalThis.fetch;
     let res: Response;
     try {
-      res = await doFetch(source.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...source.headers },
-        body: JSON.stringify(source.body ?? {}),
-      });
+      res = await credentialFetch(
+        doFetch,
+        source.url,
+        { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...source.headers }, body: JSON.stringify(source.body ?? {}) },
+        { allowInsecure: policy.allowInsecure ?? false, what: 'token endpoint' },
+      );
     } catch (err) {
+      if (isKhalaSyncError(err)) throw err;
       throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint unreachable: ${err instanceof Error ? err.message : String(err)}`, {
         retryable: true,
       });

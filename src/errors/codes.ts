@@ -31,6 +31,8 @@ export const ErrorCodes = {
   UNEXPECTED_MESSAGE: 'unexpected_message',
   /** Spacetime lane: a `sync_event` row that is not JSON, has the wrong shape/arity, or whose `payload_json` is not JSON. The whole message is refused. */
   INVALID_ROW: 'invalid_row',
+  /** Untrusted JSON nested deeper than `MAX_JSON_DEPTH` (128) arrays/objects. Refused before parsing. */
+  JSON_TOO_DEEP: 'json_too_deep',
 
   // Codes the server sends (normalized per KHALA_PROTOCOL §3.1).
   STALE_CURSOR: 'stale_cursor',
@@ -75,6 +77,8 @@ export const ErrorCodes = {
   SUBPROTOCOL_MISMATCH: 'subprotocol_mismatch',
   /** Refused to send a token over plain `ws://` to a non-loopback host. */
   INSECURE_TRANSPORT: 'insecure_transport',
+  /** A credentialed HTTP request redirected too often, without a `Location`, or where the runtime hides the target. */
+  REDIRECT_REFUSED: 'redirect_refused',
   /** The storage backend failed; the batch was not applied and will be replayed. */
   STORE_FAILED: 'store_failed',
   /** The store file was written by a newer khala-sync schema. */
@@ -102,6 +106,10 @@ export const ErrorCodes = {
   MIGRATION_IO_FAILED: 'migration_io_failed',
   /** A bad option passed by the app. */
   INVALID_OPTION: 'invalid_option',
+  /** `SyncClient` options refused when the client is built (unparsable URL, unsupported scheme, bad number...). */
+  INVALID_OPTIONS: 'invalid_options',
+  /** A stored cursor is not a non-negative safe integer (tampered or damaged file). The topic is treated as never cursored. */
+  STORE_CORRUPT: 'store_corrupt',
   /** The client was closed. */
   CLIENT_CLOSED: 'client_closed',
 

@@ -2,12 +2,13 @@ import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { ReplayEffect } from './events.js';
 import type { TopicState } from './state.js';
 import type { StaleTopic, SyncErrorPayload } from '../model/types.js';
+import { ownValue } from '../util/records.js';
 
 /** The facts of one stale topic taken from an error, whichever fields the producer sent. */
 export function staleFacts(error: SyncErrorPayload, topic: string): { info: StaleTopic | undefined; head: number | undefined } {
   const info = error.staleTopics.find((s) => s.topic === topic);
   // §14.19: prefer stale_topics[].head_watermark over the snapshot plan's head.
-  const head = info?.headWatermark ?? error.snapshotHeads?.[topic];
+  const head = info?.headWatermark ?? (error.snapshotHeads === undefined ? undefined : ownValue(error.snapshotHeads, topic));
   return { info, head };
 }
 

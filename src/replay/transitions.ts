@@ -4,6 +4,7 @@ import type { ReplayEffect, ReplayInput } from './events.js';
 import { resumeCursor, snapshotFallback, snapshotFor, startRecovery } from './recovery.js';
 import { newTopicState, type ReplayState, type TopicState } from './state.js';
 import type { SyncErrorPayload } from '../model/types.js';
+import { emptyRecord, ownValue } from '../util/records.js';
 
 /** Facts the machine needs about the client's configuration. */
 export interface ReplayContext {
@@ -68,7 +69,7 @@ class Draft {
    */
   subscribe(topics: Iterable<string>, withoutCursor: ReadonlySet<string> = NONE): void {
     const list: string[] = [];
-    const resumeAfter: Record<string, number> = {};
+    const resumeAfter: Record<string, number> = emptyRecord();
     for (const name of topics) {
       const t = this.topics.get(name);
       if (t === undefined || t.phase === 'failed' || t.recovery?.step === 'snapshot' || list.includes(name)) continue;
@@ -190,7 +191,7 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
   switch (input.type) {
     case 'subscribe': {
       const added = input.topics.filter((n) => !d.topics.has(n));
-      for (const n of added) d.set(newTopicState(n, input.cursors[n]));
+      for (const n of added) d.set(newTopicState(n, ownValue(input.cursors, n)));
       d.subscribe(added);
       break;
     }

@@ -74,7 +74,7 @@ export async function handleTokenRequest(ctx: ServerContext, sessionId: string, 
       claims_version: CLAIMS_VERSION,
       scopes: minted.scopes,
       granted_topics: minted.scopes
-        .filter((s) => GRANT_SUFFIX[s])
+        .filter((s) => Object.prototype.hasOwnProperty.call(GRANT_SUFFIX, s))
         .map((s) => ({ topic: GRANT_SUFFIX[s]!(minted.orgId, user), required_scope: s })),
       kid: minted.kid,
       token_id: minted.jti,

@@ -29,7 +29,7 @@ export class TopicCatalog {
 
   /** The `snapshot` object of a `snapshot_plan.topics[]` entry. */
   snapshotDescriptor(topic: string): Record<string, string | number> {
-    const meta = KNOWN_SNAPSHOT_META[topic] ?? {
+    const meta = (Object.prototype.hasOwnProperty.call(KNOWN_SNAPSHOT_META, topic) ? KNOWN_SNAPSHOT_META[topic] : undefined) ?? {
       cadence_seconds: 300,
       source_table: `runtime.sync_${topic.split('.').pop() ?? topic}`,
     };

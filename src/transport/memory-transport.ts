@@ -1,4 +1,5 @@
 import type { CloseInfo, Transport, TransportFactory, TransportHandlers, TransportOptions } from './transport.js';
+import { utf8ByteLength } from './utf8-bytes.js';
 
 /** The far end of an in-memory connection, as a test or an in-process server sees it. */
 export interface MemoryPeer {
@@ -67,7 +68,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): {
       push(text: string) {
         if (closed) return;
         queueMicrotask(() => {
-          if (!closed) handlers.onMessage(text, text.length);
+          if (!closed) handlers.onMessage(text, utf8ByteLength(text));
         });
       },
       close(code = 1000, reason = '') {

@@ -2,25 +2,30 @@ import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { isLoopbackHost } from '../util/loopback.js';
 
+/** True when sending a credential to `url` would expose it: plain `ws:`/`http:` to a non-loopback host. */
+export function isInsecureUrl(url: URL): boolean {
+  return (url.protocol === 'ws:' || url.protocol === 'http:') && !isLoopbackHost(url.hostname);
+}
 
 /**
- * Refuse to send a token in clear text: plain `ws://` (or `http://`) to a host that is not loopback
- * throws `insecure_transport` unless `allowInsecure` is set. The message never includes the query.
+ * Refuse to send a credential in clear text: plain `ws://` (or `http://`) to a host that is not
+ * loopback throws `insecure_transport` unless `allowInsecure` is set. Applies to every URL that
+ * carries a token (socket, snapshot, hydration, token endpoint, and the targets of their
+ * redirects). `what` names the URL in the message; the message never includes the path or query.
  */
-export function assertSecureUrl(url: string, allowInsecure: boolean): void {
+export function assertSecureUrl(url: string | URL, allowInsecure: boolean, what = 'sync URL'): void {
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = typeof url === 'string' ? new URL(url) : url;
   } catch {
-    throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, 'the sync URL is not a valid URL');
+    throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, `the ${what} is not a valid URL`);
   }
-  const plain = parsed.protocol === 'ws:' || parsed.protocol === 'http:';
-  if (plain && !allowInsecure && !isLoopbackHost(parsed.hostname)) {
+  if (!allowInsecure && isInsecureUrl(parsed)) {
     throw new KhalaSyncError(
       'client',
       ErrorCodes.INSECURE_TRANSPORT,
-      `refusing to send the sync token over unencrypted ${parsed.protocol}// to non-loopback host ${parsed.hostname}; use wss:// (or https://) or set allowInsecure`,
-      { details: { host: parsed.hostname } },
+      `refusing to send credentials for the ${what} over unencrypted ${parsed.protocol}// to non-loopback host ${parsed.hostname}; use wss:// (or https://) or set allowInsecure`,
+      { details: { host: parsed.hostname, url: what } },
     );
   }
 }

@@ -33,8 +33,12 @@ export interface TransportHandlers {
  */
 export interface Transport {
   send(text: string): void;
-  /** Close with a WebSocket close code (default 1000). Triggers `onClose` once. */
-  close(code?: number, reason?: string): void;
+  /**
+   * Close with a WebSocket close code (default 1000) and a reason (cut to 123 UTF-8 bytes).
+   * Triggers `onClose` once. May return a promise that settles once the underlying socket is
+   * released (never later than a short grace period); `SyncClient.close()` waits for it.
+   */
+  close(code?: number, reason?: string): void | Promise<void>;
 }
 
 /** Options handed to a {@link TransportFactory}. */

@@ -1,12 +1,17 @@
 import WebSocket from 'isomorphic-ws';
+import { clipCloseReason, utf8ByteLength } from './utf8-bytes.js';
 import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type Transport, type TransportFactory, type TransportHandlers, type TransportOptions } from './transport.js';
 
 const textDecoder = new TextDecoder();
-/** Smallest hard cap handed to `ws` (its own default): 100 MiB. */
-const WS_MAX_PAYLOAD_FLOOR = 100 * 1024 * 1024;
+/** Smallest hard cap handed to `ws`: 64 KiB. */
+const WS_MAX_PAYLOAD_FLOOR = 64 * 1024;
+/** How long a closing socket may wait for the peer's close frame before it is destroyed. */
+const CLOSE_GRACE_MS = 500;
+/** `ws`'s error code for a message above `maxPayload` (it then fails the connection). */
+const WS_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 
 function decodeData(data: unknown): { text: string; bytes: number } | undefined {
-  if (typeof data === 'string') return { text: data, bytes: data.length };
+  if (typeof data === 'string') return { text: data, bytes: utf8ByteLength(data) };
   if (data instanceof ArrayBuffer) return { text: textDecoder.decode(new Uint8Array(data)), bytes: data.byteLength };
   if (ArrayBuffer.isView(data)) {
     const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -39,8 +44,9 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
     handlers.onClose(info);
   };
   // Frames above maxFrameBytes are refused one by one by the lane (reported, skipped), so `ws`
-  // only gets a hard memory ceiling well above it; past that ceiling it closes with 1009 and the
-  // client reconnects. The browser constructor ignores this third argument.
+  // only gets a hard memory ceiling (4x) above it; past that ceiling it fails the connection with
+  // 1009, reported as `frame_too_large`, and the client reconnects. The browser constructor
+  // ignores this third argument.
   const wsOptions = { maxPayload: Math.max(4 * (options.maxFrameBytes ?? 0), WS_MAX_PAYLOAD_FLOOR) };
   const socket = new (WebSocket as unknown as new (u: string, p?: string[], o?: object) => WebSocket)(url, options.protocols, wsOptions);
   socket.binaryType = 'arraybuffer';
@@ -70,27 +76,49 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
     /* onclose follows every error; the error itself carries nothing safe to report. */
   };
   let subprotocolRefused = false;
+  let tooLarge = false;
   if (typeof nodeSocket.on === 'function') {
     // Node `ws` aborts a handshake whose echoed subprotocol was not offered (or is missing when one
     // was): say so in the close, so the connection reports `subprotocol_mismatch`, not a network failure.
     nodeSocket.on('error', (err: unknown) => {
       if (err instanceof Error && /subprotocol/i.test(err.message)) subprotocolRefused = true;
+      if ((err as { code?: unknown }).code === WS_TOO_LARGE) tooLarge = true;
     });
   }
-  socket.onclose = (ev: { code: number; reason: string }) => finish({ code: ev.code, reason: subprotocolRefused ? SUBPROTOCOL_MISMATCH_REASON : String(ev.reason ?? ''), httpStatus });
+  let released: () => void = () => undefined;
+  const gone = new Promise<void>((resolve) => (released = resolve));
+  socket.onclose = (ev: { code: number; reason: string }) => {
+    released();
+    // `ws` reports its own refusal of an oversized message as 1006; say what happened.
+    const code = tooLarge ? 1009 : ev.code;
+    finish({ code, reason: subprotocolRefused ? SUBPROTOCOL_MISMATCH_REASON : String(ev.reason ?? ''), httpStatus });
+  };
+  const destroy = (): void => (socket as unknown as { terminate?: () => void }).terminate?.();
   return {
     send(text: string) {
       if (socket.readyState === 1) socket.send(text);
     },
     close(code = 1000, reason = '') {
+      const clipped = clipCloseReason(reason);
       try {
-        if (socket.readyState === 0 || socket.readyState === 1) socket.close(code, reason);
+        if (socket.readyState === 0 || socket.readyState === 1) socket.close(code, clipped);
       } catch {
-        /* invalid state: already closed */
+        // An invalid code or reason, or a failing socket: the socket must end all the same.
+        destroy();
       }
       // The caller is done with this connection: report the close now rather than waiting for a
-      // closing handshake that a stalled peer may never answer.
-      finish({ code, reason });
+      // closing handshake that a stalled peer may never answer; the socket itself gets a short
+      // grace for the peer's close frame, then is destroyed, so it never outlives the client.
+      finish({ code, reason: clipped });
+      if (socket.readyState === 3) return Promise.resolve();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          destroy();
+          resolve();
+        }, CLOSE_GRACE_MS);
+      });
+      return Promise.race([gone, grace]).then(() => clearTimeout(timer));
     },
   };
 };

@@ -1,8 +1,9 @@
 import { ErrorCodes, StoreError } from '../errors/index.js';
 import type { SyncDocument } from '../model/types.js';
 import type { StoreContents, SyncStore } from './store.js';
-import { checkDocument, checkWrite, closedStoreError, collapseByKey, hydratedRecord, toStoreError, wins } from './store-guards.js';
+import { checkDocument, checkWrite, closedStoreError, collapseByKey, hydratedRecord, isSequence, toStoreError, wins } from './store-guards.js';
 import { BY_TOPIC, DOCUMENTS, openIdb, transact, WATERMARKS, type TransactBody } from './indexeddb-schema.js';
+import { setOwn } from '../util/records.js';
 
 const KIND = 'indexeddb';
 
@@ -126,7 +127,7 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): SyncS
         }
         return () => {
           const out: StoreContents = { watermarks: {}, documents: [] };
-          for (const req of markReqs) for (const rec of req.result as WatermarkRecord[]) out.watermarks[rec.topic] = rec.watermark;
+          for (const req of markReqs) for (const rec of req.result as WatermarkRecord[]) setOwn(out.watermarks, rec.topic, rec.watermark);
           for (const req of docReqs) out.documents.push(...(req.result as SyncDocument[]));
           return out;
         };
@@ -150,7 +151,9 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): SyncS
           }
           const markReq = marks.get(commit.topic);
           markReq.onsuccess = guard(() => {
-            const held = (markReq.result as WatermarkRecord | undefined)?.watermark ?? commit.watermark;
+            const stored: unknown = (markReq.result as WatermarkRecord | undefined)?.watermark;
+            // A tampered record (not a sequence) never wins the max (store_corrupt in docs/errors.md).
+            const held = isSequence(stored) ? stored : commit.watermark;
             marks.put({ topic: commit.topic, watermark: Math.max(held, commit.watermark), updatedAtMs: Date.now() });
           });
           return () => undefined;

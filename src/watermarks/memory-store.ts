@@ -1,6 +1,7 @@
 import type { SyncDocument, TopicCommit } from '../model/types.js';
 import type { StoreContents, SyncStore } from './store.js';
 import { checkDocument, checkWrite, hydratedRecord, wins, runSync } from './store-guards.js';
+import { setOwn } from '../util/records.js';
 
 const KIND = 'memory';
 
@@ -50,7 +51,7 @@ export function createMemoryStore(): SyncStore {
         const out: StoreContents = { watermarks: {}, documents: [] };
         for (const topic of new Set(wanted)) {
           const mark = watermarks.get(topic);
-          if (mark !== undefined) out.watermarks[topic] = mark;
+          if (mark !== undefined) setOwn(out.watermarks, topic, mark);
           for (const doc of documents.get(topic)?.values() ?? []) out.documents.push(structuredClone(doc));
         }
         return out;

@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ErrorCodes, StoreError } from '../errors/index.js';
-import type { JsonValue } from '../util/json.js';
+import { safeJsonParse } from '../util/json.js';
 import type { SyncDocument, TopicCommit } from '../model/types.js';
 import type { StoreContents, SyncStore } from './store.js';
 import { checkDocument, checkWrite, toStoreError, runSync } from './store-guards.js';
 import { assertKnownVersion, runMigrations, type SqliteDatabase } from './sqlite-schema.js';
+import { setOwn } from '../util/records.js';
 
 const KIND = 'sqlite';
 
@@ -109,10 +110,14 @@ function prepare(db: SqliteDatabase) {
   return {
     upsertOne: db.prepare<unknown[]>(upsertSql(1)),
     upsertChunk: db.prepare<unknown[]>(upsertSql(CHUNK)),
+    // A stored value that is not a sequence (a tampered row: 'abc', 2.5, -5, 2^53+1) never wins the
+    // max: SQLite orders text above every number, so it would otherwise stay forever (store_corrupt).
     raiseWatermark: db.prepare(`
       INSERT INTO watermarks (topic, watermark, updated_at_ms) VALUES (?, ?, ?)
       ON CONFLICT (topic) DO UPDATE SET
-        watermark = max(watermarks.watermark, excluded.watermark), updated_at_ms = excluded.updated_at_ms`),
+        watermark = CASE WHEN typeof(watermarks.watermark) = 'integer' AND watermarks.watermark BETWEEN 0 AND ${Number.MAX_SAFE_INTEGER}
+          THEN max(watermarks.watermark, excluded.watermark) ELSE excluded.watermark END,
+        updated_at_ms = excluded.updated_at_ms`),
     setWatermark: db.prepare(`
       INSERT INTO watermarks (topic, watermark, updated_at_ms) VALUES (?, ?, ?)
       ON CONFLICT (topic) DO UPDATE SET watermark = excluded.watermark, updated_at_ms = excluded.updated_at_ms`),
@@ -130,14 +135,17 @@ function prepare(db: SqliteDatabase) {
 }
 
 function fromRow(row: DocRow): SyncDocument {
+  // A damaged or tampered body must not fail the whole load: the document is kept with no body and
+  // marked pending, exactly like a pointer-mode update, so a hydrator (or the next update) fills it.
+  const parsed = typeof row.payload_json === 'string' ? safeJsonParse(row.payload_json) : undefined;
   return {
     topic: row.topic,
     docKey: row.doc_key,
     docVersion: row.doc_version,
-    payload: JSON.parse(row.payload_json) as JsonValue | null,
+    payload: parsed?.ok ? parsed.value : null,
     payloadHash: row.payload_hash,
     watermark: row.watermark,
-    hydrationPending: row.hydration_pending !== 0,
+    hydrationPending: row.hydration_pending !== 0 || parsed?.ok !== true,
   };
 }
 
@@ -196,7 +204,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SyncStore {
   const loadTx = db.transaction((topics: string[] | undefined): StoreContents => {
     const out: StoreContents = { watermarks: {}, documents: [] };
     const marks = topics === undefined ? sql.allWatermarks.all() : topics.flatMap((t) => sql.topicWatermark.all(t));
-    for (const row of marks) out.watermarks[row.topic] = row.watermark;
+    for (const row of marks) setOwn(out.watermarks, row.topic, row.watermark);
     const rows = topics === undefined ? sql.allDocs.all() : topics.flatMap((t) => sql.topicDocs.all(t));
     for (const row of rows) out.documents.push(fromRow(row));
     return out;

@@ -22,7 +22,8 @@ export function toStoreError(kind: string, operation: string, err: unknown, topi
   });
 }
 
-function isSequence(value: unknown): value is number {
+/** True for a non-negative safe integer: the only valid watermark or document version. */
+export function isSequence(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 

@@ -66,7 +66,7 @@ const chain: Record<string, FakePage> = {
 describe('httpSnapshotSource read-ahead', () => {
   it('requests page n+1 before handing page n to onPage, and yields the same page objects', async () => {
     const log: string[] = [];
-    const source = httpSnapshotSource({ baseUrl: 'http://snap.test/sync/snapshot', fetch: fakeFetch((t) => chain[t]!, log) });
+    const source = httpSnapshotSource({ baseUrl: 'https://snap.test/sync/snapshot', fetch: fakeFetch((t) => chain[t]!, log) });
     const { yielded, offered } = await readAll(source, log);
     expect(log).toEqual(['request', 'fetch first', 'request', 'page a,b', 'fetch p2', 'request', 'page c', 'fetch p3', 'page d']);
     expect(yielded).toHaveLength(3);
@@ -78,7 +78,7 @@ describe('httpSnapshotSource read-ahead', () => {
     const log: string[] = [];
     // First generation: page 2 carries another head (the generation moved); the retry is clean.
     const pages = (t: string, call: number): FakePage => (call === 2 ? { head: 10, keys: ['c'], next: 'p3' } : { ...chain[t]!, head: call <= 3 ? 9 : 11 });
-    const source = httpSnapshotSource({ baseUrl: 'http://snap.test/sync/snapshot', fetch: fakeFetch(pages, log) });
+    const source = httpSnapshotSource({ baseUrl: 'https://snap.test/sync/snapshot', fetch: fakeFetch(pages, log) });
     const { yielded, offered } = await readAll(source, log);
     expect(log.slice(0, 6)).toEqual(['request', 'fetch first', 'request', 'page a,b', 'fetch p2', 'request']);
     // The read-ahead for the moved generation's page 3 is cancelled (before or after it went out).
@@ -90,7 +90,7 @@ describe('httpSnapshotSource read-ahead', () => {
 
   it('cancels the request sent ahead when a page is invalid', async () => {
     const log: string[] = [];
-    const source = httpSnapshotSource({ baseUrl: 'http://snap.test/sync/snapshot', fetch: fakeFetch((t) => (t === '' ? { head: -1, keys: [], next: 'p2' } : chain[t]!), log) });
+    const source = httpSnapshotSource({ baseUrl: 'https://snap.test/sync/snapshot', fetch: fakeFetch((t) => (t === '' ? { head: -1, keys: [], next: 'p2' } : chain[t]!), log) });
     await expect(readAll(source, log)).rejects.toMatchObject({ code: 'bad_snapshot' });
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(log).toEqual(['request', 'fetch first', 'request', 'fetch p2', 'abort p2']);
@@ -98,7 +98,7 @@ describe('httpSnapshotSource read-ahead', () => {
 
   it('restarts on 410 without reading ahead past it', async () => {
     const log: string[] = [];
-    const source = httpSnapshotSource({ baseUrl: 'http://snap.test/sync/snapshot', fetch: fakeFetch((t, call) => (call === 2 ? 410 : chain[t]!), log) });
+    const source = httpSnapshotSource({ baseUrl: 'https://snap.test/sync/snapshot', fetch: fakeFetch((t, call) => (call === 2 ? 410 : chain[t]!), log) });
     const { yielded } = await readAll(source, log);
     expect(log.slice(0, 6)).toEqual(['request', 'fetch first', 'request', 'page a,b', 'fetch p2', 'request']);
     expect(yielded.map((p) => p.docs.map((d) => d.docKey).join(','))).toEqual(['a,b', 'c', 'd']);

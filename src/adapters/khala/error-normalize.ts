@@ -2,7 +2,7 @@ import type { StaleTopic, SyncErrorPayload } from '../../model/types.js';
 import type { JsonObject } from '../../util/json.js';
 import { ErrorPayloadSchema } from './schemas.js';
 import { validatePayload, type Validated } from '../validate.js';
-import { setOwn } from './watermark-map.js';
+import { setOwn } from '../../util/records.js';
 
 const ENUM_PREFIX = /^SYNC_ERROR_CODE_/i;
 

@@ -2,7 +2,7 @@ import { ErrorCodes } from '../../errors/codes.js';
 import { KhalaSyncError } from '../../errors/khala-sync-error.js';
 import { ProtocolError } from '../../errors/protocol-error.js';
 import type { JsonObject } from '../../util/json.js';
-import { frameTooLarge } from '../frame-too-large.js';
+import { frameTooLarge, oversizedBytes } from '../frame-too-large.js';
 import type { ClientInfo, LaneSession, LaneSessionOptions, LaneSink } from '../lane.js';
 import { ErrorPairing } from './error-pairing.js';
 import { normalizeServerError } from './error-normalize.js';
@@ -11,7 +11,10 @@ import { HeartbeatReplySchema, HeartbeatSchema, JoinOkSchema, ReplySchema, Subsc
 import { decodePhoenixFrame, encodePhoenixFrame, type PhoenixMessage } from './serializer.js';
 import { decodeUpdateBatch } from './update-batch-fast.js';
 import { quote, validatePayload } from '../validate.js';
-import { hasOwn, setOwn, watermarkMap } from './watermark-map.js';
+import { hasOwn, setOwn } from '../../util/records.js';
+import { watermarkMap } from './watermark-map.js';
+
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** The one Phoenix channel topic Khala uses (§1.2). */
 export const SYNC_CHANNEL = 'sync:v1';
@@ -114,7 +117,11 @@ export class KhalaSession implements LaneSession {
       setOwn(resume, topic, cursor);
     }
     const payload: JsonObject = { topics: [...topics] };
-    if (Object.keys(resume).length > 0) payload['resume_after'] = resume;
+    const resumed = Object.keys(resume);
+    // The map form would make a topic named `__proto__`, `constructor` or `prototype` a JSON key,
+    // which a careful server refuses whole (as this client does); the list form (§2.2) carries it as a value.
+    if (resumed.some((t) => PROTOTYPE_KEYS.has(t))) payload['resume_after'] = resumed.map((topic) => ({ topic, watermark: resume[topic]! }));
+    else if (resumed.length > 0) payload['resume_after'] = resume;
     payload['replay_batch_size'] = this.replayBatchSize;
     const requestId = this.nextRequestId++;
     this.push('sync:subscribe', payload, { kind: 'subscribe', requestId, topics: [...topics] });
@@ -142,8 +149,9 @@ export class KhalaSession implements LaneSession {
   /** Handle one inbound text frame; `byteLength` is checked against `maxFrameBytes` before parsing. */
   receive(text: string, byteLength: number): void {
     if (this.disposed) return;
-    if (byteLength > this.maxFrameBytes) {
-      this.sink.protocolError(frameTooLarge(byteLength, this.maxFrameBytes, peekTopic(text)));
+    const oversized = oversizedBytes(text, byteLength, this.maxFrameBytes);
+    if (oversized !== undefined) {
+      this.sink.protocolError(frameTooLarge(oversized, this.maxFrameBytes, peekTopic(text)));
       return;
     }
     const decoded = decodePhoenixFrame(text);

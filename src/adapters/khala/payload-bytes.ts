@@ -3,7 +3,7 @@ import { safeJsonParse, type JsonValue } from '../../util/json.js';
 import { quote } from '../validate.js';
 
 /** Why {@link decodeBase64Json} refused its input. */
-export type Base64JsonFailure = 'base64' | 'utf8' | 'syntax' | 'forbidden_key';
+export type Base64JsonFailure = 'base64' | 'utf8' | 'syntax' | 'forbidden_key' | 'json_too_deep';
 
 /** Result of {@link decodeBase64Json}: data, never an exception. */
 export type Base64JsonResult =
@@ -23,7 +23,7 @@ export function decodeBase64Json(text: string): Base64JsonResult {
   if (decoded === undefined) return { ok: false, reason: 'utf8', message: 'bytes are not valid UTF-8' };
   const parsed = safeJsonParse(decoded);
   if (!parsed.ok) {
-    return { ok: false, reason: parsed.reason, message: parsed.reason === 'forbidden_key' ? parsed.message : `not JSON (${quote(parsed.message, 120)})` };
+    return { ok: false, reason: parsed.reason, message: parsed.reason !== 'syntax' ? parsed.message : `not JSON (${quote(parsed.message, 120)})` };
   }
   return { ok: true, value: parsed.value };
 }

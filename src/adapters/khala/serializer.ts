@@ -44,8 +44,8 @@ function isRef(value: unknown): value is string | null {
 export function decodePhoenixFrame(text: string): PhoenixDecodeResult {
   const parsed = safeJsonParse(text);
   if (!parsed.ok) {
-    if (parsed.reason === 'forbidden_key') {
-      return { ok: false, error: new ProtocolError(ErrorCodes.FORBIDDEN_KEY, `Phoenix frame refused: ${parsed.message}`) };
+    if (parsed.reason !== 'syntax') {
+      return { ok: false, error: new ProtocolError(parsed.reason, `Phoenix frame refused: ${parsed.message}`) };
     }
     return malformed(`not JSON (${quote(parsed.message, 120)})`);
   }

@@ -34,7 +34,7 @@ export interface SyncEventRow {
 /** Result of a row decode: data, never an exception. */
 export type RowResult<T> = { ok: true; value: T } | { ok: false; error: ProtocolError };
 
-function refuse(code: typeof ErrorCodes.INVALID_ROW | typeof ErrorCodes.FORBIDDEN_KEY, context: string, why: string): { ok: false; error: ProtocolError } {
+function refuse(code: typeof ErrorCodes.INVALID_ROW | typeof ErrorCodes.FORBIDDEN_KEY | typeof ErrorCodes.JSON_TOO_DEEP, context: string, why: string): { ok: false; error: ProtocolError } {
   return { ok: false, error: new ProtocolError(code, `${context}: ${why}`, { details: { context } }) };
 }
 
@@ -46,7 +46,7 @@ function refuse(code: typeof ErrorCodes.INVALID_ROW | typeof ErrorCodes.FORBIDDE
  */
 export function rowObject(text: string, columns: readonly string[], context: string): RowResult<JsonObject> {
   const parsed = safeJsonParse(text);
-  if (!parsed.ok) return refuse(parsed.reason === 'forbidden_key' ? ErrorCodes.FORBIDDEN_KEY : ErrorCodes.INVALID_ROW, context, parsed.reason === 'forbidden_key' ? parsed.message : `row is not JSON (${quote(parsed.message, 120)})`);
+  if (!parsed.ok) return refuse(parsed.reason === 'syntax' ? ErrorCodes.INVALID_ROW : parsed.reason, context, parsed.reason !== 'syntax' ? parsed.message : `row is not JSON (${quote(parsed.message, 120)})`);
   const value = parsed.value;
   if (isJsonObject(value)) return { ok: true, value };
   if (!Array.isArray(value)) return refuse(ErrorCodes.INVALID_ROW, context, 'row is neither an object nor an array');
@@ -73,8 +73,8 @@ export function decodeSyncEventRow(text: string, columns: readonly string[], con
   const r = row.value;
   const payload = safeJsonParse(r.payload_json);
   if (!payload.ok) {
-    const code = payload.reason === 'forbidden_key' ? ErrorCodes.FORBIDDEN_KEY : ErrorCodes.INVALID_ROW;
-    return refuse(code, context, `payload_json of ${quote(r.stream_id)} seq ${r.seq} ${payload.reason === 'forbidden_key' ? `has a ${payload.message}` : 'is not JSON'}`);
+    const code = payload.reason === 'syntax' ? ErrorCodes.INVALID_ROW : payload.reason;
+    return refuse(code, context, `payload_json of ${quote(r.stream_id)} seq ${r.seq} ${payload.reason === 'syntax' ? 'is not JSON' : `refused: ${payload.message}`}`);
   }
   return {
     ok: true,

@@ -30,8 +30,8 @@ export type EnvelopeResult = { ok: true; tag: string; body: JsonValue } | { ok: 
 export function decodeEnvelope(text: string): EnvelopeResult {
   const parsed = safeJsonParse(text);
   if (!parsed.ok) {
-    const code = parsed.reason === 'forbidden_key' ? ErrorCodes.FORBIDDEN_KEY : ErrorCodes.MALFORMED_FRAME;
-    const why = parsed.reason === 'forbidden_key' ? parsed.message : `not JSON (${quote(parsed.message, 120)})`;
+    const code = parsed.reason === 'syntax' ? ErrorCodes.MALFORMED_FRAME : parsed.reason;
+    const why = parsed.reason !== 'syntax' ? parsed.message : `not JSON (${quote(parsed.message, 120)})`;
     return { ok: false, error: new ProtocolError(code, `spacetime message refused: ${why}`) };
   }
   const value = parsed.value;

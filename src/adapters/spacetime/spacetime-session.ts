@@ -2,7 +2,7 @@ import { ErrorCodes } from '../../errors/codes.js';
 import { ProtocolError } from '../../errors/protocol-error.js';
 import type { JsonValue } from '../../util/json.js';
 import type { LaneSession, LaneSessionOptions, LaneSink } from '../lane.js';
-import { frameTooLarge } from '../frame-too-large.js';
+import { frameTooLarge, oversizedBytes } from '../frame-too-large.js';
 import { validatePayload } from '../validate.js';
 import { CheckpointAcks, type CheckpointAckOptions } from './checkpoint-acks.js';
 import { subscribeMulti, unsubscribeMulti } from './client-messages.js';
@@ -147,8 +147,9 @@ export class SpacetimeSession implements LaneSession {
 
   receive(text: string, byteLength: number): void {
     if (this.disposed) return;
-    if (byteLength > this.maxFrameBytes) {
-      return this.onOversized(text, frameTooLarge(byteLength, this.maxFrameBytes));
+    const oversized = oversizedBytes(text, byteLength, this.maxFrameBytes);
+    if (oversized !== undefined) {
+      return this.onOversized(text, frameTooLarge(oversized, this.maxFrameBytes));
     }
     const env = decodeEnvelope(text);
     if (!env.ok) return this.sink.protocolError(env.error);

@@ -1,0 +1,65 @@
+import { ErrorCodes } from '../errors/codes.js';
+import { StoreError } from '../errors/store-error.js';
+import type { SyncDocument } from '../model/types.js';
+import { emptyRecord, ownValue } from '../util/records.js';
+import { isSequence } from '../watermarks/store-guards.js';
+import type { StoreContents } from '../watermarks/store.js';
+
+/** What a load left usable, and what it refused. */
+export interface CheckedContents {
+  /** Cursors that are non-negative safe integers, by topic (null prototype). */
+  cursors: Record<string, number>;
+  /** Documents of the wanted topics with sane versions and watermarks. */
+  documents: SyncDocument[];
+  /** One `store_corrupt` error per refused cursor or document. */
+  errors: StoreError[];
+}
+
+function describe(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : String(value);
+  return `${typeof value} ${text}`;
+}
+
+/**
+ * Check what a store returned before the client trusts it. A tampered or damaged file can hold any
+ * value where a watermark belongs (`'abc'`, −5, 2.5, 2^53+1); such a cursor would otherwise be sent
+ * to the server or compared against sequence numbers. Recovery (docs/errors.md `store_corrupt`):
+ * the topic is treated as never cursored — with a snapshot source it bootstraps, without one it
+ * replays from the start — and the stores never let such a value win the max of a later commit, so
+ * the first commit (or the snapshot) overwrites it. A document with a bad version or watermark
+ * is left out of the cache (the next update or snapshot of its key replaces it).
+ */
+export function checkStoredContents(topics: readonly string[], loaded: StoreContents): CheckedContents {
+  const out: CheckedContents = { cursors: emptyRecord(), documents: [], errors: [] };
+  for (const topic of topics) {
+    const value: unknown = ownValue(loaded.watermarks, topic);
+    if (value === undefined) continue;
+    if (isSequence(value)) {
+      out.cursors[topic] = value;
+      continue;
+    }
+    out.errors.push(
+      new StoreError(ErrorCodes.STORE_CORRUPT, `stored cursor of ${topic} is not a non-negative safe integer (${describe(value)}); the topic restarts as never cursored`, {
+        topic,
+        retryable: true,
+        details: { found: describe(value) },
+      }),
+    );
+  }
+  const wanted = new Set(topics);
+  for (const doc of loaded.documents) {
+    if (!wanted.has(doc.topic)) continue;
+    if (typeof doc.docKey === 'string' && isSequence(doc.docVersion) && isSequence(doc.watermark)) {
+      out.documents.push(doc);
+      continue;
+    }
+    out.errors.push(
+      new StoreError(ErrorCodes.STORE_CORRUPT, `stored document of ${doc.topic} has a bad key, version or watermark; it is ignored`, {
+        topic: doc.topic,
+        retryable: true,
+        details: { docKey: typeof doc.docKey === 'string' ? doc.docKey.slice(0, 200) : null },
+      }),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+import type { ClientInfo, Lane } from '../adapters/lane.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { KhalaSyncError } from '../errors/khala-sync-error.js';
+import { isInsecureUrl } from '../transport/secure-url.js';
+import type { SyncClientOptions } from './options.js';
+
+/** Largest delay `setTimeout` honours (2^31 − 1 ms); above it the timer fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function invalid(option: string, why: string): KhalaSyncError {
+  return new KhalaSyncError('client', ErrorCodes.INVALID_OPTIONS, `invalid option ${option}: ${why}`, { details: { option } });
+}
+
+function httpUrl(option: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string' || value === '') throw invalid(option, 'expected a non-empty URL string');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(option, 'not a valid absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(option, `scheme ${url.protocol} is not https: or http:`);
+}
+
+function kind(option: string, value: unknown, type: 'function' | 'boolean' | 'object'): void {
+  if (value !== undefined && (typeof value !== type || value === null)) throw invalid(option, `expected a ${type}`);
+}
+
+function timer(option: string, value: unknown, min = 1, max = MAX_TIMER_MS): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw invalid(option, `expected a number from ${min} to ${max}`);
+}
+
+/**
+ * Check everything the app passed before the client is built, so that a bad option is one typed
+ * `invalid_options` error thrown by the constructor instead of a crash inside a timer or a socket
+ * callback later. The socket URL is checked by building it through the lane (each lane knows its
+ * schemes), with a placeholder token. Messages name the option, never its value (URLs can carry
+ * credentials).
+ */
+export function validateOptions(options: SyncClientOptions, lane: Lane, clientInfo: ClientInfo): void {
+  if (typeof options !== 'object' || options === null) throw invalid('options', 'expected an object');
+  if (typeof options.url !== 'string' || options.url === '') throw invalid('url', 'url is required');
+  let socketUrl: URL;
+  try {
+    socketUrl = new URL(lane.buildUrl(options.url, 'placeholder', clientInfo));
+  } catch (err) {
+    throw invalid('url', err instanceof Error ? err.message : 'not a usable socket URL');
+  }
+  if (socketUrl.protocol !== 'wss:' && socketUrl.protocol !== 'ws:') throw invalid('url', `scheme ${socketUrl.protocol} is not one of https, http, wss, ws`);
+  const token: unknown = options.token;
+  if (typeof token === 'string') {
+    if (token === '') throw invalid('token', 'must not be empty');
+  } else if (typeof token === 'object' && token !== null) {
+    httpUrl('token.url', (token as { url?: unknown }).url);
+    if ((token as { url?: unknown }).url === undefined) throw invalid('token.url', 'is required');
+  } else if (typeof token !== 'function') {
+    throw invalid('token', 'expected a string, a function or { url }');
+  }
+  if (options.topics !== undefined && (!Array.isArray(options.topics) || options.topics.some((t) => typeof t !== 'string' || t === ''))) {
+    throw invalid('topics', 'expected an array of non-empty strings');
+  }
+  httpUrl('snapshotUrl', options.snapshotUrl);
+  httpUrl('hydrateUrl', options.hydrateUrl);
+  for (const f of ['reconnectDelay', 'transport', 'snapshot', 'hydrator', 'fetch'] as const) kind(f, options[f], 'function');
+  for (const f of ['allowInsecure', 'autoConnect'] as const) kind(f, options[f], 'boolean');
+  if (options.verifyPayloadHash !== undefined && !['fetched', 'all', 'off'].includes(options.verifyPayloadHash)) {
+    throw invalid('verifyPayloadHash', "expected 'fetched', 'all' or 'off'");
+  }
+  for (const f of ['store', 'lane', 'clientInfo', 'telemetry'] as const) kind(f, options[f], 'object');
+  for (const f of ['heartbeatIntervalMs', 'deadAfterMs', 'joinTimeoutMs', 'stableAfterMs'] as const) timer(f, options[f]);
+  timer('maxFrameBytes', options.maxFrameBytes, 1, Number.MAX_SAFE_INTEGER);
+  if (options.maxFrameBytes !== undefined && !Number.isSafeInteger(options.maxFrameBytes)) throw invalid('maxFrameBytes', 'expected an integer');
+  if (!Number.isSafeInteger(clientInfo.schemaVersion) || clientInfo.schemaVersion < 0) throw invalid('clientInfo.schemaVersion', 'expected a non-negative integer');
+  if (typeof clientInfo.clientBuildId !== 'string' || typeof clientInfo.client !== 'string' || typeof clientInfo.protocolVersion !== 'string') {
+    throw invalid('clientInfo', 'client, clientBuildId and protocolVersion must be strings');
+  }
+}
+
+/**
+ * The first configured URL that would carry a credential in clear text (see `assertSecureUrl`),
+ * named as in the options, or undefined. Checked at `connect()` before a token is minted or a
+ * socket dialled; the same rule is enforced again on every request and redirect.
+ */
+export function firstInsecureCredentialUrl(options: SyncClientOptions, lane: Lane, clientInfo: ClientInfo): { option: string; host: string } | undefined {
+  const tokenUrl = typeof options.token === 'object' ? options.token.url : undefined;
+  const candidates: Array<[string, string | undefined]> = [
+    ['url', lane.buildUrl(options.url, 'placeholder', clientInfo)],
+    ['token.url', tokenUrl],
+    ['snapshotUrl', options.snapshotUrl],
+    ['hydrateUrl', options.hydrateUrl],
+  ];
+  for (const [option, url] of candidates) {
+    if (url === undefined) continue;
+    const parsed = new URL(url);
+    if (isInsecureUrl(parsed)) return { option, host: parsed.hostname };
+  }
+  return undefined;
+}

@@ -1,0 +1,144 @@
+import { redact } from './redact.js';
+
+/** Secrets remembered from the token source, newest first. Default 16 (tokens rotate per connection). */
+export const REMEMBERED_TOKENS = 16;
+/** Shorter values are not treated as secrets: scrubbing every `ab` would garble messages. */
+const MIN_SECRET_LENGTH = 4;
+/** Deepest level of `details` that is copied; below it a value becomes `[truncated]`. */
+const MAX_SCRUB_DEPTH = 32;
+const REDACTED = '[redacted]';
+/** A cut-off secret is recognised from this many leading characters. */
+const MIN_PREFIX = 8;
+
+/**
+ * Removes the exact credentials a client sent from anything it surfaces. The generic `redact`
+ * only recognises JWTs, `Bearer …` and `?token=`; a server can echo an opaque token in a code, a
+ * message or any payload field, so every value the token source yields is remembered (with its
+ * URL-encoded and JSON-escaped spellings) and replaced wherever a string reaches the app.
+ */
+export class SecretScrubber {
+  private readonly fixed = new Set<string>();
+  private readonly recent: string[] = [];
+  private forms: string[] = [];
+
+  /** Remember a credential for the client's lifetime (a fixed token, a header of the mint request). */
+  addFixed(secret: string): void {
+    if (secret.length < MIN_SECRET_LENGTH || this.fixed.has(secret)) return;
+    this.fixed.add(secret);
+    this.rebuild();
+  }
+
+  /** Remember a minted token; the oldest of more than {@link REMEMBERED_TOKENS} is forgotten. */
+  add(secret: string): void {
+    if (secret.length < MIN_SECRET_LENGTH || this.fixed.has(secret) || this.recent.includes(secret)) return;
+    this.recent.unshift(secret);
+    if (this.recent.length > REMEMBERED_TOKENS) this.recent.pop();
+    this.rebuild();
+  }
+
+  /** Wrap a token function so every token it yields is remembered before anyone sees it. */
+  track(next: () => Promise<string>): () => Promise<string> {
+    return async () => {
+      const token = await next();
+      this.add(token);
+      return token;
+    };
+  }
+
+  /**
+   * `text` without any remembered secret or generic credential. Matching ignores case (the Khala
+   * adapter lowercases server codes) and covers the spellings a secret takes on its way through
+   * the client: URL-encoded, JSON-escaped, snake-cased (telemetry reason codes), and cut short by a
+   * length cap (`quote` ends a truncated string with `…`).
+   */
+  text(text: string): string {
+    let out = text;
+    if (this.forms.length > 0) {
+      const lower = out.toLowerCase();
+      // Case-insensitive replacement by position needs both strings to line up; the rare text whose
+      // lowercase form has another length is scrubbed in its lowercase form.
+      out = this.replaceForms(lower.length === out.length ? out : lower, lower);
+    }
+    return redact(out);
+  }
+
+  private replaceForms(text: string, lower: string): string {
+    const cuts: Array<[number, number]> = [];
+    for (const form of this.forms) {
+      for (let at = lower.indexOf(form); at >= 0; at = lower.indexOf(form, at + form.length)) cuts.push([at, at + form.length]);
+      // A prefix of the secret that runs to a truncation mark or the end of the text.
+      const head = form.slice(0, MIN_PREFIX);
+      if (form.length <= MIN_PREFIX) continue;
+      for (let at = lower.indexOf(head); at >= 0; at = lower.indexOf(head, at + 1)) {
+        let n = MIN_PREFIX;
+        while (n < form.length && at + n < lower.length && lower.charCodeAt(at + n) === form.charCodeAt(n)) n++;
+        if (at + n === lower.length || lower[at + n] === '…') cuts.push([at, at + n]);
+      }
+    }
+    if (cuts.length === 0) return text;
+    cuts.sort((a, b) => a[0] - b[0]);
+    let out = '';
+    let from = 0;
+    for (const [start, end] of cuts) {
+      if (end <= from) continue;
+      out += text.slice(from, Math.max(from, start)) + REDACTED;
+      from = end;
+    }
+    return out + text.slice(from);
+  }
+
+  /** A copy of a JSON-like value with every string (keys included) scrubbed; depth-capped. */
+  value(value: unknown, depth = 0): unknown {
+    if (typeof value === 'string') return this.text(value);
+    if (typeof value !== 'object' || value === null) return value;
+    if (depth >= MAX_SCRUB_DEPTH) return '[truncated]';
+    if (Array.isArray(value)) return value.map((v) => this.value(v, depth + 1));
+    if (value instanceof Error) return this.errorCopy(value);
+    const out: Record<string, unknown> = {};
+    // defineProperty: a key `__proto__` stays an own entry instead of replacing the prototype.
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, this.text(k), { value: this.value(v, depth + 1), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+
+  /**
+   * Scrub an error in place: `message`, `stack`, `code` (a server's code is copied into it),
+   * `details` and `cause`. Returns the same error so it can be emitted or thrown.
+   */
+  error<E extends Error>(err: E): E {
+    const e = err as E & { code?: unknown; details?: unknown; cause?: unknown };
+    set(e, 'message', this.text(e.message));
+    if (typeof e.stack === 'string') set(e, 'stack', this.text(e.stack));
+    if (typeof e.code === 'string') set(e, 'code', this.text(e.code));
+    if (e.details !== undefined) set(e, 'details', this.value(e.details));
+    if (e.cause !== undefined) set(e, 'cause', this.value(e.cause));
+    return err;
+  }
+
+  private errorCopy(err: Error): Error {
+    const copy = new Error(this.text(err.message));
+    copy.name = err.name;
+    copy.stack = this.text(err.stack ?? '');
+    return copy;
+  }
+
+  private rebuild(): void {
+    const forms = new Set<string>();
+    for (const s of [...this.fixed, ...this.recent]) {
+      const encoded = encodeURIComponent(s);
+      for (const f of [s, encoded, encoded.replace(/%20/g, '+'), JSON.stringify(s).slice(1, -1), snake(s)]) forms.add(f.toLowerCase());
+    }
+    // Longest first, so a secret that contains another is replaced whole.
+    this.forms = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  }
+}
+
+// How telemetry turns a reason into a code: lowercase, every run of other characters one `_`.
+function snake(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+}
+
+// Readonly fields (`code`, `details`) are redefined; each keeps its enumerability.
+function set(target: object, key: string, value: unknown): void {
+  const enumerable = Object.getOwnPropertyDescriptor(target, key)?.enumerable ?? false;
+  Object.defineProperty(target, key, { value, enumerable, writable: true, configurable: true });
+}

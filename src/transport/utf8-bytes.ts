@@ -1,0 +1,44 @@
+/** Largest close reason a WebSocket may carry, in UTF-8 bytes (RFC 6455 §5.5: 125 minus the code). */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/** Byte length of `text` in UTF-8. Stops counting once past `stopAbove` (default: count it all). */
+export function utf8ByteLength(text: string, stopAbove: number = Number.POSITIVE_INFINITY): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length && bytes <= stopAbove; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * True when `text` takes more than `max` UTF-8 bytes. `maxFrameBytes` is a byte limit: a frame of
+ * CJK text is three times its `length`. Only text whose length cannot decide it is counted.
+ */
+export function exceedsUtf8Bytes(text: string, max: number): boolean {
+  if (text.length > max) return true;
+  if (text.length * 3 <= max) return false;
+  return utf8ByteLength(text, max) > max;
+}
+
+/** `reason` cut to at most {@link MAX_CLOSE_REASON_BYTES} UTF-8 bytes, never inside a character. */
+export function clipCloseReason(reason: string): string {
+  if (!exceedsUtf8Bytes(reason, MAX_CLOSE_REASON_BYTES)) return reason;
+  let out = '';
+  let bytes = 0;
+  for (const ch of reason) {
+    const n = utf8ByteLength(ch);
+    if (bytes + n > MAX_CLOSE_REASON_BYTES - 3) break;
+    out += ch;
+    bytes += n;
+  }
+  return `${out}…`;
+}
