@@ -1,6 +1,7 @@
 // More tab drills on examples/web-shell in Chromium: the BroadcastChannel lease (the fallback
 // where Web Locks are missing) keeps one socket for two tabs and hands over when the leader closes;
-// a leader told `freeze` hands the Web Lock over, and follows once resumed.
+// a leader told `freeze` hands the Web Lock over, and follows once resumed; a leader whose renderer
+// crashes loses the lock to a follower that resumes from IndexedDB.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appliedThisLoad, range, screenshot, startWebShellEnv, TOPICS, untilLiveAt, untilView, type WebShellEnv } from './web-shell-env.js';
@@ -75,5 +76,29 @@ describe('web-shell tab drills in Chromium', { timeout: 90_000 }, () => {
     expect(taken[WORKERS]).toEqual([5]);
     console.log(`[drill] takeover from a leader that froze: ${tookMs} ms`);
     await screenshot(follower, 'tabs-frozen-leader-replaced');
+  });
+
+  it('a leader tab whose renderer crashes: the follower leads within 2 s and replays exactly what the crash left unapplied', async () => {
+    const runsHead = env.publish(RUNS, 1, 'before-crash').at(-1)!;
+    const workersHead = env.publish(WORKERS, 1, 'before-crash').at(-1)!;
+    const [leader, follower] = await twoTabs('crash-db', 'auto');
+    await untilLiveAt(follower, { [RUNS]: runsHead, [WORKERS]: workersHead });
+    const cdp = await leader.context().newCDPSession(leader);
+    const connections = env.ref.stats().connections;
+    const crashedAt = Date.now();
+    // Not awaited: the CDP session dies with the renderer, so the call may never answer.
+    void cdp.send('Page.crash').catch(() => undefined);
+    const published = env.publish(RUNS, 3, 'after-crash');
+    await untilView(follower, 'leader', "v.role === 'leader'");
+    const tookMs = Date.now() - crashedAt;
+    expect(tookMs).toBeLessThan(2_000);
+    await untilLiveAt(follower, { [RUNS]: published.at(-1)!, [WORKERS]: workersHead });
+    // The crashed leader had committed everything before the crash: the new leader applies exactly the rest.
+    expect((await appliedThisLoad(follower))[RUNS]).toEqual(published);
+    // One new socket. The crashed renderer's socket may linger at the server for a while (the
+    // browser does not always close it at once), so openConnections is not checked here.
+    expect(env.ref.stats().connections).toBe(connections + 1);
+    console.log(`[drill] takeover from a crashed leader: ${tookMs} ms`);
+    await screenshot(follower, 'tabs-crashed-leader-replaced');
   });
 });
