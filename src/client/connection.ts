@@ -60,7 +60,7 @@ export class Connection implements DriverTransport {
   /** The replay driver this connection feeds; it sends through this connection. */
   readonly driver: ReplayDriver;
   /** Counters this connection keeps (plain fields: read them, never write them). */
-  readonly metrics: ConnectionMetrics = { reconnects: 0, framesRejected: 0 };
+  readonly metrics: ConnectionMetrics = { reconnects: 0, framesRejected: 0, framesRejectedByCode: {} };
   private transport: Transport | undefined;
   private session: LaneSession | undefined;
   private generation = 0;
@@ -144,6 +144,11 @@ export class Connection implements DriverTransport {
   halt(error: KhalaSyncError): void {
     this.hooks.error(error);
     this.stop(statusForStopCode(error.code), error.code);
+  }
+
+  /** Inbound frames (and their bytes) received on the current socket but not yet handled. */
+  inboundBacklog(): { frames: number; bytes: number } {
+    return this.inbound === undefined ? { frames: 0, bytes: 0 } : { frames: this.inbound.depth, bytes: this.inbound.bytes };
   }
 
   /** Recompute replaying/live from the topics' phases. */
@@ -349,6 +354,7 @@ export class Connection implements DriverTransport {
       protocolError: (error) => {
         if (!live()) return;
         this.metrics.framesRejected++;
+        this.metrics.framesRejectedByCode[error.code] = (this.metrics.framesRejectedByCode[error.code] ?? 0) + 1;
         this.hooks.error(error);
         if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.driver.oversized(error.topic);
       },

@@ -14,12 +14,20 @@ export interface SyncMetrics {
   reconnects: number;
   /** Inbound frames refused (protocol errors). */
   framesRejected: number;
+  /** Inbound frames refused, by the error code reported (any code, including ones added later). */
+  framesRejectedByCode: Record<string, number>;
+  /** Applied updates whose document was kept out because the held doc_version is newer (§7.4 rule 4). */
+  conflicts: number;
+  /** Pointer-mode document fetches started. */
+  hydrationFetches: number;
+  /** Pointer-mode document fetches that failed. */
+  hydrationFailures: number;
   /** Per topic: ms from the subscribe being sent to the latest caught-up. */
   timeToCaughtUpMs: Record<string, number>;
 }
 
 /** The counters the replay driver owns (the connection owns `reconnects` and `framesRejected`). */
-export type DriverMetrics = Omit<SyncMetrics, 'reconnects' | 'framesRejected'>;
+export type DriverMetrics = Omit<SyncMetrics, 'reconnects' | 'framesRejected' | 'framesRejectedByCode'>;
 
 /** The counters the connection owns. */
-export type ConnectionMetrics = Pick<SyncMetrics, 'reconnects' | 'framesRejected'>;
+export type ConnectionMetrics = Pick<SyncMetrics, 'reconnects' | 'framesRejected' | 'framesRejectedByCode'>;

@@ -14,6 +14,10 @@ import { defaultReconnectDelay } from './backoff.js';
 import { Connection } from './connection.js';
 import type { ProbeResult } from './liveness-probe.js';
 import type { SyncMetrics } from './metrics.js';
+import { ClientObserver } from '../observability/client-observer.js';
+import type { ClientHealth } from '../observability/health.js';
+import { observeClient } from '../observability/observe-client.js';
+import type { MetricsRegistry } from '../observability/registry.js';
 import { TelemetryRecorder, type ClientTelemetryEvent } from './telemetry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './options.js';
 import { ReplayDriver, type DriverEvents } from './replay-driver.js';
@@ -33,6 +37,8 @@ export interface SyncClientEvents {
   error: (error: KhalaSyncError) => void;
   /** `ClientTelemetryEvent`s (reconnect, auth_failure, replay, delivery_error) for the app's pipeline. */
   telemetry: (event: ClientTelemetryEvent) => void;
+  /** The health snapshot after each status change, reconnect, error, stale, bootstrap or caught-up (not per batch). */
+  health: (health: ClientHealth) => void;
 }
 
 /** Immutable view for `useSyncExternalStore`; a new object after every change. */
@@ -50,6 +56,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   private readonly store: SyncStore;
   private readonly driver: ReplayDriver;
   private readonly connection: Connection;
+  private readonly observer: ClientObserver;
   private readonly changeListeners = new Set<() => void>();
   private snapshot: SyncSnapshot | undefined;
   private revision = 0;
@@ -65,7 +72,17 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     this.store = options.store ?? createMemoryStore();
     const clientInfo: ClientInfo = { ...CLIENT_DEFAULTS.clientInfo, ...options.clientInfo };
     const telemetry = new TelemetryRecorder(options.telemetry ?? {}, clientInfo, (e) => this.emit('telemetry', e));
+    const lane = options.lane ?? khalaLane;
+    // Reads the driver and connection lazily (both exist before anything is observed).
+    this.observer = new ClientObserver({
+      lane: lane.name,
+      counters: () => ({ ...this.driver.metrics, framesRejectedByCode: this.connection.metrics.framesRejectedByCode }),
+      topics: () => this.driver.topics(),
+      state: () => this.connection.status,
+      inbound: () => this.connection.inboundBacklog(),
+    });
     const driverOptions = {
+      commitTiming: this.observer.storeCommitDuration,
       store: this.store,
       snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl }) : undefined),
       hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl }) : undefined),
@@ -86,7 +103,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     this.connection = new Connection(
       {
         url: options.url,
-        lane: options.lane ?? khalaLane,
+        lane,
         transport: options.transport ?? webSocketTransport,
         token,
         clientInfo,
@@ -106,6 +123,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
         error: (error) => this.emit('error', error),
         heartbeat: (w) => this.emit('heartbeat', w),
         reconnecting: ({ attempt, delayMs, reason }) => {
+          this.observer.onReconnecting(delayMs, reason);
           const topics = [...this.driver.topics()];
           const topic = topics[0]?.topic ?? '';
           const resumed = topics.some((t) => t.lastApplied !== undefined);
@@ -131,6 +149,9 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     this.on('error', (e) => {
       const channel = e.source === 'store' ? 'projection_apply' : e.source === 'snapshot' ? 'replay' : e.source === 'protocol' ? 'ws' : undefined;
       if (channel !== undefined) telemetry.record(e.topic ?? '', { delivery_error: { channel, reason_code: e.code, rolling_error_count_5m: telemetry.deliveryError() } });
+    });
+    observeClient(this, this.observer, (topic) => this.driver.metrics.timeToCaughtUpMs[topic], () => {
+      if (this.listenerCount('health') > 0) this.emit('health', this.observer.health());
     });
     if (options.topics?.length) this.ready = this.driver.subscribe(options.topics);
     if (options.autoConnect) void this.connect();
@@ -204,7 +225,21 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   /** A copy of the client's counters (duplicates dropped, gaps, recoveries, reconnects, time to caught-up). */
   getMetrics(): SyncMetrics {
     const m = this.driver.metrics;
-    return { ...m, ...this.connection.metrics, timeToCaughtUpMs: { ...m.timeToCaughtUpMs } };
+    const c = this.connection.metrics;
+    return { ...m, ...c, framesRejectedByCode: { ...c.framesRejectedByCode }, timeToCaughtUpMs: { ...m.timeToCaughtUpMs } };
+  }
+
+  /**
+   * The client's metrics registry (names, units and labels in docs/observability.md): read it with
+   * `snapshot()`, export it with `renderPrometheus` or `bindOpenTelemetry` (khala-sync/observability).
+   */
+  get metrics(): MetricsRegistry {
+    return this.observer.registry;
+  }
+
+  /** Connection and per-topic health now: state, retries, last disconnect, watermark, head, lag, progress. */
+  health(): ClientHealth {
+    return this.observer.health();
   }
 
   /** Immutable status/topic view for `useSyncExternalStore(client.subscribe, client.getSnapshot)`. */
