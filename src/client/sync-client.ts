@@ -82,7 +82,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       inbound: () => this.connection.inboundBacklog(),
     });
     const driverOptions = {
-      commitTiming: this.observer.storeCommitDuration,
+      commitTiming: options.metrics === false ? undefined : this.observer.storeCommitDuration,
       store: this.store,
       snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl }) : undefined),
       hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl }) : undefined),
@@ -150,9 +150,11 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       const channel = e.source === 'store' ? 'projection_apply' : e.source === 'snapshot' ? 'replay' : e.source === 'protocol' ? 'ws' : undefined;
       if (channel !== undefined) telemetry.record(e.topic ?? '', { delivery_error: { channel, reason_code: e.code, rolling_error_count_5m: telemetry.deliveryError() } });
     });
-    observeClient(this, this.observer, (topic) => this.driver.metrics.timeToCaughtUpMs[topic], () => {
-      if (this.listenerCount('health') > 0) this.emit('health', this.observer.health());
-    });
+    if (options.metrics !== false) {
+      observeClient(this, this.observer, (topic) => this.driver.metrics.timeToCaughtUpMs[topic], () => {
+        if (this.listenerCount('health') > 0) this.emit('health', this.observer.health());
+      });
+    }
     if (options.topics?.length) this.ready = this.driver.subscribe(options.topics);
     if (options.autoConnect) void this.connect();
   }

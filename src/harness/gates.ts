@@ -43,10 +43,10 @@ export const STAGES: readonly StageThresholds[] = Object.freeze([
 const ALIASES: Record<string, string> = { 'stage-0': 'canary', '1': 'canary', '5': 'stage-1', '25': 'stage-2', '50': 'stage-3', '100': 'stage-4' };
 
 /** Look a stage up by name (`canary`, `stage-0`…`stage-4`) or traffic share (`5`, `25%`). */
-export function findStage(name: string): StageThresholds | undefined {
+export function findStage(name: string, stages: readonly StageThresholds[] = STAGES): StageThresholds | undefined {
   const key = name.trim().toLowerCase().replace(/%$/, '');
   const canonical = ALIASES[key] ?? key;
-  return STAGES.find((s) => s.stage === canonical);
+  return stages.find((s) => s.stage === canonical);
 }
 
 /** One checked KPI. */

@@ -1,4 +1,5 @@
 import type { SyncClientOptions } from '../client/options.js';
+import { currentTimeline } from './kpi-timeline.js';
 import { SyncClient } from '../client/sync-client.js';
 import type { SyncUpdate } from '../model/types.js';
 import { createSqliteStore } from '../sqlite.js';
@@ -95,6 +96,7 @@ export class Probe {
     this.history = history ?? new AppliedHistory();
     this.client = new SyncClient({ ...rest, store: sqlitePath ? createSqliteStore({ path: sqlitePath }) : store });
     const c = this.client;
+    currentTimeline()?.track(c);
     c.on('updates', (b) => {
       for (const u of b.updates) this.history.record(u.topic, u.watermark);
       if (recordUpdates) this.updates.push(...b.updates);
