@@ -5,7 +5,7 @@
 // one discarded warm-up round and `--runs` (default and minimum 5) measured rounds.
 //
 //   --quick          smaller sizes (docs/benchmarks.md), writes results/quick.{json,svg}
-//   --only=a,b       figures: throughput, replay, stale, clients, bundle, latency
+//   --only=a,b       figures: throughput, replay, stale, clients, bundle, latency, metrics
 //   --runs=N         measured rounds per figure (>= 5)
 //   --strict         exit 1 when a target is missed (a figure that errors always exits 1)
 //   --no-write       print only
@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { markdownTable, svgChart, textTable, withResults } from './lib/report.mjs';
 
-const ALL = ['throughput', 'replay', 'stale', 'clients', 'bundle', 'latency'];
+const ALL = ['throughput', 'replay', 'stale', 'clients', 'bundle', 'latency', 'metrics'];
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const strict = args.includes('--strict');

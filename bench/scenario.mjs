@@ -8,6 +8,7 @@ const SCENARIOS = {
   clients: () => import('./scenarios/many-clients.mjs'),
   bundle: () => import('./scenarios/bundle.mjs'),
   latency: () => import('./scenarios/latency.mjs'),
+  metrics: () => import('./scenarios/metrics-cost.mjs'),
 };
 
 async function runScenario({ name, quick, runs }) {

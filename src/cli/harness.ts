@@ -2,6 +2,9 @@ import { parseArgs } from 'node:util';
 import type { TokenSource } from '../client/token-provider.js';
 import { redact } from '../errors/redact.js';
 import { evaluateGate, findStage, renderGate, STAGES, writeGate } from '../harness/gates.js';
+import { loadGates, type ResolvedGates } from '../harness/gates-file.js';
+import { fetchServerMetrics } from '../harness/server-metrics.js';
+import { buildStageReport, writeStageReport } from '../harness/stage-report.js';
 import { SCENARIOS } from '../harness/registry.js';
 import { runHarness, scenarioLane, selectScenarios } from '../harness/runner.js';
 import type { HarnessLane, HarnessTarget } from '../harness/scenario.js';
@@ -18,7 +21,12 @@ const HELP = `khala-sync harness [options]
   --suite migration      the mixed-version store migration drill instead of the matrix (docs/migrations.md)
   --seed <n>             run seed (default random; printed, and recorded in every scenario's evidence)
   --gate <stage>         evaluate the rollout KPI gates: canary | stage-1 (5%) | stage-2 (25%) |
-                         stage-3 (50%) | stage-4 (100%); prints GO / NO-GO with a timestamp
+                         stage-3 (50%) | stage-4 (100%); prints GO / NO-GO with a timestamp and
+                         writes the stage report (stage-report.{json,html}, STAGE-REPORT.md, kpi-chart.svg)
+  --owner <name>         who signs the go/no-go statement of the stage report (default "unsigned")
+  --gates <file>         deployment gates file (schema khala-sync.gates.v1) merged over the built-in
+                         thresholds (docs/gates.v1.json); only the fields it lists change
+  --server-metrics-url <url>  fetch the server's metrics JSON after the run and keep it as evidence
   --url <ws(s) url>      run against a deployment instead of the embedded server (only the
                          scenarios that need no server control run; the others are skipped)
   --token-url <url> | --token <jwt> | env KHALA_SYNC_TOKEN   deployment token
@@ -48,6 +56,9 @@ function parse(argv: string[]) {
         suite: { type: 'string' },
         seed: { type: 'string' },
         gate: { type: 'string' },
+        owner: { type: 'string' },
+        gates: { type: 'string' },
+        'server-metrics-url': { type: 'string' },
         url: { type: 'string' },
         'token-url': { type: 'string' },
         token: { type: 'string' },
@@ -91,6 +102,26 @@ function deploymentTarget(v: ReturnType<typeof parse>): HarnessTarget {
   return { kind: 'deployment', url: v.url, token, snapshotUrl: v['snapshot-url'], topics: v.topic ?? ['runtime.run_summaries'], allowInsecure: v['allow-insecure'], lane };
 }
 
+const SECRET_FLAGS = new Set(['--token']);
+const PER_RUN_FLAGS = new Set(['--scenario', '--seed', '--out']);
+
+/** The command as typed, with `--token` values replaced (a stage report is shared). */
+function shownCommand(argv: string[]): string {
+  const out = argv.map((a, i) => (SECRET_FLAGS.has(argv[i - 1] ?? '') ? '[redacted]' : a.startsWith('--token=') ? '--token=[redacted]' : a));
+  return redact(['khala-sync', 'harness', ...out].join(' '));
+}
+
+/** The command without its scenario selection, seed and output: each gate adds its own scenarios. */
+function baseCommand(argv: string[]): string {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (PER_RUN_FLAGS.has(a)) i++;
+    else if (![...PER_RUN_FLAGS].some((f) => a.startsWith(`${f}=`))) kept.push(a);
+  }
+  return shownCommand(kept);
+}
+
 /** `khala-sync harness` (SDK_CONTRACTS §4). */
 export async function runHarnessCommand(argv: string[]): Promise<number> {
   const v = parse(argv);
@@ -112,8 +143,15 @@ export async function runHarnessCommand(argv: string[]): Promise<number> {
     timeoutMs = Number(v.timeout);
     if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout must be a positive integer (ms)');
   }
-  const stage = v.gate === undefined ? undefined : findStage(v.gate);
+  let gates: ResolvedGates;
+  try {
+    gates = loadGates(v.gates);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const stage = v.gate === undefined ? undefined : findStage(v.gate, gates.stages);
   if (v.gate !== undefined && !stage) throw new UsageError(`--gate must be one of ${STAGES.map((s) => s.stage).join(', ')} (or 5, 25, 50, 100)`);
+  if ((v.owner !== undefined || v.gates !== undefined) && v.gate === undefined) throw new UsageError('--owner and --gates need --gate');
   const target = deploymentTarget(v);
   // Embedded, --lane filters the matrix; against a deployment the other lane's scenarios are reported as skipped.
   const laneFilter = target.kind === 'embedded' ? laneOf(v) : undefined;
@@ -161,10 +199,16 @@ export async function runHarnessCommand(argv: string[]): Promise<number> {
   const { summary } = result;
   const count = (s: string) => summary.scenarios.filter((x) => x.status === s).length;
   let go = true;
+  const serverMetrics = v['server-metrics-url'] === undefined ? null : await fetchServerMetrics(v['server-metrics-url'], result.outDir);
+  if (serverMetrics?.error) process.stderr.write(`[harness] server metrics unavailable: ${serverMetrics.error}\n`);
   if (stage) {
     const verdict = evaluateGate(summary, stage);
     writeGate(result.outDir, verdict);
+    const command = shownCommand(argv);
+    const report = buildStageReport({ verdict, summary, owner: v.owner ?? 'unsigned', command, baseCommand: baseCommand(argv), seed: result.seed, thresholdsSource: gates.source, serverMetrics });
+    writeStageReport(result.outDir, report, result.timeline);
     process.stdout.write(renderGate(verdict));
+    process.stdout.write(`${report.statement}\n`);
     go = verdict.go;
   }
   process.stdout.write(

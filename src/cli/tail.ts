@@ -7,6 +7,7 @@ import type { SyncStore } from '../watermarks/store.js';
 import { createMemoryStore } from '../watermarks/memory-store.js';
 import { ExitCodes, UsageError } from './exit-codes.js';
 import { watchStop } from './stop-signal.js';
+import { startTailObserve } from './tail-observe.js';
 
 const HELP = `khala-sync tail --url <ws(s) url> --topic <t> [--topic <t> ...]
   [--lane khala|spacetime]            wire protocol (default khala); spacetime: SpacetimeDB v1 JSON,
@@ -18,6 +19,8 @@ const HELP = `khala-sync tail --url <ws(s) url> --topic <t> [--topic <t> ...]
   [--until-caught-up] [--max-updates <n>] [--idle-exit <ms>]
   [--verify-hashes]                   check payload_hash of socket updates too (default: HTTP bodies only)
   [--allow-insecure]                  allow ws:// to a non-loopback host
+  [--health] [--health-interval <ms>] one-line health summary on stderr every 5000 ms (or <ms>)
+  [--metrics-port <port>]             serve Prometheus /metrics on 127.0.0.1:<port> while running (0: any)
 stdout: one JSON object per line (update, caught_up, stale, bootstrap, status, error).
 exit: 0 done, 2 usage, 3 upgrade required, 4 authentication refused, 1 other fatal.
 `;
@@ -62,6 +65,9 @@ export async function runTail(argv: string[]): Promise<number> {
         'idle-exit': { type: 'string' },
         'verify-hashes': { type: 'boolean', default: false },
         'allow-insecure': { type: 'boolean', default: false },
+        health: { type: 'boolean', default: false },
+        'health-interval': { type: 'string' },
+        'metrics-port': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -88,6 +94,10 @@ export async function runTail(argv: string[]): Promise<number> {
   const maxUpdates = positiveInt('--max-updates', v['max-updates']);
   const idleExit = positiveInt('--idle-exit', v['idle-exit']);
   const schemaVersion = positiveInt('--schema-version', v['schema-version']);
+  const healthInterval = positiveInt('--health-interval', v['health-interval']);
+  const metricsPort = positiveInt('--metrics-port', v['metrics-port']);
+  if (metricsPort !== undefined && metricsPort > 65535) throw new UsageError('--metrics-port must be a port number (0–65535)');
+  if (healthInterval !== undefined && healthInterval < 100) throw new UsageError('--health-interval must be at least 100 ms');
 
   const store = await openStore(v.store);
   const client = new SyncClient({
@@ -106,7 +116,19 @@ export async function runTail(argv: string[]): Promise<number> {
       ...(schemaVersion !== undefined ? { schemaVersion } : {}),
     },
   });
-  return await tailLoop(client, topics, { untilCaughtUp: v['until-caught-up'], maxUpdates, idleExit, store: v.store });
+  const healthEveryMs = v.health || healthInterval !== undefined ? (healthInterval ?? 5000) : undefined;
+  let stopObserve: () => Promise<void>;
+  try {
+    stopObserve = await startTailObserve(client, { healthEveryMs, metricsPort });
+  } catch (err) {
+    await client.close();
+    throw new UsageError(`--metrics-port ${metricsPort}: ${(err as Error).message}`);
+  }
+  try {
+    return await tailLoop(client, topics, { untilCaughtUp: v['until-caught-up'], maxUpdates, idleExit, store: v.store });
+  } finally {
+    await stopObserve();
+  }
 }
 
 function line(obj: Record<string, unknown>): void {

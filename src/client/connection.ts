@@ -151,6 +151,11 @@ export class Connection implements DriverTransport {
     this.stop(statusForStopCode(error.code), error.code);
   }
 
+  /** Inbound frames (and their bytes) received on the current socket but not yet handled. */
+  inboundBacklog(): { frames: number; bytes: number } {
+    return this.inbound === undefined ? { frames: 0, bytes: 0 } : { frames: this.inbound.depth, bytes: this.inbound.bytes };
+  }
+
   /** Resolves once every socket this connection closed is released. */
   async released(): Promise<void> {
     while (this.closing.size > 0) await Promise.all([...this.closing]);
@@ -384,6 +389,7 @@ export class Connection implements DriverTransport {
       protocolError: (error) => {
         if (!live()) return;
         this.metrics.framesRejected++;
+        this.metrics.framesRejectedByCode[error.code] = (this.metrics.framesRejectedByCode[error.code] ?? 0) + 1;
         this.hooks.error(error);
         if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.driver.oversized(error.topic);
       },

@@ -9,15 +9,23 @@ export class InboundQueue {
   private head = 0;
   private draining = false;
   private pending: Promise<void> | undefined;
+  /** Bytes of the frames queued and not yet handled. */
+  bytes = 0;
 
   constructor(
     private readonly handle: (text: string, bytes: number) => void,
     private readonly live: () => boolean,
   ) {}
 
+  /** Frames queued and not yet handled. */
+  get depth(): number {
+    return this.frames.length - this.head;
+  }
+
   /** Queue one inbound text frame of `bytes` bytes. */
   push(text: string, bytes: number): void {
     this.frames.push([text, bytes]);
+    this.bytes += bytes;
     if (!this.draining) void this.drain();
   }
 
@@ -49,6 +57,7 @@ export class InboundQueue {
     try {
       while (this.head < this.frames.length && this.live()) {
         const [text, bytes] = this.frames[this.head++]!;
+        this.bytes -= bytes;
         this.handle(text, bytes);
         if (this.pending !== undefined) {
           const p = this.pending;

@@ -1,4 +1,5 @@
 import type { LaneNotice } from '../adapters/lane.js';
+import { emptyRecord } from '../util/records.js';
 
 /** Counters a client keeps for local checks and rollout gates (KHALA_PROTOCOL §10). */
 export interface SyncMetrics {
@@ -16,6 +17,14 @@ export interface SyncMetrics {
   reconnects: number;
   /** Inbound frames refused (protocol errors). */
   framesRejected: number;
+  /** Inbound frames refused, by the error code reported (any code, including ones added later). */
+  framesRejectedByCode: Record<string, number>;
+  /** Applied updates whose document was kept out because the held doc_version is newer (§7.4 rule 4). */
+  conflicts: number;
+  /** Pointer-mode document fetches started. */
+  hydrationFetches: number;
+  /** Pointer-mode document fetches that failed. */
+  hydrationFailures: number;
   /** Per topic: ms from the subscribe being sent to the latest caught-up. */
   timeToCaughtUpMs: Record<string, number>;
   /** Replies that answered no request of ours (Spacetime one-off queries, reducer calls): ignored. */
@@ -34,14 +43,14 @@ export interface SyncMetrics {
 type LaneCounters = 'unmatchedReplies' | 'replyTimeouts' | 'headGapsStale' | 'checkpointAcks' | 'checkpointAckFailures';
 
 /** The counters the replay driver owns (the connection owns `reconnects` and `framesRejected`). */
-export type DriverMetrics = Omit<SyncMetrics, 'reconnects' | 'framesRejected' | LaneCounters>;
+export type DriverMetrics = Omit<SyncMetrics, 'reconnects' | 'framesRejected' | 'framesRejectedByCode' | LaneCounters>;
 
 /** The counters the connection owns (lane notices included). */
-export type ConnectionMetrics = Pick<SyncMetrics, 'reconnects' | 'framesRejected' | LaneCounters>;
+export type ConnectionMetrics = Pick<SyncMetrics, 'reconnects' | 'framesRejected' | 'framesRejectedByCode' | LaneCounters>;
 
 /** Zeroed connection counters. */
 export function connectionMetrics(): ConnectionMetrics {
-  return { reconnects: 0, framesRejected: 0, unmatchedReplies: 0, replyTimeouts: 0, headGapsStale: 0, checkpointAcks: 0, checkpointAckFailures: 0 };
+  return { reconnects: 0, framesRejected: 0, framesRejectedByCode: emptyRecord<number>(), unmatchedReplies: 0, replyTimeouts: 0, headGapsStale: 0, checkpointAcks: 0, checkpointAckFailures: 0 };
 }
 
 /** Count one lane notice into `m`. */

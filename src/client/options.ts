@@ -58,6 +58,11 @@ export interface SyncClientOptions {
   verifyPayloadHash?: PayloadHashPolicy;
   /** Facts stamped on `telemetry` events (surface, app version...). Default: unspecified surface. */
   telemetry?: TelemetryOptions;
+  /**
+   * Keep histograms and health facts (commit timing, bootstrap and caught-up durations, heads).
+   * Plain counters are always kept. Default true; false exists so the bench can measure the cost.
+   */
+  metrics?: boolean;
   /** Connect in the constructor. Default false (call `connect()`). */
   autoConnect?: boolean;
 }

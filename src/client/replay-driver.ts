@@ -42,6 +42,8 @@ export interface DriverOptions {
   hydrator: Hydrator | undefined;
   verifyPayloadHash: PayloadHashPolicy;
   token: () => Promise<string>;
+  /** Observes each batch commit's duration in seconds (the metrics registry's histogram). Default none. */
+  commitTiming?: { observe(seconds: number): void };
 }
 
 /**
@@ -53,7 +55,7 @@ export class ReplayDriver {
   private state: ReplayState = createReplayState();
   private readonly docs = new DocumentCache();
   /** Counters this driver keeps (plain fields: read them, never write them). */
-  readonly metrics: DriverMetrics = { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, timeToCaughtUpMs: emptyRecord() };
+  readonly metrics: DriverMetrics = { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, conflicts: 0, hydrationFetches: 0, hydrationFailures: 0, timeToCaughtUpMs: emptyRecord() };
   private readonly subscribedAt = new Map<string, number>();
   private readonly requested = new Map<string, number>();
   private writes: Promise<void> = Promise.resolve();
@@ -176,7 +178,12 @@ export class ReplayDriver {
     const commit = plan.commit;
     if (commit !== undefined) {
       try {
-        await this.write(() => this.options.store.commit(commit));
+        const timing = this.options.commitTiming;
+        await this.write(async () => {
+          const t0 = timing === undefined ? 0 : performance.now();
+          await this.options.store.commit(commit);
+          timing?.observe((performance.now() - t0) / 1000);
+        });
       } catch (err) {
         // Nothing advanced: drop the connection so the server re-delivers from the durable cursor.
         this.events.event({ type: 'error', error: asStoreError(err, batch.topic) });
@@ -188,6 +195,7 @@ export class ReplayDriver {
     this.metrics.duplicatesDropped += plan.duplicates;
     this.metrics.gapsSeen += plan.gaps;
     this.metrics.applied += plan.applied.length;
+    this.metrics.conflicts += plan.conflicts;
     const replayed = !t.caughtUp;
     const effects = this.step({
       type: 'batch_committed',
@@ -313,6 +321,7 @@ export class ReplayDriver {
     const key = `${doc.topic}\u0000${doc.docKey}`;
     if (hydrator === undefined || this.hydrating.has(key) || this.abort.signal.aborted) return;
     this.hydrating.add(key);
+    this.metrics.hydrationFetches++;
     const run = async (): Promise<void> => {
       try {
         const held = () => this.docs.get(doc.topic, doc.docKey);
@@ -324,6 +333,7 @@ export class ReplayDriver {
         this.events.changed();
       } catch (err) {
         if (this.abort.signal.aborted) return;
+        this.metrics.hydrationFailures++;
         const { error, retryInMs } = hydrationFailure(doc, err, attempt);
         this.events.event({ type: 'error', error });
         if (retryInMs !== undefined) this.later(retryInMs, () => this.scheduleHydration(doc, attempt + 1));

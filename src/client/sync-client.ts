@@ -14,6 +14,10 @@ import { defaultReconnectDelay } from './backoff.js';
 import { Connection } from './connection.js';
 import type { ProbeResult } from './liveness-probe.js';
 import type { SyncMetrics } from './metrics.js';
+import { ClientObserver } from '../observability/client-observer.js';
+import type { ClientHealth } from '../observability/health.js';
+import { observeClient } from '../observability/observe-client.js';
+import type { MetricsRegistry } from '../observability/registry.js';
 import { TelemetryRecorder, type ClientTelemetryEvent } from './telemetry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './options.js';
 import { ReplayDriver, type DriverEvents } from './replay-driver.js';
@@ -39,6 +43,8 @@ export interface SyncClientEvents {
   telemetry: (event: ClientTelemetryEvent) => void;
   /** Lane diagnostics: head probes and gaps, unmatched or timed-out replies, checkpoint acks (Spacetime). */
   notice: (notice: LaneNotice) => void;
+  /** The health snapshot after each status change, reconnect, error, stale, bootstrap or caught-up (not per batch). */
+  health: (health: ClientHealth) => void;
 }
 
 /** Immutable view for `useSyncExternalStore`; a new object after every change. */
@@ -56,6 +62,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   private readonly store: SyncStore;
   private readonly driver: ReplayDriver;
   private readonly connection: Connection;
+  private readonly observer: ClientObserver;
   private readonly changeListeners = new Set<() => void>();
   private readonly scrubber = new SecretScrubber();
   private readonly options: SyncClientOptions;
@@ -79,7 +86,16 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     const token = this.scrubber.track(tokenProvider(options.token, http));
     this.store = options.store ?? createMemoryStore();
     const telemetry = new TelemetryRecorder(options.telemetry ?? {}, clientInfo, (e) => this.emit('telemetry', e));
+    // Reads the driver and connection lazily (both exist before anything is observed).
+    this.observer = new ClientObserver({
+      lane: lane.name,
+      counters: () => ({ ...this.driver.metrics, framesRejectedByCode: this.connection.metrics.framesRejectedByCode }),
+      topics: () => this.driver.topics(),
+      state: () => this.connection.status,
+      inbound: () => this.connection.inboundBacklog(),
+    });
     const driverOptions = {
+      commitTiming: options.metrics === false ? undefined : this.observer.storeCommitDuration,
       store: this.store,
       snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl, ...http }) : undefined),
       hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl, ...http }) : undefined),
@@ -120,6 +136,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
         error: (error) => this.emit('error', error),
         heartbeat: (w) => this.emit('heartbeat', w),
         reconnecting: ({ attempt, delayMs, reason }) => {
+          this.observer.onReconnecting(delayMs, reason);
           const topics = [...this.driver.topics()];
           const topic = topics[0]?.topic ?? '';
           const resumed = topics.some((t) => t.lastApplied !== undefined);
@@ -147,6 +164,11 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       const channel = e.source === 'store' ? 'projection_apply' : e.source === 'snapshot' ? 'replay' : e.source === 'protocol' ? 'ws' : undefined;
       if (channel !== undefined) telemetry.record(e.topic ?? '', { delivery_error: { channel, reason_code: e.code, rolling_error_count_5m: telemetry.deliveryError() } });
     });
+    if (options.metrics !== false) {
+      observeClient(this, this.observer, (topic) => this.driver.metrics.timeToCaughtUpMs[topic], () => {
+        if (this.listenerCount('health') > 0) this.emit('health', this.observer.health());
+      });
+    }
     if (options.topics?.length) this.ready = handled(this.driver.subscribe(options.topics));
     if (options.autoConnect) this.connect().catch((err: unknown) => this.emit('error', asClientError(err)));
   }
@@ -238,7 +260,21 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   /** A copy of the client's counters (duplicates dropped, gaps, recoveries, reconnects, time to caught-up). */
   getMetrics(): SyncMetrics {
     const m = this.driver.metrics;
-    return { ...m, ...this.connection.metrics, timeToCaughtUpMs: Object.assign(emptyRecord<number>(), m.timeToCaughtUpMs) };
+    const c = this.connection.metrics;
+    return { ...m, ...c, framesRejectedByCode: Object.assign(emptyRecord<number>(), c.framesRejectedByCode), timeToCaughtUpMs: Object.assign(emptyRecord<number>(), m.timeToCaughtUpMs) };
+  }
+
+  /**
+   * The client's metrics registry (names, units and labels in docs/observability.md): read it with
+   * `snapshot()`, export it with `renderPrometheus` or `bindOpenTelemetry` (khala-sync/observability).
+   */
+  get metrics(): MetricsRegistry {
+    return this.observer.registry;
+  }
+
+  /** Connection and per-topic health now: state, retries, last disconnect, watermark, head, lag, progress. */
+  health(): ClientHealth {
+    return this.observer.health();
   }
 
   /** Immutable status/topic view for `useSyncExternalStore(client.subscribe, client.getSnapshot)`. */

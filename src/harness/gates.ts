@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { percentile } from './assertions.js';
-import type { HarnessSummary, Injection, Kpi, StormKpi } from './scenario.js';
+import type { HarnessSummary, Injection, Kpi } from './scenario.js';
 
 /**
  * Rollout KPI gates (KHALA_PROTOCOL §10 "Rollout KPI gates"), evaluated from one harness run.
@@ -43,20 +43,24 @@ export const STAGES: readonly StageThresholds[] = Object.freeze([
 const ALIASES: Record<string, string> = { 'stage-0': 'canary', '1': 'canary', '5': 'stage-1', '25': 'stage-2', '50': 'stage-3', '100': 'stage-4' };
 
 /** Look a stage up by name (`canary`, `stage-0`…`stage-4`) or traffic share (`5`, `25%`). */
-export function findStage(name: string): StageThresholds | undefined {
+export function findStage(name: string, stages: readonly StageThresholds[] = STAGES): StageThresholds | undefined {
   const key = name.trim().toLowerCase().replace(/%$/, '');
   const canonical = ALIASES[key] ?? key;
-  return STAGES.find((s) => s.stage === canonical);
+  return stages.find((s) => s.stage === canonical);
 }
 
 /** One checked KPI. */
 export interface GateCheck {
+  /** Stable id of the gate (`stale_cursor_rate`, …); the stage report keys remediation on it. */
+  id: string;
   kpi: string;
   /** `null` when the run did not measure it (a no-go). */
   value: number | null;
   limit: number;
   ok: boolean;
   note: string;
+  /** Scenarios whose KPIs fed this check (empty for run-wide checks). */
+  scenarios: string[];
 }
 
 /** The verdict of one stage. */
@@ -69,6 +73,7 @@ export interface GateVerdict {
 }
 
 interface Row {
+  name: string;
   kpi: Kpi;
   injects: readonly Injection[];
 }
@@ -76,7 +81,7 @@ interface Row {
 function rows(summary: HarnessSummary): Row[] {
   return summary.scenarios
     .filter((s) => s.status !== 'skip')
-    .map((s) => ({ kpi: (s.evidence['kpi'] ?? {}) as Kpi, injects: (s.evidence['injects'] ?? []) as Injection[] }));
+    .map((s) => ({ name: s.name, kpi: (s.evidence['kpi'] ?? {}) as Kpi, injects: (s.evidence['injects'] ?? []) as Injection[] }));
 }
 
 function sum(list: Row[], pick: (k: Kpi) => number | undefined): number {
@@ -91,28 +96,31 @@ function without(list: Row[], ...tags: Injection[]): Row[] {
 export function evaluateGate(summary: HarnessSummary, stage: StageThresholds, now = new Date()): GateVerdict {
   const all = rows(summary);
   const checks: GateCheck[] = [];
-  const check = (kpi: string, value: number | null, limit: number, note: string): void => {
-    checks.push({ kpi, value, limit, ok: value !== null && value <= limit, note: value === null ? `not measured in this run (${note})` : note });
+  const check = (id: string, kpi: string, value: number | null, limit: number, note: string, from: Row[]): void => {
+    checks.push({ id, kpi, value, limit, ok: value !== null && value <= limit, note: value === null ? `not measured in this run (${note})` : note, scenarios: from.map((r) => r.name) });
   };
   const ratio = (num: number, den: number): number | null => (den > 0 ? num / den : null);
-  check('scenario failures', summary.failures, 0, 'every scenario must hold');
+  check('scenario_failures', 'scenario failures', summary.failures, 0, 'every scenario must hold', all);
   const inContract = without(all, 'out_of_contract');
-  check('duplicated updates applied', sum(inContract, (k) => k.duplicates), 0, 'no duplicated messages (§10)');
-  check('jumbled (out-of-order) updates applied', sum(inContract, (k) => k.outOfOrder), 0, 'no jumbled messages (§10)');
+  check('duplicates', 'duplicated updates applied', sum(inContract, (k) => k.duplicates), 0, 'no duplicated messages (§10)', inContract);
+  check('out_of_order', 'jumbled (out-of-order) updates applied', sum(inContract, (k) => k.outOfOrder), 0, 'no jumbled messages (§10)', inContract);
   const unforcedStale = without(all, 'stale', 'out_of_contract');
-  check('stale_cursor rate (per resume)', ratio(sum(unforcedStale, (k) => k.staleCursors), sum(unforcedStale, (k) => k.resumes)), stage.maxStaleCursorRate, 'resumes within retention must not go stale');
-  const replay = without(all, 'storm', 'snapshot_errors', 'slow_consumer', 'out_of_contract').flatMap((r) => r.kpi.replayLatencyMs ?? []);
-  check('replay latency p95 (ms)', replay.length ? percentile(replay, 95) : null, stage.maxReplayLatencyP95Ms, `${replay.length} replay(s)`);
-  const boot = without(all, 'snapshot_errors').flatMap((r) => r.kpi.bootstrapLatencyMs ?? []);
-  check('stale → snapshot → live latency p95 (ms)', boot.length ? percentile(boot, 95) : null, stage.maxBootstrapLatencyP95Ms, `${boot.length} bootstrap(s)`);
-  const storm = all.map((r) => r.kpi.storm).find((s): s is StormKpi => s !== undefined);
-  check('reconnect storm: peak share of fleet per 100 ms', storm ? storm.peakFraction : null, stage.maxStormPeakFraction, storm ? `${storm.peakPer100ms}/${storm.clients} clients, ${storm.peakRatePerSec}/s` : 'reconnect-storm scenario');
-  check('reconnect storm: restart → all live (ms)', storm ? storm.timeToAllLiveMs : null, stage.maxStormTimeToAllLiveMs, 'reconnect-storm scenario');
-  check('reconnect storm: attempts per client (max)', storm ? storm.maxAttempts : null, stage.maxStormAttemptsPerClient, 'reconnect-storm scenario');
-  const unforcedSlow = without(all, 'slow_consumer');
-  check('slow_consumer_evicted rate (per connection)', ratio(sum(unforcedSlow, (k) => k.evictions), sum(unforcedSlow, (k) => k.connections)), stage.maxEvictionRate, 'no eviction unless provoked');
-  const unforcedAuth = without(all, 'auth', 'upgrade');
-  check('auth failure rate (per connection)', ratio(sum(unforcedAuth, (k) => k.authFailures), sum(unforcedAuth, (k) => k.connections)), stage.maxAuthFailureRate, '§10 alert: 3 %');
+  check('stale_cursor_rate', 'stale_cursor rate (per resume)', ratio(sum(unforcedStale, (k) => k.staleCursors), sum(unforcedStale, (k) => k.resumes)), stage.maxStaleCursorRate, 'resumes within retention must not go stale', unforcedStale.filter((r) => r.kpi.resumes));
+  const replayRows = without(all, 'storm', 'snapshot_errors', 'slow_consumer', 'out_of_contract').filter((r) => r.kpi.replayLatencyMs?.length);
+  const replay = replayRows.flatMap((r) => r.kpi.replayLatencyMs ?? []);
+  check('replay_latency_p95', 'replay latency p95 (ms)', replay.length ? percentile(replay, 95) : null, stage.maxReplayLatencyP95Ms, `${replay.length} replay(s)`, replayRows);
+  const bootRows = without(all, 'snapshot_errors').filter((r) => r.kpi.bootstrapLatencyMs?.length);
+  const boot = bootRows.flatMap((r) => r.kpi.bootstrapLatencyMs ?? []);
+  check('bootstrap_latency_p95', 'stale → snapshot → live latency p95 (ms)', boot.length ? percentile(boot, 95) : null, stage.maxBootstrapLatencyP95Ms, `${boot.length} bootstrap(s)`, bootRows);
+  const stormRows = all.filter((r) => r.kpi.storm !== undefined).slice(0, 1);
+  const storm = stormRows[0]?.kpi.storm;
+  check('storm_peak_fraction', 'reconnect storm: peak share of fleet per 100 ms', storm ? storm.peakFraction : null, stage.maxStormPeakFraction, storm ? `${storm.peakPer100ms}/${storm.clients} clients, ${storm.peakRatePerSec}/s` : 'reconnect-storm scenario', stormRows);
+  check('storm_time_to_all_live', 'reconnect storm: restart → all live (ms)', storm ? storm.timeToAllLiveMs : null, stage.maxStormTimeToAllLiveMs, 'reconnect-storm scenario', stormRows);
+  check('storm_attempts_per_client', 'reconnect storm: attempts per client (max)', storm ? storm.maxAttempts : null, stage.maxStormAttemptsPerClient, 'reconnect-storm scenario', stormRows);
+  const unforcedSlow = without(all, 'slow_consumer').filter((r) => r.kpi.connections);
+  check('eviction_rate', 'slow_consumer_evicted rate (per connection)', ratio(sum(unforcedSlow, (k) => k.evictions), sum(unforcedSlow, (k) => k.connections)), stage.maxEvictionRate, 'no eviction unless provoked', unforcedSlow);
+  const unforcedAuth = without(all, 'auth', 'upgrade').filter((r) => r.kpi.connections);
+  check('auth_failure_rate', 'auth failure rate (per connection)', ratio(sum(unforcedAuth, (k) => k.authFailures), sum(unforcedAuth, (k) => k.connections)), stage.maxAuthFailureRate, '§10 alert: 3 %', unforcedAuth);
   return { stage: stage.stage, traffic: stage.traffic, go: checks.every((c) => c.ok), evaluated_at: now.toISOString(), checks };
 }
 

@@ -1,4 +1,5 @@
 import type { SyncClientOptions } from '../client/options.js';
+import { currentTimeline } from './kpi-timeline.js';
 import { SyncClient } from '../client/sync-client.js';
 import type { SyncUpdate } from '../model/types.js';
 import { createSqliteStore } from '../sqlite.js';
@@ -96,6 +97,7 @@ export class Probe {
     // The harness checks every body, socket updates included (#11: the default checks HTTP bodies only).
     this.client = new SyncClient({ verifyPayloadHash: 'all', ...rest, store: sqlitePath ? createSqliteStore({ path: sqlitePath }) : store });
     const c = this.client;
+    currentTimeline()?.track(c);
     c.on('updates', (b) => {
       for (const u of b.updates) this.history.record(u.topic, u.watermark);
       if (recordUpdates) this.updates.push(...b.updates);

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { redact } from '../errors/redact.js';
 import { deriveSeed } from '../testing/seeded-random.js';
 import { sdkVersion } from '../util/sdk-version.js';
+import type { KpiTimeline } from './kpi-chart.js';
+import { KpiTimelineRecorder, setCurrentTimeline } from './kpi-timeline.js';
 import { SCENARIOS, SUITES } from './registry.js';
 import { timestampDir, writeReport } from './report.js';
 import { ScenarioFailure, type HarnessLane, type HarnessSummary, type HarnessTarget, type Scenario, type ScenarioContext, type ScenarioReport } from './scenario.js';
@@ -36,6 +38,8 @@ export interface RunOptions {
 /** What {@link runHarness} hands back. */
 export interface RunResult {
   summary: HarnessSummary;
+  /** Reconnects, replay latency and lag of every client over the run (the stage report's chart). */
+  timeline: KpiTimeline;
   outDir: string;
   files: { json: string; markdown: string };
   seed: number;
@@ -148,12 +152,17 @@ export async function runHarness(options: RunOptions = {}): Promise<RunResult> {
   const outDir = resolve(options.out ?? join('harness-report', timestampDir(started)));
   const bin = join(ROOT, 'bin', 'khala-sync.js');
   const reports: ScenarioReport[] = [];
+  const recorder = new KpiTimelineRecorder().start();
+  setCurrentTimeline(recorder);
   for (const [i, scenario] of scenarios.entries()) {
+    recorder.scenario(scenario.name);
     const report = await runOne(scenario, { runSeed, quick, target, bin, note: options.note ?? (() => undefined) }, options.timeoutMs ?? scenario.timeoutMs ?? 120_000);
     reports.push(report);
     const tail = report.status === 'fail' ? ` — ${report.failure ?? ''} (replay: ${String(report.evidence['replay'])})` : report.status === 'skip' ? ` — ${String(report.evidence['reason'])}` : '';
     options.progress?.(`[harness] ${String(i + 1).padStart(2)}/${scenarios.length} ${report.status.toUpperCase().padEnd(4)} ${scenario.name.padEnd(38)} ${(report.duration_ms / 1000).toFixed(2).padStart(7)} s${tail}`);
   }
+  setCurrentTimeline(undefined);
+  const timeline = recorder.stop();
   const summary: HarnessSummary = {
     started_at: started.toISOString(),
     finished_at: new Date().toISOString(),
@@ -163,5 +172,5 @@ export async function runHarness(options: RunOptions = {}): Promise<RunResult> {
     failures: reports.filter((r) => r.status === 'fail').length,
   };
   const files = writeReport(outDir, summary);
-  return { summary, outDir, files, seed: runSeed };
+  return { summary, timeline, outDir, files, seed: runSeed };
 }

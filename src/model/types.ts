@@ -15,6 +15,8 @@ export interface SyncUpdate {
   watermark: number;
   /** True when the server left the body out (pointer mode). */
   hydrationRequired: boolean;
+  /** Unix ms when the update was published, when the lane carries it (Spacetime `committed_at_unix_ms`). */
+  publishedAtMs?: number | undefined;
 }
 
 /** A batch of updates for one topic, in ascending watermark order. */

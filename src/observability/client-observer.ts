@@ -1,7 +1,7 @@
 import { classifyDisconnect, type DisconnectClass } from './disconnect-class.js';
 import { maxDefined, topicHealth, type ClientHealth, type TopicFacts } from './health.js';
 import { CLIENT_METRICS as M } from './metric-catalog.js';
-import { MetricsRegistry, type Counter, type LabeledCounter } from './registry.js';
+import { MetricsRegistry, type LabeledCounter } from './registry.js';
 import type { Histogram } from './histogram.js';
 
 /** Counters the client core keeps as plain fields; the observer reads them at snapshot time. */
@@ -10,6 +10,10 @@ export interface CoreCounters {
   readonly duplicatesDropped: number;
   readonly gapsSeen: number;
   readonly bootstraps: number;
+  readonly conflicts: number;
+  readonly hydrationFetches: number;
+  readonly hydrationFailures: number;
+  readonly framesRejectedByCode: Readonly<Record<string, number>>;
 }
 
 /** What the observer reads from the client core when asked for a snapshot or health. */
@@ -34,13 +38,9 @@ const SECOND = 1000;
  */
 export class ClientObserver {
   readonly registry = new MetricsRegistry();
-  private readonly framesRejected: LabeledCounter;
   private readonly staleRecoveries: LabeledCounter;
   private readonly reconnects: LabeledCounter;
   private readonly slowConsumer: LabeledCounter;
-  readonly conflicts: Counter;
-  readonly hydrationFetches: Counter;
-  readonly hydrationFailures: Counter;
   private readonly bootstrapDuration: Histogram;
   private readonly timeToCaughtUp: Histogram;
   private readonly applyLatency: Histogram;
@@ -61,8 +61,8 @@ export class ClientObserver {
     r.collect(M.updatesApplied, () => core.counters().applied);
     r.collect(M.duplicatesDropped, () => core.counters().duplicatesDropped);
     r.collect(M.gapsSeen, () => core.counters().gapsSeen);
-    this.conflicts = r.counter(M.conflicts);
-    this.framesRejected = r.labeled(M.framesRejected);
+    r.collect(M.conflicts, () => core.counters().conflicts);
+    r.collect(M.framesRejected, () => core.counters().framesRejectedByCode);
     this.staleRecoveries = r.labeled(M.staleRecoveries);
     r.collect(M.bootstraps, () => core.counters().bootstraps);
     this.bootstrapDuration = r.histogram(M.bootstrapDuration);
@@ -71,8 +71,8 @@ export class ClientObserver {
     this.reconnects = r.labeled(M.reconnects);
     this.reconnectDelay = r.histogram(M.reconnectDelay);
     this.slowConsumer = r.labeled(M.slowConsumer);
-    this.hydrationFetches = r.counter(M.hydrationFetches);
-    this.hydrationFailures = r.counter(M.hydrationFailures);
+    r.collect(M.hydrationFetches, () => core.counters().hydrationFetches);
+    r.collect(M.hydrationFailures, () => core.counters().hydrationFailures);
     this.storeCommitDuration = r.histogram(M.storeCommitDuration);
     r.collect(M.inboundQueueDepth, () => core.inbound?.().frames ?? 0);
     r.collect(M.inboundQueueBytes, () => core.inbound?.().bytes ?? 0);
@@ -80,12 +80,12 @@ export class ClientObserver {
   }
 
   /** The connection changed status. */
-  onStatus(status: string, reason: string | undefined): void {
+  onStatus(status: string): void {
     if (status === 'connecting') {
       this.connectAttempts++;
       this.nextRetryAt = undefined;
     } else if (status === 'auth_required' || status === 'upgrade_required') {
-      this.lastDisconnect = status === 'auth_required' ? 'unauthorized' : classifyDisconnect(reason ?? status) === 'unknown' ? 'upgrade_required' : classifyDisconnect(reason ?? status);
+      this.lastDisconnect = status === 'auth_required' ? 'unauthorized' : 'upgrade_required';
       this.nextRetryAt = undefined;
     } else if (status === 'closed') {
       this.nextRetryAt = undefined;
@@ -100,11 +100,6 @@ export class ClientObserver {
     this.nextRetryAt = now + delayMs;
     this.reconnects.inc(cls);
     this.reconnectDelay.observe(delayMs / SECOND);
-  }
-
-  /** A frame was refused with `code` (any code, including ones added later). */
-  onFrameRejected(code: string): void {
-    this.framesRejected.inc(code);
   }
 
   /** Any reported error. Slow-consumer errors also count by their action. */

@@ -23,6 +23,8 @@ export interface BatchPlan {
   duplicates: number;
   /** Applied updates whose watermark jumped by more than 1 (allowed, A3; counted for telemetry). */
   gaps: number;
+  /** Applied updates whose document was kept out: the held doc_version is newer (A4; counted for metrics). */
+  conflicts: number;
   /** Non-fatal findings (hash mismatch, cursor ahead of head). */
   diagnostics: KhalaSyncError[];
   /** True when `diagnostics` reports `cursor_ahead_of_head` (the machine reports it once per connection, A10). */
@@ -61,6 +63,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     hydrate: [],
     duplicates,
     gaps: 0,
+    conflicts: 0,
     diagnostics,
     cursorAheadReported,
   });
@@ -89,6 +92,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
   const hydrate = new Map<string, SyncDocument>();
   let duplicates = 0;
   let gaps = 0;
+  let conflicts = 0;
   let cursor = last;
   for (const u of batch.updates) {
     if (cursor !== undefined && u.watermark <= cursor) {
@@ -99,7 +103,10 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     cursor = u.watermark;
     applied.push(u);
     const existing = written.get(u.docKey) ?? lookup(u.topic, u.docKey);
-    if (existing !== undefined && u.docVersion < existing.docVersion) continue; // last writer wins by version
+    if (existing !== undefined && u.docVersion < existing.docVersion) {
+      conflicts++; // last writer wins by version
+      continue;
+    }
     let pointer = u.hydrationRequired || u.payload === null;
     if (!pointer && options.verifyHashes && u.payloadHash) {
       if (verifyPayloadHash(u.payload!, u.payloadHash) === 'mismatch') {
@@ -127,6 +134,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     hydrate: [...hydrate.values()],
     duplicates,
     gaps,
+    conflicts,
     diagnostics,
     cursorAheadReported,
   };

@@ -29,6 +29,8 @@ export interface SyncEventRow {
   payloadHash: string | null;
   payload: JsonValue;
   confirmedRead: boolean | undefined;
+  /** `committed_at_unix_ms`, when the row has it (the apply-latency metric uses it). */
+  committedAtMs: number | undefined;
 }
 
 /** Result of a row decode: data, never an exception. */
@@ -85,6 +87,7 @@ export function decodeSyncEventRow(text: string, columns: readonly string[], con
       payloadHash: r.payload_hash === '' ? null : r.payload_hash,
       payload: payload.value,
       confirmedRead: r.confirmed_read,
+      committedAtMs: r.committed_at_unix_ms,
     },
   };
 }

@@ -55,6 +55,7 @@ export function toStreamBatch(stream: string, rows: SyncEventRow[], replayComple
     payloadHash: r.payloadHash,
     watermark: r.seq,
     hydrationRequired: false,
+    publishedAtMs: r.committedAtMs,
   }));
   return { topic: stream, updates, replayComplete, headWatermark: undefined };
 }

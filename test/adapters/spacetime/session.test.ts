@@ -91,7 +91,7 @@ describe('SpacetimeSession rows (§1.3 rule 7, §5 rules 5–6)', () => {
     expect(h.calls.map((c) => c.type)).toEqual(['ready', 'batch', 'subscribed']);
     const batch = h.of('batch')[0]!.batch;
     expect(batch.updates.map((u) => u.watermark)).toEqual([1, 2, 3]);
-    expect(batch.updates[0]).toEqual({ topic: A, docKey: `k:${A}:1`, docVersion: 1, payload: { seq: 1 }, payloadHash: null, watermark: 1, hydrationRequired: false });
+    expect(batch.updates[0]).toEqual({ topic: A, docKey: `k:${A}:1`, docVersion: 1, payload: { seq: 1 }, payloadHash: null, watermark: 1, hydrationRequired: false, publishedAtMs: 1772000000000 });
     expect(batch.replayComplete).toBe(true);
     expect(h.of('subscribed')[0]).toEqual({ type: 'subscribed', requestId: rid, topics: [A] });
   });
