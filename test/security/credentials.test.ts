@@ -91,11 +91,18 @@ describe('secure-URL rule in the client, both lanes', () => {
   }
 
   it('allowInsecure opts in: the token endpoint over http:// to the test host is called', async () => {
-    const client = new SyncClient({ url: srv.url, token: { url: remoteHttp('/token') }, allowInsecure: true, reconnectDelay: () => 5000 });
-    await client.connect();
-    await until(() => remote.requests.length > 0, 'token request');
-    await client.close();
-    expect(remote.requests[0]!.url).toBe('/token');
+    // Its own server: a token request still in flight when this test ends must not land in the
+    // shared \`remote\` that the next tests expect to stay silent.
+    const own = await recordingServer((_req, res) => json(res, 200, { token: 'minted-token-xyz' }));
+    try {
+      const client = new SyncClient({ url: srv.url, token: { url: `http://${TEST_HOST}:${own.port}/token` }, allowInsecure: true, reconnectDelay: () => 5000 });
+      await client.connect();
+      await until(() => own.requests.length > 0, 'token request');
+      await client.close();
+      expect(own.requests[0]!.url).toBe('/token');
+    } finally {
+      await own.close();
+    }
   });
 });
 
