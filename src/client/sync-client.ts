@@ -22,6 +22,8 @@ import { TelemetryRecorder, type ClientTelemetryEvent } from './telemetry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './options.js';
 import { ReplayDriver, type DriverEvents } from './replay-driver.js';
 import { tokenProvider } from './token-provider.js';
+import { raceAbort, throwIfAborted, type WaitOptions } from './abort.js';
+import { LiveWaits } from './when-live.js';
 import { asClientError, handled, insecureUrlError, rememberFixedSecrets, scrubEventArgs } from './client-guards.js';
 import { firstInsecureCredentialUrl, validateOptions } from './validate-options.js';
 import { SecretScrubber } from '../errors/secret-scrubber.js';
@@ -67,6 +69,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   private readonly scrubber = new SecretScrubber();
   private readonly options: SyncClientOptions;
   private readonly clientInfo: ClientInfo;
+  private readonly live: LiveWaits;
   private snapshot: SyncSnapshot | undefined;
   private revision = 0;
   private ready: Promise<void> = Promise.resolve();
@@ -150,6 +153,15 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       (transport) => new ReplayDriver(driverOptions, transport, driverEvents),
     );
     this.driver = this.connection.driver;
+    this.live = new LiveWaits({
+      ready: () => this.ready,
+      status: () => this.connection.status,
+      closed: () => this.closed,
+      topics: () => this.driver.topics(),
+      onChange: (l) => this.subscribe(l),
+    });
+    this.on('error', (e) => this.live.error(e));
+    this.on('status', (s) => this.live.status(s));
     this.on('caught_up', ({ topic, watermark }) =>
       telemetry.record(topic, {
         replay: { status: 'live', requested_after_seq: this.driver.requestedAfter(topic), oldest_available_seq: 0, head_seq: watermark ?? 0, catchup_duration_ms: ownValue(this.driver.metrics.timeToCaughtUpMs, topic) ?? 0 },
@@ -186,11 +198,15 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     return this.connection.status;
   }
 
-  /** Open the connection (after loading stored cursors). Safe to call again after a terminal status. */
-  async connect(): Promise<void> {
+  /**
+   * Open the connection (after loading stored cursors); resolves once dialling started, not when
+   * live (see {@link whenLive}). Safe to call again after a terminal status. `signal` (default none)
+   * ends the wait for stored cursors with an `aborted` error, and then nothing is dialled.
+   */
+  async connect(options: WaitOptions = {}): Promise<void> {
     if (this.closed) throw new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client is closed');
     try {
-      await this.ready;
+      await raceAbort(this.ready, options.signal);
     } catch (err) {
       throw this.scrubber.error(asClientError(err));
     }
@@ -204,17 +220,35 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   }
 
   /** Add topics (cursors are loaded from the store first). Alternatively, register a change listener. */
-  subscribe(topics: string | string[]): Promise<void>;
+  subscribe(topics: string | string[], options?: WaitOptions): Promise<void>;
   subscribe(listener: () => void): () => void;
-  subscribe(arg: string | string[] | (() => void)): Promise<void> | (() => void) {
+  subscribe(arg: string | string[] | (() => void), options: WaitOptions = {}): Promise<void> | (() => void) {
     if (typeof arg === 'function') {
       this.changeListeners.add(arg);
       return () => void this.changeListeners.delete(arg);
     }
     const topics = Array.isArray(arg) ? arg : [arg];
-    // A failed earlier load does not poison later subscribes; each caller sees its own outcome.
-    this.ready = handled(this.ready.catch(() => undefined).then(() => this.driver.subscribe(topics)));
-    return this.ready;
+    const { signal } = options;
+    try {
+      throwIfAborted(signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // A failed earlier load does not poison later subscribes; each caller sees its own outcome. A
+    // signal that aborts before this load starts leaves the topics out; once started, it completes.
+    this.ready = handled(this.ready.catch(() => undefined).then(() => (signal?.aborted ? undefined : this.driver.subscribe(topics))));
+    return raceAbort(this.ready, signal);
+  }
+
+  /**
+   * Resolves when `topics` (default: every subscribed topic, and the connection) are caught up and
+   * live. Rejects with the typed error when one of them fails (e.g. `forbidden_topic`), when the
+   * client stops (`upgrade_required`, `reauth_required`, `insecure_transport`, `client_closed`...),
+   * with `unsubscribed_topic` for a topic not subscribed, and with `aborted` when `signal` (default
+   * none) aborts. Reconnects in between are waited out. Call `connect()` for it to ever resolve.
+   */
+  whenLive(topics?: string | readonly string[], options: WaitOptions = {}): Promise<void> {
+    return this.live.wait(typeof topics === 'string' ? [topics] : topics, options.signal);
   }
 
   /**
@@ -231,9 +265,9 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     this.connection.holdReconnects(!available);
   }
 
-  /** Stop receiving topics. Their stored state is kept. */
-  async unsubscribe(topics: string | string[]): Promise<void> {
-    await this.ready;
+  /** Stop receiving topics. Their stored state is kept. `signal` (default none) aborts the wait for pending loads; then nothing changes. */
+  async unsubscribe(topics: string | string[], options: WaitOptions = {}): Promise<void> {
+    await raceAbort(this.ready, options.signal);
     this.driver.unsubscribe(Array.isArray(topics) ? topics : [topics]);
   }
 

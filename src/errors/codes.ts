@@ -112,6 +112,8 @@ export const ErrorCodes = {
   STORE_CORRUPT: 'store_corrupt',
   /** The client was closed. */
   CLIENT_CLOSED: 'client_closed',
+  /** A wait (`whenLive`, `connect`, `subscribe`, `updates()`) was ended by its `AbortSignal`. Thrown to that caller only, never emitted. */
+  ABORTED: 'aborted',
 
   // Long-running Spacetime sessions (issue #12).
   /** An `ack_stream_checkpoint` call failed or got no reply; it is retried and never blocks delivery. */

@@ -1,0 +1,88 @@
+import { ErrorCodes } from '../errors/codes.js';
+import { KhalaSyncError } from '../errors/khala-sync-error.js';
+import type { TopicState } from '../replay/state.js';
+import { abortError, raceAbort, throwIfAborted } from './abort.js';
+import type { ClientStatus } from './options.js';
+
+/** What {@link LiveWaits} reads from the client. */
+export interface LiveHost {
+  /** Settles once every subscribe/connect issued so far has loaded its stored cursors. */
+  ready(): Promise<void>;
+  status(): ClientStatus;
+  closed(): boolean;
+  topics(): Iterable<Readonly<TopicState>>;
+  /** Register a change listener (state, status or documents changed); returns its removal. */
+  onChange(listener: () => void): () => void;
+}
+
+const STOPPED: ReadonlySet<ClientStatus> = new Set(['closed', 'upgrade_required', 'auth_required']);
+/** The code a stop status reports when no error explained it. */
+const STOP_CODE = { closed: ErrorCodes.CLIENT_CLOSED, upgrade_required: ErrorCodes.UPGRADE_REQUIRED, auth_required: ErrorCodes.REAUTH_REQUIRED } as const;
+
+/**
+ * Backs `client.whenLive()`: remembers why topics failed and why the client stopped (the errors
+ * it emitted just before), so a wait that starts after the failure still rejects with the cause.
+ */
+export class LiveWaits {
+  private readonly topicErrors = new Map<string, KhalaSyncError>();
+  private lastError: KhalaSyncError | undefined;
+  private stopError: KhalaSyncError | undefined;
+
+  constructor(private readonly host: LiveHost) {}
+
+  /** Record an emitted error (the client calls this for every `error` event). */
+  error(error: KhalaSyncError): void {
+    this.lastError = error;
+    if (error.topic !== undefined) this.topicErrors.set(error.topic, error);
+  }
+
+  /** Record a status change: a stop status keeps the error that caused it. */
+  status(status: ClientStatus): void {
+    if (!STOPPED.has(status)) return;
+    const closedByApp = this.host.closed();
+    const cause = closedByApp ? undefined : this.lastError;
+    this.stopError = cause ?? new KhalaSyncError('client', closedByApp ? ErrorCodes.CLIENT_CLOSED : STOP_CODE[status as keyof typeof STOP_CODE], `client stopped (${status})`);
+  }
+
+  /**
+   * Resolve when `topics` (default: every subscribed topic, and the connection itself) are caught
+   * up and live; reject with the failing topic's error, the error that stopped the client, or
+   * `aborted`.
+   */
+  async wait(topics: readonly string[] | undefined, signal: AbortSignal | undefined): Promise<void> {
+    throwIfAborted(signal);
+    await raceAbort(this.host.ready(), signal);
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error: KhalaSyncError | undefined): void => {
+        off();
+        signal?.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const check = (): void => {
+        const outcome = this.outcome(topics);
+        if (outcome !== 'pending') settle(outcome === 'live' ? undefined : outcome);
+      };
+      const onAbort = (): void => settle(abortError(signal!));
+      const off = this.host.onChange(check);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      check();
+    });
+  }
+
+  private outcome(topics: readonly string[] | undefined): 'live' | 'pending' | KhalaSyncError {
+    const status = this.host.status();
+    if (this.host.closed()) return new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client is closed');
+    if (STOPPED.has(status)) return this.stopError ?? new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, `client stopped (${status})`);
+    const held = new Map<string, Readonly<TopicState>>();
+    for (const t of this.host.topics()) held.set(t.topic, t);
+    let live = topics !== undefined || status === 'live';
+    for (const name of topics ?? held.keys()) {
+      const t = held.get(name);
+      if (t === undefined) return new KhalaSyncError('client', ErrorCodes.UNSUBSCRIBED_TOPIC, `whenLive: topic ${name} is not subscribed`, { topic: name });
+      if (t.phase === 'failed') return this.topicErrors.get(name) ?? new KhalaSyncError('client', ErrorCodes.INTERNAL, `topic ${name} failed`, { topic: name });
+      if (t.phase !== 'live') live = false;
+    }
+    return live ? 'live' : 'pending';
+  }
+}
