@@ -153,7 +153,7 @@ export class BrowserSync extends EventEmitter<BrowserSyncEvents> {
     });
     client.on('heartbeat', (heads) => this.setHeads(heads));
     client.on('error', (e) => this.emit('error', e));
-    client.subscribe(() => {
+    client.onChange(() => {
       this.postState();
       this.emit('change');
     });

@@ -77,8 +77,6 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
 
   constructor(options: SyncClientOptions) {
     super();
-    // Bound so `useSyncExternalStore(client.subscribe, client.getSnapshot)` works unbound.
-    this.subscribe = this.subscribe.bind(this) as typeof this.subscribe;
     const lane = options?.lane ?? khalaLane;
     const clientInfo: ClientInfo = { ...CLIENT_DEFAULTS.clientInfo, ...options?.clientInfo };
     validateOptions(options, lane, clientInfo);
@@ -158,7 +156,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       status: () => this.connection.status,
       closed: () => this.closed,
       topics: () => this.driver.topics(),
-      onChange: (l) => this.subscribe(l),
+      onChange: this.onChange,
     });
     this.on('error', (e) => this.live.error(e));
     this.on('status', (s) => this.live.status(s));
@@ -219,15 +217,13 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     this.connection.start();
   }
 
-  /** Add topics (cursors are loaded from the store first). Alternatively, register a change listener. */
-  subscribe(topics: string | string[], options?: WaitOptions): Promise<void>;
-  subscribe(listener: () => void): () => void;
-  subscribe(arg: string | string[] | (() => void), options: WaitOptions = {}): Promise<void> | (() => void) {
-    if (typeof arg === 'function') {
-      this.changeListeners.add(arg);
-      return () => void this.changeListeners.delete(arg);
-    }
-    const topics = Array.isArray(arg) ? arg : [arg];
+  /**
+   * Add topics: their cursors and documents are loaded from the store first, then they are
+   * subscribed (at once when joined, else at the next join). Resolves when loaded. Listen for
+   * changes with {@link onChange} or `on('updates', …)`.
+   */
+  subscribe(topics: string | string[], options: WaitOptions = {}): Promise<void> {
+    const list = Array.isArray(topics) ? topics : [topics];
     const { signal } = options;
     try {
       throwIfAborted(signal);
@@ -236,7 +232,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     }
     // A failed earlier load does not poison later subscribes; each caller sees its own outcome. A
     // signal that aborts before this load starts leaves the topics out; once started, it completes.
-    this.ready = handled(this.ready.catch(() => undefined).then(() => (signal?.aborted ? undefined : this.driver.subscribe(topics))));
+    this.ready = handled(this.ready.catch(() => undefined).then(() => (signal?.aborted ? undefined : this.driver.subscribe(list))));
     return raceAbort(this.ready, signal);
   }
 
@@ -311,7 +307,16 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     return this.observer.health();
   }
 
-  /** Immutable status/topic view for `useSyncExternalStore(client.subscribe, client.getSnapshot)`. */
+  /**
+   * Call `listener` (no arguments) after every change of status, topic state or documents; returns
+   * its removal. Bound, so `useSyncExternalStore(client.onChange, client.getSnapshot)` works.
+   */
+  onChange = (listener: () => void): (() => void) => {
+    this.changeListeners.add(listener);
+    return () => void this.changeListeners.delete(listener);
+  };
+
+  /** Immutable status/topic view for `useSyncExternalStore(client.onChange, client.getSnapshot)`. */
   getSnapshot = (): SyncSnapshot => {
     if (this.snapshot === undefined) {
       const topics: Record<string, { phase: TopicPhase; watermark: number | undefined }> = emptyRecord();

@@ -124,7 +124,7 @@ describe('replay and live tail over a real socket', () => {
     const r = record(srv, { topics: [RUNS] });
     open.push(r);
     let calls = 0;
-    const unsubscribe = r.client.subscribe(() => calls++);
+    const unsubscribe = r.client.onChange(() => calls++);
     await r.client.connect();
     await until(() => r.client.status === 'live');
     const snap = r.client.getSnapshot();
