@@ -172,7 +172,7 @@ async function tailLoop(client: SyncClient, topics: string[], opts: { untilCaugh
   client.on('status', (status, reason) => {
     line({ type: 'status', status, reason: reason ?? null });
     process.stderr.write(`[tail] ${status}${reason ? ` (${reason})` : ''}\n`);
-    if (status === 'upgrade_required') exit(ExitCodes.UPGRADE_REQUIRED);
+    if (status === 'upgrade_required' || status === 'incompatible_server') exit(ExitCodes.UPGRADE_REQUIRED);
     else if (status === 'auth_required') exit(ExitCodes.AUTH_REFUSED);
     else if ((status === 'closed' || status === 'failed') && !exiting) exit(ExitCodes.FATAL);
   });

@@ -12,6 +12,7 @@ import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type OpenInfo, type Transp
 import type { ClientStatus } from './options.js';
 import { InboundQueue } from './inbound-queue.js';
 import { LivenessProbes, type ProbeResult } from './liveness-probe.js';
+import { REFUSAL_CLOSE_CODES, RefusalCounter } from './refusals.js';
 import { connectionMetrics, countNotice, type ConnectionMetrics } from './metrics.js';
 import type { DriverTransport, ReplayDriver } from './replay-driver.js';
 import { SignInRequiredError } from './token-provider.js';
@@ -30,6 +31,7 @@ export interface ConnectionSettings {
   joinTimeoutMs: number;
   stableAfterMs: number;
   maxFrameBytes: number;
+  maxRefusals: number;
 }
 
 /** What the connection reports upward. */
@@ -45,7 +47,7 @@ export interface ConnectionHooks {
   notice(notice: LaneNotice): void;
 }
 
-const TERMINAL: ReadonlySet<ClientStatus> = new Set(['closed', 'upgrade_required', 'auth_required']);
+const TERMINAL: ReadonlySet<ClientStatus> = new Set(['closed', 'upgrade_required', 'auth_required', 'incompatible_server']);
 
 /** The terminal status a stop code leads to (SPEC.md C1): `reauth_required` asks for sign-in, the rest for an upgrade. */
 function statusForStopCode(code: string): ClientStatus {
@@ -72,6 +74,9 @@ export class Connection implements DriverTransport {
   private floorMs = 0;
   private authRetried = false;
   private opened = false;
+  /** The current socket's subscription went live (a close after that is not a refusal). */
+  private wentLive = false;
+  private readonly refusals: RefusalCounter;
   private lastInbound = 0;
   private inbound: InboundQueue | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -90,6 +95,7 @@ export class Connection implements DriverTransport {
     createDriver: (transport: DriverTransport) => ReplayDriver,
   ) {
     this.driver = createDriver(this);
+    this.refusals = new RefusalCounter(settings.maxRefusals);
   }
 
   /** Start (or restart after a terminal status). */
@@ -97,6 +103,7 @@ export class Connection implements DriverTransport {
     if (this.transport !== undefined || this.reconnectTimer !== undefined) return;
     this.attempt = 0;
     this.authRetried = false;
+    this.refusals.reset();
     void this.dial();
   }
 
@@ -178,6 +185,8 @@ export class Connection implements DriverTransport {
     if (next === this.status) return;
     this.setStatus(next, undefined);
     if (next === 'live') {
+      this.wentLive = true;
+      this.refusals.reset();
       clearTimeout(this.stableTimer);
       this.stableTimer = setTimeout(() => {
         if (this.status === 'live') this.attempt = 0;
@@ -244,6 +253,7 @@ export class Connection implements DriverTransport {
     const selected = info?.protocol;
     if (offered !== undefined && offered.length > 0 && selected !== undefined && !offered.includes(selected)) return this.subprotocolMismatch(offered, selected);
     this.opened = true;
+    this.wentLive = false;
     this.authRetried = false;
     this.lastInbound = Date.now();
     this.setStatus('joining', undefined);
@@ -303,11 +313,22 @@ export class Connection implements DriverTransport {
       this.hooks.error(new TransportError(ErrorCodes.AUTH_REFUSED, `upgrade refused with HTTP ${info.httpStatus} twice with fresh tokens`, { retryable: true, details: { httpStatus: info.httpStatus } }));
     } else if (!wasOpen) {
       this.hooks.error(new TransportError(ErrorCodes.CONNECT_FAILED, `connection failed (${info.httpStatus ? `HTTP ${info.httpStatus}` : `close ${info.code}`})`, { retryable: true, details: { code: info.code, httpStatus: info.httpStatus } }));
+    } else if (!this.wentLive && REFUSAL_CLOSE_CODES.has(info.code)) {
+      return this.refused(info.code, info.reason);
     } else if (info.code === 1009) {
       this.metrics.framesRejected++;
       this.hooks.error(frameTooLarge(undefined, this.settings.maxFrameBytes, undefined, 1009));
     }
     this.scheduleReconnect(wasOpen ? `socket closed (${info.code})` : 'connect_failed');
+  }
+
+  /** The server turned an open socket away before it went live: report it, and stop after `maxRefusals` in a row. */
+  private refused(code: number, reason: string): void {
+    const { error, stop } = this.refusals.refused(code, reason);
+    this.hooks.error(error);
+    if (stop === undefined) return this.scheduleReconnect(`server_refused (${code})`);
+    this.hooks.error(stop);
+    this.stop('incompatible_server', ErrorCodes.INCOMPATIBLE_SERVER);
   }
 
   private teardown(code: number, reason: string): void {

@@ -63,6 +63,12 @@ export interface SyncClientOptions {
    * Plain counters are always kept. Default true; false exists so the bench can measure the cost.
    */
   metrics?: boolean;
+  /**
+   * Consecutive identical refusals (the server closing an open socket with 1001/1002/1003/1007/1008/1011
+   * and the same reason before the subscription went live) after which the client stops with
+   * status `incompatible_server` instead of reconnecting. Default 5.
+   */
+  maxRefusals?: number;
   /** Connect in the constructor. Default false (call `connect()`). */
   autoConnect?: boolean;
 }
@@ -76,6 +82,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   maxFrameBytes: 16 * 1024 * 1024,
   verifyPayloadHash: 'fetched' as PayloadHashPolicy,
   allowInsecure: false,
+  maxRefusals: 5,
   clientInfo: Object.freeze({
     client: 'khala-sync',
     clientBuildId: '20261122T000000Z',
@@ -88,8 +95,9 @@ export const CLIENT_DEFAULTS = Object.freeze({
 export type PayloadHashPolicy = 'fetched' | 'all' | 'off';
 
 /**
- * Connection status. `closed`, `upgrade_required` and `auth_required` wait for the app. `failed`:
+ * Connection status. `closed`, `upgrade_required`, `auth_required` and `incompatible_server` (the
+ * server refused the session `maxRefusals` times in a row before it went live) wait for the app. `failed`:
  * joined, but every subscribed topic has failed (forbidden, bad topic, a stale loop...); the socket
  * stays up for `subscribe()`/`resync()`, and the status moves on when a topic does.
  */
-export type ClientStatus = 'idle' | 'connecting' | 'joining' | 'replaying' | 'live' | 'failed' | 'backoff' | 'closed' | 'upgrade_required' | 'auth_required';
+export type ClientStatus = 'idle' | 'connecting' | 'joining' | 'replaying' | 'live' | 'failed' | 'backoff' | 'closed' | 'upgrade_required' | 'auth_required' | 'incompatible_server';

@@ -128,6 +128,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
         joinTimeoutMs: options.joinTimeoutMs ?? CLIENT_DEFAULTS.joinTimeoutMs,
         stableAfterMs: options.stableAfterMs ?? CLIENT_DEFAULTS.stableAfterMs,
         maxFrameBytes: options.maxFrameBytes ?? CLIENT_DEFAULTS.maxFrameBytes,
+        maxRefusals: options.maxRefusals ?? CLIENT_DEFAULTS.maxRefusals,
       },
       {
         status: (status, reason) => {

@@ -70,6 +70,8 @@ export function validateOptions(options: SyncClientOptions, lane: Lane, clientIn
   }
   for (const f of ['store', 'lane', 'clientInfo', 'telemetry'] as const) kind(f, options[f], 'object');
   for (const f of ['heartbeatIntervalMs', 'deadAfterMs', 'joinTimeoutMs', 'stableAfterMs'] as const) timer(f, options[f]);
+  timer('maxRefusals', options.maxRefusals, 1, 1000);
+  if (options.maxRefusals !== undefined && !Number.isSafeInteger(options.maxRefusals)) throw invalid('maxRefusals', 'expected an integer');
   timer('maxFrameBytes', options.maxFrameBytes, 1, Number.MAX_SAFE_INTEGER);
   if (options.maxFrameBytes !== undefined && !Number.isSafeInteger(options.maxFrameBytes)) throw invalid('maxFrameBytes', 'expected an integer');
   if (!Number.isSafeInteger(clientInfo.schemaVersion) || clientInfo.schemaVersion < 0) throw invalid('clientInfo.schemaVersion', 'expected a non-negative integer');

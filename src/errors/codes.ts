@@ -118,6 +118,10 @@ export const ErrorCodes = {
   // Long-running Spacetime sessions (issue #12).
   /** An `ack_stream_checkpoint` call failed or got no reply; it is retried and never blocks delivery. */
   CHECKPOINT_ACK_FAILED: 'checkpoint_ack_failed',
+  /** The server closed an open socket (1001/1002/1003/1007/1008/1011) before its subscription went live; `details` carry the close code and the scrubbed reason. Reconnect. */
+  SERVER_REFUSED: 'server_refused',
+  /** `maxRefusals` consecutive identical `server_refused` closes: status `incompatible_server`, no reconnect until `connect()`. */
+  INCOMPATIBLE_SERVER: 'incompatible_server',
 } as const;
 
 /** Union of every stable error code. */

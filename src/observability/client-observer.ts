@@ -84,7 +84,7 @@ export class ClientObserver {
     if (status === 'connecting') {
       this.connectAttempts++;
       this.nextRetryAt = undefined;
-    } else if (status === 'auth_required' || status === 'upgrade_required') {
+    } else if (status === 'auth_required' || status === 'upgrade_required' || status === 'incompatible_server') {
       this.lastDisconnect = status === 'auth_required' ? 'unauthorized' : 'upgrade_required';
       this.nextRetryAt = undefined;
     } else if (status === 'closed') {

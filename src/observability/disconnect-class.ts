@@ -13,8 +13,8 @@ const RULES: ReadonlyArray<readonly [DisconnectClass, RegExp]> = [
   ['unauthorized', /unauthorized| 401|=401|auth_required|reauth_required|upgrade_refused|sign_in_required|token_provider_failed/],
   ['forbidden', /forbidden| 403|=403/],
   ['slow_consumer', /slow_consumer/],
-  ['upgrade_required', /upgrade_required|unsupported_protocol|unsupported_schema|client_too_old|subprotocol_mismatch/],
-  ['stream_closed', /socket closed \(1000\)|phx_close|channel_closed|closed by server|subscription_error|transaction_failed/],
+  ['upgrade_required', /upgrade_required|unsupported_protocol|unsupported_schema|client_too_old|subprotocol_mismatch|incompatible_server/],
+  ['stream_closed', /socket closed \(1000\)|phx_close|channel_closed|closed by server|subscription_error|transaction_failed|server_refused/],
   ['network', /closed|connection reset|timed out|timeout|network|io error|i\/o error|connect_failed/],
 ];
 
