@@ -15,9 +15,9 @@ export interface LiveHost {
   onChange(listener: () => void): () => void;
 }
 
-const STOPPED: ReadonlySet<ClientStatus> = new Set(['closed', 'upgrade_required', 'auth_required']);
+const STOPPED: ReadonlySet<ClientStatus> = new Set(['closed', 'upgrade_required', 'auth_required', 'incompatible_server']);
 /** The code a stop status reports when no error explained it. */
-const STOP_CODE = { closed: ErrorCodes.CLIENT_CLOSED, upgrade_required: ErrorCodes.UPGRADE_REQUIRED, auth_required: ErrorCodes.REAUTH_REQUIRED } as const;
+const STOP_CODE = { closed: ErrorCodes.CLIENT_CLOSED, upgrade_required: ErrorCodes.UPGRADE_REQUIRED, auth_required: ErrorCodes.REAUTH_REQUIRED, incompatible_server: ErrorCodes.INCOMPATIBLE_SERVER } as const;
 
 /**
  * Backs `client.whenLive()`: remembers why topics failed and why the client stopped (the errors

@@ -21,7 +21,9 @@ describe('a server that keeps refusing the session (issue #12 item 1)', () => {
     const srv = await bed.start();
     srv.faults.refuseSessions({ code: 1011, reason: 'module sync_event exited' });
     const r = bed.track(stClient(srv, { topics: [STREAM_A], maxRefusals: 3 }));
+    const waiting = r.client.whenLive();
     await r.client.connect();
+    await expect(waiting).rejects.toMatchObject({ code: ErrorCodes.INCOMPATIBLE_SERVER });
     await until(() => r.client.status === 'incompatible_server', 'incompatible_server');
     const refused = r.errors.filter((e) => e.code === ErrorCodes.SERVER_REFUSED);
     expect(refused).toHaveLength(3);
