@@ -48,6 +48,10 @@ export class ScriptedStore {
       load: (topics) => this.guard(h, undefined, undefined, () => this.load(topics)),
       commit: (c) => this.guard(h, 'commit', c.topic, () => this.inner.commit(c).then(() => void this.unmarked.delete(c.topic))),
       replaceTopic: (t, d, w) => this.guard(h, 'replace_topic', t, () => this.inner.replaceTopic(t, d, w).then(() => void this.unmarked.delete(t))),
+      discardSnapshot: (t) => this.guard(h, undefined, t, () => this.inner.discardSnapshot(t)),
+      stageSnapshot: (t, d) => this.guard(h, undefined, t, () => this.inner.stageSnapshot(t, d)),
+      // The vectors' `replace_topic` failure is the snapshot's atomic swap: nothing staged lands.
+      commitSnapshot: (t, w) => this.guard(h, 'replace_topic', t, () => this.inner.commitSnapshot(t, w).then((docs) => (this.unmarked.delete(t), docs))),
       putHydrated: (d) => this.guard(h, undefined, d.topic, () => this.inner.putHydrated(d)),
       close: async () => {
         h.closed = true;

@@ -4,8 +4,10 @@ import { ErrorCodes, StoreError } from '../errors/index.js';
 export const WATERMARKS = 'watermarks';
 /** Object store holding documents, keyed by `[topic, docKey]`. */
 export const DOCUMENTS = 'documents';
-/** Index of {@link DOCUMENTS} on `topic`. */
+/** Index of {@link DOCUMENTS} (and of {@link STAGED}) on `topic`. */
 export const BY_TOPIC = 'by_topic';
+/** Object store of snapshot pages not yet swapped in; same shape and key as {@link DOCUMENTS} (version 2). */
+export const STAGED = 'staged_documents';
 
 /**
  * One upgrade step. `IDB_UPGRADES[i]` takes a database from version `i` to `i + 1`; it runs inside
@@ -24,6 +26,12 @@ export const IDB_UPGRADES: readonly IdbUpgrade[] = [
     db.createObjectStore(WATERMARKS, { keyPath: 'topic' });
     const docs = db.createObjectStore(DOCUMENTS, { keyPath: ['topic', 'docKey'] });
     docs.createIndex(BY_TOPIC, 'topic', { unique: false });
+  },
+  // 1 -> 2: snapshot staging (pages land here; one transaction swaps them into DOCUMENTS). Only
+  // adds an empty store: existing documents and watermarks are kept as they are.
+  (db) => {
+    const staged = db.createObjectStore(STAGED, { keyPath: ['topic', 'docKey'] });
+    staged.createIndex(BY_TOPIC, 'topic', { unique: false });
   },
 ];
 
@@ -72,7 +80,7 @@ export function openIdb(factory: IDBFactory, name: string, upgrades: readonly Id
 export type TransactBody<T> = (tx: IDBTransaction, guard: (fn: () => void) => () => void) => () => T;
 
 /**
- * Run `body` in one transaction over both stores and settle when the transaction does: resolve
+ * Run `body` in one transaction over every object store and settle when the transaction does: resolve
  * with `body`'s result getter on `complete` (the data is committed), reject on abort. Request
  * callbacks must be wrapped with the `guard` given to `body`, so that a throw inside one aborts
  * the whole transaction instead of committing what came before it.
@@ -84,7 +92,7 @@ export function transact<T>(
   body: TransactBody<T>,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
-    const tx = db.transaction([WATERMARKS, DOCUMENTS], mode, { durability });
+    const tx = db.transaction([WATERMARKS, DOCUMENTS, STAGED], mode, { durability });
     let failure: unknown;
     const guard = (fn: () => void) => () => {
       try {

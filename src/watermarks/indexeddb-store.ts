@@ -2,7 +2,7 @@ import { ErrorCodes, StoreError } from '../errors/index.js';
 import type { SyncDocument } from '../model/types.js';
 import type { StoreContents, SyncStore } from './store.js';
 import { checkDocument, checkWrite, closedStoreError, collapseByKey, hydratedRecord, isSequence, toStoreError, wins } from './store-guards.js';
-import { BY_TOPIC, DOCUMENTS, openIdb, transact, WATERMARKS, type TransactBody } from './indexeddb-schema.js';
+import { BY_TOPIC, DOCUMENTS, openIdb, STAGED, transact, WATERMARKS, type TransactBody } from './indexeddb-schema.js';
 import { setOwn } from '../util/records.js';
 
 const KIND = 'indexeddb';
@@ -21,6 +21,9 @@ export interface IndexedDbStoreOptions {
    */
   durability?: IDBTransactionDurability;
 }
+
+/** The `guard` a {@link TransactBody} is given. */
+type Guard = (fn: () => void) => () => void;
 
 interface WatermarkRecord {
   topic: string;
@@ -43,8 +46,9 @@ function toRecord(doc: SyncDocument): SyncDocument {
 
 /**
  * A durable {@link SyncStore} on IndexedDB for browsers (kind `indexeddb`). Opens lazily on first
- * use; every commit, `replaceTopic` and read-modify-write runs in one readwrite transaction over
- * both object stores (`watermarks`, `documents`), and resolves only once that transaction has
+ * use; every commit, `replaceTopic`, snapshot step and read-modify-write runs in one readwrite
+ * transaction over the object stores (`watermarks`, `documents`, and `staged_documents` where
+ * snapshot pages wait until `commitSnapshot` swaps them in), and resolves only once that transaction has
  * completed. Values are stored by structured clone, so callers cannot mutate stored state. When
  * another tab upgrades the database this connection closes and reopens on next use.
  *
@@ -103,6 +107,25 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): SyncS
     }
   }
 
+  // The last-writer rule as one batch of requests. Reads are queued before the writes that depend
+  // on them, so duplicates of one key in the batch are resolved up front, as sequential
+  // application would.
+  function putNewer(target: IDBObjectStore, docs: readonly SyncDocument[], guard: Guard): void {
+    for (const doc of collapseByKey(docs)) {
+      const req = target.get([doc.topic, doc.docKey]);
+      req.onsuccess = guard(() => {
+        if (wins(doc.docVersion, (req.result as SyncDocument | undefined)?.docVersion)) target.put(toRecord(doc));
+      });
+    }
+  }
+
+  function deleteTopic(target: IDBObjectStore, topic: string, guard: Guard): void {
+    const keys = target.index(BY_TOPIC).getAllKeys(topic);
+    keys.onsuccess = guard(() => {
+      for (const key of keys.result) target.delete(key);
+    });
+  }
+
   function putDocs(docsStore: IDBObjectStore, docs: readonly SyncDocument[]): void {
     for (const doc of docs) docsStore.put(toRecord(doc));
   }
@@ -139,16 +162,8 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): SyncS
         commit.topic,
         'readwrite',
         (tx, guard) => {
-          const docs = tx.objectStore(DOCUMENTS);
           const marks = tx.objectStore(WATERMARKS);
-          // Reads are queued before the writes that depend on them, so duplicates of one key in
-          // the batch must be resolved up front, as sequential application would.
-          for (const doc of collapseByKey(commit.documents)) {
-            const req = docs.get([doc.topic, doc.docKey]);
-            req.onsuccess = guard(() => {
-              if (wins(doc.docVersion, (req.result as SyncDocument | undefined)?.docVersion)) docs.put(toRecord(doc));
-            });
-          }
+          putNewer(tx.objectStore(DOCUMENTS), commit.documents, guard);
           const markReq = marks.get(commit.topic);
           markReq.onsuccess = guard(() => {
             const stored: unknown = (markReq.result as WatermarkRecord | undefined)?.watermark;
@@ -177,6 +192,47 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): SyncS
           return () => undefined;
         },
         () => checkWrite(KIND, topic, watermark, documents),
+      ),
+
+    discardSnapshot: (topic) =>
+      run<void>('discardSnapshot', topic, 'readwrite', (tx, guard) => {
+        deleteTopic(tx.objectStore(STAGED), topic, guard);
+        return () => undefined;
+      }),
+
+    stageSnapshot: (topic, documents) =>
+      run<void>(
+        'stageSnapshot',
+        topic,
+        'readwrite',
+        (tx, guard) => {
+          // Same last-writer rule as a commit, against what earlier pages staged.
+          putNewer(tx.objectStore(STAGED), documents, guard);
+          return () => undefined;
+        },
+        () => checkWrite(KIND, topic, 0, documents),
+      ),
+
+    commitSnapshot: (topic, watermark) =>
+      run<SyncDocument[]>(
+        'commitSnapshot',
+        topic,
+        'readwrite',
+        (tx, guard) => {
+          const docs = tx.objectStore(DOCUMENTS);
+          const staged = tx.objectStore(STAGED);
+          const oldKeys = docs.index(BY_TOPIC).getAllKeys(topic);
+          const fresh = staged.index(BY_TOPIC).getAll(topic);
+          // Requests complete in order: the old keys are known before the staged rows arrive.
+          fresh.onsuccess = guard(() => {
+            for (const key of oldKeys.result) docs.delete(key);
+            for (const doc of fresh.result as SyncDocument[]) docs.put(doc);
+            deleteTopic(staged, topic, guard);
+            tx.objectStore(WATERMARKS).put({ topic, watermark, updatedAtMs: Date.now() });
+          });
+          return () => fresh.result as SyncDocument[];
+        },
+        () => checkWrite(KIND, topic, watermark, []),
       ),
 
     putHydrated: (doc) =>

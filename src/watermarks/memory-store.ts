@@ -8,8 +8,8 @@ const KIND = 'memory';
 /**
  * A {@link SyncStore} that keeps everything in process memory (kind `memory`): nothing survives a
  * restart, so a client using it replays from watermark 0 (or bootstraps) on every start. It takes
- * ownership of the documents it is given (`commit`, `replaceTopic`, `putHydrated`): they are stored
- * as they are, not copied, so the caller must not change them afterwards (the client never does:
+ * ownership of the documents it is given (`commit`, `replaceTopic`, `stageSnapshot`, `putHydrated`):
+ * they are stored as they are, not copied (and `commitSnapshot` returns those same objects), so the caller must not change them afterwards (the client never does:
  * it keeps the very same objects as its own read copy, so each document exists once). `load`
  * returns deep copies (`structuredClone`), so what the caller gets back never aliases stored state.
  * A document is only written over one with a lower or equal `docVersion`; a commit's
@@ -20,6 +20,8 @@ const KIND = 'memory';
 export function createMemoryStore(): SyncStore {
   const watermarks = new Map<string, number>();
   const documents = new Map<string, Map<string, SyncDocument>>();
+  // Snapshot pages staged per topic; swapped in whole by commitSnapshot.
+  const staged = new Map<string, Map<string, SyncDocument>>();
   let closed = false;
 
   function topicDocs(topic: string): Map<string, SyncDocument> {
@@ -75,6 +77,33 @@ export function createMemoryStore(): SyncStore {
         upsert(fresh, docs);
         documents.set(topic, fresh);
         watermarks.set(topic, watermark);
+      });
+    },
+
+    discardSnapshot(topic: string): Promise<void> {
+      return run('discardSnapshot', topic, () => void staged.delete(topic));
+    },
+
+    stageSnapshot(topic: string, docs: SyncDocument[]): Promise<void> {
+      return run('stageSnapshot', topic, () => {
+        checkWrite(KIND, topic, 0, docs);
+        let area = staged.get(topic);
+        if (area === undefined) {
+          area = new Map();
+          staged.set(topic, area);
+        }
+        upsert(area, docs);
+      });
+    },
+
+    commitSnapshot(topic: string, watermark: number): Promise<SyncDocument[]> {
+      return run('commitSnapshot', topic, () => {
+        checkWrite(KIND, topic, watermark, []);
+        const fresh = staged.get(topic) ?? new Map<string, SyncDocument>();
+        staged.delete(topic);
+        documents.set(topic, fresh);
+        watermarks.set(topic, watermark);
+        return [...fresh.values()];
       });
     },
 

@@ -40,6 +40,24 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     // rows in its key b-tree) measured ~30% slower per upsert. The (topic, doc_key) key index
     // also serves "all documents of a topic" without a separate index.
   },
+  // v1 -> v2: snapshot staging. Pages of a snapshot land here and one transaction moves them into
+  // `documents`, so a snapshot is never held in memory whole and a crash mid-snapshot leaves the
+  // old documents and watermark. Same columns as `documents`, so the swap is one INSERT … SELECT.
+  // Existing data is untouched: the upgrade only adds the (empty) table.
+  (db) => {
+    db.exec(`
+      CREATE TABLE staged_documents (
+        topic             TEXT NOT NULL,
+        doc_key           TEXT NOT NULL,
+        doc_version       INTEGER NOT NULL,
+        payload_json      TEXT NOT NULL,
+        payload_hash      TEXT,
+        watermark         INTEGER NOT NULL,
+        hydration_pending INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (topic, doc_key)
+      );
+    `);
+  },
 ];
 
 /** Read the schema version stored in the file (0 for a new file). */

@@ -95,21 +95,29 @@ function openDatabase(options: SqliteStoreOptions): SqliteDatabase {
 const CHUNK = 25;
 const COLUMNS = 7;
 
-function upsertSql(rows: number): string {
+const DOC_COLUMNS = 'topic, doc_key, doc_version, payload_json, payload_hash, watermark, hydration_pending';
+
+/** `documents`, or `staged_documents` (a snapshot being written, schema v2): same columns, same key. */
+type DocTable = 'documents' | 'staged_documents';
+
+function upsertSql(table: DocTable, rows: number): string {
   // Rows of one statement are applied in order, so a key repeated in a batch still obeys the guard.
-  return `INSERT INTO documents (topic, doc_key, doc_version, payload_json, payload_hash, watermark, hydration_pending)
+  return `INSERT INTO ${table} (${DOC_COLUMNS})
     VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
     ON CONFLICT (topic, doc_key) DO UPDATE SET
       doc_version = excluded.doc_version, payload_json = excluded.payload_json,
       payload_hash = excluded.payload_hash, watermark = excluded.watermark,
       hydration_pending = excluded.hydration_pending
-    WHERE excluded.doc_version >= documents.doc_version`;
+    WHERE excluded.doc_version >= ${table}.doc_version`;
 }
 
 function prepare(db: SqliteDatabase) {
   return {
-    upsertOne: db.prepare<unknown[]>(upsertSql(1)),
-    upsertChunk: db.prepare<unknown[]>(upsertSql(CHUNK)),
+    upsert: { one: db.prepare<unknown[]>(upsertSql('documents', 1)), chunk: db.prepare<unknown[]>(upsertSql('documents', CHUNK)) },
+    stage: { one: db.prepare<unknown[]>(upsertSql('staged_documents', 1)), chunk: db.prepare<unknown[]>(upsertSql('staged_documents', CHUNK)) },
+    discardStaged: db.prepare('DELETE FROM staged_documents WHERE topic = ?'),
+    // The swap: staged rows become the topic's documents inside the caller's transaction.
+    promoteStaged: db.prepare(`INSERT INTO documents (${DOC_COLUMNS}) SELECT ${DOC_COLUMNS} FROM staged_documents WHERE topic = ?`),
     // A stored value that is not a sequence (a tampered row: 'abc', 2.5, -5, 2^53+1) never wins the
     // max: SQLite orders text above every number, so it would otherwise stay forever (store_corrupt).
     raiseWatermark: db.prepare(`
@@ -151,8 +159,9 @@ function fromRow(row: DocRow): SyncDocument {
 
 /**
  * A durable {@link SyncStore} on SQLite through `better-sqlite3` (kind `sqlite`), for Node and
- * Electron. Each `commit` / `replaceTopic` is one synchronous transaction over prepared
- * statements, so documents and watermark land together or not at all. Payloads are stored as JSON
+ * Electron. Each `commit` / `replaceTopic` / `commitSnapshot` is one synchronous transaction over
+ * prepared statements, so documents and watermark land together or not at all. Snapshot pages are
+ * staged in the `staged_documents` table (schema v2) and moved into `documents` by one transaction. Payloads are stored as JSON
  * text. The schema is versioned (`PRAGMA user_version`) and migrated forward on open.
  *
  * @param options see {@link SqliteStoreOptions}; `synchronous` defaults to `'normal'` and
@@ -179,15 +188,15 @@ export function createSqliteStore(options: SqliteStoreOptions): SyncStore {
     args[offset + 6] = d.hydrationPending ? 1 : 0;
   }
 
-  function writeDocs(docs: readonly SyncDocument[]): void {
+  function writeDocs(docs: readonly SyncDocument[], into: typeof sql.upsert = sql.upsert): void {
     let i = 0;
     for (; i + CHUNK <= docs.length; i += CHUNK) {
       for (let j = 0; j < CHUNK; j++) bind(chunkArgs, j * COLUMNS, docs[i + j]!);
-      sql.upsertChunk.run(chunkArgs);
+      into.chunk.run(chunkArgs);
     }
     for (; i < docs.length; i++) {
       bind(oneArgs, 0, docs[i]!);
-      sql.upsertOne.run(oneArgs);
+      into.one.run(oneArgs);
     }
   }
 
@@ -199,6 +208,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SyncStore {
     sql.deleteTopicDocs.run(topic);
     writeDocs(docs);
     sql.setWatermark.run(topic, watermark, now);
+  });
+  const stageTx = db.transaction((docs: readonly SyncDocument[]) => writeDocs(docs, sql.stage));
+  const commitSnapshotTx = db.transaction((topic: string, watermark: number, now: number): SyncDocument[] => {
+    sql.deleteTopicDocs.run(topic);
+    sql.promoteStaged.run(topic);
+    sql.discardStaged.run(topic);
+    sql.setWatermark.run(topic, watermark, now);
+    return sql.topicDocs.all(topic).map(fromRow);
   });
   // One read transaction, so a load never sees half of a concurrent writer's commit.
   const loadTx = db.transaction((topics: string[] | undefined): StoreContents => {
@@ -230,6 +247,20 @@ export function createSqliteStore(options: SqliteStoreOptions): SyncStore {
       run('replaceTopic', topic, () => {
         checkWrite(KIND, topic, watermark, docs);
         replaceTx(topic, docs, watermark, Date.now());
+      }),
+
+    discardSnapshot: (topic) => run('discardSnapshot', topic, () => void sql.discardStaged.run(topic)),
+
+    stageSnapshot: (topic, docs) =>
+      run('stageSnapshot', topic, () => {
+        checkWrite(KIND, topic, 0, docs);
+        stageTx(docs);
+      }),
+
+    commitSnapshot: (topic, watermark) =>
+      run('commitSnapshot', topic, () => {
+        checkWrite(KIND, topic, watermark, []);
+        return commitSnapshotTx(topic, watermark, Date.now());
       }),
 
     putHydrated: (doc) =>

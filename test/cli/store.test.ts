@@ -35,7 +35,7 @@ describe('khala-sync store', { timeout: 60_000 }, () => {
     const manifest = JSON.parse(readFileSync(result.manifest, 'utf8')) as { stores: Array<{ store: unknown; counts: unknown }> };
     expect(manifest.stores.map(({ store, counts }) => ({ store, counts }))).toStrictEqual([
       { store: 'source', counts: { entries: 3 } },
-      { store: 'target', counts: { documents: 0, khala_imported_cursors: 3, watermarks: 3 } },
+      { store: 'target', counts: { documents: 0, khala_imported_cursors: 3, staged_documents: 0, watermarks: 3 } },
     ]);
     const again = await cli(['migrate', source, '--target', target, '--out', join(dir, 'run2')]);
     expect(JSON.parse(again.out)).toMatchObject({ status: 'unchanged' });

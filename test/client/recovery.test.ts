@@ -15,14 +15,7 @@ afterEach(async () => {
 async function primedStore(topics: string[], watermark: Record<string, number>) {
   const store = createMemoryStore();
   // The first client must not close the shared store: hand it a view whose close() is a no-op.
-  const view: SyncStore = {
-    kind: store.kind,
-    load: (t) => store.load(t),
-    commit: (c) => store.commit(c),
-    replaceTopic: (t, d, w) => store.replaceTopic(t, d, w),
-    putHydrated: (d) => store.putHydrated(d),
-    close: async () => undefined,
-  };
+  const view: SyncStore = { ...store, close: async () => undefined };
   const r = record(srv, { topics, store: view });
   await r.client.connect();
   await until(() => Object.entries(watermark).every(([t, w]) => r.client.getWatermark(t) === w), 'prime');

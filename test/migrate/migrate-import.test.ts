@@ -22,9 +22,9 @@ describe('migrate: legacy JSON → our SQLite store', () => {
     const [src, tgt] = manifest.stores;
     expect(src).toMatchObject({ store: 'source', kind: 'desktop-checkpoints', path: source, before_sha256: sourceSha, after_sha256: sourceSha, counts: { entries: 3 } });
     expect(src?.backup?.sha256).toBe(sourceSha);
-    expect(tgt).toMatchObject({ store: 'target', kind: 'khala-sqlite', schema_before: null, schema_after: 1, before_sha256: null, backup: null });
+    expect(tgt).toMatchObject({ store: 'target', kind: 'khala-sqlite', schema_before: null, schema_after: 2, before_sha256: null, backup: null });
     expect(tgt?.after_sha256).toBe(sha256(target));
-    expect(tgt?.counts).toStrictEqual({ documents: 0, khala_imported_cursors: 3, watermarks: 3 });
+    expect(tgt?.counts).toStrictEqual({ documents: 0, khala_imported_cursors: 3, staged_documents: 0, watermarks: 3 });
     expect(sha256(source)).toBe(sourceSha); // migrate never writes its source
     expect(readManifest(manifestPath)).toStrictEqual(manifest);
     expect(verifyManifest(manifestPath).stores.map((s) => s.expected)).toStrictEqual(['after', 'after']);
@@ -59,7 +59,7 @@ describe('migrate: legacy JSON → our SQLite store', () => {
     expect(manifest.kept_target).toStrictEqual([{ key: 'runtime.run_summaries', target: 20, imported: 17 }]);
     expect(manifest.imported_without_documents).toStrictEqual(['runtime.codex_worker_summaries', 'worker:desktopw:desktop:shared:lifecycle']);
     const tgt = manifest.stores[1]!;
-    expect(tgt).toMatchObject({ before_sha256: before, schema_before: 1, counts_before: { documents: 1, watermarks: 1 } });
+    expect(tgt).toMatchObject({ before_sha256: before, schema_before: 2, counts_before: { documents: 1, staged_documents: 0, watermarks: 1 } });
     expect(tgt.backup).toMatchObject({ path: join(out, 'target-sync.sqlite.backup'), sha256: before });
     expect(sha256(tgt.backup!.path)).toBe(before);
     const reopened = createSqliteStore({ path: target });

@@ -37,7 +37,7 @@ describe('browser migration: openagents.web.sync → our IndexedDB store (fake-i
       { store: 'source', kind: 'web-shell-indexeddb', path: 'indexeddb:openagents.web.sync' },
       { store: 'target', kind: 'khala-indexeddb', path: 'indexeddb:khala-sync' },
     ]);
-    expect(m.stores[1]).toMatchObject({ before_sha256: null, schema_before: null, schema_after: 1, counts: { watermarks: 3, documents: 0 } });
+    expect(m.stores[1]).toMatchObject({ before_sha256: null, schema_before: null, schema_after: 2, counts: { watermarks: 3, documents: 0, staged_documents: 0 } });
     expect(m.stores[0]?.counts).toStrictEqual({ meta: 1, sync_state: 1, view_state: 1, local_storage: 0 });
     expect(m.imported_without_documents).toStrictEqual(['runtime.codex_worker_summaries', 'runtime.run_summaries', 'worker:desktopw:desktop:shared:lifecycle']);
     // The legacy database is only read.

@@ -80,6 +80,9 @@ class DurableStore {
         }
       },
       replaceTopic: async (t, d, w) => (open(), inner.replaceTopic(t, d, w)),
+      discardSnapshot: async (t) => (open(), inner.discardSnapshot(t)),
+      stageSnapshot: async (t, d) => (open(), inner.stageSnapshot(t, d)),
+      commitSnapshot: async (t, w) => (open(), inner.commitSnapshot(t, w)),
       putHydrated: async (d) => (open(), inner.putHydrated(d)),
       close: async () => {
         closed = true;

@@ -2,7 +2,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, StoreError } from '../../src/errors/index.js';
 import { createIndexedDbStore } from '../../src/indexeddb.js';
-import { DOCUMENTS, IDB_UPGRADES, openIdb, WATERMARKS, type IdbUpgrade } from '../../src/watermarks/indexeddb-schema.js';
+import { DOCUMENTS, IDB_UPGRADES, openIdb, STAGED, WATERMARKS, type IdbUpgrade } from '../../src/watermarks/indexeddb-schema.js';
 import { doc, runStoreContract } from './store-contract.js';
 
 runStoreContract('indexeddb', async () => {
@@ -89,7 +89,7 @@ describe('indexeddb store', () => {
     const upgraded = await openIdb(factory, 'khala-sync', [...IDB_UPGRADES, v2]);
     expect(ranFrom).toBe(IDB_UPGRADES.length + 1);
     expect(upgraded.version).toBe(IDB_UPGRADES.length + 1);
-    expect(Array.from(upgraded.objectStoreNames).sort()).toStrictEqual([DOCUMENTS, 'extra', WATERMARKS]);
+    expect(Array.from(upgraded.objectStoreNames).sort()).toStrictEqual([DOCUMENTS, 'extra', STAGED, WATERMARKS]);
     upgraded.close();
 
     const upgradedStore = createIndexedDbStore({ indexedDB: factory });
@@ -130,7 +130,30 @@ describe('indexeddb store', () => {
     await expect(openIdb(factory, 'x', [...IDB_UPGRADES, boom])).rejects.toThrow('upgrade failed');
     const db = await rawOpen(factory, 'x');
     expect(db.version).toBe(IDB_UPGRADES.length);
-    expect(Array.from(db.objectStoreNames).sort()).toStrictEqual([DOCUMENTS, WATERMARKS]);
+    expect(Array.from(db.objectStoreNames).sort()).toStrictEqual([DOCUMENTS, STAGED, WATERMARKS]);
+    db.close();
+  });
+
+  it('upgrades a version 1 database in place to the staging schema, keeping its data', async () => {
+    const factory = new IDBFactory();
+    const v1 = await openIdb(factory, 'khala-sync', IDB_UPGRADES.slice(0, 1));
+    await new Promise<void>((resolve, reject) => {
+      const tx = v1.transaction([WATERMARKS, DOCUMENTS], 'readwrite');
+      tx.objectStore(WATERMARKS).put({ topic: 't', watermark: 5, updatedAtMs: 0 });
+      tx.objectStore(DOCUMENTS).put(doc('t', 'old', 5, { keep: 'é😀' }));
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+    v1.close();
+    const store = createIndexedDbStore({ indexedDB: factory });
+    expect(await store.load()).toStrictEqual({ watermarks: { t: 5 }, documents: [doc('t', 'old', 5, { keep: 'é😀' })] });
+    await store.discardSnapshot('t');
+    await store.stageSnapshot('t', [doc('t', 'new', 2, 'n')]);
+    expect(await store.commitSnapshot('t', 2)).toStrictEqual([doc('t', 'new', 2, 'n')]);
+    await store.close();
+    const db = await rawOpen(factory, 'khala-sync');
+    expect(db.version).toBe(2);
+    expect(Array.from(db.objectStoreNames).sort()).toStrictEqual([DOCUMENTS, STAGED, WATERMARKS]);
     db.close();
   });
 });

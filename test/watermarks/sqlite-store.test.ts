@@ -103,6 +103,25 @@ describe('sqlite store file', () => {
     check.close();
   });
 
+  it('upgrades a v1 file in place to the staging schema (v2), keeping its data', async () => {
+    const v1 = new Database(path);
+    runMigrations(v1, SQLITE_MIGRATIONS.slice(0, 1));
+    v1.prepare('INSERT INTO watermarks VALUES (?, ?, ?)').run('t', 5, 0);
+    v1.prepare('INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)').run('t', 'old', 5, '{"keep":"é"}', null, 5, 0);
+    v1.close();
+    const store = createSqliteStore({ path });
+    expect(await store.load()).toStrictEqual({ watermarks: { t: 5 }, documents: [doc('t', 'old', 5, { keep: 'é' })] });
+    await store.discardSnapshot('t');
+    await store.stageSnapshot('t', [doc('t', 'new', 2, 'n')]);
+    expect(await store.load()).toStrictEqual({ watermarks: { t: 5 }, documents: [doc('t', 'old', 5, { keep: 'é' })] });
+    expect(await store.commitSnapshot('t', 2)).toStrictEqual([doc('t', 'new', 2, 'n')]);
+    await store.close();
+    const check = new Database(path);
+    expect(readSchemaVersion(check)).toBe(2);
+    expect(check.prepare('SELECT count(*) AS n FROM staged_documents').get()).toStrictEqual({ n: 0 });
+    check.close();
+  });
+
   it('runs an appended migration forward, keeping data; older code then refuses the file', async () => {
     const store = createSqliteStore({ path });
     await store.commit({ topic: 't', watermark: 4, documents: [doc('t', 'k', 4, { keep: true })] });

@@ -153,6 +153,64 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
       expect(await store.load(['a'])).toStrictEqual({ watermarks: { a: 8 }, documents: [] });
     });
 
+    it('stages snapshot pages invisibly and swaps them in with one commit', async () => {
+      await store.commit({ topic: 'a', watermark: 10, documents: [doc('a', 'x', 9, 'old-x'), doc('a', 'y', 9, 'old-y')] });
+      await store.commit({ topic: 'b', watermark: 4, documents: [doc('b', 'z', 4, 'z')] });
+      const before = await store.load();
+      await store.discardSnapshot('a');
+      // Lower watermark and lower docVersion than what is stored: a snapshot wins outright.
+      const page1 = [doc('a', 'x', 2, 'snap-x', { watermark: 3 }), doc('a', 'w', 3, 'snap-w')];
+      const page2 = [doc('a', 'v', 1, { deep: ['é😀'] }, { watermark: 3, payloadHash: 'sha256:aa' })];
+      await store.stageSnapshot('a', page1);
+      await store.stageSnapshot('a', []);
+      await store.stageSnapshot('a', page2);
+      expect(await store.load()).toStrictEqual(before);
+      const committed = await store.commitSnapshot('a', 3);
+      expect(sorted(committed)).toStrictEqual(sorted([...page1, ...page2]));
+      const got = await store.load();
+      expect(got.watermarks).toStrictEqual({ a: 3, b: 4 });
+      expect(sorted(got.documents)).toStrictEqual(sorted([...page1, ...page2, doc('b', 'z', 4, 'z')]));
+      // The staging area was emptied by the swap: a commit with nothing staged empties the topic.
+      expect(await store.commitSnapshot('a', 8)).toStrictEqual([]);
+      expect(await store.load(['a'])).toStrictEqual({ watermarks: { a: 8 }, documents: [] });
+    });
+
+    it('discardSnapshot drops only the staged pages of that topic', async () => {
+      await store.commit({ topic: 'a', watermark: 5, documents: [doc('a', 'kept', 5, 'kept')] });
+      await store.stageSnapshot('a', [doc('a', 'stale', 1, 'from a crashed snapshot')]);
+      await store.stageSnapshot('b', [doc('b', 'other', 2, 'b staged')]);
+      await store.discardSnapshot('a');
+      expect(await store.load()).toStrictEqual({ watermarks: { a: 5 }, documents: [doc('a', 'kept', 5, 'kept')] });
+      await store.stageSnapshot('a', [doc('a', 'fresh', 7, 'fresh')]);
+      expect(await store.commitSnapshot('a', 7)).toStrictEqual([doc('a', 'fresh', 7, 'fresh')]);
+      expect(await store.commitSnapshot('b', 2)).toStrictEqual([doc('b', 'other', 2, 'b staged')]);
+      await store.discardSnapshot('never-staged');
+      expect(sorted((await store.load()).documents).map((d) => d.docKey)).toStrictEqual(['fresh', 'other']);
+    });
+
+    it('applies the last-writer rule to a key staged twice', async () => {
+      const pages = [[doc('t', 'k', 2, 'two'), doc('t', 'j', 3, 'first')], [doc('t', 'k', 1, 'one'), doc('t', 'j', 3, 'second')]];
+      for (const page of pages) await store.stageSnapshot('t', page);
+      expect(sorted(await store.commitSnapshot('t', 3))).toStrictEqual([doc('t', 'j', 3, 'second'), doc('t', 'k', 2, 'two')]);
+    });
+
+    it('refuses a bad staging write whole', async () => {
+      await store.stageSnapshot('t', [doc('t', 'a', 1, 'a')]);
+      const attempts: Array<() => Promise<unknown>> = [
+        () => store.stageSnapshot('t', [doc('t', 'b', 1, 'b'), doc('other', 'c', 1, 'c')]),
+        () => store.stageSnapshot('t', [doc('t', 'b', -1, 'b')]),
+        ...(copies ? [() => store.stageSnapshot('t', [doc('t', 'b', 1, 'b'), doc('t', 'p', 1, poisoned())])] : []),
+        () => store.commitSnapshot('t', Number.NaN),
+        () => store.commitSnapshot('', 1),
+      ];
+      for (const attempt of attempts) {
+        const err = await attempt().then(() => undefined, (e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreError);
+        expect((err as StoreError).code).toBe(ErrorCodes.STORE_FAILED);
+      }
+      expect(await store.commitSnapshot('t', 1)).toStrictEqual([doc('t', 'a', 1, 'a')]);
+    });
+
     it('stores pointer-mode documents pending and hydrates them under the version guard', async () => {
       const pending = doc('t', 'p', 4, null, { payloadHash: 'sha256:00', watermark: 6, hydrationPending: true });
       await store.commit({ topic: 't', watermark: 6, documents: [pending] });
@@ -221,6 +279,8 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
       if (h.reopen === undefined) throw new Error('a persistent store harness must provide reopen()');
       await store.commit({ topic: 't', watermark: 3, documents: [doc('t', 'k', 3, RICH), doc('t', 'p', 2, null, { hydrationPending: true })] });
       await store.commit({ topic: 'u', watermark: 1, documents: [] });
+      // A snapshot staged but not committed when the process ended: invisible after reopen too.
+      await store.stageSnapshot('t', [doc('t', 'staged', 9, 'not yet')]);
       const expected = await store.load();
       await store.close();
       const again = await h.reopen();
@@ -228,6 +288,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
         const got = await again.load();
         expect(got.watermarks).toStrictEqual({ t: 3, u: 1 });
         expect(sorted(got.documents)).toStrictEqual(sorted(expected.documents));
+        expect(got.documents.map((d) => d.docKey)).not.toContain('staged');
       } finally {
         await again.close();
       }
@@ -239,6 +300,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
         () => store.load(),
         () => store.commit({ topic: 't', watermark: 1, documents: [] }),
         () => store.replaceTopic('t', [], 1),
+        () => store.discardSnapshot('t'),
+        () => store.stageSnapshot('t', []),
+        () => store.commitSnapshot('t', 1),
         () => store.putHydrated(doc('t', 'k', 1, 1)),
       ];
       for (const call of calls) {
