@@ -1,5 +1,5 @@
 import { hydrateDocument, hydrationFailure } from '../bootstrap/hydrate-document.js';
-import { readSnapshot, snapshotFailure } from '../bootstrap/read-snapshot.js';
+import { readSnapshot, snapshotFailure, type SnapshotContents } from '../bootstrap/read-snapshot.js';
 import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
@@ -62,6 +62,8 @@ export class ReplayDriver {
   private readonly abort = new AbortController();
   private readonly hydrating = new Set<string>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** A snapshot read and awaiting the machine's verdict (set only during that one transition). */
+  private readonly snapshots = new Map<string, SnapshotContents>();
 
   constructor(
     private readonly options: DriverOptions,
@@ -283,6 +285,11 @@ export class ReplayDriver {
         if (e.delayMs > 0) this.later(e.delayMs, () => void this.bootstrap(e.topic));
         else void this.bootstrap(e.topic);
         break;
+      case 'store_snapshot': {
+        const snapshot = this.snapshots.get(e.topic);
+        if (snapshot !== undefined) void this.storeSnapshot(e.topic, snapshot);
+        break;
+      }
       case 'reconnect':
         this.transport.reconnect(e.afterMs, e.reason);
         break;
@@ -297,15 +304,30 @@ export class ReplayDriver {
     }
   }
 
-  /** Read the whole snapshot, then replace the topic's documents and cursor in one transaction (§7.5.2). */
+  /** Read the whole snapshot; the machine then accepts it (`store_snapshot`) or refuses it (SPEC.md R12). */
   private async bootstrap(topic: string): Promise<void> {
     const source = this.options.snapshot;
     if (source === undefined || this.abort.signal.aborted) return;
-    let snapshot;
+    let snapshot: SnapshotContents;
     try {
       snapshot = await readSnapshot(source, topic, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyPayloadHash !== 'off' });
-      const { documents, head } = snapshot;
-      await this.write(() => this.options.store.replaceTopic(topic, documents, head));
+    } catch (err) {
+      if (!this.abort.signal.aborted) this.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
+      return;
+    }
+    if (this.abort.signal.aborted) return;
+    this.snapshots.set(topic, snapshot);
+    try {
+      this.input({ type: 'snapshot_read', topic, head: snapshot.head });
+    } finally {
+      this.snapshots.delete(topic);
+    }
+  }
+
+  /** Replace the topic's documents and cursor with the accepted snapshot in one transaction (§7.5.2). */
+  private async storeSnapshot(topic: string, snapshot: SnapshotContents): Promise<void> {
+    try {
+      await this.write(() => this.options.store.replaceTopic(topic, snapshot.documents, snapshot.head));
     } catch (err) {
       if (!this.abort.signal.aborted) this.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
       return;

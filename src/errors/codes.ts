@@ -23,6 +23,8 @@ export const ErrorCodes = {
   FORBIDDEN_KEY: 'forbidden_key',
   /** An update's `payload_hash` does not match its payload. The body is not stored. */
   PAYLOAD_HASH_MISMATCH: 'payload_hash_mismatch',
+  /** The same `(topic, seq)` arrived again with another `payload_hash`: the first copy is kept. */
+  PAYLOAD_CONFLICT: 'payload_conflict',
   /** The server's head for a topic is below the local cursor (server reset?). Diagnostic. */
   CURSOR_AHEAD_OF_HEAD: 'cursor_ahead_of_head',
   /** Spacetime lane: a server message whose single tag is not a known v1 `ServerMessage`. Ignored. */
@@ -59,6 +61,8 @@ export const ErrorCodes = {
   SNAPSHOT_FAILED: 'snapshot_failed',
   /** The snapshot endpoint answered with a body that is not the SDK_CONTRACTS §1 shape. */
   BAD_SNAPSHOT: 'bad_snapshot',
+  /** A snapshot whose head is below the stored watermark or the stale error's head: refused, never applied, retried. */
+  SNAPSHOT_BEHIND_CURSOR: 'snapshot_behind_cursor',
   /** A pointer-mode document could not be hydrated (it stays pending and is retried). */
   HYDRATION_FAILED: 'hydration_failed',
   /** The socket could not be opened (refused, DNS, TLS, HTTP error on upgrade). */

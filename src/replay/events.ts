@@ -15,6 +15,8 @@ export type ReplayInput =
    * its `head_watermarks` entry; `cursorAheadReported` says the plan reported `cursor_ahead_of_head`.
    */
   | { type: 'batch_committed'; topic: string; lastApplied: number | undefined; replayComplete: boolean; head: number | undefined; cursorAheadReported: boolean }
+  /** Every page of a snapshot was read (nothing stored yet): the machine accepts it (`store_snapshot`) or refuses it (R12). */
+  | { type: 'snapshot_read'; topic: string; head: number }
   | { type: 'snapshot_applied'; topic: string; head: number; documents: number }
   | { type: 'snapshot_failed'; topic: string; error: KhalaSyncError }
   | { type: 'resync'; topic: string }
@@ -32,6 +34,8 @@ export type ReplayEffect =
   | { type: 'subscribe'; topics: string[]; resumeAfter: Record<string, number> }
   | { type: 'unsubscribe'; topics: string[] }
   | { type: 'fetch_snapshot'; topic: string; head: number | undefined; delayMs: number }
+  /** Replace the topic's documents and watermark with the snapshot just read, in one transaction. */
+  | { type: 'store_snapshot'; topic: string; head: number }
   | { type: 'reconnect'; afterMs: number | undefined; reason: string }
   | { type: 'stop'; error: KhalaSyncError }
   | { type: 'emit'; event: ReplayEvent };

@@ -1,4 +1,6 @@
+import { ErrorCodes } from '../errors/codes.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
+import { SnapshotError } from '../errors/snapshot-error.js';
 import type { ReplayEffect } from './events.js';
 import type { TopicState } from './state.js';
 import type { StaleTopic, SyncErrorPayload } from '../model/types.js';
@@ -52,7 +54,7 @@ export function startRecovery(
       ...t,
       phase: 'recovering',
       caughtUp: false,
-      recovery: { step: viaSnapshot ? 'snapshot' : 'resubscribe', head, viaSnapshot, requestId: undefined },
+      recovery: { step: viaSnapshot ? 'snapshot' : 'resubscribe', head, viaSnapshot, requestId: undefined, behind: 0 },
     },
     effects,
   };
@@ -81,4 +83,33 @@ export function resumeCursor(t: TopicState, hasSnapshotSource: boolean): number 
 export function snapshotFallback(error: KhalaSyncError): 'retry' | 'replay' | 'fail' {
   if (error.retryable) return 'retry';
   return error.details['status'] === 404 ? 'replay' : 'fail';
+}
+
+/** First retry delay after a snapshot refused as behind the cursor; it doubles up to {@link BEHIND_RETRY_MAX_MS}. */
+export const BEHIND_RETRY_MS = 1000;
+/** Longest wait between two fetches of a snapshot that keeps coming back behind the cursor. */
+export const BEHIND_RETRY_MAX_MS = 30_000;
+
+/**
+ * Whether a snapshot read at `head` may replace the topic (SPEC.md R12): never when it is below the
+ * watermark the client holds, nor below the head the stale error reported — applying it would
+ * rewind the cursor, put older documents over newer ones, and let the replay from its head deliver
+ * again updates the app already had. Returns the refusal, or undefined to accept.
+ */
+export function snapshotBehind(t: TopicState, head: number): SnapshotError | undefined {
+  const cursor = t.lastApplied;
+  const reported = t.recovery?.head;
+  const floor = Math.max(cursor ?? 0, reported ?? 0);
+  if (head >= floor) return undefined;
+  const which = cursor !== undefined && head < cursor ? `the stored watermark ${cursor}` : `the head ${reported} the stale error reported`;
+  return new SnapshotError(ErrorCodes.SNAPSHOT_BEHIND_CURSOR, `snapshot of ${t.topic} at head ${head} is behind ${which}; not applied`, {
+    topic: t.topic,
+    retryable: true,
+    details: { head, cursor, reportedHead: reported },
+  });
+}
+
+/** Delay before fetching again after the `n`-th refusal in a row (1-based): 1 s, 2 s, 4 s… at most 30 s. */
+export function behindRetryMs(n: number): number {
+  return Math.min(BEHIND_RETRY_MS * 2 ** Math.min(n - 1, 16), BEHIND_RETRY_MAX_MS);
 }

@@ -13,6 +13,8 @@ export interface Recovery {
   viaSnapshot: boolean;
   /** Request id of the resubscribe sent after the snapshot, to recognise a second stale. */
   requestId: number | undefined;
+  /** Snapshots refused in a row as behind the cursor (SPEC.md R12): drives the retry backoff. */
+  behind: number;
 }
 
 /** Replay state of one topic. */

@@ -1,7 +1,8 @@
 import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
+import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { ServerError } from '../errors/server-error.js';
 import type { ReplayEffect, ReplayInput } from './events.js';
-import { resumeCursor, snapshotFallback, snapshotFor, startRecovery } from './recovery.js';
+import { behindRetryMs, resumeCursor, snapshotBehind, snapshotFallback, snapshotFor, startRecovery } from './recovery.js';
 import { newTopicState, type ReplayState, type TopicState } from './state.js';
 import type { SyncErrorPayload } from '../model/types.js';
 import { emptyRecord, ownValue } from '../util/records.js';
@@ -60,7 +61,7 @@ class Draft {
   set(t: TopicState): void {
     this.topics.set(t.topic, t);
   }
-  emitError(err: ServerError): void {
+  emitError(err: KhalaSyncError): void {
     this.effects.push({ type: 'emit', event: { type: 'error', error: err } });
   }
   /**
@@ -246,10 +247,25 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       d.set(next);
       break;
     }
+    case 'snapshot_read': {
+      const t = d.topics.get(input.topic);
+      // Only the snapshot this recovery waits for may be stored (an unsubscribed topic's is dropped).
+      if (t?.recovery?.step !== 'snapshot') break;
+      const refusal = snapshotBehind(t, input.head);
+      if (refusal === undefined) {
+        d.effects.push({ type: 'store_snapshot', topic: t.topic, head: input.head });
+        break;
+      }
+      const behind = t.recovery.behind + 1;
+      d.set({ ...t, recovery: { ...t.recovery, behind } });
+      d.emitError(refusal);
+      d.effects.push({ type: 'fetch_snapshot', topic: t.topic, head: t.recovery.head, delayMs: behindRetryMs(behind) });
+      break;
+    }
     case 'snapshot_applied': {
       const t = d.topics.get(input.topic);
       if (t?.recovery === undefined) break;
-      d.set({ ...t, lastApplied: input.head, aheadReported: false, recovery: { ...t.recovery, step: 'resubscribe', head: input.head } });
+      d.set({ ...t, lastApplied: input.head, aheadReported: false, recovery: { ...t.recovery, step: 'resubscribe', head: input.head, behind: 0 } });
       d.effects.push({ type: 'emit', event: { type: 'bootstrap', topic: t.topic, headWatermark: input.head, documents: input.documents } });
       d.subscribe([t.topic]);
       break;

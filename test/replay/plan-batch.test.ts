@@ -73,7 +73,7 @@ describe('planBatch (SPEC.md A1–A10)', () => {
   it('A9/R7: unsubscribed topics, failed topics and topics awaiting a snapshot change nothing', () => {
     expect(planBatch(undefined, batch(T, [upd(T, 1)]), noDocs, opts).outcome).toBe('unsubscribed');
     expect(planBatch({ ...newTopicState(T, 1), phase: 'failed' }, batch(T, [upd(T, 2)]), noDocs, opts).outcome).toBe('failed_topic');
-    const waiting = { ...newTopicState(T, 1), phase: 'recovering' as const, recovery: { step: 'snapshot' as const, head: 9, viaSnapshot: true, requestId: undefined } };
+    const waiting = { ...newTopicState(T, 1), phase: 'recovering' as const, recovery: { step: 'snapshot' as const, head: 9, viaSnapshot: true, requestId: undefined, behind: 0 } };
     expect(planBatch(waiting, batch(T, [upd(T, 2)]), noDocs, opts).commit).toBeUndefined();
   });
 

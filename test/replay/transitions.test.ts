@@ -239,6 +239,68 @@ describe('recovery (SPEC.md R1–R11)', () => {
   });
 });
 
+describe('data never goes backwards (SPEC.md R12)', () => {
+  const staleA = stale([{ topic: A, head: 90, floor: 42, resumeAfter: 10 }], true);
+  const behind = (effects: ReplayEffect[]) => effects.filter((e): e is Extract<ReplayEffect, { type: 'fetch_snapshot' }> => e.type === 'fetch_snapshot' && e.delayMs > 0).map((e) => e.delayMs);
+
+  it('a snapshot below the cursor (resync) is refused, never stored, and fetched again with a doubling delay', () => {
+    const { effects, state } = run([
+      { type: 'subscribe', topics: [A], cursors: { [A]: 80 } },
+      { type: 'ready' },
+      { type: 'subscribed', requestId: 1, topics: [A] },
+      { type: 'resync', topic: A },
+      { type: 'snapshot_read', topic: A, head: 10 },
+      { type: 'snapshot_read', topic: A, head: 79 },
+      { type: 'snapshot_read', topic: A, head: 0 },
+    ]);
+    expect(errors(effects)).toEqual([ErrorCodes.SNAPSHOT_BEHIND_CURSOR, ErrorCodes.SNAPSHOT_BEHIND_CURSOR, ErrorCodes.SNAPSHOT_BEHIND_CURSOR]);
+    expect(effects.some((e) => e.type === 'store_snapshot')).toBe(false);
+    expect(behind(effects)).toEqual([1000, 2000, 4000]);
+    expect(state.topics.get(A)).toMatchObject({ lastApplied: 80, phase: 'recovering', recovery: { step: 'snapshot', behind: 3 } });
+    const err = effects.flatMap((e) => (e.type === 'emit' && e.event.type === 'error' ? [e.event.error] : []))[0]!;
+    expect(err).toBeInstanceOf(SnapshotError);
+    expect(err).toMatchObject({ topic: A, retryable: true, details: { head: 10, cursor: 80 } });
+  });
+
+  it('a snapshot at or above both floors is stored; only then is the cursor moved, and the backoff starts over', () => {
+    const { effects, state } = run([
+      { type: 'subscribe', topics: [A], cursors: { [A]: 10 } },
+      { type: 'ready' },
+      { type: 'subscribe_failed', requestId: 1, topics: [A], error: staleA },
+      { type: 'snapshot_read', topic: A, head: 89 },
+      { type: 'snapshot_read', topic: A, head: 90 },
+    ]);
+    expect(errors(effects)).toEqual([ErrorCodes.SNAPSHOT_BEHIND_CURSOR]);
+    expect(effects.filter((e) => e.type === 'store_snapshot')).toEqual([{ type: 'store_snapshot', topic: A, head: 90 }]);
+    // Storing is the driver's; until it reports snapshot_applied nothing moved.
+    expect(state.topics.get(A)).toMatchObject({ lastApplied: 10, recovery: { step: 'snapshot', head: 90, behind: 1 } });
+    const after = transition(state, { type: 'snapshot_applied', topic: A, head: 90, documents: 1 }, { hasSnapshotSource: true });
+    expect(after.state.topics.get(A)).toMatchObject({ lastApplied: 90, recovery: { step: 'resubscribe', behind: 0 } });
+  });
+
+  it('below the head the stale error reported is refused even when above the cursor; the delay caps at 30 s', () => {
+    const inputs: ReplayInput[] = [{ type: 'subscribe', topics: [A], cursors: { [A]: 10 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A], error: staleA }];
+    for (let i = 0; i < 8; i++) inputs.push({ type: 'snapshot_read', topic: A, head: 50 });
+    const { effects, state } = run(inputs);
+    expect(behind(effects)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    expect(effects.some((e) => e.type === 'store_snapshot')).toBe(false);
+    expect(state.topics.get(A)?.lastApplied).toBe(10);
+  });
+
+  it('a snapshot nobody waits for (topic unsubscribed or already past its snapshot step) is not stored', () => {
+    const { effects } = run([
+      { type: 'subscribe', topics: [A], cursors: { [A]: 10 } },
+      { type: 'ready' },
+      { type: 'subscribed', requestId: 1, topics: [A] },
+      { type: 'snapshot_read', topic: A, head: 500 },
+      { type: 'resync', topic: A },
+      { type: 'unsubscribe', topics: [A] },
+      { type: 'snapshot_read', topic: A, head: 500 },
+    ]);
+    expect(effects.some((e) => e.type === 'store_snapshot')).toBe(false);
+  });
+});
+
 describe('connection-level errors (SPEC.md C1–C2)', () => {
   it('C1: upgrade_required and reauth_required stop', () => {
     for (const code of ['upgrade_required', 'reauth_required', 'unsupported_schema_version']) {
