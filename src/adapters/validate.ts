@@ -2,6 +2,7 @@ import type * as z from 'zod/mini';
 import { ErrorCodes } from '../errors/codes.js';
 import { ProtocolError } from '../errors/protocol-error.js';
 import { redact } from '../errors/redact.js';
+import { runCheck, type Check } from '../util/shape.js';
 
 /**
  * A server-controlled string made safe to quote in an error message or its details: credentials
@@ -53,14 +54,24 @@ function describe(issue: Issue): string {
  * The message never includes the payload body (it may be large or sensitive), only the field path.
  */
 export function validatePayload<S extends z.ZodMiniType>(schema: S, value: unknown, context: string, topic?: string): Validated<z.output<S>> {
-  const result = schema.safeParse(value);
+  // reportInput: without it zod leaves `issue.input` unset and every type error would read "is required".
+  const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return { ok: true, value: result.data };
   const issue = result.error.issues[0];
-  const field = issue === undefined ? '' : formatPath(issue.path);
-  const what = issue === undefined ? 'does not match its schema' : describe(issue);
+  return invalid(context, issue === undefined ? [] : issue.path, issue === undefined ? 'does not match its schema' : describe(issue), topic);
+}
+
+function invalid(context: string, path: readonly PropertyKey[], what: string, topic: string | undefined): { ok: false; error: ProtocolError } {
+  const field = formatPath(path);
   const message = `${context}: invalid ${field === '' ? 'payload' : field}: ${what}`;
-  return {
-    ok: false,
-    error: new ProtocolError(ErrorCodes.INVALID_PAYLOAD, message, { topic, details: { context, field } }),
-  };
+  return { ok: false, error: new ProtocolError(ErrorCodes.INVALID_PAYLOAD, message, { topic, details: { context, field } }) };
+}
+
+/**
+ * {@link validatePayload} for a plain {@link Check} (src/util/shape.ts) instead of a zod schema: the
+ * per-message path of the browser entry. Same `invalid_payload` error, same message format.
+ */
+export function validateShape<T>(check: Check<T>, value: unknown, context: string, topic?: string): Validated<T> {
+  const result = runCheck(check, value);
+  return result.ok ? result : invalid(context, result.issue.path, result.issue.message, topic);
 }

@@ -1,22 +1,10 @@
-import * as z from 'zod/mini';
 import { ErrorCodes } from '../errors/codes.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
-import { isJsonObject, type JsonValue } from '../util/json.js';
+import { isJsonObject } from '../util/json.js';
 import { getJson, type HttpRetryOptions } from './http-fetch.js';
 import type { Hydrator, SnapshotPage, SnapshotSource } from './snapshot-source.js';
-
-const uint = z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
-const json = z.custom<JsonValue>((v) => v !== undefined);
-
-const pageSchema = z.object({
-  format: z.optional(z.string()),
-  topic: z.string(),
-  head_watermark: uint,
-  docs: z.array(z.object({ doc_key: z.string(), doc_version: uint, payload: json, payload_hash: z.optional(z.nullable(z.string())) })),
-  next_page_token: z.optional(z.nullable(z.string())),
-});
-
-const docSchema = z.object({ doc_key: z.string(), doc_version: uint, payload: json, payload_hash: z.optional(z.nullable(z.string())) });
+import { snapshotDoc, snapshotPage } from './snapshot-checks.js';
+import { runCheck } from '../util/shape.js';
 
 /** Options of {@link httpSnapshotSource}. */
 export interface HttpSnapshotOptions extends HttpRetryOptions {
@@ -63,18 +51,18 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
           // request sequence is the same; a page that turns out bad or moved cancels it).
           const next = isJsonObject(body) ? body['next_page_token'] : undefined;
           if (typeof next === 'string' && next !== '') response = ahead.track(getJson(pageUrl(next), request.token, ahead.signal, options, topic));
-          const page = pageSchema.safeParse(body);
-          if (!page.success || page.data.topic !== topic) {
+          const page = runCheck(snapshotPage, body);
+          if (!page.ok || page.value.topic !== topic) {
             throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `snapshot page for ${topic} is not a valid openagents.sync.snapshot.v1 page`, { topic });
           }
-          if (pages.length > 0 && page.data.head_watermark !== pages[0]!.headWatermark) {
+          if (pages.length > 0 && page.value.head_watermark !== pages[0]!.headWatermark) {
             moved = true;
             break;
           }
           const arrived: SnapshotPage = {
             topic,
-            headWatermark: page.data.head_watermark,
-            docs: page.data.docs.map((d) => ({ docKey: d.doc_key, docVersion: d.doc_version, payload: d.payload, payloadHash: d.payload_hash ?? null })),
+            headWatermark: page.value.head_watermark,
+            docs: page.value.docs.map((d) => ({ docKey: d.doc_key, docVersion: d.doc_version, payload: d.payload, payloadHash: d.payload_hash ?? null })),
           };
           pages.push(arrived);
           try {
@@ -82,7 +70,7 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
           } catch {
             /* a hint only: the page is handled when yielded */
           }
-          pageToken = page.data.next_page_token;
+          pageToken = page.value.next_page_token;
         } while (pageToken);
       } finally {
         ahead.cancel();
@@ -139,10 +127,10 @@ export interface HttpHydratorOptions extends HttpRetryOptions {
 export function httpHydrator(options: HttpHydratorOptions): Hydrator {
   return async (topic, docKey, request) => {
     const { body } = await getJson(joinUrl(options.baseUrl, topic, docKey), request.token, request.signal, options, topic);
-    const doc = docSchema.safeParse(body);
-    if (!doc.success || doc.data.doc_key !== docKey) {
+    const doc = runCheck(snapshotDoc, body);
+    if (!doc.ok || doc.value.doc_key !== docKey) {
       throw new SnapshotError(ErrorCodes.HYDRATION_FAILED, `hydration response for ${docKey} has the wrong shape`, { topic });
     }
-    return { docKey, docVersion: doc.data.doc_version, payload: doc.data.payload, payloadHash: doc.data.payload_hash ?? null };
+    return { docKey, docVersion: doc.value.doc_version, payload: doc.value.payload, payloadHash: doc.value.payload_hash ?? null };
   };
 }

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'eventemitter3';
+import { Emitter } from '../util/emitter.js';
 import type { ClientStatus, SyncClientOptions } from '../client/options.js';
 import { SyncClient } from '../client/sync-client.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
@@ -51,7 +51,7 @@ export interface BrowserSyncEvents {
  * tabs of an origin (leader election; followers read IndexedDB and hear the leader over
  * BroadcastChannel) and a takeover when the leader goes. See docs/browser.md.
  */
-export class BrowserSync extends EventEmitter<BrowserSyncEvents> {
+export class BrowserSync extends Emitter<BrowserSyncEvents> {
   role: BrowserSyncRole = 'starting';
   status: ClientStatus = 'idle';
   online = true;

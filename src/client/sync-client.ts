@@ -1,4 +1,4 @@
-import { EventEmitter } from 'eventemitter3';
+import { Emitter } from '../util/emitter.js';
 import type { ClientInfo, LaneNotice } from '../adapters/lane.js';
 import { khalaLane } from '../adapters/khala/khala-lane.js';
 import { httpHydrator, httpSnapshotSource } from '../bootstrap/http-snapshot-source.js';
@@ -60,7 +60,7 @@ export interface SyncSnapshot {
  * The khala-sync client: subscribe to topics and hold their documents, applied exactly once, in
  * order, durably, across reconnects, restarts and stale cursors.
  */
-export class SyncClient extends EventEmitter<SyncClientEvents> {
+export class SyncClient extends Emitter<SyncClientEvents> {
   private readonly store: SyncStore;
   private readonly driver: ReplayDriver;
   private readonly connection: Connection;
@@ -188,8 +188,8 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
    * Every event leaves through here: errors, status reasons, stale reasons and telemetry are
    * scrubbed of the exact tokens this client sent (a server may echo them back), then emitted.
    */
-  override emit<T extends EventEmitter.EventNames<SyncClientEvents>>(event: T, ...args: EventEmitter.EventArgs<SyncClientEvents, T>): boolean {
-    return super.emit(event, ...(scrubEventArgs(this.scrubber, event, args) as EventEmitter.EventArgs<SyncClientEvents, T>));
+  override emit<T extends keyof SyncClientEvents>(event: T, ...args: Parameters<SyncClientEvents[T]>): boolean {
+    return super.emit(event, ...(scrubEventArgs(this.scrubber, event, args) as Parameters<SyncClientEvents[T]>));
   }
 
   /** Current connection status. */

@@ -1,7 +1,8 @@
 // The hand-written UpdateBatch walk (src/adapters/khala/update-batch-fast.ts) against the zod schema
 // of record: whenever the walk accepts an input, zod accepts it too and `toSyncBatch` of zod's output
-// is the batch the walk built; every input the walk declines goes to zod, so `decodeUpdateBatch`
-// accepts, rejects and reports exactly as `validatePayload(UpdateBatchSchema, …)` + `toSyncBatch` do. Inputs are valid batches and mutations of them
+// is the batch the walk built; every input the walk declines goes to the plain check of
+// src/adapters/khala/checks.ts, so `decodeUpdateBatch` accepts, rejects and reports exactly as
+// `validatePayload(UpdateBatchSchema, …)` + `toSyncBatch` do. Inputs are valid batches and mutations of them
 // (wrong types, missing and extra keys, null, negative and fractional numbers, mixed topics,
 // non-ascending watermarks, string payloads, arrays, holes).
 import fc from 'fast-check';
@@ -144,6 +145,13 @@ describe('fast UpdateBatch validation ≡ the zod schema (fast-check)', () => {
 
   it('accepts only what zod accepts, for arbitrary values', () => {
     fc.assert(fc.property(oddValue, (v) => check(v)), { numRuns: NUM_RUNS });
-    for (const v of [{ updates: [] }, { updates: [undefined] }, { updates: new Array(2) }, { updates: [], head_watermarks: null }, Object.create({ updates: [] })]) check(v);
+    for (const v of [{ updates: [] }, { updates: [undefined] }, { updates: new Array(2) }, { updates: [], head_watermarks: null }]) check(v);
+  });
+
+  it('reads own keys only, where zod also reads inherited ones', () => {
+    const inherited: unknown = Object.create({ updates: [] });
+    expect(UpdateBatchSchema.safeParse(inherited).success).toBe(true);
+    const decoded = decodeUpdateBatch(inherited, 'ctx', 't');
+    expect(decoded.ok ? 'accepted' : decoded.error.message).toBe('ctx: invalid updates: expected an array of updates');
   });
 });

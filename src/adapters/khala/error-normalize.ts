@@ -1,7 +1,7 @@
 import type { StaleTopic, SyncErrorPayload } from '../../model/types.js';
 import type { JsonObject } from '../../util/json.js';
-import { ErrorPayloadSchema } from './schemas.js';
-import { validatePayload, type Validated } from '../validate.js';
+import { errorPayload } from './checks.js';
+import { validateShape, type Validated } from '../validate.js';
 import { setOwn } from '../../util/records.js';
 
 const ENUM_PREFIX = /^SYNC_ERROR_CODE_/i;
@@ -48,7 +48,7 @@ function orUndefined<T>(value: T | null | undefined): T | undefined {
  * A payload without a usable code, or with a field of the wrong type, is `invalid_payload`.
  */
 export function normalizeServerError(raw: JsonObject, context: string): Validated<SyncErrorPayload> {
-  const checked = validatePayload(ErrorPayloadSchema, { ...raw, code: codeOf(raw) }, context);
+  const checked = validateShape(errorPayload, { ...raw, code: codeOf(raw) }, context);
   if (!checked.ok) return checked;
   const wire = checked.value;
 

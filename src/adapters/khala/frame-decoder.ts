@@ -4,9 +4,9 @@ import type { SyncBatch, SyncErrorPayload } from '../../model/types.js';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
 import { normalizeServerError } from './error-normalize.js';
 import { decodeBase64Json } from './payload-bytes.js';
-import { FrameVersionSchema, HeartbeatSchema, KhalaFrameSchema } from './schemas.js';
+import { frameVersion, heartbeat, khalaFrame } from './checks.js';
 import { decodeUpdateBatch } from './update-batch-fast.js';
-import { quote, validatePayload } from '../validate.js';
+import { quote, validateShape } from '../validate.js';
 import { watermarkMap } from './watermark-map.js';
 
 /** `KhalaFrame.schema_version` values this decoder speaks. Default: only 1. */
@@ -61,7 +61,7 @@ export type FrameDecodeResult =
  */
 export function decodeKhalaFrame(payload: JsonObject, lastApplied: (topic: string) => number | undefined): FrameDecodeResult {
   const frameTopic = typeof payload['topic'] === 'string' ? payload['topic'] : undefined;
-  const version = validatePayload(FrameVersionSchema, payload, 'sync:frame', frameTopic);
+  const version = validateShape(frameVersion, payload, 'sync:frame', frameTopic);
   if (!version.ok) return { type: 'refused', error: version.error };
   const schemaVersion = version.value.schema_version;
   if (!SUPPORTED_FRAME_SCHEMA_VERSIONS.has(schemaVersion)) {
@@ -69,7 +69,7 @@ export function decodeKhalaFrame(payload: JsonObject, lastApplied: (topic: strin
     return { type: 'refused', error: new ProtocolError(ErrorCodes.UNSUPPORTED_FRAME_VERSION, message, { topic: frameTopic, details: { schemaVersion } }) };
   }
 
-  const envelope = validatePayload(KhalaFrameSchema, payload, 'sync:frame', frameTopic);
+  const envelope = validateShape(khalaFrame, payload, 'sync:frame', frameTopic);
   if (!envelope.ok) return { type: 'refused', error: envelope.error };
   const frame = envelope.value;
   const kind = frameKindOf(frame.kind);
@@ -114,7 +114,7 @@ export function decodeKhalaFrame(payload: JsonObject, lastApplied: (topic: strin
       return { type: 'error', error: normalized.value, raw: body };
     }
     case 'heartbeat': {
-      const hb = validatePayload(HeartbeatSchema, body, context, frame.topic);
+      const hb = validateShape(heartbeat, body, context, frame.topic);
       if (!hb.ok) return { type: 'refused', error: hb.error };
       return { type: 'heartbeat', watermarks: watermarkMap(hb.value.watermarks) };
     }

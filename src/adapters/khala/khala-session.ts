@@ -7,10 +7,10 @@ import type { ClientInfo, LaneSession, LaneSessionOptions, LaneSink } from '../l
 import { ErrorPairing } from './error-pairing.js';
 import { normalizeServerError } from './error-normalize.js';
 import { decodeKhalaFrame } from './frame-decoder.js';
-import { HeartbeatReplySchema, HeartbeatSchema, JoinOkSchema, ReplySchema, SubscribeOkSchema, UnsubscribeOkSchema } from './schemas.js';
+import { heartbeat, heartbeatReply, joinOk, phxReply, subscribeOk, unsubscribeOk } from './checks.js';
 import { decodePhoenixFrame, encodePhoenixFrame, type PhoenixMessage } from './serializer.js';
 import { decodeUpdateBatch } from './update-batch-fast.js';
-import { quote, validatePayload } from '../validate.js';
+import { quote, validateShape } from '../validate.js';
 import { hasOwn, setOwn } from '../../util/records.js';
 import { watermarkMap } from './watermark-map.js';
 
@@ -178,7 +178,7 @@ export class KhalaSession implements LaneSession {
       case 'sync:error':
         return this.onPushedError(msg.payload);
       case 'sync:heartbeat': {
-        const hb = validatePayload(HeartbeatSchema, msg.payload, 'sync:heartbeat');
+        const hb = validateShape(heartbeat, msg.payload, 'sync:heartbeat');
         return hb.ok ? this.sink.heartbeat(watermarkMap(hb.value.watermarks)) : this.sink.protocolError(hb.error);
       }
       default: {
@@ -236,7 +236,7 @@ export class KhalaSession implements LaneSession {
     this.pending.delete(msg.ref);
     if (msg.ref === this.heartbeatRef) this.heartbeatRef = undefined;
     const context = `phx_reply to ${REQUEST_EVENT[request.kind]}`;
-    const reply = validatePayload(ReplySchema, msg.payload, context);
+    const reply = validateShape(phxReply, msg.payload, context);
     if (!reply.ok) return this.sink.protocolError(reply.error);
     const { status, response } = reply.value;
 
@@ -257,22 +257,22 @@ export class KhalaSession implements LaneSession {
 
     switch (request.kind) {
       case 'join': {
-        const ok = validatePayload(JoinOkSchema, response, `${context} response`);
+        const ok = validateShape(joinOk, response, `${context} response`);
         if (!ok.ok) return this.sink.protocolError(ok.error);
         return this.sink.ready({ allowedTopics: ok.value.allowed_topics ?? undefined });
       }
       case 'subscribe': {
-        const ok = validatePayload(SubscribeOkSchema, response, `${context} response`);
+        const ok = validateShape(subscribeOk, response, `${context} response`);
         if (!ok.ok) return this.sink.protocolError(ok.error);
         return this.sink.subscribed(request.requestId, request.topics, watermarkMap(ok.value.current_watermarks));
       }
       case 'unsubscribe': {
-        const ok = validatePayload(UnsubscribeOkSchema, response, `${context} response`);
+        const ok = validateShape(unsubscribeOk, response, `${context} response`);
         if (!ok.ok) this.sink.protocolError(ok.error);
         return;
       }
       case 'heartbeat': {
-        const ok = validatePayload(HeartbeatReplySchema, response, `${context} response`);
+        const ok = validateShape(heartbeatReply, response, `${context} response`);
         return ok.ok ? this.sink.heartbeat(watermarkMap(ok.value.watermarks)) : this.sink.protocolError(ok.error);
       }
     }

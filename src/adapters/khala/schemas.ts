@@ -1,9 +1,11 @@
-// Inbound Khala shapes (KHALA_PROTOCOL §2, §3) as zod/mini schemas. zod/mini's functional API is
-// used instead of classic zod because only what is referenced gets bundled (browser budget).
+// Inbound Khala shapes (KHALA_PROTOCOL §2, §3) as zod/mini schemas: the schema of record. The client
+// runs the plain checks of ./checks.ts (held to these by test/property/khala-checks.property.test.ts);
+// these serve tests, the bench baseline and anyone who wants a zod view of the wire.
 // Every schema runs on values that already went through `safeJsonParse`, so objects are plain JSON.
 import * as z from 'zod/mini';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
 import { decodeBase64Json } from './payload-bytes.js';
+import { isFrameKind } from './checks.js';
 import { quote } from '../validate.js';
 
 const UINT = 'expected a non-negative safe integer';
@@ -96,7 +98,7 @@ export const FrameVersionSchema = z.object({ schema_version: z.int('expected an 
 export const KhalaFrameSchema = z.object({
   topic: str(),
   seq: UintSchema,
-  kind: z.union([z.string(), z.int()], 'expected an enum name or number'),
+  kind: z.custom<string | number>(isFrameKind, 'expected an enum name or number'),
   payload_bytes: str(),
   schema_version: z.int('expected an integer'),
 });
@@ -185,8 +187,3 @@ export const ErrorPayloadSchema = z.object({
   min_schema_version: maybe(z.number(NUMBER)),
   max_schema_version: maybe(z.number(NUMBER)),
 });
-
-/** Decoded `UpdateBatch`. */
-export type WireUpdateBatch = z.output<typeof UpdateBatchSchema>;
-/** Decoded `{topic, watermark}` list. */
-export type WireTopicWatermarks = z.output<typeof TopicWatermarkListSchema>;

@@ -10,9 +10,9 @@
 // error messages are exactly zod's.
 import type { SyncBatch, SyncUpdate } from '../../model/types.js';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
-import { UpdateBatchSchema } from './schemas.js';
+import { updateBatch } from './checks.js';
 import { toSyncBatch } from './update-batch.js';
-import { validatePayload, type Validated } from '../validate.js';
+import { validateShape, type Validated } from '../validate.js';
 
 // Plain objects only (what JSON.parse builds); anything exotic is left to zod.
 function plainObject(value: unknown): value is Record<string, unknown> {
@@ -82,12 +82,12 @@ export function fastSyncBatch(value: unknown, topicHint?: string): SyncBatch | n
 /**
  * Validate an `UpdateBatch` and convert it to the core's {@link SyncBatch} (undefined when it has
  * no topic at all, see `toSyncBatch`), taking the fast walk first: same results, same
- * `invalid_payload` errors as `validatePayload(UpdateBatchSchema, …)` + `toSyncBatch` (errors
+ * `invalid_payload` errors as `validateShape(updateBatch, …)` + `toSyncBatch` (errors
  * always come from zod).
  */
 export function decodeUpdateBatch(value: unknown, context: string, topic?: string): Validated<SyncBatch | undefined> {
   const fast = fastSyncBatch(value, topic);
   if (fast !== undefined) return { ok: true, value: fast ?? undefined };
-  const wire = validatePayload(UpdateBatchSchema, value, context, topic);
+  const wire = validateShape(updateBatch, value, context, topic);
   return wire.ok ? { ok: true, value: toSyncBatch(wire.value, topic) } : wire;
 }

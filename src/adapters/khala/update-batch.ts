@@ -1,5 +1,5 @@
 import type { SyncBatch, SyncUpdate } from '../../model/types.js';
-import type { WireUpdateBatch } from './schemas.js';
+import type { WireUpdateBatch } from './checks.js';
 
 /**
  * Convert a validated wire `UpdateBatch` into the core's {@link SyncBatch}.

@@ -1,5 +1,5 @@
 import { hasOwn, setOwn } from '../../util/records.js';
-import type { WireTopicWatermarks } from './schemas.js';
+import type { WireTopicWatermarks } from './checks.js';
 
 /**
  * Turn a wire `[{topic, watermark}]` list into `{topic: watermark}`. When a topic repeats, the highest
