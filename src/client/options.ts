@@ -2,6 +2,7 @@ import type { ClientInfo, Lane } from '../adapters/lane.js';
 import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import type { TransportFactory } from '../transport/transport.js';
 import type { SyncStore } from '../watermarks/store.js';
+import type { LogLevel, SyncLogger } from './logger.js';
 import type { TelemetryOptions } from './telemetry.js';
 import type { TokenSource } from './token-provider.js';
 
@@ -69,6 +70,13 @@ export interface SyncClientOptions {
    * status `incompatible_server` instead of reconnecting. Default 5.
    */
   maxRefusals?: number;
+  /**
+   * Where to log the connection lifecycle, reconnects, recoveries and errors (`console` works).
+   * Lines are scrubbed of tokens. Default none: the client logs nothing.
+   */
+  logger?: SyncLogger;
+  /** Lowest level written to `logger`: `'debug'`, `'info'`, `'warn'` or `'error'`. Default `'info'`. */
+  logLevel?: LogLevel;
   /** Connect in the constructor. Default false (call `connect()`). */
   autoConnect?: boolean;
 }
@@ -83,6 +91,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   verifyPayloadHash: 'fetched' as PayloadHashPolicy,
   allowInsecure: false,
   maxRefusals: 5,
+  logLevel: 'info' as LogLevel,
   clientInfo: Object.freeze({
     client: 'khala-sync',
     clientBuildId: '20261122T000000Z',

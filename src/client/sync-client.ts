@@ -24,6 +24,7 @@ import { ReplayDriver, type DriverEvents } from './replay-driver.js';
 import { tokenProvider } from './token-provider.js';
 import { raceAbort, throwIfAborted, type WaitOptions } from './abort.js';
 import { LiveWaits } from './when-live.js';
+import { attachLogger, createLog } from './logger.js';
 import { asClientError, handled, insecureUrlError, rememberFixedSecrets, scrubEventArgs } from './client-guards.js';
 import { firstInsecureCredentialUrl, validateOptions } from './validate-options.js';
 import { SecretScrubber } from '../errors/secret-scrubber.js';
@@ -86,6 +87,8 @@ export class SyncClient extends Emitter<SyncClientEvents> {
     rememberFixedSecrets(this.scrubber, options.token);
     const token = this.scrubber.track(tokenProvider(options.token, http));
     this.store = options.store ?? createMemoryStore();
+    const log = createLog(options.logger, options.logLevel ?? CLIENT_DEFAULTS.logLevel, this.scrubber);
+    if (log !== undefined) attachLogger(this, log);
     const telemetry = new TelemetryRecorder(options.telemetry ?? {}, clientInfo, (e) => this.emit('telemetry', e));
     // Reads the driver and connection lazily (both exist before anything is observed).
     this.observer = new ClientObserver({
@@ -139,6 +142,7 @@ export class SyncClient extends Emitter<SyncClientEvents> {
         heartbeat: (w) => this.emit('heartbeat', w),
         reconnecting: ({ attempt, delayMs, reason }) => {
           this.observer.onReconnecting(delayMs, reason);
+          log?.('info', `khala-sync: reconnect ${attempt} in ${delayMs} ms (${reason})`, { attempt, delayMs, reason });
           const topics = [...this.driver.topics()];
           const topic = topics[0]?.topic ?? '';
           const resumed = topics.some((t) => t.lastApplied !== undefined);

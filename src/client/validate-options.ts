@@ -68,7 +68,9 @@ export function validateOptions(options: SyncClientOptions, lane: Lane, clientIn
   if (options.verifyPayloadHash !== undefined && !['fetched', 'all', 'off'].includes(options.verifyPayloadHash)) {
     throw invalid('verifyPayloadHash', "expected 'fetched', 'all' or 'off'");
   }
-  for (const f of ['store', 'lane', 'clientInfo', 'telemetry'] as const) kind(f, options[f], 'object');
+  for (const f of ['store', 'lane', 'clientInfo', 'telemetry', 'logger'] as const) kind(f, options[f], 'object');
+  if (options.logger !== undefined && (['debug', 'info', 'warn', 'error'] as const).some((l) => typeof options.logger![l] !== 'function')) throw invalid('logger', 'expected debug, info, warn and error functions');
+  if (options.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(options.logLevel)) throw invalid('logLevel', "expected 'debug', 'info', 'warn' or 'error'");
   for (const f of ['heartbeatIntervalMs', 'deadAfterMs', 'joinTimeoutMs', 'stableAfterMs'] as const) timer(f, options[f]);
   timer('maxRefusals', options.maxRefusals, 1, 1000);
   if (options.maxRefusals !== undefined && !Number.isSafeInteger(options.maxRefusals)) throw invalid('maxRefusals', 'expected an integer');

@@ -1,0 +1,51 @@
+import type { Emitter } from '../util/emitter.js';
+import type { SecretScrubber } from '../errors/secret-scrubber.js';
+import type { SyncClientEvents } from './sync-client.js';
+
+/** Log levels, lowest first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * Where the client writes its log lines; `console` fits. Each call gets a message and, for most
+ * lines, structured fields. Neither ever holds a token (both pass through the client's scrubber).
+ */
+export interface SyncLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Writes one line at a level (dropped below the threshold). */
+export type LogFn = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/**
+ * A scrubbing, never-throwing writer to `logger` for lines at `level` or above, or undefined when
+ * there is no logger (the client is silent and attaches nothing).
+ */
+export function createLog(logger: SyncLogger | undefined, level: LogLevel, scrubber: SecretScrubber): LogFn | undefined {
+  if (logger === undefined) return undefined;
+  return (at, message, fields) => {
+    if (RANK[at] < RANK[level]) return;
+    try {
+      logger[at](scrubber.text(message), fields === undefined ? undefined : (scrubber.value(fields) as Record<string, unknown>));
+    } catch {
+      // A failing logger must not break sync.
+    }
+  };
+}
+
+/** Log the client's lifecycle: status changes, recoveries, caught-up, errors and lane notices. */
+export function attachLogger(client: Emitter<SyncClientEvents>, log: LogFn): void {
+  client.on('status', (status, reason) => {
+    const level = status === 'live' || status === 'closed' ? 'info' : status === 'failed' || status === 'upgrade_required' || status === 'auth_required' ? 'warn' : 'debug';
+    log(level, `khala-sync: status ${status}${reason === undefined ? '' : ` (${reason})`}`, { status, reason });
+  });
+  client.on('error', (e) => log(e.retryable ? 'warn' : 'error', `khala-sync: ${e.code}: ${e.message}`, e.toJSON()));
+  client.on('stale', (s) => log('warn', `khala-sync: ${s.topic} cursor stale, recovering`, { ...s }));
+  client.on('bootstrap', (b) => log('info', `khala-sync: ${b.topic} bootstrapped from snapshot`, { ...b }));
+  client.on('caught_up', (c) => log('info', `khala-sync: ${c.topic} caught up`, { ...c }));
+  client.on('notice', (n) => log('debug', `khala-sync: notice ${n.type}`, { ...n }));
+}
