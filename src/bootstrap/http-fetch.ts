@@ -2,6 +2,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError } from '../errors/khala-sync-error.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
 import { credentialFetch } from '../transport/credential-fetch.js';
+import { DEFAULT_HTTP_TIMEOUT_MS, requestDeadline } from '../transport/request-deadline.js';
 import { safeJsonParse, type JsonValue } from '../util/json.js';
 
 /** Retry policy for snapshot and hydration requests. */
@@ -14,7 +15,17 @@ export interface HttpRetryOptions {
   fetch?: typeof fetch;
   /** Allow plain `http://` to a non-loopback host (the token travels in clear). Default false. */
   allowInsecure?: boolean;
+  /**
+   * Time limit of one attempt, headers and body, ms. An attempt that runs out is retried like a
+   * network error; when the last attempt ran out the request fails with `request_timeout`. Default 30 000.
+   */
+  timeoutMs?: number;
+  /** Longest `Retry-After` honoured, ms; a longer one is cut to this. Default 60 000. */
+  maxRetryAfterMs?: number;
 }
+
+/** Default cap on a server's `Retry-After`, ms. */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
@@ -30,20 +41,22 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
-function retryAfterMs(res: Response): number | undefined {
+/** `Retry-After` (delta seconds or an HTTP date) in ms, at most `cap`: a server cannot park the client for a day. */
+function retryAfterMs(res: Response, cap: number): number | undefined {
   const h = res.headers.get('retry-after');
-  if (h === null) return undefined;
+  if (h === null || h.trim() === '') return undefined;
   const secs = Number(h);
-  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+  if (Number.isFinite(secs) && secs >= 0) return Math.min(secs * 1000, cap);
   const at = Date.parse(h);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  return Number.isNaN(at) ? undefined : Math.min(Math.max(0, at - Date.now()), cap);
 }
 
 /**
  * GET JSON with the SDK_CONTRACTS §1 error rules: 401 → one retry with a fresh token; 403, 404 →
- * no retry; 429 and 5xx → retry honouring `Retry-After`; 410 → returned as `{ status: 410 }` for the
- * caller (snapshot generation moved). The token is only ever sent in the header, only over a
- * secure URL, and never to another origin a redirect points at (`credentialFetch`).
+ * no retry; 429 and 5xx → retry honouring `Retry-After` (capped); an attempt with no answer
+ * within `timeoutMs` → retry; 410 → returned as `{ status: 410 }` for the caller (snapshot
+ * generation moved). The token is only ever sent in the header, only over a secure URL, and never
+ * to another origin a redirect points at (`credentialFetch`).
  */
 export async function getJson(
   url: string,
@@ -54,46 +67,59 @@ export async function getJson(
 ): Promise<{ status: number; body: JsonValue | undefined }> {
   const doFetch = options.fetch ?? globalThis.fetch;
   const attempts = options.attempts ?? 5;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   const delay = options.retryDelay ?? ((n: number) => Math.min(250 * 2 ** (n - 1), 8000));
+  const path = new URL(url).pathname;
   let authRetried = false;
   let lastProblem = 'no attempt made';
+  let timedOut = false;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    let res: Response;
+    const deadline = requestDeadline(signal, timeoutMs);
+    let wait: number | undefined;
     try {
       const headers = { authorization: `Bearer ${await token()}`, accept: 'application/json' };
-      res = await credentialFetch(doFetch, url, { headers, signal }, { allowInsecure: options.allowInsecure ?? false, what: 'snapshot/hydration URL' });
+      const res = await credentialFetch(doFetch, url, { headers, signal: deadline.signal }, { allowInsecure: options.allowInsecure ?? false, what: 'snapshot/hydration URL' });
+      if (res.status === 401 && !authRetried) {
+        authRetried = true;
+        attempt--; // the auth retry does not consume a transient-failure attempt
+        await res.body?.cancel();
+        continue;
+      }
+      if (res.status === 429 || res.status >= 500) {
+        lastProblem = `HTTP ${res.status}`;
+        timedOut = false;
+        wait = retryAfterMs(res, options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS);
+        await res.body?.cancel();
+      } else {
+        return await answer(res, path, topic);
+      }
     } catch (err) {
-      if (signal.aborted || isKhalaSyncError(err)) throw err;
-      lastProblem = `network error: ${err instanceof Error ? err.message : String(err)}`;
-      if (attempt < attempts) await sleep(delay(attempt), signal);
-      continue;
+      if (signal.aborted || (isKhalaSyncError(err) && !deadline.expired())) throw err;
+      timedOut = deadline.expired();
+      lastProblem = timedOut ? `no answer within ${timeoutMs} ms` : `network error: ${err instanceof Error ? err.message : String(err)}`;
+    } finally {
+      deadline.clear();
     }
-    if (res.status === 401 && !authRetried) {
-      authRetried = true;
-      attempt--; // the auth retry does not consume a transient-failure attempt
-      continue;
-    }
-    if (res.status === 429 || res.status >= 500) {
-      lastProblem = `HTTP ${res.status}`;
-      const wait = retryAfterMs(res) ?? delay(attempt);
-      await res.body?.cancel();
-      if (attempt < attempts) await sleep(wait, signal);
-      continue;
-    }
-    if (res.status === 410) {
-      await res.body?.cancel();
-      return { status: 410, body: undefined };
-    }
-    if (res.status === 401 || res.status === 403 || res.status === 404) {
-      await res.body?.cancel();
-      const code = res.status === 403 ? ErrorCodes.FORBIDDEN_TOPIC : res.status === 401 ? ErrorCodes.UNAUTHORIZED : ErrorCodes.SNAPSHOT_FAILED;
-      throw new SnapshotError(code, `${new URL(url).pathname} answered HTTP ${res.status}`, { topic, retryable: false, details: { status: res.status } });
-    }
-    const text = await res.text();
-    if (res.status !== 200) throw new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, `unexpected HTTP ${res.status}`, { topic, details: { status: res.status } });
-    const parsed = safeJsonParse(text);
-    if (!parsed.ok) throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `response is not JSON: ${parsed.message}`, { topic });
-    return { status: 200, body: parsed.value };
+    if (attempt < attempts) await sleep(wait ?? delay(attempt), signal);
   }
-  throw new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, `gave up after ${attempts} attempts (${lastProblem})`, { topic, retryable: true });
+  const code = timedOut ? ErrorCodes.REQUEST_TIMEOUT : ErrorCodes.SNAPSHOT_FAILED;
+  throw new SnapshotError(code, `${path}: gave up after ${attempts} attempts (${lastProblem})`, { topic, retryable: true, ...(timedOut ? { details: { timeoutMs } } : {}) });
+}
+
+/** A final answer (not 401-once, 429 or 5xx) as the caller's result, or the typed error it stands for. */
+async function answer(res: Response, path: string, topic: string): Promise<{ status: number; body: JsonValue | undefined }> {
+  if (res.status === 410) {
+    await res.body?.cancel();
+    return { status: 410, body: undefined };
+  }
+  if (res.status === 401 || res.status === 403 || res.status === 404) {
+    await res.body?.cancel();
+    const code = res.status === 403 ? ErrorCodes.FORBIDDEN_TOPIC : res.status === 401 ? ErrorCodes.UNAUTHORIZED : ErrorCodes.SNAPSHOT_FAILED;
+    throw new SnapshotError(code, `${path} answered HTTP ${res.status}`, { topic, retryable: false, details: { status: res.status } });
+  }
+  const text = await res.text();
+  if (res.status !== 200) throw new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, `unexpected HTTP ${res.status}`, { topic, details: { status: res.status } });
+  const parsed = safeJsonParse(text);
+  if (!parsed.ok) throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `response is not JSON: ${parsed.message}`, { topic });
+  return { status: 200, body: parsed.value };
 }

@@ -14,7 +14,18 @@ export interface HttpSnapshotOptions extends HttpRetryOptions {
   pageSize?: number;
   /** Restarts allowed when the snapshot generation moves mid-pagination. Default 3. */
   maxRestarts?: number;
+  /**
+   * Most pages one generation may have; a page that names a next page past this fails the read
+   * with `bad_snapshot` before that page is asked for. Default {@link DEFAULT_MAX_SNAPSHOT_PAGES}.
+   */
+  maxPages?: number;
 }
+
+/**
+ * Default page limit of one snapshot read: 10 000 pages (5 million documents at the default page
+ * size), far above any real topic, low enough that a server paging forever is stopped.
+ */
+export const DEFAULT_MAX_SNAPSHOT_PAGES = 10_000;
 
 function joinUrl(base: string, ...parts: string[]): string {
   return `${base.replace(/\/+$/, '')}/${parts.map(encodeURIComponent).join('/')}`;
@@ -37,6 +48,7 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
     for (let restart = 0; restart <= maxRestarts; restart++) {
       const pages: SnapshotPage[] = [];
       const ahead = new PageAhead(request.signal);
+      const guard = new PaginationGuard(topic, options.maxPages ?? DEFAULT_MAX_SNAPSHOT_PAGES);
       let pageToken: string | null | undefined;
       let moved = false;
       try {
@@ -50,7 +62,10 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
           // Ask for the next page before validating this one: the server builds it meanwhile (the
           // request sequence is the same; a page that turns out bad or moved cancels it).
           const next = isJsonObject(body) ? body['next_page_token'] : undefined;
-          if (typeof next === 'string' && next !== '') response = ahead.track(getJson(pageUrl(next), request.token, ahead.signal, options, topic));
+          if (typeof next === 'string' && next !== '') {
+            guard.check(next, pages.length + 1);
+            response = ahead.track(getJson(pageUrl(next), request.token, ahead.signal, options, topic));
+          }
           const page = runCheck(snapshotPage, body);
           if (!page.ok || page.value.topic !== topic) {
             throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `snapshot page for ${topic} is not a valid openagents.sync.snapshot.v1 page`, { topic });
@@ -84,6 +99,31 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
     }
     throw new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, `snapshot generation of ${topic} kept moving (${maxRestarts} restarts)`, { topic, retryable: true });
   };
+}
+
+/**
+ * Stops a server that pages forever: a `next_page_token` seen before in this generation's read
+ * (a loop, however long its cycle) or a page count past the limit is `bad_snapshot`. Checked before
+ * the next page is asked for, so a looping server costs at most `maxPages` requests.
+ */
+class PaginationGuard {
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly topic: string,
+    private readonly maxPages: number,
+  ) {}
+
+  /** `next` is the token page number `page` (1-based) names. */
+  check(next: string, page: number): void {
+    if (this.seen.has(next)) throw this.bad(`snapshot of ${this.topic} repeats a next_page_token (page ${page})`);
+    if (page >= this.maxPages) throw this.bad(`snapshot of ${this.topic} has more than ${this.maxPages} pages`);
+    this.seen.add(next);
+  }
+
+  private bad(message: string): SnapshotError {
+    return new SnapshotError(ErrorCodes.BAD_SNAPSHOT, message, { topic: this.topic, details: { maxPages: this.maxPages } });
+  }
 }
 
 /**

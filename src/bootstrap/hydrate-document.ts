@@ -43,8 +43,10 @@ export async function hydrateDocument(hydrator: Hydrator, doc: SyncDocument, opt
 export function hydrationFailure(doc: SyncDocument, err: unknown, attempt: number): { error: SnapshotError; retryInMs: number | undefined } {
   const cause = isKhalaSyncError(err) ? err : new SnapshotError(ErrorCodes.HYDRATION_FAILED, String(err), { topic: doc.topic, cause: err });
   const again = attempt + 1 < HYDRATE_ATTEMPTS;
+  // A timeout keeps its own code, so the app can tell a silent server from a failing one.
+  const code = cause.code === ErrorCodes.REQUEST_TIMEOUT ? ErrorCodes.REQUEST_TIMEOUT : ErrorCodes.HYDRATION_FAILED;
   return {
-    error: new SnapshotError(ErrorCodes.HYDRATION_FAILED, `hydration of ${doc.docKey} failed: ${cause.message}`, { topic: doc.topic, retryable: again }),
+    error: new SnapshotError(code, `hydration of ${doc.docKey} failed: ${cause.message}`, { topic: doc.topic, retryable: again }),
     retryInMs: again ? Math.min(500 * 2 ** attempt, 8000) : undefined,
   };
 }

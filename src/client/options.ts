@@ -1,5 +1,8 @@
 import type { ClientInfo, Lane } from '../adapters/lane.js';
+import { DEFAULT_MAX_RETRY_AFTER_MS } from '../bootstrap/http-fetch.js';
+import { DEFAULT_MAX_SNAPSHOT_PAGES } from '../bootstrap/http-snapshot-source.js';
 import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
+import { DEFAULT_HTTP_TIMEOUT_MS } from '../transport/request-deadline.js';
 import type { TransportFactory } from '../transport/transport.js';
 import type { SyncStore } from '../watermarks/store.js';
 import type { LogLevel, SyncLogger } from './logger.js';
@@ -40,6 +43,21 @@ export interface SyncClientOptions {
   allowInsecure?: boolean;
   /** `fetch` for the token endpoint, snapshot and hydration requests. Default `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /**
+   * Time limit of each HTTP request the client makes (token endpoint, snapshot page, hydration),
+   * headers and body, ms. A request past it is aborted and fails with `request_timeout` (snapshot
+   * and hydration requests are first retried with backoff). `close()` aborts every request in
+   * flight whatever this is. Default 30 000.
+   */
+  httpTimeoutMs?: number;
+  /** Longest `Retry-After` (seconds or HTTP date) a 429/5xx snapshot or hydration answer can make the client wait, ms; longer ones are cut to this. Default 60 000. */
+  maxRetryAfterMs?: number;
+  /**
+   * Most pages one snapshot read may have. A snapshot with more pages, or one that repeats a
+   * `next_page_token`, fails with `bad_snapshot` (the topic fails) instead of paging forever.
+   * Default 10 000 (5 million documents at the page size of 500).
+   */
+  maxSnapshotPages?: number;
   /** Interval of `sync:heartbeat`, ms. Default 20 000. */
   heartbeatIntervalMs?: number;
   /** Inbound silence after which the connection is declared dead, ms. Default 45 000. */
@@ -92,6 +110,9 @@ export const CLIENT_DEFAULTS = Object.freeze({
   allowInsecure: false,
   maxRefusals: 5,
   logLevel: 'info' as LogLevel,
+  httpTimeoutMs: DEFAULT_HTTP_TIMEOUT_MS,
+  maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
+  maxSnapshotPages: DEFAULT_MAX_SNAPSHOT_PAGES,
   clientInfo: Object.freeze({
     client: 'khala-sync',
     clientBuildId: '20261122T000000Z',

@@ -75,6 +75,8 @@ export class SyncClient extends Emitter<SyncClientEvents> {
   private revision = 0;
   private ready: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Aborted by `close()`: ends every token request in flight and refuses new ones. */
+  private readonly lifetime = new AbortController();
 
   constructor(options: SyncClientOptions) {
     super();
@@ -83,9 +85,14 @@ export class SyncClient extends Emitter<SyncClientEvents> {
     validateOptions(options, lane, clientInfo);
     this.options = options;
     this.clientInfo = clientInfo;
-    const http = { allowInsecure: options.allowInsecure ?? CLIENT_DEFAULTS.allowInsecure, ...(options.fetch ? { fetch: options.fetch } : {}) };
+    const http = {
+      allowInsecure: options.allowInsecure ?? CLIENT_DEFAULTS.allowInsecure,
+      timeoutMs: options.httpTimeoutMs ?? CLIENT_DEFAULTS.httpTimeoutMs,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    };
     rememberFixedSecrets(this.scrubber, options.token);
-    const token = this.scrubber.track(tokenProvider(options.token, http));
+    const token = this.scrubber.track(tokenProvider(options.token, { ...http, signal: this.lifetime.signal }));
     this.store = options.store ?? createMemoryStore();
     const log = createLog(options.logger, options.logLevel ?? CLIENT_DEFAULTS.logLevel, this.scrubber);
     if (log !== undefined) attachLogger(this, log);
@@ -101,7 +108,7 @@ export class SyncClient extends Emitter<SyncClientEvents> {
     const driverOptions = {
       commitTiming: options.metrics === false ? undefined : this.observer.storeCommitDuration,
       store: this.store,
-      snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl, ...http }) : undefined),
+      snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl, maxPages: options.maxSnapshotPages ?? CLIENT_DEFAULTS.maxSnapshotPages, ...http }) : undefined),
       hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl, ...http }) : undefined),
       verifyPayloadHash: options.verifyPayloadHash ?? CLIENT_DEFAULTS.verifyPayloadHash,
       token,
@@ -213,6 +220,7 @@ export class SyncClient extends Emitter<SyncClientEvents> {
     } catch (err) {
       throw this.scrubber.error(asClientError(err));
     }
+    if (this.closed) return; // closed while the cursors were loading: a closed client never dials
     const insecure = this.options.allowInsecure ? undefined : firstInsecureCredentialUrl(this.options, this.options.lane ?? khalaLane, this.clientInfo);
     if (insecure !== undefined) {
       this.emit('error', insecureUrlError(insecure));
@@ -335,6 +343,7 @@ export class SyncClient extends Emitter<SyncClientEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.lifetime.abort(new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed'));
     this.connection.stop('closed');
     this.driver.dispose();
     await this.ready.catch(() => undefined);

@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
 import { credentialFetch } from '../transport/credential-fetch.js';
+import { DEFAULT_HTTP_TIMEOUT_MS, requestDeadline } from '../transport/request-deadline.js';
 import { isJsonObject, safeJsonParse } from '../util/json.js';
 
 /** Where tokens come from: a fixed token, a function, or a mint endpoint. */
@@ -32,44 +33,79 @@ export interface TokenFetchPolicy {
   allowInsecure?: boolean;
   /** `fetch` used when the source names none. Default `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /** Time limit of one mint request, headers and body, ms; past it the call fails with `request_timeout`. Default 30 000. */
+  timeoutMs?: number;
+  /**
+   * The owner's lifetime (the client's, aborted by `close()`): a mint request in flight is
+   * aborted, and no new one is sent once it is aborted (the call fails with `client_closed`). Default none.
+   */
+  signal?: AbortSignal;
 }
 
 /**
  * Turn a {@link TokenSource} into a function that yields a fresh token per call. A mint endpoint is
  * only called over a secure URL (`insecure_transport` otherwise, unless `allowInsecure`), and its
- * redirects are followed by `credentialFetch` (no `Authorization` to another origin).
+ * redirects are followed by `credentialFetch` (no `Authorization` to another origin). A mint
+ * request is bounded by `policy.timeoutMs` and `policy.signal`.
  */
 export function tokenProvider(source: TokenSource, policy: TokenFetchPolicy = {}): () => Promise<string> {
   if (typeof source === 'string') return async () => source;
-  if (typeof source === 'function') return async () => String(await source());
+  const closed = (): KhalaSyncError => new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed: no token is minted');
+  if (typeof source === 'function') {
+    return async () => {
+      if (policy.signal?.aborted) throw closed();
+      return String(await source());
+    };
+  }
   return async () => {
     const doFetch = source.fetch ?? policy.fetch ?? globalThis.fetch;
-    let res: Response;
+    if (policy.signal?.aborted) throw closed();
+    const timeoutMs = policy.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+    const deadline = requestDeadline(policy.signal, timeoutMs);
     try {
-      res = await credentialFetch(
-        doFetch,
-        source.url,
-        { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...source.headers }, body: JSON.stringify(source.body ?? {}) },
-        { allowInsecure: policy.allowInsecure ?? false, what: 'token endpoint' },
-      );
+      return await mint(source, doFetch, deadline.signal, policy.allowInsecure ?? false);
     } catch (err) {
-      if (isKhalaSyncError(err)) throw err;
-      throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint unreachable: ${err instanceof Error ? err.message : String(err)}`, {
-        retryable: true,
-      });
+      if (policy.signal?.aborted) throw closed();
+      if (deadline.expired()) {
+        throw new KhalaSyncError('client', ErrorCodes.REQUEST_TIMEOUT, `token endpoint did not answer within ${timeoutMs} ms`, { retryable: true, details: { timeoutMs } });
+      }
+      throw err;
+    } finally {
+      deadline.clear();
     }
-    if (res.status === 401) throw new SignInRequiredError();
-    const text = await res.text();
-    if (!res.ok) {
-      throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint answered HTTP ${res.status}`, { retryable: res.status >= 500 || res.status === 429, details: { status: res.status } });
-    }
-    const parsed = safeJsonParse(text);
-    const root = parsed.ok && isJsonObject(parsed.value) ? parsed.value : undefined;
-    const data = root && isJsonObject(root['data']) ? root['data'] : root;
-    const token = data?.['token'];
-    if (typeof token !== 'string' || token.length === 0) {
-      throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, 'token endpoint response has no token', { retryable: true });
-    }
-    return token;
   };
+}
+
+/** One `POST` to the mint endpoint, its body read under `signal`. */
+async function mint(source: Extract<TokenSource, { url: string }>, doFetch: typeof fetch, signal: AbortSignal, allowInsecure: boolean): Promise<string> {
+  let res: Response;
+  try {
+    res = await credentialFetch(
+      doFetch,
+      source.url,
+      { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...source.headers }, body: JSON.stringify(source.body ?? {}), signal },
+      { allowInsecure, what: 'token endpoint' },
+    );
+  } catch (err) {
+    if (isKhalaSyncError(err) || signal.aborted) throw err;
+    throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint unreachable: ${err instanceof Error ? err.message : String(err)}`, {
+      retryable: true,
+    });
+  }
+  if (res.status === 401) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new SignInRequiredError();
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint answered HTTP ${res.status}`, { retryable: res.status >= 500 || res.status === 429, details: { status: res.status } });
+  }
+  const parsed = safeJsonParse(text);
+  const root = parsed.ok && isJsonObject(parsed.value) ? parsed.value : undefined;
+  const data = root && isJsonObject(root['data']) ? root['data'] : root;
+  const token = data?.['token'];
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, 'token endpoint response has no token', { retryable: true });
+  }
+  return token;
 }

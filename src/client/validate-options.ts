@@ -71,9 +71,12 @@ export function validateOptions(options: SyncClientOptions, lane: Lane, clientIn
   for (const f of ['store', 'lane', 'clientInfo', 'telemetry', 'logger'] as const) kind(f, options[f], 'object');
   if (options.logger !== undefined && (['debug', 'info', 'warn', 'error'] as const).some((l) => typeof options.logger![l] !== 'function')) throw invalid('logger', 'expected debug, info, warn and error functions');
   if (options.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(options.logLevel)) throw invalid('logLevel', "expected 'debug', 'info', 'warn' or 'error'");
-  for (const f of ['heartbeatIntervalMs', 'deadAfterMs', 'joinTimeoutMs', 'stableAfterMs'] as const) timer(f, options[f]);
+  for (const f of ['heartbeatIntervalMs', 'deadAfterMs', 'joinTimeoutMs', 'stableAfterMs', 'httpTimeoutMs'] as const) timer(f, options[f]);
   timer('maxRefusals', options.maxRefusals, 1, 1000);
   if (options.maxRefusals !== undefined && !Number.isSafeInteger(options.maxRefusals)) throw invalid('maxRefusals', 'expected an integer');
+  timer('maxRetryAfterMs', options.maxRetryAfterMs, 0);
+  timer('maxSnapshotPages', options.maxSnapshotPages, 1, Number.MAX_SAFE_INTEGER);
+  if (options.maxSnapshotPages !== undefined && !Number.isSafeInteger(options.maxSnapshotPages)) throw invalid('maxSnapshotPages', 'expected an integer');
   timer('maxFrameBytes', options.maxFrameBytes, 1, Number.MAX_SAFE_INTEGER);
   if (options.maxFrameBytes !== undefined && !Number.isSafeInteger(options.maxFrameBytes)) throw invalid('maxFrameBytes', 'expected an integer');
   if (!Number.isSafeInteger(clientInfo.schemaVersion) || clientInfo.schemaVersion < 0) throw invalid('clientInfo.schemaVersion', 'expected a non-negative integer');

@@ -77,6 +77,8 @@ export const ErrorCodes = {
   CHANNEL_CLOSED: 'channel_closed',
   /** A request got no reply within `replyTimeoutMs`. */
   REPLY_TIMEOUT: 'reply_timeout',
+  /** An HTTP request (snapshot page, hydration, token endpoint) got no complete answer within `httpTimeoutMs`. Retryable. */
+  REQUEST_TIMEOUT: 'request_timeout',
   /** The server accepted the upgrade but echoed no offered WebSocket subprotocol (or another one). */
   SUBPROTOCOL_MISMATCH: 'subprotocol_mismatch',
   /** Refused to send a token over plain `ws://` to a non-loopback host. */
