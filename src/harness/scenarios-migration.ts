@@ -39,56 +39,77 @@ function publishSt(server: SpacetimeServer, stream: string, n: number): number {
   return server.head(stream);
 }
 
-const webStateKhala: Scenario = {
-  name: 'migration-web-state-khala',
-  family: 'migration',
-  asserts: 'web-shell sync state (K1 topics) → our SQLite store: expand reads it, migrate/verify/re-run unchanged, a Khala session resumes after the imported cursor with no gap and no duplicate, rollback restores the exact bytes and the old reader reads them',
-  control: true,
-  quick: true,
-  injects: [],
-  async run(ctx) {
-    const inv = new Invariants();
-    const server = await khalaServer(ctx, 40);
-    const floor = 25;
-    const state = { schema_version: 1, topic_watermarks: { [KHALA_TOPIC]: floor }, subscribed_topics: [KHALA_TOPIC], updated_at_unix_ms: 1767225600000 };
-    const source = join(ctx.tmpDir, 'web-sync-state.json');
-    writeFileSync(source, JSON.stringify(state));
-    const target = join(ctx.tmpDir, 'sync.sqlite');
-    const sourceSha = sha256File(source);
-    const readOld = () => decodeWebSyncState(JSON.parse(readText(source))).topicWatermarks;
-    const manifest = expandMigrateVerify(inv, { source, target }, { [KHALA_TOPIC]: floor }, readOld);
-    const log = await liveSession(ctx, { lane: 'khala', server }, target, { [KHALA_TOPIC]: 40 }, () => ({ [KHALA_TOPIC]: publishKhala(server, 5) }));
-    checkSession(inv, log, { [KHALA_TOPIC]: floor }, { [KHALA_TOPIC]: 45 });
-    rollbackAndReadOld(inv, manifest, { [source]: sourceSha, [target]: null }, readOld, { [KHALA_TOPIC]: floor });
-    return inv.finish();
-  },
-};
+/** An old file of another app's shape imported into our SQLite store, then a live session on it. */
+interface FileImport {
+  name: string;
+  lane: 'khala' | 'spacetime';
+  asserts: string;
+  fileName: string;
+  /** The cursor id (topic or stream), the old file's cursor, and the events published before/after. */
+  id: string;
+  floor: number;
+  events: [before: number, after: number];
+  oldFile: (id: string, floor: number) => unknown;
+  readOld: (text: string) => Record<string, number>;
+}
 
-const desktopSpacetime: Scenario = {
+function fileImportScenario(spec: FileImport): Scenario {
+  const { id, floor, events } = spec;
+  return {
+    name: spec.name,
+    family: 'migration',
+    ...(spec.lane === 'spacetime' ? { lane: 'spacetime' as const } : {}),
+    asserts: spec.asserts,
+    control: true,
+    quick: true,
+    injects: [],
+    async run(ctx) {
+      const inv = new Invariants();
+      const source = join(ctx.tmpDir, spec.fileName);
+      writeFileSync(source, JSON.stringify(spec.oldFile(id, floor)));
+      const target = join(ctx.tmpDir, 'sync.sqlite');
+      const sourceSha = sha256File(source);
+      const readOld = () => spec.readOld(readText(source));
+      const manifest = expandMigrateVerify(inv, { source, target }, { [id]: floor }, readOld);
+      const total = events[0] + events[1];
+      let log;
+      if (spec.lane === 'khala') {
+        const server = await khalaServer(ctx, events[0]);
+        log = await liveSession(ctx, { lane: 'khala', server }, target, { [id]: events[0] }, () => ({ [id]: publishKhala(server, events[1]) }));
+      } else {
+        const server = await spacetimeServer(ctx, id, events[0]);
+        log = await liveSession(ctx, { lane: 'spacetime', server }, target, { [id]: events[0] }, () => ({ [id]: publishSt(server, id, events[1]) }));
+      }
+      checkSession(inv, log, { [id]: floor }, { [id]: total });
+      rollbackAndReadOld(inv, manifest, { [source]: sourceSha, [target]: null }, readOld, { [id]: floor });
+      return inv.finish();
+    },
+  };
+}
+
+const webStateKhala = fileImportScenario({
+  name: 'migration-web-state-khala',
+  lane: 'khala',
+  asserts: 'web-shell sync state (K1 topics) → our SQLite store: expand reads it, migrate/verify/re-run unchanged, a Khala session resumes after the imported cursor with no gap and no duplicate, rollback restores the exact bytes and the old reader reads them',
+  fileName: 'web-sync-state.json',
+  id: KHALA_TOPIC,
+  floor: 25,
+  events: [40, 5],
+  oldFile: (topic, floor) => ({ schema_version: 1, topic_watermarks: { [topic]: floor }, subscribed_topics: [topic], updated_at_unix_ms: 1767225600000 }),
+  readOld: (text) => decodeWebSyncState(JSON.parse(text)).topicWatermarks,
+});
+
+const desktopSpacetime = fileImportScenario({
   name: 'migration-desktop-checkpoints-spacetime',
-  family: 'migration',
   lane: 'spacetime',
   asserts: 'desktop checkpoint file (stream ids) → our SQLite store: expand, migrate/verify/re-run unchanged, a Spacetime session resumes after the imported checkpoint with no gap and no duplicate, rollback exact, the old reader reads the restored file',
-  control: true,
-  quick: true,
-  injects: [],
-  async run(ctx) {
-    const inv = new Invariants();
-    const server = await spacetimeServer(ctx, ST_STREAM, 30);
-    const floor = 12;
-    const file = { version: 1, entries: [{ worker_id: 'desktopw:desktop:shared', stream_id: ST_STREAM, watermark: floor, updated_at: '2026-03-01T10:00:00Z' }] };
-    const source = join(ctx.tmpDir, 'runtime-sync-checkpoints.v1.json');
-    writeFileSync(source, JSON.stringify(file));
-    const target = join(ctx.tmpDir, 'sync.sqlite');
-    const sourceSha = sha256File(source);
-    const readOld = () => desktopCursors(decodeDesktopCheckpoints(JSON.parse(readText(source))));
-    const manifest = expandMigrateVerify(inv, { source, target }, { [ST_STREAM]: floor }, readOld);
-    const log = await liveSession(ctx, { lane: 'spacetime', server }, target, { [ST_STREAM]: 30 }, () => ({ [ST_STREAM]: publishSt(server, ST_STREAM, 4) }));
-    checkSession(inv, log, { [ST_STREAM]: floor }, { [ST_STREAM]: 34 });
-    rollbackAndReadOld(inv, manifest, { [source]: sourceSha, [target]: null }, readOld, { [ST_STREAM]: floor });
-    return inv.finish();
-  },
-};
+  fileName: 'runtime-sync-checkpoints.v1.json',
+  id: ST_STREAM,
+  floor: 12,
+  events: [30, 4],
+  oldFile: (stream, floor) => ({ version: 1, entries: [{ worker_id: 'desktopw:desktop:shared', stream_id: stream, watermark: floor, updated_at: '2026-03-01T10:00:00Z' }] }),
+  readOld: (text) => desktopCursors(decodeDesktopCheckpoints(JSON.parse(text))),
+});
 
 const sqliteToStreams: Scenario = {
   name: 'migration-sqlite-topics-to-streams',

@@ -1,18 +1,22 @@
 import type { JsonObject, JsonValue } from '../util/json.js';
 
-/** One update as the core sees it, whatever lane delivered it. */
-export interface SyncUpdate {
+/** What an update and a stored document both say about one document of one topic. */
+export interface DocumentFields {
   topic: string;
   /** Opaque document id. */
   docKey: string;
   /** Per-document version; last writer wins by this, never by watermark. */
   docVersion: number;
-  /** Document body; `null` in pointer mode. */
-  payload: JsonValue | null;
   /** `payload_hash` as sent (base64 digest or `sha256:<hex>`), or null. */
   payloadHash: string | null;
-  /** Per-topic sequence: the resume cursor. */
+  /** Per-topic sequence of the update (for a document: of the update that last wrote it). */
   watermark: number;
+}
+
+/** One update as the core sees it, whatever lane delivered it. */
+export interface SyncUpdate extends DocumentFields {
+  /** Document body; `null` in pointer mode. */
+  payload: JsonValue | null;
   /** True when the server left the body out (pointer mode). */
   hydrationRequired: boolean;
   /** Unix ms when the update was published, when the lane carries it (Spacetime `committed_at_unix_ms`). */
@@ -64,16 +68,9 @@ export interface SyncErrorPayload {
 }
 
 /** A stored or cached document. */
-export interface SyncDocument {
-  topic: string;
-  docKey: string;
-  /** Version of the newest update seen for this document. */
-  docVersion: number;
+export interface SyncDocument extends DocumentFields {
   /** Best body held; may be older than `docVersion` while `hydrationPending`, or null if none yet. */
   payload: JsonValue | null;
-  payloadHash: string | null;
-  /** Watermark of the update that last wrote this record. */
-  watermark: number;
   /** True while a pointer-mode body is still to be fetched. */
   hydrationPending: boolean;
 }
