@@ -5,6 +5,7 @@
 // loopback HTTP servers playing the hostile token/snapshot endpoint.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createSpacetimeLane } from '../../src/adapters/spacetime/index.js';
 import { SyncClient } from '../../src/client/sync-client.js';
 import type { SyncClientOptions } from '../../src/client/options.js';
 import type { ReferenceServer } from '../../src/server/index.js';
@@ -43,44 +44,50 @@ function client(options: Partial<SyncClientOptions>): Recorded {
   return r;
 }
 
-describe('token endpoint', () => {
-  it('close() aborts the token request in flight and no second token POST follows', async () => {
-    srv = await server();
-    const { aborted } = await hostile(() => undefined);
-    const r = client({ token: { url: `${http!.origin}/token` }, reconnectDelay: () => 10 });
-    await r.client.connect();
-    await until(() => posts() === 1, 'token request');
-    await r.client.close();
-    await until(() => aborted.length === 1, 'token request aborted', 2000);
-    await pause(150);
-    expect(posts()).toBe(1);
-    expect(r.client.status).toBe('closed');
-  });
+// The token request is the connection's, shared by both lanes: each case runs on each lane.
+for (const [name, lane] of [
+  ['khala', {}],
+  ['spacetime', { lane: createSpacetimeLane() }],
+] as const) {
+  describe(`token endpoint (${name} lane)`, () => {
+    it('close() aborts the token request in flight and no second token POST follows', async () => {
+      srv = await server();
+      const { aborted } = await hostile(() => undefined);
+      const r = client({ ...lane, token: { url: `${http!.origin}/token` }, reconnectDelay: () => 10 });
+      await r.client.connect();
+      await until(() => posts() === 1, 'token request');
+      await r.client.close();
+      await until(() => aborted.length === 1, 'token request aborted', 2000);
+      await pause(150);
+      expect(posts()).toBe(1);
+      expect(r.client.status).toBe('closed');
+    });
 
-  it('a client closed before its connect() got going mints no token and stays closed (connect() then close(), autoConnect)', async () => {
-    srv = await server();
-    await hostile((_req, res) => json(res, 200, { token: 'not-a-valid-token' }));
-    const a = client({ token: { url: `${http!.origin}/token` } });
-    const connecting = a.client.connect();
-    await a.client.close();
-    await connecting;
-    const b = client({ token: { url: `${http!.origin}/token` }, autoConnect: true });
-    await b.client.close();
-    await pause(150);
-    expect(posts()).toBe(0);
-    expect([a.client.status, b.client.status]).toEqual(['closed', 'closed']);
-  });
+    it('a client closed before its connect() got going mints no token and stays closed (connect() then close(), autoConnect)', async () => {
+      srv = await server();
+      await hostile((_req, res) => json(res, 200, { token: 'not-a-valid-token' }));
+      const a = client({ ...lane, token: { url: `${http!.origin}/token` } });
+      const connecting = a.client.connect();
+      await a.client.close();
+      await connecting;
+      const b = client({ ...lane, token: { url: `${http!.origin}/token` }, autoConnect: true });
+      await b.client.close();
+      await pause(150);
+      expect(posts()).toBe(0);
+      expect([a.client.status, b.client.status]).toEqual(['closed', 'closed']);
+    });
 
-  it('a token endpoint that never answers is request_timeout after httpTimeoutMs, then retried with backoff', async () => {
-    srv = await server();
-    const { aborted } = await hostile(() => undefined);
-    const r = client({ token: { url: `${http!.origin}/token` }, httpTimeoutMs: 200, reconnectDelay: () => 20 });
-    await r.client.connect();
-    await until(() => r.errors.some((e) => e.code === 'request_timeout') && posts() >= 2, 'timeout and retry', 3000);
-    expect(aborted.length).toBeGreaterThanOrEqual(1);
-    expect(r.errors.find((e) => e.code === 'request_timeout')?.retryable).toBe(true);
+    it('a token endpoint that never answers is request_timeout after httpTimeoutMs, then retried with backoff', async () => {
+      srv = await server();
+      const { aborted } = await hostile(() => undefined);
+      const r = client({ ...lane, token: { url: `${http!.origin}/token` }, httpTimeoutMs: 200, reconnectDelay: () => 20 });
+      await r.client.connect();
+      await until(() => r.errors.some((e) => e.code === 'request_timeout') && posts() >= 2, 'timeout and retry', 3000);
+      expect(aborted.length).toBeGreaterThanOrEqual(1);
+      expect(r.errors.find((e) => e.code === 'request_timeout')?.retryable).toBe(true);
+    });
   });
-});
+}
 
 describe('snapshot endpoint', () => {
   /** A live client on RUNS (3 updates) whose snapshot endpoint is `handler`; resync starts a snapshot read. */
