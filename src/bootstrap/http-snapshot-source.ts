@@ -32,9 +32,11 @@ function joinUrl(base: string, ...parts: string[]): string {
 }
 
 /**
- * The default snapshot source (SDK_CONTRACTS §1): paginated GETs pinned to one generation. A page
- * whose head differs from the first page's, or a 410, restarts from the first page, so the pages
- * handed to the client always describe one generation.
+ * The default snapshot source (SDK_CONTRACTS §1): paginated GETs pinned to one generation. Each
+ * page is yielded as soon as it is valid, so the caller holds one page at a time (plus the next
+ * one, already requested). A page whose head differs from the first page's, or a 410, restarts
+ * from the first page; the restarted generation's pages name its new head, which tells the caller
+ * to drop what it had (readSnapshot's `restart`).
  */
 export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource {
   return async function* snapshot(topic, request): AsyncIterable<SnapshotPage> {
@@ -46,7 +48,7 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
       return url.toString();
     };
     for (let restart = 0; restart <= maxRestarts; restart++) {
-      const pages: SnapshotPage[] = [];
+      let head: number | undefined;
       const ahead = new PageAhead(request.signal);
       const guard = new PaginationGuard(topic, options.maxPages ?? DEFAULT_MAX_SNAPSHOT_PAGES);
       let pageToken: string | null | undefined;
@@ -70,32 +72,28 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
           if (!page.ok || page.value.topic !== topic) {
             throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `snapshot page for ${topic} is not a valid openagents.sync.snapshot.v1 page`, { topic });
           }
-          if (pages.length > 0 && page.value.head_watermark !== pages[0]!.headWatermark) {
+          if (head !== undefined && page.value.head_watermark !== head) {
             moved = true;
             break;
           }
+          head = page.value.head_watermark;
+          pageToken = page.value.next_page_token;
           const arrived: SnapshotPage = {
             topic,
             headWatermark: page.value.head_watermark,
             docs: page.value.docs.map((d) => ({ docKey: d.doc_key, docVersion: d.doc_version, payload: d.payload, payloadHash: d.payload_hash ?? null })),
           };
-          pages.push(arrived);
           try {
             request.onPage?.(arrived);
           } catch {
             /* a hint only: the page is handled when yielded */
           }
-          pageToken = page.value.next_page_token;
+          yield arrived;
         } while (pageToken);
       } finally {
         ahead.cancel();
       }
-      // Pages are only handed out once the whole generation has arrived, so a restart never
-      // leaves the caller holding pages of two generations.
-      if (!moved) {
-        yield* pages;
-        return;
-      }
+      if (!moved) return;
     }
     throw new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, `snapshot generation of ${topic} kept moving (${maxRestarts} restarts)`, { topic, retryable: true });
   };

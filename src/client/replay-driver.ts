@@ -1,5 +1,5 @@
 import { hydrateDocument, hydrationFailure } from '../bootstrap/hydrate-document.js';
-import { readSnapshot, snapshotFailure, type SnapshotContents } from '../bootstrap/read-snapshot.js';
+import { readSnapshot, snapshotFailure } from '../bootstrap/read-snapshot.js';
 import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
@@ -62,8 +62,8 @@ export class ReplayDriver {
   private readonly abort = new AbortController();
   private readonly hydrating = new Set<string>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
-  /** A snapshot read and awaiting the machine's verdict (set only during that one transition). */
-  private readonly snapshots = new Map<string, SnapshotContents>();
+  /** The snapshot run each topic is staging, until its commit is queued (see bootstrap). */
+  private readonly snapshots = new Map<string, symbol>();
 
   constructor(
     private readonly options: DriverOptions,
@@ -250,9 +250,12 @@ export class ReplayDriver {
     }
   }
 
-  private write(op: () => Promise<void>): Promise<void> {
+  private write<T>(op: () => Promise<T>): Promise<T> {
     const next = this.writes.then(op);
-    this.writes = next.catch(() => undefined);
+    this.writes = next.then(
+      () => undefined,
+      () => undefined,
+    );
     return next;
   }
 
@@ -285,11 +288,11 @@ export class ReplayDriver {
         if (e.delayMs > 0) this.later(e.delayMs, () => void this.bootstrap(e.topic));
         else void this.bootstrap(e.topic);
         break;
-      case 'store_snapshot': {
-        const snapshot = this.snapshots.get(e.topic);
-        if (snapshot !== undefined) void this.storeSnapshot(e.topic, snapshot);
+      case 'store_snapshot':
+        // Only ever emitted for the snapshot_read of the topic's current run (bootstrap): the
+        // commit is queued now, ahead of any newer run's first write.
+        if (this.snapshots.delete(e.topic)) void this.storeSnapshot(e.topic, e.head);
         break;
-      }
       case 'reconnect':
         this.transport.reconnect(e.afterMs, e.reason);
         break;
@@ -304,37 +307,66 @@ export class ReplayDriver {
     }
   }
 
-  /** Read the whole snapshot; the machine then accepts it (`store_snapshot`) or refuses it (SPEC.md R12). */
+  /**
+   * Stage the snapshot in the store page by page as it arrives (§7.5.2): the driver holds one page
+   * at a time, never the snapshot, and until the machine accepts it (`store_snapshot`, SPEC.md R12)
+   * the stored documents and cursor stay the old ones, even across a crash. Stale staging (a crash,
+   * a failed read) is dropped first.
+   */
   private async bootstrap(topic: string): Promise<void> {
     const source = this.options.snapshot;
     if (source === undefined || this.abort.signal.aborted) return;
-    let snapshot: SnapshotContents;
+    const store = this.options.store;
+    const run = Symbol(topic);
+    this.snapshots.set(topic, run);
+    // Every staging write goes through the write queue and only while this is the topic's newest
+    // snapshot: a newer one (unsubscribe + subscribe mid-read) owns the staging area from then on.
+    const staged = (op: () => Promise<void>): Promise<void> =>
+      this.write(() => (this.snapshots.get(topic) === run ? op() : Promise.reject(new Superseded())));
+    let head: number;
     try {
-      snapshot = await readSnapshot(source, topic, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyPayloadHash !== 'off' });
+      await staged(() => store.discardSnapshot(topic));
+      head = await readSnapshot(source, topic, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyPayloadHash !== 'off' }, {
+        page: (docs) => staged(() => store.stageSnapshot(topic, docs)),
+        restart: () => staged(() => store.discardSnapshot(topic)),
+      });
     } catch (err) {
+      if (err instanceof Superseded) return;
+      this.dropStaged(topic, run);
       if (!this.abort.signal.aborted) this.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
       return;
     }
-    if (this.abort.signal.aborted) return;
-    this.snapshots.set(topic, snapshot);
-    try {
-      this.input({ type: 'snapshot_read', topic, head: snapshot.head });
-    } finally {
-      this.snapshots.delete(topic);
-    }
+    if (this.abort.signal.aborted || this.snapshots.get(topic) !== run) return;
+    // `store_snapshot` takes the run over (storeSnapshot); a refusal, or a topic no longer waiting
+    // for this snapshot, leaves it here and its pages are dropped.
+    this.input({ type: 'snapshot_read', topic, head });
+    this.dropStaged(topic, run);
   }
 
-  /** Replace the topic's documents and cursor with the accepted snapshot in one transaction (§7.5.2). */
-  private async storeSnapshot(topic: string, snapshot: SnapshotContents): Promise<void> {
+  /** Forget `run` and free its staged pages now rather than at the next start (best effort). */
+  private dropStaged(topic: string, run: symbol): void {
+    if (this.snapshots.get(topic) !== run) return;
+    this.snapshots.delete(topic);
+    // Queued ahead of any newer run's own first discard, so it never touches that run's pages.
+    this.write(() => this.options.store.discardSnapshot(topic)).catch(() => undefined);
+  }
+
+  /**
+   * Swap the staged pages in as the topic's documents and cursor, in one transaction. The read
+   * copy is refreshed from what the commit stored, so the snapshot is in memory once.
+   */
+  private async storeSnapshot(topic: string, head: number): Promise<void> {
+    let documents: SyncDocument[];
     try {
-      await this.write(() => this.options.store.replaceTopic(topic, snapshot.documents, snapshot.head));
+      documents = await this.write(() => this.options.store.commitSnapshot(topic, head));
     } catch (err) {
+      // The swap is atomic: the old state stands, and the retry's start drops the staged pages.
       if (!this.abort.signal.aborted) this.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
       return;
     }
     if (!this.state.topics.has(topic)) return;
-    this.docs.replace(topic, snapshot.documents);
-    this.input({ type: 'snapshot_applied', topic, head: snapshot.head, documents: snapshot.documents.length });
+    this.docs.replace(topic, documents);
+    this.input({ type: 'snapshot_applied', topic, head, documents: documents.length });
     this.events.changed();
   }
 
@@ -366,6 +398,9 @@ export class ReplayDriver {
     void run();
   }
 }
+
+/** A snapshot run that a newer one of the same topic replaced: it stops without a word. */
+class Superseded extends Error {}
 
 function asStoreError(err: unknown, topic: string): KhalaSyncError {
   if (isKhalaSyncError(err)) return err;

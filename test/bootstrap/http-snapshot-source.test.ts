@@ -1,7 +1,7 @@
 // httpSnapshotSource's read-ahead and onPage hint (src/bootstrap/http-snapshot-source.ts): the next
-// page is requested before the current one is validated, each arriving page is offered to onPage,
-// pages are still only yielded once the whole generation arrived, and an early exit cancels the
-// request that was sent ahead.
+// page is requested before the current one is validated, each arriving page is offered to onPage
+// and yielded at once (the caller stages it; a restarted generation's new head tells it to start
+// over), and an early exit cancels the request that was sent ahead.
 import { describe, expect, it } from 'vitest';
 import { httpSnapshotSource } from '../../src/bootstrap/http-snapshot-source.js';
 import type { SnapshotPage } from '../../src/bootstrap/snapshot-source.js';
@@ -74,7 +74,7 @@ describe('httpSnapshotSource read-ahead', () => {
     expect(yielded.map((p) => p.headWatermark)).toEqual([9, 9, 9]);
   });
 
-  it('cancels the request sent ahead when the head moves, and yields only the new generation', async () => {
+  it('cancels the request sent ahead when the head moves, then yields the new generation from its first page', async () => {
     const log: string[] = [];
     // First generation: page 2 carries another head (the generation moved); the retry is clean.
     const pages = (t: string, call: number): FakePage => (call === 2 ? { head: 10, keys: ['c'], next: 'p3' } : { ...chain[t]!, head: call <= 3 ? 9 : 11 });
@@ -84,8 +84,9 @@ describe('httpSnapshotSource read-ahead', () => {
     // The read-ahead for the moved generation's page 3 is cancelled (before or after it went out).
     expect(log.indexOf('abort p3')).toBeGreaterThan(log.indexOf('fetch p3'));
     expect(log.filter((l) => l === 'fetch first')).toHaveLength(2);
-    expect(yielded.map((p) => p.headWatermark)).toEqual([11, 11, 11]);
-    expect(offered.length).toBe(4); // the first generation's page 1 was offered, then discarded
+    // The first generation's page 1 went out before the move showed; the new head restarts the caller.
+    expect(yielded.map((p) => p.headWatermark)).toEqual([9, 11, 11, 11]);
+    expect(offered).toStrictEqual(yielded);
   });
 
   it('cancels the request sent ahead when a page is invalid', async () => {
@@ -101,6 +102,7 @@ describe('httpSnapshotSource read-ahead', () => {
     const source = httpSnapshotSource({ baseUrl: 'https://snap.test/sync/snapshot', fetch: fakeFetch((t, call) => (call === 2 ? 410 : chain[t]!), log) });
     const { yielded } = await readAll(source, log);
     expect(log.slice(0, 6)).toEqual(['request', 'fetch first', 'request', 'page a,b', 'fetch p2', 'request']);
-    expect(yielded.map((p) => p.docs.map((d) => d.docKey).join(','))).toEqual(['a,b', 'c', 'd']);
+    // Page 1 was handed out before the 410; the restart hands out the generation again from page 1.
+    expect(yielded.map((p) => p.docs.map((d) => d.docKey).join(','))).toEqual(['a,b', 'a,b', 'c', 'd']);
   });
 });
