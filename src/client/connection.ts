@@ -10,6 +10,7 @@ import { assertSecureUrl } from '../transport/secure-url.js';
 import { clipCloseReason } from '../transport/utf8-bytes.js';
 import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type OpenInfo, type Transport, type TransportFactory } from '../transport/transport.js';
 import type { ClientStatus } from './options.js';
+import { inboundBudget } from './inbound-budget.js';
 import { InboundQueue } from './inbound-queue.js';
 import { LivenessProbes, type ProbeResult } from './liveness-probe.js';
 import { REFUSAL_CLOSE_CODES, RefusalCounter } from './refusals.js';
@@ -32,6 +33,8 @@ export interface ConnectionSettings {
   stableAfterMs: number;
   maxFrameBytes: number;
   maxRefusals: number;
+  /** Inbound backlog above which the socket stops being read (docs/architecture.md, Backpressure). */
+  maxInboundBytes: number;
 }
 
 /** What the connection reports upward. */
@@ -79,6 +82,8 @@ export class Connection implements DriverTransport {
   private readonly refusals: RefusalCounter;
   private lastInbound = 0;
   private inbound: InboundQueue | undefined;
+  /** The current socket went over its inbound budget and cannot pause: its later frames are dropped. */
+  private overflowed = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private watchdogTimer: ReturnType<typeof setInterval> | undefined;
@@ -128,6 +133,8 @@ export class Connection implements DriverTransport {
   probe(timeoutMs: number): Promise<ProbeResult> {
     const session = this.session;
     if (session === undefined || !this.opened) return Promise.resolve('not_connected');
+    // Not reading because of our own backlog: the server was heard from, and no reply could arrive.
+    if (this.inbound?.over === true) return Promise.resolve('alive');
     const { result, started } = this.probes.probe(timeoutMs, () => session.heartbeat());
     if (started) void result.then((r) => r === 'dead' && session === this.session && this.reconnect(undefined, 'probe_timeout'));
     return result;
@@ -159,8 +166,9 @@ export class Connection implements DriverTransport {
   }
 
   /** Inbound frames (and their bytes) received on the current socket but not yet handled. */
-  inboundBacklog(): { frames: number; bytes: number } {
-    return this.inbound === undefined ? { frames: 0, bytes: 0 } : { frames: this.inbound.depth, bytes: this.inbound.bytes };
+  inboundBacklog(): { frames: number; bytes: number; paused: boolean } {
+    const q = this.inbound;
+    return q === undefined ? { frames: 0, bytes: 0, paused: false } : { frames: q.depth, bytes: q.bytes, paused: q.over && !this.overflowed };
   }
 
   /** Resolves once every socket this connection closed is released. */
@@ -229,9 +237,20 @@ export class Connection implements DriverTransport {
       return this.stop('closed', 'insecure_transport');
     }
     this.opened = false;
+    this.overflowed = false;
+    const live = (): boolean => gen === this.generation;
     this.inbound = new InboundQueue(
       (text, bytes) => this.session?.receive(text, bytes),
-      () => gen === this.generation,
+      live,
+      inboundBudget(this.settings.maxInboundBytes, {
+        transport: () => (live() ? this.transport : undefined),
+        paused: (paused) => {
+          if (paused) this.metrics.inboundPauses++;
+          // Silence while paused was ours: the dead-socket watchdog starts over.
+          else this.lastInbound = Date.now();
+        },
+        overflow: () => this.overflow(gen),
+      }),
     );
     this.transport = this.settings.transport(
       url,
@@ -270,6 +289,7 @@ export class Connection implements DriverTransport {
     }, this.settings.joinTimeoutMs);
     const tick = Math.max(50, Math.min(this.settings.deadAfterMs / 3, 5000));
     this.watchdogTimer = setInterval(() => {
+      if (this.inbound?.over === true) return;
       if (Date.now() - this.lastInbound > this.settings.deadAfterMs) {
         this.hooks.error(new TransportError(ErrorCodes.HEARTBEAT_TIMEOUT, `no inbound frame for ${this.settings.deadAfterMs} ms; connection declared dead`, { retryable: true }));
         this.reconnect(undefined, 'heartbeat_timeout');
@@ -280,7 +300,24 @@ export class Connection implements DriverTransport {
   private onMessage(text: string, bytes: number): void {
     this.lastInbound = Date.now();
     this.probes.settle('alive');
+    if (this.overflowed) return;
     this.inbound?.push(text, bytes);
+  }
+
+  /**
+   * The backlog went over budget on a socket that cannot pause: stop queueing its frames, finish the
+   * ones held (all within budget), then reconnect; the new socket resumes from the durable watermark,
+   * so what was dropped is delivered again.
+   */
+  private overflow(gen: number): void {
+    this.overflowed = true;
+    this.metrics.inboundOverflows++;
+    this.hooks.error(
+      new TransportError(ErrorCodes.INBOUND_OVERFLOW, `inbound backlog above maxInboundBytes (${this.settings.maxInboundBytes}) and the transport cannot pause; reconnecting once drained`, {
+        retryable: true,
+      }),
+    );
+    void this.inbound?.drained().then(() => gen === this.generation && this.reconnect(undefined, 'inbound_overflow'));
   }
 
   private subprotocolMismatch(offered: string[], selected: string | undefined): void {

@@ -1,20 +1,40 @@
+/** Handled frames kept at the front of the array before it is compacted. */
+const COMPACT_AFTER = 256;
+
+/**
+ * The byte budget of an inbound queue: `onPressure(true)` once the queued bytes exceed `highWater`,
+ * `onPressure(false)` once handling brings them back to `lowWater` or below. Each is called once per
+ * crossing, alternately, starting with `true`.
+ */
+export interface InboundFlow {
+  highWater: number;
+  lowWater: number;
+  onPressure(over: boolean): void;
+}
+
 /**
  * Inbound frames of one socket, handled strictly one after another. Handling a frame may start
  * asynchronous work (a batch's store commit); the next frame is looked at only once that work has
  * finished, so a batch is durable before anything after it is read. One queue per socket: when
- * `live()` turns false (the socket was replaced) the queue stops and drops what is left.
+ * `live()` turns false (the socket was replaced) the queue stops and drops what is left. With a
+ * {@link InboundFlow} the queue reports when its backlog crosses the budget, so the socket can stop
+ * being read instead of the backlog growing without bound.
  */
 export class InboundQueue {
   private frames: Array<[string, number]> = [];
   private head = 0;
   private draining = false;
   private pending: Promise<void> | undefined;
+  private readonly idle: Array<() => void> = [];
   /** Bytes of the frames queued and not yet handled. */
   bytes = 0;
+  /** True between an `onPressure(true)` and the next `onPressure(false)`. */
+  over = false;
 
   constructor(
     private readonly handle: (text: string, bytes: number) => void,
     private readonly live: () => boolean,
+    private readonly flow?: InboundFlow,
   ) {}
 
   /** Frames queued and not yet handled. */
@@ -26,6 +46,11 @@ export class InboundQueue {
   push(text: string, bytes: number): void {
     this.frames.push([text, bytes]);
     this.bytes += bytes;
+    // One frame alone never counts as a backlog: its size is already bounded by maxFrameBytes.
+    if (this.flow !== undefined && !this.over && this.bytes > this.flow.highWater && this.depth > 1) {
+      this.over = true;
+      this.flow.onPressure(true);
+    }
     if (!this.draining) void this.drain();
   }
 
@@ -52,12 +77,27 @@ export class InboundQueue {
     });
   }
 
+  /** Resolves once nothing is queued or being handled (at once when idle). */
+  drained(): Promise<void> {
+    if (!this.draining && this.depth === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
   private async drain(): Promise<void> {
     this.draining = true;
     try {
       while (this.head < this.frames.length && this.live()) {
         const [text, bytes] = this.frames[this.head++]!;
+        // A queue that never runs empty (a steady flood) must still let go of handled frames.
+        if (this.head >= COMPACT_AFTER && this.head * 2 >= this.frames.length) {
+          this.frames = this.frames.slice(this.head);
+          this.head = 0;
+        }
         this.bytes -= bytes;
+        if (this.over && this.bytes <= this.flow!.lowWater) {
+          this.over = false;
+          this.flow!.onPressure(false);
+        }
         this.handle(text, bytes);
         if (this.pending !== undefined) {
           const p = this.pending;
@@ -71,6 +111,7 @@ export class InboundQueue {
       }
     } finally {
       this.draining = false;
+      for (const resolve of this.idle.splice(0)) resolve();
     }
   }
 }

@@ -37,20 +37,27 @@ export interface SyncMetrics {
   checkpointAcks: number;
   /** Checkpoint acks that failed or timed out and are retried (Spacetime, opt-in). */
   checkpointAckFailures: number;
+  /** Times the socket stopped being read because the inbound backlog exceeded `maxInboundBytes`. */
+  inboundPauses: number;
+  /** Times a socket that cannot pause went over `maxInboundBytes` and was replaced. */
+  inboundOverflows: number;
 }
 
 /** Counters of lane notices, kept by the connection. */
 type LaneCounters = 'unmatchedReplies' | 'replyTimeouts' | 'headGapsStale' | 'checkpointAcks' | 'checkpointAckFailures';
 
+/** Counters of the inbound budget, kept by the connection. */
+type FlowCounters = 'inboundPauses' | 'inboundOverflows';
+
 /** The counters the replay driver owns (the connection owns `reconnects` and `framesRejected`). */
-export type DriverMetrics = Omit<SyncMetrics, 'reconnects' | 'framesRejected' | 'framesRejectedByCode' | LaneCounters>;
+export type DriverMetrics = Omit<SyncMetrics, 'reconnects' | 'framesRejected' | 'framesRejectedByCode' | LaneCounters | FlowCounters>;
 
 /** The counters the connection owns (lane notices included). */
-export type ConnectionMetrics = Pick<SyncMetrics, 'reconnects' | 'framesRejected' | 'framesRejectedByCode' | LaneCounters>;
+export type ConnectionMetrics = Pick<SyncMetrics, 'reconnects' | 'framesRejected' | 'framesRejectedByCode' | LaneCounters | FlowCounters>;
 
 /** Zeroed connection counters. */
 export function connectionMetrics(): ConnectionMetrics {
-  return { reconnects: 0, framesRejected: 0, framesRejectedByCode: emptyRecord<number>(), unmatchedReplies: 0, replyTimeouts: 0, headGapsStale: 0, checkpointAcks: 0, checkpointAckFailures: 0 };
+  return { reconnects: 0, framesRejected: 0, framesRejectedByCode: emptyRecord<number>(), unmatchedReplies: 0, replyTimeouts: 0, headGapsStale: 0, checkpointAcks: 0, checkpointAckFailures: 0, inboundPauses: 0, inboundOverflows: 0 };
 }
 
 /** Count one lane notice into `m`. */

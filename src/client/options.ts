@@ -69,6 +69,16 @@ export interface SyncClientOptions {
   /** Largest inbound frame, bytes. Default 16 MiB (the server does not cap batch size). */
   maxFrameBytes?: number;
   /**
+   * Inbound backlog budget, bytes: when frames received but not yet applied exceed it (a slow store
+   * or a slow `updates` consumer), the socket stops being read until the backlog is back to half of
+   * it; the server is held back by TCP, and may evict the client as a slow consumer, which it then
+   * recovers from (SPEC.md R10). A transport that cannot pause (the browser's WebSocket) drops the
+   * socket instead and reconnects from the watermark once drained (`inbound_overflow`). A single
+   * frame never counts as over budget. Default 1 MiB: the kernel's socket buffer keeps a paused
+   * socket busy anyway, and a larger backlog mostly grows the JS heap (docs/architecture.md, Backpressure).
+   */
+  maxInboundBytes?: number;
+  /**
    * Which bodies are checked against their `payload_hash` (docs/security.md). `'fetched'`: bodies
    * that arrive over HTTP (snapshot pages, hydrated documents) — they must match what the socket
    * announced; `'all'`: socket updates too (a canonical-JSON + SHA-256 pass per update); `'off'`:
@@ -106,6 +116,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   joinTimeoutMs: 10_000,
   stableAfterMs: 10_000,
   maxFrameBytes: 16 * 1024 * 1024,
+  maxInboundBytes: 1024 * 1024,
   verifyPayloadHash: 'fetched' as PayloadHashPolicy,
   allowInsecure: false,
   maxRefusals: 5,

@@ -64,6 +64,7 @@ export class ReplayDriver {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   /** The snapshot run each topic is staging, until its commit is queued (see bootstrap). */
   private readonly snapshots = new Map<string, symbol>();
+  private readonly barriers = new Set<() => Promise<void> | undefined>();
 
   constructor(
     private readonly options: DriverOptions,
@@ -214,6 +215,19 @@ export class ReplayDriver {
     for (const e of effects) this.run(e);
     if (plan.applied.length > 0) this.events.changed();
     for (const d of plan.hydrate) this.scheduleHydration(d, 0);
+    if (plan.applied.length > 0 && this.barriers.size > 0) await Promise.all([...this.barriers].map((wait) => wait()));
+  }
+
+  /**
+   * Let a consumer of `applied` batches hold the apply chain (docs/architecture.md, Backpressure):
+   * after each batch that applied updates, `applyBatch` resolves only once the promise `wait()`
+   * returns has settled (`undefined`: no wait). The next inbound frame is not handled meanwhile, so
+   * frames pile up against `maxInboundBytes` and the socket is paused, as behind a slow store.
+   * `wait` must not reject. Returns the function that removes the barrier. Default: none.
+   */
+  addApplyBarrier(wait: () => Promise<void> | undefined): () => void {
+    this.barriers.add(wait);
+    return () => void this.barriers.delete(wait);
   }
 
   /** Stop timers and in-flight HTTP work. */

@@ -100,7 +100,11 @@ export class SyncClient extends Emitter<SyncClientEvents> {
     // Reads the driver and connection lazily (both exist before anything is observed).
     this.observer = new ClientObserver({
       lane: lane.name,
-      counters: () => ({ ...this.driver.metrics, framesRejectedByCode: this.connection.metrics.framesRejectedByCode }),
+      counters: () => ({
+        ...this.driver.metrics,
+        framesRejectedByCode: this.connection.metrics.framesRejectedByCode,
+        inboundPauses: this.connection.metrics.inboundPauses + this.connection.metrics.inboundOverflows,
+      }),
       topics: () => this.driver.topics(),
       state: () => this.connection.status,
       inbound: () => this.connection.inboundBacklog(),
@@ -139,6 +143,7 @@ export class SyncClient extends Emitter<SyncClientEvents> {
         stableAfterMs: options.stableAfterMs ?? CLIENT_DEFAULTS.stableAfterMs,
         maxFrameBytes: options.maxFrameBytes ?? CLIENT_DEFAULTS.maxFrameBytes,
         maxRefusals: options.maxRefusals ?? CLIENT_DEFAULTS.maxRefusals,
+        maxInboundBytes: options.maxInboundBytes ?? CLIENT_DEFAULTS.maxInboundBytes,
       },
       {
         status: (status, reason) => {

@@ -79,6 +79,8 @@ export function validateOptions(options: SyncClientOptions, lane: Lane, clientIn
   if (options.maxSnapshotPages !== undefined && !Number.isSafeInteger(options.maxSnapshotPages)) throw invalid('maxSnapshotPages', 'expected an integer');
   timer('maxFrameBytes', options.maxFrameBytes, 1, Number.MAX_SAFE_INTEGER);
   if (options.maxFrameBytes !== undefined && !Number.isSafeInteger(options.maxFrameBytes)) throw invalid('maxFrameBytes', 'expected an integer');
+  timer('maxInboundBytes', options.maxInboundBytes, 1024, Number.MAX_SAFE_INTEGER);
+  if (options.maxInboundBytes !== undefined && !Number.isSafeInteger(options.maxInboundBytes)) throw invalid('maxInboundBytes', 'expected an integer');
   if (!Number.isSafeInteger(clientInfo.schemaVersion) || clientInfo.schemaVersion < 0) throw invalid('clientInfo.schemaVersion', 'expected a non-negative integer');
   if (typeof clientInfo.clientBuildId !== 'string' || typeof clientInfo.client !== 'string' || typeof clientInfo.protocolVersion !== 'string') {
     throw invalid('clientInfo', 'client, clientBuildId and protocolVersion must be strings');

@@ -75,6 +75,8 @@ export const ErrorCodes = {
   HEARTBEAT_TIMEOUT: 'heartbeat_timeout',
   /** The server ended the channel (`phx_close` / `phx_error`) while the socket stayed open. */
   CHANNEL_CLOSED: 'channel_closed',
+  /** The inbound backlog exceeded `maxInboundBytes` on a transport that cannot pause (browser): reconnect from the watermark once drained. */
+  INBOUND_OVERFLOW: 'inbound_overflow',
   /** A request got no reply within `replyTimeoutMs`. */
   REPLY_TIMEOUT: 'reply_timeout',
   /** An HTTP request (snapshot page, hydration, token endpoint) got no complete answer within `httpTimeoutMs`. Retryable. */

@@ -14,6 +14,8 @@ export interface CoreCounters {
   readonly hydrationFetches: number;
   readonly hydrationFailures: number;
   readonly framesRejectedByCode: Readonly<Record<string, number>>;
+  /** Inbound budget crossings (pauses, and overflows of sockets that cannot pause); default 0. */
+  readonly inboundPauses?: number;
 }
 
 /** What the observer reads from the client core when asked for a snapshot or health. */
@@ -23,8 +25,8 @@ export interface ObservedCore {
   topics(): Iterable<TopicFacts>;
   /** Connection status now. */
   state(): string;
-  /** Inbound frames and bytes waiting; default 0/0. */
-  inbound?(): { frames: number; bytes: number };
+  /** Inbound frames and bytes waiting, and whether reading is paused; default 0/0/false. */
+  inbound?(): { frames: number; bytes: number; paused?: boolean };
   /** Unix ms when the token should next be refreshed, when the token source schedules it. */
   tokenRefreshAt?(): number | undefined;
 }
@@ -76,6 +78,8 @@ export class ClientObserver {
     this.storeCommitDuration = r.histogram(M.storeCommitDuration);
     r.collect(M.inboundQueueDepth, () => core.inbound?.().frames ?? 0);
     r.collect(M.inboundQueueBytes, () => core.inbound?.().bytes ?? 0);
+    r.collect(M.inboundPaused, () => (core.inbound?.().paused === true ? 1 : 0));
+    r.collect(M.inboundPauses, () => core.counters().inboundPauses ?? 0);
     r.collect(M.replayLagMax, () => this.health().topics.reduce((m, t) => Math.max(m, t.lag ?? 0), 0));
   }
 

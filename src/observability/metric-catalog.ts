@@ -46,6 +46,8 @@ export const CLIENT_METRICS = Object.freeze({
   storeCommitDuration: def('khala_sync.store.commit.duration', 'histogram', 's', 'One batch commit (documents + watermark) in the store.'),
   inboundQueueDepth: def('khala_sync.inbound.queue.depth', 'gauge', '{frame}', 'Inbound frames received but not yet handled.'),
   inboundQueueBytes: def('khala_sync.inbound.queue.size', 'gauge', 'By', 'Bytes of inbound frames received but not yet handled.'),
+  inboundPaused: def('khala_sync.inbound.paused', 'gauge', '{socket}', '1 while the socket is not read because the inbound backlog is over maxInboundBytes.'),
+  inboundPauses: def('khala_sync.inbound.pauses', 'counter', '{pause}', 'Times reading the socket was paused (backlog over maxInboundBytes); overflows of unpausable sockets count too.'),
   replayLagMax: def('khala_sync.replay.lag.max', 'gauge', '{update}', 'Largest server head minus watermark over the subscribed topics.'),
 });
 

@@ -16,6 +16,8 @@ export interface MemoryPeer {
   /** Called when the client closes. */
   onClientClose: ((info: CloseInfo) => void) | undefined;
   readonly closed: boolean;
+  /** The client paused reading (frames pushed meanwhile wait, in order, for its `resume()`). */
+  readonly paused: boolean;
 }
 
 /** Options of {@link createMemoryNetwork}. */
@@ -57,6 +59,14 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): {
       });
     };
     const decision = options.accept?.(url) ?? 'accept';
+    // Like a paused TCP socket: frames pushed while the client is not reading wait here, in order.
+    let paused = false;
+    const held: string[] = [];
+    const deliver = (text: string): void => {
+      if (closed) return;
+      if (paused || held.length > 0) held.push(text);
+      else handlers.onMessage(text, utf8ByteLength(text));
+    };
     const peer: MemoryPeer = {
       url,
       sent: [],
@@ -65,11 +75,12 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): {
       get closed() {
         return closed;
       },
+      get paused() {
+        return paused;
+      },
       push(text: string) {
         if (closed) return;
-        queueMicrotask(() => {
-          if (!closed) handlers.onMessage(text, utf8ByteLength(text));
-        });
+        queueMicrotask(() => deliver(text));
       },
       close(code = 1000, reason = '') {
         end({ code, reason }, false);
@@ -94,6 +105,18 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): {
       },
       close(code = 1000, reason = '') {
         end({ code, reason }, true);
+      },
+      pause() {
+        paused = true;
+      },
+      resume() {
+        paused = false;
+        queueMicrotask(() => {
+          while (!paused && !closed && held.length > 0) {
+            const text = held.shift()!;
+            handlers.onMessage(text, utf8ByteLength(text));
+          }
+        });
       },
     };
   };

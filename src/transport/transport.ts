@@ -39,6 +39,15 @@ export interface Transport {
    * released (never later than a short grace period); `SyncClient.close()` waits for it.
    */
   close(code?: number, reason?: string): void | Promise<void>;
+  /**
+   * Stop reading from the network (optional): no `onMessage` until `resume()`, and the peer is held
+   * back by the transport's own flow control (TCP). A transport that cannot (the browser's native
+   * WebSocket) omits both methods; the client then enforces its inbound budget by dropping the
+   * socket and resuming from its watermark (docs/architecture.md, "Backpressure").
+   */
+  pause?(): void;
+  /** Read from the network again after `pause()`. */
+  resume?(): void;
 }
 
 /** Options handed to a {@link TransportFactory}. */

@@ -94,7 +94,17 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
     finish({ code, reason: subprotocolRefused ? SUBPROTOCOL_MISMATCH_REASON : String(ev.reason ?? ''), httpStatus });
   };
   const destroy = (): void => (socket as unknown as { terminate?: () => void }).terminate?.();
+  // Node's `ws` can stop reading the TCP socket (the kernel window then holds the server back); the
+  // browser's WebSocket has no such call, so its transport offers neither method.
+  const flow = socket as unknown as { pause?: () => void; resume?: () => void };
+  const pausable = typeof flow.pause === 'function' && typeof flow.resume === 'function';
   return {
+    ...(pausable
+      ? {
+          pause: () => flow.pause!(),
+          resume: () => flow.resume!(),
+        }
+      : {}),
     send(text: string) {
       if (socket.readyState === 1) socket.send(text);
     },
