@@ -49,6 +49,8 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
     };
     for (let restart = 0; restart <= maxRestarts; restart++) {
       let head: number | undefined;
+      /** Pages of this generation handed out so far. */
+      let pages = 0;
       const ahead = new PageAhead(request.signal);
       const guard = new PaginationGuard(topic, options.maxPages ?? DEFAULT_MAX_SNAPSHOT_PAGES);
       let pageToken: string | null | undefined;
@@ -65,7 +67,7 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
           // request sequence is the same; a page that turns out bad or moved cancels it).
           const next = isJsonObject(body) ? body['next_page_token'] : undefined;
           if (typeof next === 'string' && next !== '') {
-            guard.check(next, pages.length + 1);
+            guard.check(next, pages + 1);
             response = ahead.track(getJson(pageUrl(next), request.token, ahead.signal, options, topic));
           }
           const page = runCheck(snapshotPage, body);
@@ -77,6 +79,7 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
             break;
           }
           head = page.value.head_watermark;
+          pages++;
           pageToken = page.value.next_page_token;
           const arrived: SnapshotPage = {
             topic,
