@@ -5,7 +5,10 @@ export { SyncClient, type SyncClientEvents, type SyncSnapshot } from './client/s
 export type { SyncMetrics } from './client/metrics.js';
 export type { ProbeResult } from './client/liveness-probe.js';
 export type { ClientTelemetryEvent, ClientSurface, TelemetryOptions } from './client/telemetry.js';
-export { CLIENT_DEFAULTS, type ClientStatus, type PayloadHashPolicy, type SyncClientOptions } from './client/options.js';
+export { CLIENT_DEFAULTS, type ClientStatus, type PayloadHashPolicy, type SyncClientOptions, type UntypedPayloads } from './client/options.js';
+export type { WaitOptions } from './client/abort.js';
+export type { LogLevel, SyncLogger } from './client/logger.js';
+export type { StandardSchemaV1, StandardResult, TopicPayloads, TopicSchemas, PayloadOf, TypedDocument } from './client/topic-schemas.js';
 export { defaultReconnectDelay, BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './client/backoff.js';
 export { tokenProvider, SignInRequiredError, type TokenSource } from './client/token-provider.js';
 

@@ -8,9 +8,17 @@ import type { SyncStore } from '../watermarks/store.js';
 import type { LogLevel, SyncLogger } from './logger.js';
 import type { TelemetryOptions } from './telemetry.js';
 import type { TokenSource } from './token-provider.js';
+import type { TopicPayloads, TopicSchemas } from './topic-schemas.js';
+import type { JsonValue } from '../util/json.js';
 
-/** Options of `new SyncClient(options)`. Only `url` and `token` are required. */
-export interface SyncClientOptions {
+/** Payload types of a client without a type parameter or schemas: every topic carries `JsonValue`. */
+export type UntypedPayloads = Record<string, JsonValue>;
+
+/**
+ * Options of `new SyncClient(options)`. Only `url` and `token` are required. `T` maps topic names
+ * to payload types (given, or inferred from `schemas`); default every topic `JsonValue`.
+ */
+export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
   /** Full socket URL (`wss://host/sync/socket/websocket`) or a base URL (`https://host`). */
   url: string;
   /** A token, a function returning a fresh one, or a mint endpoint. Called once per connection attempt. */
@@ -105,6 +113,14 @@ export interface SyncClientOptions {
   logger?: SyncLogger;
   /** Lowest level written to `logger`: `'debug'`, `'info'`, `'warn'` or `'error'`. Default `'info'`. */
   logLevel?: LogLevel;
+  /**
+   * A Standard Schema (zod 4, valibot, arktype...) per topic. Every body received for the topic
+   * (socket update, snapshot page, hydration) is checked before it is stored; one that fails is
+   * not stored (the document keeps its previous version), is left out of `updates`, and is
+   * reported as `schema_mismatch`; the cursor still advances past it. Also types the topic's
+   * documents. Default none (no check).
+   */
+  schemas?: TopicSchemas<T>;
   /** Connect in the constructor. Default false (call `connect()`). */
   autoConnect?: boolean;
 }

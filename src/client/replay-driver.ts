@@ -14,6 +14,7 @@ import { DocumentCache } from './document-cache.js';
 import type { DriverMetrics } from './metrics.js';
 import type { PayloadHashPolicy } from './options.js';
 import { checkStoredContents } from './stored-cursors.js';
+import { refusedUpdates, type DocumentCheck } from './topic-schemas.js';
 import { emptyRecord } from '../util/records.js';
 
 /** The transport half of the driver's effects; the connection implements it. */
@@ -42,6 +43,8 @@ export interface DriverOptions {
   hydrator: Hydrator | undefined;
   verifyPayloadHash: PayloadHashPolicy;
   token: () => Promise<string>;
+  /** Checks documents against the app's topic schemas before they are stored (`schemas` option). Default none. */
+  check?: DocumentCheck | undefined;
   /** Observes each batch commit's duration in seconds (the metrics registry's histogram). Default none. */
   commitTiming?: { observe(seconds: number): void };
 }
@@ -171,8 +174,10 @@ export class ReplayDriver {
 
   /** Apply one batch: plan, commit atomically, then advance the machine. Resolves when durable. */
   async applyBatch(batch: SyncBatch): Promise<void> {
+    const check = this.options.check;
+    const refused = check === undefined ? undefined : await refusedUpdates(check, batch, this.lastApplied(batch.topic));
     const t = this.state.topics.get(batch.topic);
-    const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyPayloadHash === 'all' });
+    const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyPayloadHash === 'all', refused });
     if (t === undefined) {
       this.events.event({ type: 'error', error: new KhalaSyncError('protocol', ErrorCodes.UNSUBSCRIBED_TOPIC, `batch for unsubscribed topic ${batch.topic} ignored`, { topic: batch.topic }) });
       return;
@@ -330,7 +335,7 @@ export class ReplayDriver {
   private async bootstrap(topic: string): Promise<void> {
     const source = this.options.snapshot;
     if (source === undefined || this.abort.signal.aborted) return;
-    const store = this.options.store;
+    const { store, check } = this.options;
     const run = Symbol(topic);
     this.snapshots.set(topic, run);
     // Every staging write goes through the write queue and only while this is the topic's newest
@@ -341,7 +346,10 @@ export class ReplayDriver {
     try {
       await staged(() => store.discardSnapshot(topic));
       head = await readSnapshot(source, topic, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyPayloadHash !== 'off' }, {
-        page: (docs) => staged(() => store.stageSnapshot(topic, docs)),
+        page: async (docs) => {
+          const kept = check === undefined ? docs : await check(topic, docs);
+          return staged(() => store.stageSnapshot(topic, kept));
+        },
         restart: () => staged(() => store.discardSnapshot(topic)),
       });
     } catch (err) {
@@ -395,6 +403,7 @@ export class ReplayDriver {
         const held = () => this.docs.get(doc.topic, doc.docKey);
         const next = await hydrateDocument(hydrator, doc, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyPayloadHash !== 'off', held });
         if (next === undefined) return; // older than what we hold
+        if (this.options.check !== undefined && (await this.options.check(next.topic, [next])).length === 0) return; // stays pending
         await this.write(() => this.options.store.putHydrated(next));
         if (this.state.topics.has(doc.topic)) this.docs.put(next);
         this.events.hydrated(next);

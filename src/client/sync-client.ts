@@ -19,7 +19,8 @@ import type { ClientHealth } from '../observability/health.js';
 import { observeClient } from '../observability/observe-client.js';
 import type { MetricsRegistry } from '../observability/registry.js';
 import { TelemetryRecorder, type ClientTelemetryEvent } from './telemetry.js';
-import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions } from './options.js';
+import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions, type UntypedPayloads } from './options.js';
+import { schemaCheck, type PayloadOf, type TopicPayloads, type TopicSchemas, type TypedDocument } from './topic-schemas.js';
 import { ReplayDriver, type DriverEvents } from './replay-driver.js';
 import { tokenProvider } from './token-provider.js';
 import { raceAbort, throwIfAborted, type WaitOptions } from './abort.js';
@@ -61,14 +62,14 @@ export interface SyncSnapshot {
  * The khala-sync client: subscribe to topics and hold their documents, applied exactly once, in
  * order, durably, across reconnects, restarts and stale cursors.
  */
-export class SyncClient extends Emitter<SyncClientEvents> {
+export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitter<SyncClientEvents> {
   private readonly store: SyncStore;
   private readonly driver: ReplayDriver;
   private readonly connection: Connection;
   private readonly observer: ClientObserver;
   private readonly changeListeners = new Set<() => void>();
   private readonly scrubber = new SecretScrubber();
-  private readonly options: SyncClientOptions;
+  private readonly options: SyncClientOptions<T>;
   private readonly clientInfo: ClientInfo;
   private readonly live: LiveWaits;
   private snapshot: SyncSnapshot | undefined;
@@ -78,7 +79,8 @@ export class SyncClient extends Emitter<SyncClientEvents> {
   /** Aborted by `close()`: ends every token request in flight and refuses new ones. */
   private readonly lifetime = new AbortController();
 
-  constructor(options: SyncClientOptions) {
+  /** `T` (topic → payload type) is given, inferred from `options.schemas`, or every topic `JsonValue`. */
+  constructor(options: SyncClientOptions<T>) {
     super();
     const lane = options?.lane ?? khalaLane;
     const clientInfo: ClientInfo = { ...CLIENT_DEFAULTS.clientInfo, ...options?.clientInfo };
@@ -116,6 +118,7 @@ export class SyncClient extends Emitter<SyncClientEvents> {
       hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl, ...http }) : undefined),
       verifyPayloadHash: options.verifyPayloadHash ?? CLIENT_DEFAULTS.verifyPayloadHash,
       token,
+      check: options.schemas && schemaCheck(options.schemas as TopicSchemas<TopicPayloads>, (e) => this.emit('error', e)),
     };
     const driverEvents: DriverEvents = {
       event: (e) => {
@@ -291,13 +294,13 @@ export class SyncClient extends Emitter<SyncClientEvents> {
   }
 
   /** A document by key, or undefined. Treat the result as read-only. */
-  getDocument(topic: string, docKey: string): SyncDocument | undefined {
-    return this.driver.document(topic, docKey);
+  getDocument<K extends string>(topic: K, docKey: string): TypedDocument<PayloadOf<T, K>> | undefined {
+    return this.driver.document(topic, docKey) as TypedDocument<PayloadOf<T, K>> | undefined;
   }
 
   /** All documents of a topic; the same array until the topic changes. */
-  listDocuments(topic: string): readonly SyncDocument[] {
-    return this.driver.documents(topic);
+  listDocuments<K extends string>(topic: K): readonly TypedDocument<PayloadOf<T, K>>[] {
+    return this.driver.documents(topic) as readonly TypedDocument<PayloadOf<T, K>>[];
   }
 
   /** Highest applied watermark of a topic, or undefined. */

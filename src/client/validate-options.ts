@@ -3,6 +3,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { isInsecureUrl } from '../transport/secure-url.js';
 import type { SyncClientOptions } from './options.js';
+import type { TopicPayloads } from './topic-schemas.js';
 
 /** Largest delay `setTimeout` honours (2^31 − 1 ms); above it the timer fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -39,7 +40,7 @@ function timer(option: string, value: unknown, min = 1, max = MAX_TIMER_MS): voi
  * schemes), with a placeholder token. Messages name the option, never its value (URLs can carry
  * credentials).
  */
-export function validateOptions(options: SyncClientOptions, lane: Lane, clientInfo: ClientInfo): void {
+export function validateOptions(options: SyncClientOptions<TopicPayloads>, lane: Lane, clientInfo: ClientInfo): void {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'expected an object');
   if (typeof options.url !== 'string' || options.url === '') throw invalid('url', 'url is required');
   let socketUrl: URL;
@@ -68,7 +69,10 @@ export function validateOptions(options: SyncClientOptions, lane: Lane, clientIn
   if (options.verifyPayloadHash !== undefined && !['fetched', 'all', 'off'].includes(options.verifyPayloadHash)) {
     throw invalid('verifyPayloadHash', "expected 'fetched', 'all' or 'off'");
   }
-  for (const f of ['store', 'lane', 'clientInfo', 'telemetry', 'logger'] as const) kind(f, options[f], 'object');
+  for (const f of ['store', 'lane', 'clientInfo', 'telemetry', 'logger', 'schemas'] as const) kind(f, options[f], 'object');
+  for (const [topic, schema] of Object.entries(options.schemas ?? {})) {
+    if (typeof (schema as { '~standard'?: { validate?: unknown } } | undefined)?.['~standard']?.validate !== 'function') throw invalid(`schemas.${topic}`, 'expected a Standard Schema (`~standard.validate`)');
+  }
   if (options.logger !== undefined && (['debug', 'info', 'warn', 'error'] as const).some((l) => typeof options.logger![l] !== 'function')) throw invalid('logger', 'expected debug, info, warn and error functions');
   if (options.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(options.logLevel)) throw invalid('logLevel', "expected 'debug', 'info', 'warn' or 'error'");
   for (const f of ['heartbeatIntervalMs', 'deadAfterMs', 'joinTimeoutMs', 'stableAfterMs', 'httpTimeoutMs'] as const) timer(f, options[f]);
@@ -92,7 +96,7 @@ export function validateOptions(options: SyncClientOptions, lane: Lane, clientIn
  * named as in the options, or undefined. Checked at `connect()` before a token is minted or a
  * socket dialled; the same rule is enforced again on every request and redirect.
  */
-export function firstInsecureCredentialUrl(options: SyncClientOptions, lane: Lane, clientInfo: ClientInfo): { option: string; host: string } | undefined {
+export function firstInsecureCredentialUrl(options: SyncClientOptions<TopicPayloads>, lane: Lane, clientInfo: ClientInfo): { option: string; host: string } | undefined {
   const tokenUrl = typeof options.token === 'object' ? options.token.url : undefined;
   const candidates: Array<[string, string | undefined]> = [
     ['url', lane.buildUrl(options.url, 'placeholder', clientInfo)],

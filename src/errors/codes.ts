@@ -122,6 +122,8 @@ export const ErrorCodes = {
   CLIENT_CLOSED: 'client_closed',
   /** A wait (`whenLive`, `connect`, `subscribe`, `updates()`) was ended by its `AbortSignal`. Thrown to that caller only, never emitted. */
   ABORTED: 'aborted',
+  /** A document's payload fails the schema the app gave for its topic: not stored, the cursor advances. */
+  SCHEMA_MISMATCH: 'schema_mismatch',
 
   // Long-running Spacetime sessions (issue #12).
   /** An `ack_stream_checkpoint` call failed or got no reply; it is retried and never blocks delivery. */

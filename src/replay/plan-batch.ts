@@ -35,6 +35,11 @@ export interface BatchPlan {
 export interface PlanOptions {
   /** Check `payload_hash` when present. Default true. */
   verifyHashes: boolean;
+  /**
+   * Updates the app's topic schema refused (`schemas` option): the cursor passes them, but they are
+   * neither written nor reported as applied. Default none.
+   */
+  refused?: ReadonlySet<SyncUpdate> | undefined;
 }
 
 function pointerRecord(u: SyncUpdate, existing: SyncDocument | undefined): SyncDocument {
@@ -101,6 +106,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     }
     if (cursor !== undefined && u.watermark > cursor + 1) gaps++;
     cursor = u.watermark;
+    if (options.refused?.has(u)) continue;
     applied.push(u);
     const existing = written.get(u.docKey) ?? lookup(u.topic, u.docKey);
     if (existing !== undefined && u.docVersion < existing.docVersion) {
@@ -126,7 +132,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     if (pointer) hydrate.set(u.docKey, doc);
     else hydrate.delete(u.docKey);
   }
-  if (applied.length === 0) return empty('duplicate', duplicates, diagnostics, cursorAheadReported);
+  if (cursor === last) return empty('duplicate', duplicates, diagnostics, cursorAheadReported);
   return {
     outcome: 'apply',
     applied,
