@@ -7,6 +7,7 @@ export type { ProbeResult } from './client/liveness-probe.js';
 export type { ClientTelemetryEvent, ClientSurface, TelemetryOptions } from './client/telemetry.js';
 export { CLIENT_DEFAULTS, type ClientStatus, type PayloadHashPolicy, type SyncClientOptions, type UntypedPayloads } from './client/options.js';
 export type { WaitOptions } from './client/abort.js';
+export { UPDATES_BUFFER_SIZE, type UpdatesOptions } from './client/updates-iterator.js';
 export type { LogLevel, SyncLogger } from './client/logger.js';
 export type { StandardSchemaV1, StandardResult, TopicPayloads, TopicSchemas, PayloadOf, TypedDocument } from './client/topic-schemas.js';
 export { defaultReconnectDelay, BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './client/backoff.js';

@@ -25,6 +25,7 @@ import { ReplayDriver, type DriverEvents } from './replay-driver.js';
 import { tokenProvider } from './token-provider.js';
 import { raceAbort, throwIfAborted, type WaitOptions } from './abort.js';
 import { LiveWaits } from './when-live.js';
+import { UpdatesIterator, type UpdatesOptions } from './updates-iterator.js';
 import { attachLogger, createLog } from './logger.js';
 import { asClientError, handled, insecureUrlError, rememberFixedSecrets, scrubEventArgs } from './client-guards.js';
 import { firstInsecureCredentialUrl, validateOptions } from './validate-options.js';
@@ -266,6 +267,27 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
    */
   whenLive(topics?: string | readonly string[], options: WaitOptions = {}): Promise<void> {
     return this.live.wait(typeof topics === 'string' ? [topics] : topics, options.signal);
+  }
+
+  /**
+   * Applied batches as an async iterator: `for await (const batch of client.updates({ topics, signal }))`.
+   * At most `bufferSize` batches (default 16) wait for the consumer; then the client stops applying
+   * until it catches up, and the inbound budget pauses the socket. `break` ends it; an abort rejects
+   * the pending `next()` with `aborted`; `close()` ends it once the buffered batches are taken.
+   */
+  updates(options: UpdatesOptions = {}): AsyncIterableIterator<AppliedBatch, undefined> {
+    return new UpdatesIterator(
+      {
+        onApplied: (listener) => {
+          this.on('updates', listener);
+          return () => void this.off('updates', listener);
+        },
+        addApplyBarrier: (wait) => this.driver.addApplyBarrier(wait),
+        onChange: this.onChange,
+        closed: () => this.closed,
+      },
+      options,
+    );
   }
 
   /**

@@ -1,0 +1,120 @@
+import { ErrorCodes } from '../errors/codes.js';
+import { KhalaSyncError } from '../errors/khala-sync-error.js';
+import type { AppliedBatch } from '../replay/events.js';
+import { abortError, type WaitOptions } from './abort.js';
+
+/** Options of `client.updates()`. */
+export interface UpdatesOptions extends WaitOptions {
+  /** Topics whose batches are yielded (a name or a list). Default every topic. */
+  topics?: string | readonly string[] | undefined;
+  /**
+   * Batches held for a consumer that is behind. When full, the client stops applying until the
+   * consumer takes one (the socket is then paused by the inbound budget). Default 16.
+   */
+  bufferSize?: number | undefined;
+}
+
+/** Default of {@link UpdatesOptions.bufferSize}. */
+export const UPDATES_BUFFER_SIZE = 16;
+
+/** What the iterator needs of the client. */
+export interface UpdatesHost {
+  /** Register an `updates` listener; returns its removal. */
+  onApplied(listener: (batch: AppliedBatch) => void): () => void;
+  /** Hold the apply chain on the promise `wait()` returns (see `ReplayDriver.addApplyBarrier`). */
+  addApplyBarrier(wait: () => Promise<void> | undefined): () => void;
+  /** Register a change listener; returns its removal. */
+  onChange(listener: () => void): () => void;
+  closed(): boolean;
+}
+
+type Pending = { resolve: (r: IteratorResult<AppliedBatch, undefined>) => void; reject: (e: unknown) => void };
+
+/**
+ * `for await (const batch of client.updates())`: applied batches, in order, through a bounded
+ * buffer whose fullness holds the client's apply chain, so a slow consumer slows the socket instead
+ * of growing memory. `break`/`return()` ends it; an abort ends it with the `aborted` error (the
+ * buffered batches are dropped); `close()` ends it after the buffered batches. Ending releases the
+ * listener and the apply chain.
+ */
+export class UpdatesIterator implements AsyncIterableIterator<AppliedBatch, undefined> {
+  private readonly buffer: AppliedBatch[] = [];
+  private readonly size: number;
+  private pending: Pending | undefined;
+  private space: (() => void) | undefined;
+  private failure: KhalaSyncError | undefined;
+  private ended = false;
+  private readonly releases: Array<() => void> = [];
+
+  constructor(host: UpdatesHost, options: UpdatesOptions) {
+    const { topics, signal, bufferSize = UPDATES_BUFFER_SIZE } = options;
+    if (!Number.isSafeInteger(bufferSize) || bufferSize < 1) throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, 'updates(): bufferSize must be a positive integer', { details: { option: 'bufferSize' } });
+    this.size = bufferSize;
+    if (signal?.aborted || host.closed()) {
+      this.end(signal?.aborted ? abortError(signal) : undefined);
+      return;
+    }
+    const wanted = topics === undefined ? undefined : new Set(typeof topics === 'string' ? [topics] : topics);
+    const onAbort = (): void => this.end(abortError(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.releases.push(
+      () => signal?.removeEventListener('abort', onAbort),
+      host.onApplied((batch) => (wanted === undefined || wanted.has(batch.topic)) && this.push(batch)),
+      host.addApplyBarrier(() => (this.buffer.length < this.size ? undefined : new Promise<void>((resolve) => (this.space = resolve)))),
+      host.onChange(() => host.closed() && this.end(undefined)),
+    );
+  }
+
+  next(): Promise<IteratorResult<AppliedBatch, undefined>> {
+    const batch = this.buffer.shift();
+    if (batch !== undefined) {
+      if (this.buffer.length < this.size) this.release();
+      return Promise.resolve({ value: batch, done: false });
+    }
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined; // reported once; the iteration is then simply over
+      return Promise.reject(failure);
+    }
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
+  }
+
+  /** End the iteration (what `break` calls): the listener and the apply chain are released. */
+  return(): Promise<IteratorResult<AppliedBatch, undefined>> {
+    this.buffer.length = 0;
+    this.end(undefined);
+    this.failure = undefined;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private push(batch: AppliedBatch): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending !== undefined) pending.resolve({ value: batch, done: false });
+    else this.buffer.push(batch);
+  }
+
+  private release(): void {
+    const space = this.space;
+    this.space = undefined;
+    space?.();
+  }
+
+  private end(failure: KhalaSyncError | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const r of this.releases.splice(0)) r();
+    this.release();
+    if (failure !== undefined) this.buffer.length = 0;
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending === undefined) this.failure = failure;
+    else if (failure === undefined) pending.resolve({ value: undefined, done: true });
+    else pending.reject(failure);
+  }
+}
