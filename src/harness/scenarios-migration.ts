@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runMigrations, SQLITE_MIGRATIONS } from '../watermarks/sqlite-schema.js';
 import { loadDriver } from '../watermarks/sqlite-store.js';
 import { decodeDesktopCheckpoints, desktopCursors } from '../migrate/desktop-checkpoints.js';
 import { sha256File } from '../migrate/fs-atomic.js';
@@ -161,17 +162,22 @@ const sqliteSchemaUpgrade: Scenario = {
   injects: [],
   async run(ctx) {
     const inv = new Invariants();
-    const server = await khalaServer(ctx, 10);
-    // Schema v0 is a SQLite file before any step ran: a header, user_version 0, no tables.
-    const path = join(ctx.tmpDir, 'v0.sqlite');
-    const db = new (loadDriver())(path);
-    db.exec('CREATE TABLE scratch (a); DROP TABLE scratch;');
-    db.close();
-    const sha = sha256File(path);
-    const manifest = expandMigrateVerify(inv, { source: path }, {}, () => ({}));
-    const log = await liveSession(ctx, { lane: 'khala', server }, path, { [KHALA_TOPIC]: 10 }, () => ({ [KHALA_TOPIC]: publishKhala(server, 3) }));
-    checkSession(inv, log, { [KHALA_TOPIC]: 0 }, { [KHALA_TOPIC]: 13 });
-    rollbackAndReadOld(inv, manifest, { [path]: sha }, () => headerVersion(path), 0);
+    for (let version = 0; version < SQLITE_MIGRATIONS.length; version++) {
+      const server = await khalaServer(ctx, 10);
+      const path = join(ctx.tmpDir, `v${version}.sqlite`);
+      const db = new (loadDriver())(path);
+      // Schema v0 is a SQLite file before any step ran: a header, user_version 0, no tables. A later
+      // version is what that many shipped steps made (v1: before snapshot staging).
+      if (version === 0) db.exec('CREATE TABLE scratch (a); DROP TABLE scratch;');
+      else runMigrations(db, SQLITE_MIGRATIONS.slice(0, version));
+      db.close();
+      const sha = sha256File(path);
+      const manifest = expandMigrateVerify(inv, { source: path }, {}, () => ({}));
+      const log = await liveSession(ctx, { lane: 'khala', server }, path, { [KHALA_TOPIC]: 10 }, () => ({ [KHALA_TOPIC]: publishKhala(server, 3) }));
+      checkSession(inv, log, { [KHALA_TOPIC]: 0 }, { [KHALA_TOPIC]: 13 });
+      rollbackAndReadOld(inv, manifest, { [path]: sha }, () => headerVersion(path), version);
+    }
+    inv.evidence['schema_versions_upgraded'] = SQLITE_MIGRATIONS.map((_, v) => v);
     return inv.finish();
   },
 };

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFixture, dirState, tempDir } from '../migrate/helpers.js';
+import { createSqliteStore } from '../../src/sqlite.js';
+import { runMigrations, SQLITE_MIGRATIONS } from '../../src/watermarks/sqlite-schema.js';
 import { ensureBuilt, startCli } from './built-cli.js';
 
 beforeAll(() => ensureBuilt(), 300_000);
@@ -39,6 +42,31 @@ describe('khala-sync store', { timeout: 60_000 }, () => {
     ]);
     const again = await cli(['migrate', source, '--target', target, '--out', join(dir, 'run2')]);
     expect(JSON.parse(again.out)).toMatchObject({ status: 'unchanged' });
+  });
+
+  it('inspect → migrate → verify on a v1 store (before snapshot staging): upgraded in place to v2, data kept', async () => {
+    const path = join(dir, 'v1.sqlite');
+    const v1 = new Database(path);
+    runMigrations(v1, SQLITE_MIGRATIONS.slice(0, 1));
+    v1.prepare('INSERT INTO watermarks VALUES (?, ?, ?)').run('t', 9, 0);
+    v1.prepare('INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)').run('t', 'k', 9, '{"keep":"é"}', null, 9, 0);
+    v1.close();
+    const inspected = await cli(['inspect', path]);
+    expect(inspected.code, inspected.err).toBe(0);
+    expect(JSON.parse(inspected.out)).toMatchObject({ kind: 'khala-sqlite', schema_version: 1, schema_current: 2, needs_migration: true, counts: { documents: 1, watermarks: 1 }, watermarks: { t: 9 } });
+
+    const migrated = await cli(['migrate', path, '--out', join(dir, 'v1-run')]);
+    expect(migrated.code, migrated.err).toBe(0);
+    const result = JSON.parse(migrated.out) as { status: string; manifest: string };
+    expect(result.status).toBe('migrated');
+    const manifest = JSON.parse(readFileSync(result.manifest, 'utf8')) as { stores: Array<Record<string, unknown>> };
+    expect(manifest.stores[0]).toMatchObject({ schema_before: 1, schema_after: 2, counts: { documents: 1, staged_documents: 0, watermarks: 1 } });
+    expect((await cli(['verify', result.manifest])).code).toBe(0);
+    expect(JSON.parse((await cli(['inspect', path])).out)).toMatchObject({ schema_version: 2, needs_migration: false });
+
+    const store = createSqliteStore({ path });
+    expect(await store.load()).toMatchObject({ watermarks: { t: 9 }, documents: [{ docKey: 'k', payload: { keep: 'é' } }] });
+    await store.close();
   });
 
   it('a refused input exits 1 with its code on stderr and writes nothing; a bad command line exits 2', async () => {

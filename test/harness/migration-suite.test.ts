@@ -25,6 +25,8 @@ describe('harness --suite migration (the mixed-version drill)', () => {
         expect(s.evidence[`inv_${inv}`], `${s.name} ${inv}`).toBe('pass');
       }
     }
+    // Every older SQLite schema version was upgraded in place: v0, and v1 (before snapshot staging).
+    expect(summary.scenarios.find((s) => s.name === 'migration-sqlite-schema-upgrade')?.evidence['schema_versions_upgraded']).toStrictEqual([0, 1]);
     expect(existsSync(join(out, 'summary.json'))).toBe(true);
     const md = readFileSync(join(out, 'SUMMARY.md'), 'utf8');
     expect(md).toContain('| rollback_exact_bytes | pass |');
