@@ -47,7 +47,12 @@ export type LaneNotice =
   /** A request got no reply in time and was forgotten (a late reply counts as unmatched). */
   | { type: 'reply_timeout'; kind: 'one_off' | 'reducer'; id: string }
   /** A checkpoint acknowledgement finished (`acked`) or will be retried (`failed`). */
-  | { type: 'checkpoint_ack'; stream: string; seq: number; outcome: 'acked' | 'failed'; attempt: number };
+  | { type: 'checkpoint_ack'; stream: string; seq: number; outcome: 'acked' | 'failed'; attempt: number }
+  /**
+   * Reported by the connection, not a lane: a token refresh replaced the socket (`switched`; the two
+   * sockets overlapped for `overlapMs`) or failed and keeps the old one (`failed`, with the code).
+   */
+  | { type: 'token_refresh'; outcome: 'switched' | 'failed'; overlapMs: number; code?: string };
 
 /** A lane's conversation on one open transport. */
 export interface LaneSession {

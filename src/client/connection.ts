@@ -1,29 +1,30 @@
-import type { ClientInfo, Lane, LaneNotice, LaneSession, LaneSink } from '../adapters/lane.js';
+import type { ClientInfo, Lane, LaneNotice, LaneSink } from '../adapters/lane.js';
 import { frameTooLarge } from '../adapters/frame-too-large.js';
-import { ErrorCodes } from '../errors/codes.js';
+import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
 import { ServerError } from '../errors/server-error.js';
 import { TransportError } from '../errors/transport-error.js';
 import { serverError, STOP_CODES } from '../replay/transitions.js';
 import type { SyncBatch } from '../model/types.js';
 import { assertSecureUrl } from '../transport/secure-url.js';
-import { clipCloseReason } from '../transport/utf8-bytes.js';
-import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type OpenInfo, type Transport, type TransportFactory } from '../transport/transport.js';
+import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type OpenInfo, type TransportFactory } from '../transport/transport.js';
 import type { ClientStatus } from './options.js';
 import { inboundBudget } from './inbound-budget.js';
-import { InboundQueue } from './inbound-queue.js';
 import { LivenessProbes, type ProbeResult } from './liveness-probe.js';
-import { REFUSAL_CLOSE_CODES, RefusalCounter } from './refusals.js';
 import { connectionMetrics, countNotice, type ConnectionMetrics } from './metrics.js';
+import { REFUSAL_CLOSE_CODES, RefusalCounter } from './refusals.js';
 import type { DriverTransport, ReplayDriver } from './replay-driver.js';
-import { SignInRequiredError } from './token-provider.js';
+import { SocketLink } from './socket-link.js';
+import { StandbyLink } from './standby-link.js';
+import { TokenRefresh } from './token-refresh.js';
+import { SignInRequiredError, type TokenGrant } from './token-provider.js';
 
 /** Resolved settings of a connection. */
 export interface ConnectionSettings {
   url: string;
   lane: Lane;
   transport: TransportFactory;
-  token: () => Promise<string>;
+  token: () => Promise<TokenGrant>;
   clientInfo: ClientInfo;
   reconnectDelay: (attempt: number) => number;
   allowInsecure: boolean;
@@ -33,6 +34,8 @@ export interface ConnectionSettings {
   stableAfterMs: number;
   maxFrameBytes: number;
   maxRefusals: number;
+  /** Replace the socket before the token's `refresh_after_in` elapses. */
+  tokenRefresh: boolean;
   /** Inbound backlog above which the socket stops being read (docs/architecture.md, Backpressure). */
   maxInboundBytes: number;
 }
@@ -46,7 +49,7 @@ export interface ConnectionHooks {
   reconnecting(info: { attempt: number; delayMs: number; reason: string }): void;
   /** The upgrade or the token endpoint refused the credentials. */
   authFailure(info: { httpStatus: number; reason: string; refreshAttempted: boolean }): void;
-  /** A lane diagnostic (head probe, reply correlation, checkpoint ack). */
+  /** A lane diagnostic (head probe, reply correlation, checkpoint ack) or a token refresh. */
   notice(notice: LaneNotice): void;
 }
 
@@ -59,10 +62,10 @@ function statusForStopCode(code: string): ClientStatus {
 
 /**
  * One logical connection that outlives its sockets: dial with a fresh token, join, keep alive with
- * heartbeats, declare silence dead, and reconnect with backoff. It feeds what the lane reports to
- * the replay driver it owns, and is that driver's transport (subscribe, unsubscribe, reconnect,
- * halt). Inbound frames are handled strictly one after another; a batch's store commit finishes
- * before the next frame is looked at.
+ * heartbeats, declare silence dead, reconnect with backoff, and replace the socket ahead of token
+ * expiry without a gap (make-before-break, docs/spacetime-lane.md). It feeds what the lane reports
+ * to the replay driver it owns, and is that driver's transport. Inbound frames of a socket are
+ * handled strictly one after another; batches of every socket commit through one queue.
  */
 export class Connection implements DriverTransport {
   status: ClientStatus = 'idle';
@@ -70,24 +73,21 @@ export class Connection implements DriverTransport {
   readonly driver: ReplayDriver;
   /** Counters this connection keeps (plain fields: read them, never write them). */
   readonly metrics: ConnectionMetrics = connectionMetrics();
-  private transport: Transport | undefined;
-  private session: LaneSession | undefined;
-  private generation = 0;
+  private link: SocketLink | undefined;
+  private standby: StandbyLink | undefined;
+  /** The grant the current socket was opened with, and when it was fetched. */
+  private grant: { grant: TokenGrant; at: number } | undefined;
+  private dialing = 0;
   private attempt = 0;
   private floorMs = 0;
   private authRetried = false;
-  private opened = false;
   /** The current socket's subscription went live (a close after that is not a refusal). */
   private wentLive = false;
   private readonly refusals: RefusalCounter;
-  private lastInbound = 0;
-  private inbound: InboundQueue | undefined;
-  /** The current socket went over its inbound budget and cannot pause: its later frames are dropped. */
-  private overflowed = false;
+  private readonly refresher: TokenRefresh;
+  /** Every socket's batches commit through this one queue (two overlap during a token refresh). */
+  private applying: Promise<void> = Promise.resolve();
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
-  private watchdogTimer: ReturnType<typeof setInterval> | undefined;
-  private joinTimer: ReturnType<typeof setTimeout> | undefined;
   private stableTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly probes = new LivenessProbes();
   /** While true (the network is down), reconnect attempts wait instead of dialling. */
@@ -101,11 +101,20 @@ export class Connection implements DriverTransport {
   ) {
     this.driver = createDriver(this);
     this.refusals = new RefusalCounter(settings.maxRefusals);
+    this.refresher = new TokenRefresh({
+      token: () => this.settings.token(),
+      replace: (grant) => this.replaceSocket(grant),
+      retryDelay: (n) => this.settings.reconnectDelay(n),
+      failed: (error) => {
+        this.notify({ type: 'token_refresh', outcome: 'failed', overlapMs: 0, code: (error.details as { cause?: string } | undefined)?.cause ?? error.code });
+        this.hooks.error(error);
+      },
+    });
   }
 
   /** Start (or restart after a terminal status). */
   start(): void {
-    if (this.transport !== undefined || this.reconnectTimer !== undefined) return;
+    if (this.link !== undefined || this.reconnectTimer !== undefined) return;
     this.attempt = 0;
     this.authRetried = false;
     this.refusals.reset();
@@ -131,12 +140,13 @@ export class Connection implements DriverTransport {
    * Overlapping probes share one outcome (and one replacement).
    */
   probe(timeoutMs: number): Promise<ProbeResult> {
-    const session = this.session;
-    if (session === undefined || !this.opened) return Promise.resolve('not_connected');
+    const link = this.link;
+    const session = link?.session;
+    if (session === undefined || !link!.opened) return Promise.resolve('not_connected');
     // Not reading because of our own backlog: the server was heard from, and no reply could arrive.
-    if (this.inbound?.over === true) return Promise.resolve('alive');
+    if (link!.inbound.over) return Promise.resolve('alive');
     const { result, started } = this.probes.probe(timeoutMs, () => session.heartbeat());
-    if (started) void result.then((r) => r === 'dead' && session === this.session && this.reconnect(undefined, 'probe_timeout'));
+    if (started) void result.then((r) => r === 'dead' && link === this.link && this.reconnect(undefined, 'probe_timeout'));
     return result;
   }
 
@@ -151,12 +161,12 @@ export class Connection implements DriverTransport {
 
   /** Send a subscribe through the lane session; returns its request id, or undefined when not joined. */
   subscribe(topics: string[], resumeAfter: Record<string, number>): number | undefined {
-    return this.joined() ? this.session?.subscribe(topics, resumeAfter) : undefined;
+    return this.joined() ? this.link?.session?.subscribe(topics, resumeAfter) : undefined;
   }
 
   /** Send an unsubscribe (dropped when not joined: the next join does not subscribe the topics). */
   unsubscribe(topics: string[]): void {
-    if (this.joined()) this.session?.unsubscribe(topics);
+    if (this.joined()) this.link?.session?.unsubscribe(topics);
   }
 
   /** Report `error` and stop until the app calls `start` again (SPEC.md C1). */
@@ -167,8 +177,13 @@ export class Connection implements DriverTransport {
 
   /** Inbound frames (and their bytes) received on the current socket but not yet handled. */
   inboundBacklog(): { frames: number; bytes: number; paused: boolean } {
-    const q = this.inbound;
-    return q === undefined ? { frames: 0, bytes: 0, paused: false } : { frames: q.depth, bytes: q.bytes, paused: q.over && !this.overflowed };
+    const link = this.link;
+    return link === undefined ? { frames: 0, bytes: 0, paused: false } : { frames: link.inbound.depth, bytes: link.inbound.bytes, paused: link.inbound.over && !link.overflowed };
+  }
+
+  /** Unix ms when the next token refresh starts; undefined when none is scheduled. */
+  tokenRefreshAt(): number | undefined {
+    return this.refresher.dueAt();
   }
 
   /** Resolves once every socket this connection closed is released. */
@@ -192,14 +207,14 @@ export class Connection implements DriverTransport {
     const next = this.driver.allFailed() ? 'failed' : this.driver.settled() ? 'live' : 'replaying';
     if (next === this.status) return;
     this.setStatus(next, undefined);
-    if (next === 'live') {
-      this.wentLive = true;
-      this.refusals.reset();
-      clearTimeout(this.stableTimer);
-      this.stableTimer = setTimeout(() => {
-        if (this.status === 'live') this.attempt = 0;
-      }, this.settings.stableAfterMs);
-    }
+    if (next !== 'live') return;
+    if (!this.wentLive && this.grant !== undefined && this.settings.tokenRefresh) this.refresher.arm(this.grant.grant, this.grant.at);
+    this.wentLive = true;
+    this.refusals.reset();
+    clearTimeout(this.stableTimer);
+    this.stableTimer = setTimeout(() => {
+      if (this.status === 'live') this.attempt = 0;
+    }, this.settings.stableAfterMs);
   }
 
   private setStatus(status: ClientStatus, reason: string | undefined): void {
@@ -209,13 +224,14 @@ export class Connection implements DriverTransport {
   }
 
   private async dial(): Promise<void> {
-    const gen = ++this.generation;
+    const attempt = ++this.dialing;
     this.setStatus('connecting', undefined);
-    let token: string;
+    let grant: TokenGrant;
+    const at = Date.now();
     try {
-      token = await this.settings.token();
+      grant = await this.settings.token();
     } catch (err) {
-      if (gen !== this.generation) return;
+      if (attempt !== this.dialing) return;
       if (err instanceof SignInRequiredError) {
         this.hooks.authFailure({ httpStatus: 401, reason: 'sign_in_required', refreshAttempted: false });
         this.hooks.error(err);
@@ -228,96 +244,110 @@ export class Connection implements DriverTransport {
       this.hooks.error(isKhalaSyncError(err) ? err : new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token provider failed: ${String(err)}`, { retryable: true }));
       return this.scheduleReconnect('token_provider_failed');
     }
-    if (gen !== this.generation) return;
-    const url = this.settings.lane.buildUrl(this.settings.url, token, this.settings.clientInfo);
+    if (attempt !== this.dialing) return;
+    this.wentLive = false;
+    this.grant = { grant, at };
     try {
-      assertSecureUrl(url, this.settings.allowInsecure);
+      this.link = this.openLink(grant.token);
     } catch (err) {
       this.hooks.error(err as KhalaSyncError);
       return this.stop('closed', 'insecure_transport');
     }
-    this.opened = false;
-    this.overflowed = false;
-    const live = (): boolean => gen === this.generation;
-    this.inbound = new InboundQueue(
-      (text, bytes) => this.session?.receive(text, bytes),
-      live,
-      inboundBudget(this.settings.maxInboundBytes, {
-        transport: () => (live() ? this.transport : undefined),
-        paused: (paused) => {
-          if (paused) this.metrics.inboundPauses++;
-          // Silence while paused was ours: the dead-socket watchdog starts over.
-          else this.lastInbound = Date.now();
-        },
-        overflow: () => this.overflow(gen),
-      }),
+  }
+
+  /** A socket to the server with `token`; throws `insecure_transport` for a clear-text URL. */
+  private openLink(token: string): SocketLink {
+    const url = this.settings.lane.buildUrl(this.settings.url, token, this.settings.clientInfo);
+    assertSecureUrl(url, this.settings.allowInsecure);
+    // Live while it is the current socket or the standby; a replaced socket's frames are dropped.
+    const link: SocketLink = new SocketLink(
+      () => link === this.link || link === this.standby?.link,
+      (self) =>
+        inboundBudget(this.settings.maxInboundBytes, {
+          transport: () => (self.live() ? self.transport : undefined),
+          paused: (paused) => {
+            if (paused) this.metrics.inboundPauses++;
+            // Silence while paused was ours: the dead-socket watchdog starts over.
+            else self.lastInbound = Date.now();
+          },
+          overflow: () => this.overflow(self),
+        }),
     );
-    this.transport = this.settings.transport(
+    link.transport = this.settings.transport(
       url,
       {
-        onOpen: (info) => gen === this.generation && this.onOpen(gen, info),
-        onMessage: (text, bytes) => gen === this.generation && this.onMessage(text, bytes),
-        onClose: (info) => gen === this.generation && this.onClose(info),
+        onOpen: (info) => link.live() && this.onOpen(link, info),
+        onMessage: (text, bytes) => link.live() && this.onMessage(link, text, bytes),
+        onClose: (info) => link.live() && this.onClose(link, info),
       },
       { protocols: this.settings.lane.protocols, maxFrameBytes: this.settings.maxFrameBytes },
     );
+    return link;
   }
 
-  private onOpen(gen: number, info: OpenInfo | undefined): void {
+  private onOpen(link: SocketLink, info: OpenInfo | undefined): void {
     const offered = this.settings.lane.protocols;
     // A lane that offers subprotocols speaks only those: a server that echoed none or another one
     // would answer in a format the session cannot read (SPACETIME_PROTOCOL §1.2, §5 rule 1). Retrying
     // would get the same answer, so the client stops until the app acts. A transport that cannot
     // tell (`protocol` undefined) is trusted.
     const selected = info?.protocol;
-    if (offered !== undefined && offered.length > 0 && selected !== undefined && !offered.includes(selected)) return this.subprotocolMismatch(offered, selected);
-    this.opened = true;
-    this.wentLive = false;
+    const mismatch = offered !== undefined && offered.length > 0 && selected !== undefined && !offered.includes(selected);
+    if (link === this.standby?.link) return mismatch ? this.dropStandby(ErrorCodes.SUBPROTOCOL_MISMATCH, 'subprotocol mismatch') : this.startSession(link);
+    if (mismatch) return this.subprotocolMismatch(offered, selected);
     this.authRetried = false;
-    this.lastInbound = Date.now();
     this.setStatus('joining', undefined);
-    this.session = this.settings.lane.createSession({
-      send: (text) => gen === this.generation && this.transport?.send(text),
-      sink: this.sink(gen),
+    this.startSession(link);
+    link.timer('join', this.settings.joinTimeoutMs, () => {
+      this.hooks.error(new TransportError(ErrorCodes.REPLY_TIMEOUT, `no join reply within ${this.settings.joinTimeoutMs} ms`, { retryable: true }));
+      this.reconnect(undefined, 'join_timeout');
+    });
+    this.watchdog(link);
+  }
+
+  private startSession(link: SocketLink): void {
+    link.opened = true;
+    link.lastInbound = Date.now();
+    link.session = this.settings.lane.createSession({
+      send: (text) => link.live() && link.transport?.send(text),
+      sink: this.sink(link),
       maxFrameBytes: this.settings.maxFrameBytes,
       clientInfo: this.settings.clientInfo,
     });
-    this.session.start();
-    this.joinTimer = setTimeout(() => {
-      this.hooks.error(new TransportError(ErrorCodes.REPLY_TIMEOUT, `no join reply within ${this.settings.joinTimeoutMs} ms`, { retryable: true }));
-      this.reconnect(undefined, 'join_timeout');
-    }, this.settings.joinTimeoutMs);
-    const tick = Math.max(50, Math.min(this.settings.deadAfterMs / 3, 5000));
-    this.watchdogTimer = setInterval(() => {
-      if (this.inbound?.over === true) return;
-      if (Date.now() - this.lastInbound > this.settings.deadAfterMs) {
-        this.hooks.error(new TransportError(ErrorCodes.HEARTBEAT_TIMEOUT, `no inbound frame for ${this.settings.deadAfterMs} ms; connection declared dead`, { retryable: true }));
-        this.reconnect(undefined, 'heartbeat_timeout');
-      }
-    }, tick);
+    link.session.start();
   }
 
-  private onMessage(text: string, bytes: number): void {
-    this.lastInbound = Date.now();
-    this.probes.settle('alive');
-    if (this.overflowed) return;
-    this.inbound?.push(text, bytes);
+  /** Declare the current socket dead after `deadAfterMs` of inbound silence. */
+  private watchdog(link: SocketLink): void {
+    const tick = Math.max(50, Math.min(this.settings.deadAfterMs / 3, 5000));
+    link.timer('watchdog', tick, () => {
+      if (link.inbound.over || Date.now() - link.lastInbound <= this.settings.deadAfterMs) return;
+      this.hooks.error(new TransportError(ErrorCodes.HEARTBEAT_TIMEOUT, `no inbound frame for ${this.settings.deadAfterMs} ms; connection declared dead`, { retryable: true }));
+      this.reconnect(undefined, 'heartbeat_timeout');
+    }, true);
+  }
+
+  private onMessage(link: SocketLink, text: string, bytes: number): void {
+    link.lastInbound = Date.now();
+    if (link === this.link) this.probes.settle('alive');
+    if (!link.overflowed) link.inbound.push(text, bytes);
   }
 
   /**
    * The backlog went over budget on a socket that cannot pause: stop queueing its frames, finish the
    * ones held (all within budget), then reconnect; the new socket resumes from the durable watermark,
-   * so what was dropped is delivered again.
+   * so what was dropped is delivered again. A standby that overflows is simply given up.
    */
-  private overflow(gen: number): void {
-    this.overflowed = true;
+  private overflow(link: SocketLink): void {
+    link.overflowed = true;
     this.metrics.inboundOverflows++;
+    if (link === this.standby?.link) return this.dropStandby(ErrorCodes.INBOUND_OVERFLOW, 'inbound backlog above maxInboundBytes');
     this.hooks.error(
       new TransportError(ErrorCodes.INBOUND_OVERFLOW, `inbound backlog above maxInboundBytes (${this.settings.maxInboundBytes}) and the transport cannot pause; reconnecting once drained`, {
         retryable: true,
       }),
     );
-    void this.inbound?.drained().then(() => gen === this.generation && this.reconnect(undefined, 'inbound_overflow'));
+    void link.inbound.drained().then(() => link === this.link && this.reconnect(undefined, 'inbound_overflow'));
   }
 
   private subprotocolMismatch(offered: string[], selected: string | undefined): void {
@@ -330,14 +360,12 @@ export class Connection implements DriverTransport {
     this.stop('upgrade_required', 'subprotocol_mismatch');
   }
 
-  private onClose(info: CloseInfo): void {
-    const wasOpen = this.opened;
+  private onClose(link: SocketLink, info: CloseInfo): void {
+    if (link === this.standby?.link) return this.dropStandby(ErrorCodes.CONNECT_FAILED, `closed (${info.httpStatus ? `HTTP ${info.httpStatus}` : `close ${info.code}`})`, { code: info.code, httpStatus: info.httpStatus });
+    const wasOpen = link.opened;
     const offered = this.settings.lane.protocols;
-    if (!wasOpen && info.reason === SUBPROTOCOL_MISMATCH_REASON && offered !== undefined && offered.length > 0) {
-      this.teardown(info.code, 'closed');
-      return this.subprotocolMismatch(offered, undefined);
-    }
     this.teardown(info.code, 'closed');
+    if (!wasOpen && info.reason === SUBPROTOCOL_MISMATCH_REASON && offered !== undefined && offered.length > 0) return this.subprotocolMismatch(offered, undefined);
     if (TERMINAL.has(this.status)) return;
     if (!wasOpen && (info.httpStatus === 401 || info.httpStatus === 403)) {
       this.hooks.authFailure({ httpStatus: info.httpStatus, reason: 'upgrade_refused', refreshAttempted: this.authRetried });
@@ -369,18 +397,16 @@ export class Connection implements DriverTransport {
   }
 
   private teardown(code: number, reason: string): void {
-    this.generation++;
+    this.dialing++;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    clearInterval(this.heartbeatTimer);
-    clearInterval(this.watchdogTimer);
-    clearTimeout(this.joinTimer);
     clearTimeout(this.stableTimer);
-    this.session?.dispose();
-    this.session = undefined;
-    const t = this.transport;
-    this.transport = undefined;
-    this.track(t?.close(code, clipCloseReason(reason)));
+    this.refresher.cancel();
+    this.dropStandby(ErrorCodes.CHANNEL_CLOSED, `the current socket went away (${reason})`);
+    const link = this.link;
+    this.link = undefined;
+    this.grant = undefined;
+    this.track(link?.close(code, reason));
     this.probes.settle('not_connected');
     this.driver.disconnected();
   }
@@ -401,63 +427,149 @@ export class Connection implements DriverTransport {
     }, delay);
   }
 
-  private sink(gen: number): LaneSink {
-    const live = (): boolean => gen === this.generation;
-    const inbound = this.inbound!;
+  // ---- token refresh: make-before-break (docs/spacetime-lane.md) ----
+
+  /** Open a standby socket with `grant`; resolves once it replaced the current one. */
+  private replaceSocket(grant: TokenGrant): Promise<void> {
+    if (this.status !== 'live' || this.standby !== undefined) return Promise.reject(new TransportError(ErrorCodes.CHANNEL_CLOSED, `not live (${this.status})`));
+    const standby = new StandbyLink(this.openLink(grant.token), grant, Date.now());
+    this.standby = standby;
+    standby.link.timer('standby', this.settings.joinTimeoutMs, () => this.dropStandby(ErrorCodes.REPLY_TIMEOUT, `not live within ${this.settings.joinTimeoutMs} ms`));
+    return standby.done;
+  }
+
+  /** The standby joined: subscribe every wanted topic from its committed watermark. */
+  private standbyJoined(standby: StandbyLink): void {
+    if (!this.driver.settled()) return this.dropStandby(ErrorCodes.CHANNEL_CLOSED, 'a topic is catching up or recovering');
+    const topics = this.wantedTopics();
+    const resumeAfter: Record<string, number> = {};
+    for (const t of topics) {
+      const w = this.driver.lastApplied(t);
+      if (w !== undefined) resumeAfter[t] = w;
+    }
+    standby.subscribe(topics, resumeAfter);
+    if (topics.length === 0) this.switchOver(standby);
+  }
+
+  /**
+   * The standby is subscribed and its replay committed: it becomes the current socket, the old one
+   * is closed. The driver is not told: its topics stay live, so no status changes and nothing is
+   * replayed to the app — the standby's rows at or below the watermark were dropped as duplicates.
+   */
+  private switchOver(standby: StandbyLink): void {
+    if (!this.driver.settled() || !standby.covers(this.wantedTopics())) return this.dropStandby(ErrorCodes.CHANNEL_CLOSED, 'subscriptions changed during the refresh');
+    const old = this.link;
+    this.standby = undefined;
+    this.link = standby.link;
+    this.grant = { grant: standby.grant, at: standby.fetchedAt };
+    standby.link.clear('standby');
+    this.keepAlive(standby.link);
+    this.watchdog(standby.link);
+    this.track(old?.close(1000, 'token refresh'));
+    this.probes.settle('alive');
+    this.notify({ type: 'token_refresh', outcome: 'switched', overlapMs: Date.now() - standby.startedAt });
+    this.refresher.arm(standby.grant, standby.fetchedAt);
+    standby.settle();
+  }
+
+  /** Give the standby up (the current socket is untouched) and fail its refresh attempt with `code`. */
+  private dropStandby(code: ErrorCode, why: string, details?: Record<string, unknown>): void {
+    const standby = this.standby;
+    if (standby === undefined) return;
+    this.standby = undefined;
+    this.track(standby.link.close(1000, 'token refresh abandoned'));
+    standby.settle(new TransportError(code, `standby socket: ${why}`, details === undefined ? {} : { details }));
+  }
+
+  /** Topics a socket must carry: every subscribed topic that has not failed. */
+  private wantedTopics(): string[] {
+    return [...this.driver.topics()].filter((t) => t.phase !== 'failed').map((t) => t.topic);
+  }
+
+  private notify(notice: LaneNotice): void {
+    countNotice(this.metrics, notice);
+    this.hooks.notice(notice);
+  }
+
+  private keepAlive(link: SocketLink): void {
+    link.timer('heartbeat', this.settings.heartbeatIntervalMs, () => link.session?.heartbeat(), true);
+  }
+
+  /**
+   * Commit `batch` behind every batch already queued, from any socket: during a token refresh two
+   * sockets deliver the same rows, and each batch is planned against the watermark the previous
+   * one committed, so the second copy is dropped as a duplicate (SPEC.md A2).
+   */
+  private apply(batch: SyncBatch): Promise<void> {
+    const run = this.applying.then(async () => {
+      await this.driver.applyBatch(batch);
+      this.refresh();
+      const w = this.driver.lastApplied(batch.topic);
+      if (w !== undefined) this.link?.session?.committed?.(batch.topic, w);
+    });
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  private sink(link: SocketLink): LaneSink {
+    const current = (): boolean => link === this.link;
+    const standby = (): StandbyLink | undefined => (link === this.standby?.link ? this.standby : undefined);
+    const inbound = link.inbound;
     // Replies and errors act after the batches of the same inbound frame have committed.
     const afterApply = (act: () => void): void =>
       inbound.after(() => {
         act();
         this.refresh();
       });
+    // Anything but data and a subscribe ok on a standby gives it up; the current socket carries on.
+    const orDrop = (what: string, act: () => void): void => {
+      const s = standby();
+      if (s !== undefined) this.dropStandby(ErrorCodes.CHANNEL_CLOSED, what);
+      else if (current()) act();
+    };
     return {
       ready: () => {
-        if (!live()) return;
-        clearTimeout(this.joinTimer);
+        const s = standby();
+        if (s !== undefined) return this.standbyJoined(s);
+        if (!current()) return;
+        link.clear('join');
         this.setStatus('replaying', undefined);
-        this.heartbeatTimer = setInterval(() => this.session?.heartbeat(), this.settings.heartbeatIntervalMs);
+        this.keepAlive(link);
         this.driver.ready();
         this.refresh();
       },
-      joinFailed: (error) => {
-        if (!live()) return;
-        clearTimeout(this.joinTimer);
-        if (STOP_CODES.has(error.code)) return this.halt(new ServerError(error.code as never, error.message ?? error.code, { details: { payload: error.raw } }));
-        this.hooks.error(serverError(error, undefined, true));
-        this.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
-      },
-      batch: (batch: SyncBatch) =>
-        live() &&
-        inbound.chain(() =>
-          this.driver.applyBatch(batch).then(() => {
-            this.refresh();
-            const w = this.driver.lastApplied(batch.topic);
-            if (live() && w !== undefined) this.session?.committed?.(batch.topic, w);
-          }),
-        ),
-      subscribed: (requestId, topics) => afterApply(() => this.driver.subscribed(requestId, topics)),
-      subscribeFailed: (requestId, topics, error) => afterApply(() => this.driver.subscribeFailed(requestId, topics, error)),
-      serverError: (error) => afterApply(() => this.driver.serverError(error)),
-      heartbeat: (watermarks) => live() && this.hooks.heartbeat(watermarks),
-      channelDown: (reason) => {
-        if (!live()) return;
-        this.hooks.error(new TransportError(ErrorCodes.CHANNEL_CLOSED, `server ended the channel (${reason}) while the socket stayed open`, { retryable: true }));
-        this.reconnect(undefined, reason);
-      },
+      joinFailed: (error) =>
+        orDrop(`join failed (${error.code})`, () => {
+          link.clear('join');
+          if (STOP_CODES.has(error.code)) return this.halt(new ServerError(error.code as never, error.message ?? error.code, { details: { payload: error.raw } }));
+          this.hooks.error(serverError(error, undefined, true));
+          this.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
+        }),
+      batch: (batch: SyncBatch) => link.live() && inbound.chain(() => this.apply(batch)),
+      subscribed: (requestId, topics) =>
+        afterApply(() => {
+          const s = standby();
+          if (s === undefined) return current() && this.driver.subscribed(requestId, topics);
+          if (s.subscribed(topics)) this.switchOver(s);
+        }),
+      subscribeFailed: (requestId, topics, error) => afterApply(() => orDrop(`subscribe failed (${error.code})`, () => this.driver.subscribeFailed(requestId, topics, error))),
+      serverError: (error) => afterApply(() => orDrop(`server error (${error.code})`, () => this.driver.serverError(error))),
+      heartbeat: (watermarks) => current() && this.hooks.heartbeat(watermarks),
+      channelDown: (reason) =>
+        orDrop(reason, () => {
+          this.hooks.error(new TransportError(ErrorCodes.CHANNEL_CLOSED, `server ended the channel (${reason}) while the socket stayed open`, { retryable: true }));
+          this.reconnect(undefined, reason);
+        }),
       protocolError: (error) => {
-        if (!live()) return;
+        if (!link.live()) return;
         this.metrics.framesRejected++;
         this.metrics.framesRejectedByCode[error.code] = (this.metrics.framesRejectedByCode[error.code] ?? 0) + 1;
         this.hooks.error(error);
         if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.driver.oversized(error.topic);
       },
       lastApplied: (topic) => this.driver.lastApplied(topic),
-      notice: (notice) => {
-        if (!live()) return;
-        countNotice(this.metrics, notice);
-        this.hooks.notice(notice);
-      },
-      report: (error) => live() && this.hooks.error(error),
+      notice: (notice) => link.live() && this.notify(notice),
+      report: (error) => link.live() && this.hooks.error(error),
     };
   }
 }

@@ -41,10 +41,14 @@ export interface SyncMetrics {
   inboundPauses: number;
   /** Times a socket that cannot pause went over `maxInboundBytes` and was replaced. */
   inboundOverflows: number;
+  /** Sockets replaced ahead of token expiry (make-before-break). */
+  tokenRefreshes: number;
+  /** Token refresh attempts that failed (the old socket was kept). */
+  tokenRefreshFailures: number;
 }
 
 /** Counters of lane notices, kept by the connection. */
-type LaneCounters = 'unmatchedReplies' | 'replyTimeouts' | 'headGapsStale' | 'checkpointAcks' | 'checkpointAckFailures';
+type LaneCounters = 'unmatchedReplies' | 'replyTimeouts' | 'headGapsStale' | 'checkpointAcks' | 'checkpointAckFailures' | 'tokenRefreshes' | 'tokenRefreshFailures';
 
 /** Counters of the inbound budget, kept by the connection. */
 type FlowCounters = 'inboundPauses' | 'inboundOverflows';
@@ -57,7 +61,7 @@ export type ConnectionMetrics = Pick<SyncMetrics, 'reconnects' | 'framesRejected
 
 /** Zeroed connection counters. */
 export function connectionMetrics(): ConnectionMetrics {
-  return { reconnects: 0, framesRejected: 0, framesRejectedByCode: emptyRecord<number>(), unmatchedReplies: 0, replyTimeouts: 0, headGapsStale: 0, checkpointAcks: 0, checkpointAckFailures: 0, inboundPauses: 0, inboundOverflows: 0 };
+  return { reconnects: 0, framesRejected: 0, framesRejectedByCode: emptyRecord<number>(), unmatchedReplies: 0, replyTimeouts: 0, headGapsStale: 0, checkpointAcks: 0, checkpointAckFailures: 0, tokenRefreshes: 0, tokenRefreshFailures: 0, inboundPauses: 0, inboundOverflows: 0 };
 }
 
 /** Count one lane notice into `m`. */
@@ -68,5 +72,8 @@ export function countNotice(m: ConnectionMetrics, n: LaneNotice): void {
   else if (n.type === 'checkpoint_ack') {
     if (n.outcome === 'acked') m.checkpointAcks++;
     else m.checkpointAckFailures++;
+  } else if (n.type === 'token_refresh') {
+    if (n.outcome === 'switched') m.tokenRefreshes++;
+    else m.tokenRefreshFailures++;
   }
 }

@@ -121,6 +121,14 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
    * documents. Default none (no check).
    */
   schemas?: TopicSchemas<T>;
+  /**
+   * When the token endpoint answers `refresh_after_in`, replace the socket shortly before it elapses
+   * (10 % of it, at most 5 s early): mint a new token, open a second socket, resubscribe it from the
+   * committed watermarks and switch over once it is live, then close the old one — no gap, no
+   * duplicate, no moment without a live subscription. A failed refresh keeps the old socket, reports
+   * `token_refresh_failed` and retries after `reconnectDelay`. Default true.
+   */
+  tokenRefresh?: boolean;
   /** Connect in the constructor. Default false (call `connect()`). */
   autoConnect?: boolean;
 }
@@ -140,6 +148,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   httpTimeoutMs: DEFAULT_HTTP_TIMEOUT_MS,
   maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
   maxSnapshotPages: DEFAULT_MAX_SNAPSHOT_PAGES,
+  tokenRefresh: true,
   clientInfo: Object.freeze({
     client: 'khala-sync',
     clientBuildId: '20261122T000000Z',

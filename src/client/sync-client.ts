@@ -22,7 +22,7 @@ import { TelemetryRecorder, type ClientTelemetryEvent } from './telemetry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions, type UntypedPayloads } from './options.js';
 import { schemaCheck, type PayloadOf, type TopicPayloads, type TopicSchemas, type TypedDocument } from './topic-schemas.js';
 import { ReplayDriver, type DriverEvents } from './replay-driver.js';
-import { tokenProvider } from './token-provider.js';
+import { tokenGrantProvider, type TokenGrant } from './token-provider.js';
 import { raceAbort, throwIfAborted, type WaitOptions } from './abort.js';
 import { LiveWaits } from './when-live.js';
 import { UpdatesIterator, type UpdatesOptions } from './updates-iterator.js';
@@ -95,7 +95,13 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
       ...(options.fetch ? { fetch: options.fetch } : {}),
     };
     rememberFixedSecrets(this.scrubber, options.token);
-    const token = this.scrubber.track(tokenProvider(options.token, { ...http, signal: this.lifetime.signal }));
+    const mint = tokenGrantProvider(options.token, { ...http, signal: this.lifetime.signal });
+    const grant = async (): Promise<TokenGrant> => {
+      const g = await mint();
+      this.scrubber.add(g.token);
+      return g;
+    };
+    const token = async (): Promise<string> => (await grant()).token;
     this.store = options.store ?? createMemoryStore();
     const log = createLog(options.logger, options.logLevel ?? CLIENT_DEFAULTS.logLevel, this.scrubber);
     if (log !== undefined) attachLogger(this, log);
@@ -111,6 +117,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
       topics: () => this.driver.topics(),
       state: () => this.connection.status,
       inbound: () => this.connection.inboundBacklog(),
+      tokenRefreshAt: () => this.connection.tokenRefreshAt(),
     });
     const driverOptions = {
       commitTiming: options.metrics === false ? undefined : this.observer.storeCommitDuration,
@@ -137,7 +144,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
         url: options.url,
         lane,
         transport: options.transport ?? webSocketTransport,
-        token,
+        token: grant,
         clientInfo,
         reconnectDelay: options.reconnectDelay ?? ((n) => defaultReconnectDelay(n)),
         allowInsecure: options.allowInsecure ?? CLIENT_DEFAULTS.allowInsecure,
@@ -148,6 +155,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
         maxFrameBytes: options.maxFrameBytes ?? CLIENT_DEFAULTS.maxFrameBytes,
         maxRefusals: options.maxRefusals ?? CLIENT_DEFAULTS.maxRefusals,
         maxInboundBytes: options.maxInboundBytes ?? CLIENT_DEFAULTS.maxInboundBytes,
+        tokenRefresh: options.tokenRefresh ?? CLIENT_DEFAULTS.tokenRefresh,
       },
       {
         status: (status, reason) => {

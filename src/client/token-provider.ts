@@ -42,6 +42,13 @@ export interface TokenFetchPolicy {
   signal?: AbortSignal;
 }
 
+/** One minted credential and, when its source says so, how soon it should be replaced. */
+export interface TokenGrant {
+  token: string;
+  /** The endpoint's `refresh_after_in`, in ms from when the grant was fetched; undefined when it gave none (or the source is not an endpoint). */
+  refreshAfterMs: number | undefined;
+}
+
 /**
  * Turn a {@link TokenSource} into a function that yields a fresh token per call. A mint endpoint is
  * only called over a secure URL (`insecure_transport` otherwise, unless `allowInsecure`), and its
@@ -49,12 +56,21 @@ export interface TokenFetchPolicy {
  * request is bounded by `policy.timeoutMs` and `policy.signal`.
  */
 export function tokenProvider(source: TokenSource, policy: TokenFetchPolicy = {}): () => Promise<string> {
-  if (typeof source === 'string') return async () => source;
+  const grant = tokenGrantProvider(source, policy);
+  return async () => (await grant()).token;
+}
+
+/**
+ * Like {@link tokenProvider}, but each call also yields the endpoint's `refresh_after_in` (seconds,
+ * a positive finite number; anything else counts as absent), which drives the refresh ahead of expiry.
+ */
+export function tokenGrantProvider(source: TokenSource, policy: TokenFetchPolicy = {}): () => Promise<TokenGrant> {
+  if (typeof source === 'string') return async () => ({ token: source, refreshAfterMs: undefined });
   const closed = (): KhalaSyncError => new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed: no token is minted');
   if (typeof source === 'function') {
     return async () => {
       if (policy.signal?.aborted) throw closed();
-      return String(await source());
+      return { token: String(await source()), refreshAfterMs: undefined };
     };
   }
   return async () => {
@@ -77,7 +93,7 @@ export function tokenProvider(source: TokenSource, policy: TokenFetchPolicy = {}
 }
 
 /** One `POST` to the mint endpoint, its body read under `signal`. */
-async function mint(source: Extract<TokenSource, { url: string }>, doFetch: typeof fetch, signal: AbortSignal, allowInsecure: boolean): Promise<string> {
+async function mint(source: Extract<TokenSource, { url: string }>, doFetch: typeof fetch, signal: AbortSignal, allowInsecure: boolean): Promise<TokenGrant> {
   let res: Response;
   try {
     res = await credentialFetch(
@@ -107,5 +123,7 @@ async function mint(source: Extract<TokenSource, { url: string }>, doFetch: type
   if (typeof token !== 'string' || token.length === 0) {
     throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, 'token endpoint response has no token', { retryable: true });
   }
-  return token;
+  const refreshAfterIn = data?.['refresh_after_in'];
+  const refreshAfterMs = typeof refreshAfterIn === 'number' && Number.isFinite(refreshAfterIn) && refreshAfterIn > 0 ? Math.round(refreshAfterIn * 1000) : undefined;
+  return { token, refreshAfterMs };
 }

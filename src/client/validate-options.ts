@@ -65,7 +65,7 @@ export function validateOptions(options: SyncClientOptions<TopicPayloads>, lane:
   httpUrl('snapshotUrl', options.snapshotUrl);
   httpUrl('hydrateUrl', options.hydrateUrl);
   for (const f of ['reconnectDelay', 'transport', 'snapshot', 'hydrator', 'fetch'] as const) kind(f, options[f], 'function');
-  for (const f of ['allowInsecure', 'autoConnect'] as const) kind(f, options[f], 'boolean');
+  for (const f of ['allowInsecure', 'autoConnect', 'tokenRefresh'] as const) kind(f, options[f], 'boolean');
   if (options.verifyPayloadHash !== undefined && !['fetched', 'all', 'off'].includes(options.verifyPayloadHash)) {
     throw invalid('verifyPayloadHash', "expected 'fetched', 'all' or 'off'");
   }

@@ -132,6 +132,8 @@ export const ErrorCodes = {
   SERVER_REFUSED: 'server_refused',
   /** `maxRefusals` consecutive identical `server_refused` closes: status `incompatible_server`, no reconnect until `connect()`. */
   INCOMPATIBLE_SERVER: 'incompatible_server',
+  /** A token refresh ahead of expiry failed (token endpoint, or the new socket never went live); the old socket is kept and the refresh retried with backoff. */
+  TOKEN_REFRESH_FAILED: 'token_refresh_failed',
 } as const;
 
 /** Union of every stable error code. */

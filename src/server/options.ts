@@ -73,6 +73,12 @@ export interface ReferenceServerOptions {
   /** Maximum token age since `iat` (Rust rule, §4.3); `0` disables. Default `300`. */
   maxAgeSeconds?: number;
   /**
+   * `refresh_after_in` the token endpoint answers, seconds (fractional allowed). Default
+   * `max(ttl_seconds − 30, 1)` (§4.1). A test knob: the TTL range (60–900 s) stays, so tests can
+   * drive many client refresh cycles while every token stays valid.
+   */
+  tokenRefreshAfterSeconds?: number;
+  /**
    * Browser origins allowed to call the HTTP endpoints cross-origin (CORS: preflight answered,
    * `Access-Control-Allow-Origin` echoed). Entries are exact origins (`'https://app.example'`),
    * `'loopback'` (any `http(s)://` origin on `localhost`, `127.0.0.0/8` or `[::1]`, any port) or
@@ -150,6 +156,7 @@ export interface ResolvedOptions {
   controlToken: string | undefined;
   snapshotPageSize: number;
   maxAgeSeconds: number;
+  tokenRefreshAfterSeconds: number | undefined;
   corsOrigins: readonly string[];
   log: (line: string) => void;
 }
@@ -176,6 +183,11 @@ function corsOrigins(value: readonly string[] | undefined): readonly string[] {
     if (origin !== entry) throw new RangeError(`reference server option corsOrigins: ${JSON.stringify(entry)} is not an origin, 'loopback' or '*'`);
   }
   return Object.freeze([...list]);
+}
+
+function refreshAfter(value: number | undefined): number | undefined {
+  if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) throw new RangeError('reference server option tokenRefreshAfterSeconds must be a positive number');
+  return value;
 }
 
 function randomSecret(): string {
@@ -213,6 +225,7 @@ export function resolveOptions(options: ReferenceServerOptions = {}): ResolvedOp
     controlToken: options.controlToken,
     snapshotPageSize: positiveInt('snapshotPageSize', options.snapshotPageSize, SERVER_DEFAULTS.snapshotPageSize),
     maxAgeSeconds: positiveInt('maxAgeSeconds', options.maxAgeSeconds, SERVER_DEFAULTS.maxAgeSeconds, true),
+    tokenRefreshAfterSeconds: refreshAfter(options.tokenRefreshAfterSeconds),
     corsOrigins: corsOrigins(options.corsOrigins),
     log: options.log ?? (() => {}),
   };

@@ -58,7 +58,7 @@ export async function handleTokenRequest(ctx: ServerContext, sessionId: string, 
   }
 
   const minted = await ctx.auth.mint({ scopes, ttlSeconds: ttl, sessionId, deviceId: deviceId?.trim() });
-  const refreshAfterIn = Math.max(ttl - 30, 1);
+  const refreshAfterIn = ctx.options.tokenRefreshAfterSeconds ?? Math.max(ttl - 30, 1);
   const user = String(minted.userId);
   sendJson(res, 200, {
     data: {

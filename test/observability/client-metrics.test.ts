@@ -61,7 +61,10 @@ describe('client metrics and health against the reference server', () => {
     expect(caughtUps).toBe(1);
     expect(batches).toBeGreaterThanOrEqual(1);
     const h = r.client.health();
-    expect(h.connection).toMatchObject({ lane: 'khala', state: 'live', connectAttempts: 1, reconnectAttempts: 0, nextRetryMs: null, lastDisconnectReason: null, tokenRefreshDueInMs: null });
+    expect(h.connection).toMatchObject({ lane: 'khala', state: 'live', connectAttempts: 1, reconnectAttempts: 0, nextRetryMs: null, lastDisconnectReason: null });
+    // The endpoint's refresh_after_in is 270 s (ttl 300 − 30); the refresh starts 5 s before it.
+    expect(h.connection.tokenRefreshDueInMs).toBeGreaterThan(255_000);
+    expect(h.connection.tokenRefreshDueInMs).toBeLessThanOrEqual(265_000);
     expect(h.topics).toEqual([{ topic: RUNS, phase: 'live', watermark: 53, serverHead: 53, lag: 0, replayProgressPct: 100, caughtUp: true, lastAppliedAt: expect.any(Number) as number }]);
   });
 
