@@ -58,7 +58,10 @@ describe('token refresh ahead of expiry, make-before-break (issue #12 item 2) â€
     expect(m.tokenRefreshes).toBeGreaterThanOrEqual(CYCLES);
     expect(m.reconnects).toBe(0);
     // Each new socket resumed from the watermark; rows both sockets carried were dropped, not delivered.
-    expect(srv.stats().connections).toBe(1 + m.tokenRefreshes + (srv.stats().openConnections === 2 ? 1 : 0));
+    // Refreshes go on after the load stops: one standby may be open beside the current socket.
+    const connections = srv.stats().connections;
+    expect(connections).toBeGreaterThanOrEqual(1 + m.tokenRefreshes);
+    expect(connections).toBeLessThanOrEqual(2 + r.client.getMetrics().tokenRefreshes);
     await until(() => srv.stats().openConnections === 1, 'old sockets closed');
     const overlaps = switched(notices).map((n) => n.overlapMs);
     expect(Math.max(...overlaps)).toBeLessThan(2000);
