@@ -56,3 +56,13 @@ describe('khala-sync/browser build', () => {
     expect(inputs.filter((p) => p.startsWith('src/client/') || p.includes('election'))).toEqual([]);
   });
 });
+
+describe('khala-sync/react build', () => {
+  it('bundles for the browser without a Node built-in, and the main entry carries no React', async () => {
+    const size = await measure('khala-sync/react', `export * from './src/react.ts';`);
+    expect(nodeOnlyInputs(size.metafile)).toEqual([]);
+    expect(Object.keys(size.metafile.inputs)).toContain('src/react/use-sync-status.ts');
+    const main = await measure('khala-sync', `export * from './src/index.ts';`);
+    expect(Object.keys(main.metafile.inputs).filter((p) => p.includes('node_modules/react') || p.startsWith('src/react'))).toEqual([]);
+  });
+});
