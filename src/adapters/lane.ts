@@ -27,6 +27,11 @@ export interface LaneSink {
   protocolError(error: KhalaSyncError): void;
   /** Highest applied watermark of `topic`, or undefined. */
   lastApplied(topic: string): number | undefined;
+  /**
+   * True when duplicates of `topic` are compared with their first copy (SPEC.md A13), so a copy a
+   * lane could skip as already applied must still be decoded and delivered. Default false.
+   */
+  carriesHashes?(topic: string): boolean;
   /** Something worth counting or showing that changed no state by itself (optional). */
   notice?(notice: LaneNotice): void;
   /** A problem that is reported and nothing more: a timed-out query, a failed checkpoint ack (optional). */

@@ -568,6 +568,7 @@ export class Connection implements DriverTransport {
         if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.driver.oversized(error.topic);
       },
       lastApplied: (topic) => this.driver.lastApplied(topic),
+      carriesHashes: (topic) => this.driver.carriesHashes(topic),
       notice: (notice) => link.live() && this.notify(notice),
       report: (error) => link.live() && this.hooks.error(error),
     };

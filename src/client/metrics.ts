@@ -21,6 +21,8 @@ export interface SyncMetrics {
   framesRejectedByCode: Record<string, number>;
   /** Applied updates whose document was kept out because the held doc_version is newer (§7.4 rule 4). */
   conflicts: number;
+  /** Updates that repeated an applied `(topic, seq)` with another `payload_hash` (SPEC.md A13); the first copy was kept. */
+  payloadConflicts: number;
   /** Pointer-mode document fetches started. */
   hydrationFetches: number;
   /** Pointer-mode document fetches that failed. */

@@ -7,6 +7,7 @@ import { StoreError } from '../errors/store-error.js';
 import type { SyncBatch, SyncDocument, SyncErrorPayload } from '../model/types.js';
 import type { AppliedBatch, ReplayEffect, ReplayEvent, ReplayInput } from '../replay/events.js';
 import { planBatch } from '../replay/plan-batch.js';
+import { RecentHashes } from '../replay/recent-hashes.js';
 import { createReplayState, type ReplayState, type TopicState } from '../replay/state.js';
 import { transition } from '../replay/transitions.js';
 import type { SyncStore } from '../watermarks/store.js';
@@ -57,8 +58,10 @@ export interface DriverOptions {
 export class ReplayDriver {
   private state: ReplayState = createReplayState();
   private readonly docs = new DocumentCache();
+  /** Hashes of recently applied updates, for the duplicate comparison (SPEC.md A13). */
+  private readonly hashes = new RecentHashes();
   /** Counters this driver keeps (plain fields: read them, never write them). */
-  readonly metrics: DriverMetrics = { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, conflicts: 0, hydrationFetches: 0, hydrationFailures: 0, timeToCaughtUpMs: emptyRecord() };
+  readonly metrics: DriverMetrics = { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, conflicts: 0, payloadConflicts: 0, hydrationFetches: 0, hydrationFailures: 0, timeToCaughtUpMs: emptyRecord() };
   private readonly subscribedAt = new Map<string, number>();
   private readonly requested = new Map<string, number>();
   private writes: Promise<void> = Promise.resolve();
@@ -105,6 +108,14 @@ export class ReplayDriver {
     return true;
   }
 
+  /**
+   * True when a duplicate of `topic` can be compared with its first copy (some hash was seen for
+   * it): the Khala lane then decodes an already-applied `sync:frame` instead of skipping it (A13).
+   */
+  carriesHashes(topic: string): boolean {
+    return this.hashes.carriesHashes(topic);
+  }
+
   /** A held document, or undefined. */
   document(topic: string, docKey: string): SyncDocument | undefined {
     return this.docs.get(topic, docKey);
@@ -123,7 +134,11 @@ export class ReplayDriver {
     if (fresh.length === 0) return;
     const loaded = checkStoredContents(fresh, await this.options.store.load(fresh));
     for (const error of loaded.errors) this.events.event({ type: 'error', error });
-    for (const t of fresh) this.docs.replace(t, loaded.documents.filter((d) => d.topic === t));
+    for (const t of fresh) {
+      const docs = loaded.documents.filter((d) => d.topic === t);
+      this.docs.replace(t, docs);
+      this.hashes.documents(t, docs);
+    }
     this.input({ type: 'subscribe', topics: fresh, cursors: loaded.cursors });
     for (const d of loaded.documents) if (d.hydrationPending) this.scheduleHydration(d, 0);
     this.events.changed();
@@ -132,7 +147,10 @@ export class ReplayDriver {
   /** Unsubscribe `topics`; their documents leave memory (the store keeps them). */
   unsubscribe(topics: string[]): void {
     this.input({ type: 'unsubscribe', topics });
-    for (const t of topics) this.docs.drop(t);
+    for (const t of topics) {
+      this.docs.drop(t);
+      this.hashes.drop(t);
+    }
     this.events.changed();
   }
 
@@ -177,12 +195,14 @@ export class ReplayDriver {
     const check = this.options.check;
     const refused = check === undefined ? undefined : await refusedUpdates(check, batch, this.lastApplied(batch.topic));
     const t = this.state.topics.get(batch.topic);
-    const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyPayloadHash === 'all', refused });
+    const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyPayloadHash === 'all', refused, history: this.hashes });
     if (t === undefined) {
       this.events.event({ type: 'error', error: new KhalaSyncError('protocol', ErrorCodes.UNSUBSCRIBED_TOPIC, `batch for unsubscribed topic ${batch.topic} ignored`, { topic: batch.topic }) });
       return;
     }
     for (const d of plan.diagnostics) this.events.event({ type: 'error', error: d });
+    this.hashes.noteReported(batch.topic, plan.payloadConflicts);
+    this.metrics.payloadConflicts += plan.payloadConflicts.length;
     const commit = plan.commit;
     if (commit !== undefined) {
       try {
@@ -199,6 +219,7 @@ export class ReplayDriver {
         return;
       }
       this.docs.putAll(commit.topic, commit.documents);
+      this.hashes.record(commit.topic, plan.applied);
     }
     this.metrics.duplicatesDropped += plan.duplicates;
     this.metrics.gapsSeen += plan.gaps;
@@ -388,6 +409,7 @@ export class ReplayDriver {
     }
     if (!this.state.topics.has(topic)) return;
     this.docs.replace(topic, documents);
+    this.hashes.documents(topic, documents);
     this.input({ type: 'snapshot_applied', topic, head, documents: documents.length });
     this.events.changed();
   }

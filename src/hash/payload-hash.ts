@@ -1,6 +1,6 @@
 import type { JsonValue } from '../util/json.js';
 import { canonicalJson } from './canonical-json.js';
-import { bytesToBase64, bytesToHex } from './encoding.js';
+import { base64ToBytes, bytesToBase64, bytesToHex } from './encoding.js';
 import { nativeSha256Base64, nativeSha256Bytes } from './native-sha256.js';
 import { sha256Utf8 } from './sha256.js';
 
@@ -72,4 +72,21 @@ export function verifyPayloadHash(payload: JsonValue, hash: string): 'match' | '
     return (native === undefined ? base64Matches(sha256Utf8(text), h) : native === h) ? 'match' : 'mismatch';
   }
   return `sha256:${bytesToHex(nativeSha256Bytes(text) ?? sha256Utf8(text))}` === h.toLowerCase() ? 'match' : 'mismatch';
+}
+
+/** A hash as a comparable key: lowercase hex of the digest for either wire form, else the trimmed text. */
+function digestKey(hash: string): string {
+  const h = hash.trim();
+  if (SHA256_TEXT.test(h)) return h.slice(7).toLowerCase();
+  const bytes = BASE64_HASH.test(h) ? base64ToBytes(h) : undefined;
+  return bytes === undefined ? h : bytesToHex(bytes);
+}
+
+/**
+ * Whether two `payload_hash` strings name the same digest (SPEC.md A13). Equal strings decide at
+ * once (the common case: both copies of an update carry the same text); otherwise the base64 and
+ * `sha256:<hex>` forms of one digest are equal. Text in neither form is compared trimmed.
+ */
+export function samePayloadHash(a: string, b: string): boolean {
+  return a === b || digestKey(a) === digestKey(b);
 }

@@ -11,6 +11,7 @@ export interface CoreCounters {
   readonly gapsSeen: number;
   readonly bootstraps: number;
   readonly conflicts: number;
+  readonly payloadConflicts: number;
   readonly hydrationFetches: number;
   readonly hydrationFailures: number;
   readonly framesRejectedByCode: Readonly<Record<string, number>>;
@@ -64,6 +65,7 @@ export class ClientObserver {
     r.collect(M.duplicatesDropped, () => core.counters().duplicatesDropped);
     r.collect(M.gapsSeen, () => core.counters().gapsSeen);
     r.collect(M.conflicts, () => core.counters().conflicts);
+    r.collect(M.payloadConflicts, () => core.counters().payloadConflicts);
     r.collect(M.framesRejected, () => core.counters().framesRejectedByCode);
     this.staleRecoveries = r.labeled(M.staleRecoveries);
     r.collect(M.bootstraps, () => core.counters().bootstraps);

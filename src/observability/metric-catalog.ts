@@ -32,6 +32,7 @@ export const CLIENT_METRICS = Object.freeze({
   duplicatesDropped: def('khala_sync.duplicates.dropped', 'counter', '{update}', 'Updates dropped as already applied (double emission, replay overlap).'),
   gapsSeen: def('khala_sync.gaps.seen', 'counter', '{gap}', 'Applied updates whose watermark jumped by more than 1 (allowed; closed by replay).'),
   conflicts: def('khala_sync.conflicts', 'counter', '{update}', 'Updates whose document was not written because the cached doc_version is newer.'),
+  payloadConflicts: def('khala_sync.payload_conflicts', 'counter', '{update}', 'Repeats of an applied (topic, seq) with another payload_hash (first copy kept).'),
   framesRejected: def('khala_sync.frames.rejected', 'counter', '{frame}', 'Inbound frames refused, by the error code reported.', 'code'),
   staleRecoveries: def('khala_sync.stale.recoveries', 'counter', '{recovery}', 'stale_cursor recoveries started, by the server-given reason.', 'reason'),
   bootstraps: def('khala_sync.snapshot.bootstraps', 'counter', '{bootstrap}', 'Snapshots applied.'),

@@ -1,8 +1,9 @@
 import { ErrorCodes } from '../errors/codes.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { ProtocolError } from '../errors/protocol-error.js';
-import { verifyPayloadHash } from '../hash/payload-hash.js';
+import { samePayloadHash, verifyPayloadHash } from '../hash/payload-hash.js';
 import type { TopicCommit } from '../model/types.js';
+import type { HashHistory } from './recent-hashes.js';
 import type { TopicState } from './state.js';
 import type { SyncBatch, SyncDocument, SyncUpdate } from '../model/types.js';
 
@@ -25,7 +26,9 @@ export interface BatchPlan {
   gaps: number;
   /** Applied updates whose document was kept out: the held doc_version is newer (A4; counted for metrics). */
   conflicts: number;
-  /** Non-fatal findings (hash mismatch, cursor ahead of head). */
+  /** Duplicates whose `payload_hash` differs from the first copy's (A13), each reported once. */
+  payloadConflicts: Array<{ seq: number; first: string; hash: string }>;
+  /** Non-fatal findings (hash mismatch, payload conflict, cursor ahead of head). */
   diagnostics: KhalaSyncError[];
   /** True when `diagnostics` reports `cursor_ahead_of_head` (the machine reports it once per connection, A10). */
   cursorAheadReported: boolean;
@@ -40,6 +43,8 @@ export interface PlanOptions {
    * neither written nor reported as applied. Default none.
    */
   refused?: ReadonlySet<SyncUpdate> | undefined;
+  /** Hashes of earlier applied copies, for A13. Default none: only held documents answer. */
+  history?: HashHistory;
 }
 
 function pointerRecord(u: SyncUpdate, existing: SyncDocument | undefined): SyncDocument {
@@ -61,7 +66,7 @@ function pointerRecord(u: SyncUpdate, existing: SyncDocument | undefined): SyncD
  * when its `doc_version` is not lower than the cached one, yet the cursor still advances.
  */
 export function planBatch(state: TopicState | undefined, batch: SyncBatch, lookup: DocumentLookup, options: PlanOptions): BatchPlan {
-  const empty = (outcome: BatchPlan['outcome'], duplicates = 0, diagnostics: KhalaSyncError[] = [], cursorAheadReported = false): BatchPlan => ({
+  const empty = (outcome: BatchPlan['outcome'], duplicates = 0, diagnostics: KhalaSyncError[] = [], cursorAheadReported = false, payloadConflicts: BatchPlan['payloadConflicts'] = []): BatchPlan => ({
     outcome,
     applied: [],
     commit: undefined,
@@ -69,6 +74,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     duplicates,
     gaps: 0,
     conflicts: 0,
+    payloadConflicts,
     diagnostics,
     cursorAheadReported,
   });
@@ -98,14 +104,31 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
   let duplicates = 0;
   let gaps = 0;
   let conflicts = 0;
+  const payloadConflicts: BatchPlan['payloadConflicts'] = [];
+  // Hashes seen in this batch per seq: a later copy in the same batch compares against them.
+  const inBatch = new Map<number, string[]>();
   let cursor = last;
   for (const u of batch.updates) {
     if (cursor !== undefined && u.watermark <= cursor) {
       duplicates++;
+      // A13: the same (topic, seq) with another hash is a server conflict; the first copy stays.
+      const hash = u.payloadHash;
+      const seen = hash ? (inBatch.get(u.watermark) ?? options.history?.hashes(u.topic, u.watermark) ?? latestHash(written.get(u.docKey) ?? lookup(u.topic, u.docKey), u)) : undefined;
+      if (seen && !seen.some((h) => samePayloadHash(h, hash!))) {
+        payloadConflicts.push({ seq: u.watermark, first: seen[0]!, hash: hash! });
+        inBatch.set(u.watermark, [...seen, hash!]);
+        diagnostics.push(
+          new ProtocolError(ErrorCodes.PAYLOAD_CONFLICT, `seq ${u.watermark} of ${u.topic} repeated with another payload_hash`, {
+            topic: u.topic,
+            details: { watermark: u.watermark, docKey: u.docKey, firstHash: seen[0], hash },
+          }),
+        );
+      }
       continue;
     }
     if (cursor !== undefined && u.watermark > cursor + 1) gaps++;
     cursor = u.watermark;
+    if (u.payloadHash) inBatch.set(u.watermark, [u.payloadHash]);
     if (options.refused?.has(u)) continue;
     applied.push(u);
     const existing = written.get(u.docKey) ?? lookup(u.topic, u.docKey);
@@ -132,7 +155,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     if (pointer) hydrate.set(u.docKey, doc);
     else hydrate.delete(u.docKey);
   }
-  if (cursor === last) return empty('duplicate', duplicates, diagnostics, cursorAheadReported);
+  if (cursor === last) return empty('duplicate', duplicates, diagnostics, cursorAheadReported, payloadConflicts);
   return {
     outcome: 'apply',
     applied,
@@ -141,7 +164,16 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     duplicates,
     gaps,
     conflicts,
+    payloadConflicts,
     diagnostics,
     cursorAheadReported,
   };
+}
+
+/**
+ * The hash of the copy of `u` the client holds, when its document's latest version is exactly that
+ * update (same watermark and doc_version); else unknown (the version was overwritten since, A13).
+ */
+function latestHash(held: SyncDocument | undefined, u: SyncUpdate): string[] | undefined {
+  return held?.payloadHash && held.watermark === u.watermark && held.docVersion === u.docVersion ? [held.payloadHash] : undefined;
 }

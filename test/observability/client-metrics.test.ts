@@ -56,6 +56,8 @@ describe('client metrics and health against the reference server', () => {
       'khala_sync.snapshot.bootstrap.duration': 1,
       'khala_sync.caught_up.duration': caughtUps,
       'khala_sync.updates.applied': 3,
+      // The sync:frame copy of each live update: decoded (the topic carries hashes) and compared (SPEC.md A13).
+      'khala_sync.duplicates.dropped': 3,
       'khala_sync.store.commit.duration': batches,
     });
     expect(caughtUps).toBe(1);

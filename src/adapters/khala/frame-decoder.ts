@@ -53,13 +53,15 @@ export type FrameDecodeResult =
  * 3. Unknown kinds are skipped silently.
  * 4. An UPDATE_BATCH whose `seq` (its highest watermark) is `<= lastApplied(topic)` is skipped
  *    whole without decoding: §2.5 allows it, and it is the common case because every batch also
- *    arrives as `sync:update_batch` first. ERROR frames carry seq 0 and are never skipped this way.
+ *    arrives as `sync:update_batch` first — unless `comparesHashes(topic)`: then its updates'
+ *    `payload_hash` must still be compared with the first copies' (SPEC.md A13), so it is decoded
+ *    and the core drops it as duplicates. ERROR frames carry seq 0 and are never skipped this way.
  * 5. `payload_bytes` is decoded base64 → bytes → strict UTF-8 → safe JSON; any failure is
  *    `undecodable_frame` (the frame is skipped, the connection continues).
  * 6. The decoded object is validated as an UpdateBatch (whose topic must be the frame's topic),
  *    an error payload, or a heartbeat (`invalid_payload` otherwise).
  */
-export function decodeKhalaFrame(payload: JsonObject, lastApplied: (topic: string) => number | undefined): FrameDecodeResult {
+export function decodeKhalaFrame(payload: JsonObject, lastApplied: (topic: string) => number | undefined, comparesHashes: (topic: string) => boolean = () => false): FrameDecodeResult {
   const frameTopic = typeof payload['topic'] === 'string' ? payload['topic'] : undefined;
   const version = validateShape(frameVersion, payload, 'sync:frame', frameTopic);
   if (!version.ok) return { type: 'refused', error: version.error };
@@ -77,7 +79,7 @@ export function decodeKhalaFrame(payload: JsonObject, lastApplied: (topic: strin
 
   if (kind === 'update_batch') {
     const applied = lastApplied(frame.topic);
-    if (applied !== undefined && frame.seq <= applied) return { type: 'skipped', reason: 'already_applied' };
+    if (applied !== undefined && frame.seq <= applied && !comparesHashes(frame.topic)) return { type: 'skipped', reason: 'already_applied' };
   }
 
   const context = `sync:frame ${String(frame.kind)} payload_bytes`;

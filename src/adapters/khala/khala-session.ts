@@ -207,7 +207,7 @@ export class KhalaSession implements LaneSession {
   }
 
   private onFrame(payload: JsonObject): void {
-    const result = decodeKhalaFrame(payload, (topic) => this.sink.lastApplied(topic));
+    const result = decodeKhalaFrame(payload, (topic) => this.sink.lastApplied(topic), (topic) => this.sink.carriesHashes?.(topic) === true);
     switch (result.type) {
       case 'batch':
         return this.sink.batch(result.batch);

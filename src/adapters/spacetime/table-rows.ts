@@ -8,7 +8,8 @@ export type CollectResult = { ok: true; byStream: Map<string, SyncEventRow[]> } 
 
 /**
  * Decode the inserted `sync_event` rows of `tables` and group them by stream, sorted by `seq` and
- * deduplicated by `(stream_id, seq)` (§5 rule 5: a delta is a set; overlapping queries repeat rows).
+ * deduplicated by `(stream_id, seq, payload_hash)` (§5 rule 5: a delta is a set; overlapping queries
+ * repeat rows; a same-seq row with another hash is a conflict the core reports, SPEC.md A13).
  *
  * - Tables other than `table` are ignored (§5 rule 6), as are streams `wanted` rejects.
  * - Deletes are never read: a `sync_event` delete is not an event retraction (an update is a
@@ -35,10 +36,17 @@ export function collectInserts(tables: readonly WireTableUpdate[], table: string
   return { ok: true, byStream };
 }
 
-/** Sort by seq and keep the first row of each seq. */
+/**
+ * Sort by seq (stably: the first copy of a seq stays first) and drop repeats of a seq that carry
+ * the same `payload_hash`. A repeat with another hash is kept behind the first copy: the core
+ * reports it as `payload_conflict` and keeps the first (SPEC.md A13).
+ */
 export function sortUnique(rows: SyncEventRow[]): SyncEventRow[] {
   const sorted = [...rows].sort((a, b) => a.seq - b.seq);
-  return sorted.filter((r, i) => i === 0 || sorted[i - 1]!.seq !== r.seq);
+  return sorted.filter((r, i) => {
+    for (let j = i - 1; j >= 0 && sorted[j]!.seq === r.seq; j--) if (sorted[j]!.payloadHash === r.payloadHash) return false;
+    return true;
+  });
 }
 
 /**
