@@ -1,14 +1,14 @@
 // The browser store migration once in real Chromium (Debian's package via playwright-core, as in
 // chromium.test.ts): legacy `openagents.web.sync` → our IndexedDB store, verify, rollback.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { measure, nodeOnlyInputs, refuseNodeOnly, ROOT } from './bundle.js';
+import { servePage } from './page-server.js';
 
 const CHROMIUM = process.env.KHALA_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -37,16 +37,13 @@ describe('khala-sync/migrate-indexeddb in the browser', () => {
     const result = await build({ entryPoints: { page: resolve(ROOT, 'test/browser/migrate-page-entry.ts') }, bundle: true, platform: 'browser', format: 'esm', target: 'es2022', outdir: out, metafile: true, logLevel: 'silent', plugins: [refuseNodeOnly] });
     expect(nodeOnlyInputs(result.metafile)).toEqual([]);
     const bundle = readFileSync(join(out, 'page.js'));
-    web = createServer((req, res) => {
-      if (req.url === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-      else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/page.js"></script>');
-    });
-    await new Promise<void>((r) => web!.listen(0, '127.0.0.1', () => r()));
+    const served = await servePage(bundle);
+    web = served.server;
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true });
     const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${(web.address() as AddressInfo).port}/`);
+    await page.goto(served.url);
     await page.waitForFunction(() => window.khalaMigrate !== undefined, undefined, { timeout: 10_000 });
     const state = readFileSync(resolve(ROOT, 'test/fixtures/migrate/web-sync-state.v1.json'), 'utf8');
     const r = await page.evaluate(([s, key]) => window.khalaMigrate!.run(s, key), [state, '{"topic_watermarks":{"old":1}}'] as const);
