@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { createSqliteStore } from '../../src/sqlite.js';
+import { publishN, range, seqsOf, stClient, stTestBed, STREAM_A } from '../adapters/spacetime/client-helpers.js';
 import { converged, noDuplicates, publishRange, record, RUNS, seqs, server, until, type Recorded } from './harness.js';
 
-let srv: ReferenceServer;
+let srv: ReferenceServer | undefined;
 let lag: LaggingSnapshots | undefined;
 const open: Recorded[] = [];
 afterEach(async () => {
@@ -16,6 +17,7 @@ afterEach(async () => {
   await lag?.close();
   lag = undefined;
   await srv?.close();
+  srv = undefined;
 });
 
 /**
@@ -31,7 +33,7 @@ interface LaggingSnapshots {
   close(): Promise<void>;
 }
 
-async function laggingSnapshots(target: ReferenceServer): Promise<LaggingSnapshots> {
+async function laggingSnapshots(target: { snapshotUrl: string }): Promise<LaggingSnapshots> {
   const state = { frozen: false, last: undefined as string | undefined, requests: 0 };
   const http: Server = createServer((req, res) => {
     state.requests++;
@@ -103,4 +105,38 @@ describe('a snapshot behind the cursor is never applied (SPEC.md R12), reference
     expect(noDuplicates(seqs(r, RUNS))).toBe(true);
     expect(converged(srv, r.client, RUNS)).toBe(true);
   }, 20_000);
+
+  describe('Spacetime lane', () => {
+    const bed = stTestBed();
+
+    it('resync() against a lagging snapshot: refused, the stream keeps its cursor and rows, nothing is emitted twice', async () => {
+      const st = await bed.start();
+      lag = await laggingSnapshots(st);
+      const path = join(mkdtempSync(join(tmpdir(), 'ks-behind-st-')), 's.sqlite');
+      publishN(st, STREAM_A, 10);
+      const r = bed.track(stClient(st, { topics: [STREAM_A], store: createSqliteStore({ path }), snapshotUrl: lag.url }));
+      await r.client.connect();
+      await until(() => r.client.getWatermark(STREAM_A) === 10 && r.client.status === 'live', 'first 10');
+      r.client.resync(STREAM_A);
+      await until(() => r.events.filter((e) => e.type === 'bootstrap').length === 1 && r.client.status === 'live', 'first resync');
+      publishN(st, STREAM_A, 20);
+      await until(() => r.client.getWatermark(STREAM_A) === 30, 'up to 30');
+      const rows = r.client.listDocuments(STREAM_A).length;
+
+      lag.frozen = true;
+      r.client.resync(STREAM_A);
+      await until(() => behind(r).length > 0 || r.events.filter((e) => e.type === 'bootstrap').length > 1, 'the lagging snapshot');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(behind(r)[0]).toMatchObject({ topic: STREAM_A, details: { head: 10, cursor: 30 } });
+      expect(r.client.getWatermark(STREAM_A)).toBe(30);
+      expect(r.client.listDocuments(STREAM_A)).toHaveLength(rows);
+      expect(seqsOf(r, STREAM_A)).toEqual(range(1, 30));
+
+      lag.frozen = false;
+      await until(() => r.events.filter((e) => e.type === 'bootstrap').length === 2 && r.client.status === 'live', 'caught-up snapshot', 8000);
+      publishN(st, STREAM_A, 2);
+      await until(() => r.client.getWatermark(STREAM_A) === 32, 'live after');
+      expect(seqsOf(r, STREAM_A)).toEqual(range(1, 32));
+    }, 20_000);
+  });
 });
