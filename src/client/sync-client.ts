@@ -284,18 +284,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
    * the pending `next()` with `aborted`; `close()` ends it once the buffered batches are taken.
    */
   updates(options: UpdatesOptions = {}): AsyncIterableIterator<AppliedBatch, undefined> {
-    return new UpdatesIterator(
-      {
-        onApplied: (listener) => {
-          this.on('updates', listener);
-          return () => void this.off('updates', listener);
-        },
-        addApplyBarrier: (wait) => this.driver.addApplyBarrier(wait),
-        onChange: this.onChange,
-        closed: () => this.closed,
-      },
-      options,
-    );
+    return new UpdatesIterator({ emitter: this, driver: this.driver, onChange: this.onChange, closed: () => this.closed }, options);
   }
 
   /**

@@ -1,7 +1,10 @@
 import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { AppliedBatch } from '../replay/events.js';
+import type { Emitter } from '../util/emitter.js';
 import { abortError, type WaitOptions } from './abort.js';
+import type { ReplayDriver } from './replay-driver.js';
+import type { SyncClientEvents } from './sync-client.js';
 
 /** Options of `client.updates()`. */
 export interface UpdatesOptions extends WaitOptions {
@@ -19,10 +22,10 @@ export const UPDATES_BUFFER_SIZE = 16;
 
 /** What the iterator needs of the client. */
 export interface UpdatesHost {
-  /** Register an `updates` listener; returns its removal. */
-  onApplied(listener: (batch: AppliedBatch) => void): () => void;
-  /** Hold the apply chain on the promise `wait()` returns (see `ReplayDriver.addApplyBarrier`). */
-  addApplyBarrier(wait: () => Promise<void> | undefined): () => void;
+  /** The client's events: the iterator listens to `updates`. */
+  emitter: Pick<Emitter<SyncClientEvents>, 'on' | 'off'>;
+  /** Holds the apply chain while the buffer is full. */
+  driver: Pick<ReplayDriver, 'addApplyBarrier'>;
   /** Register a change listener; returns its removal. */
   onChange(listener: () => void): () => void;
   closed(): boolean;
@@ -56,11 +59,13 @@ export class UpdatesIterator implements AsyncIterableIterator<AppliedBatch, unde
     }
     const wanted = topics === undefined ? undefined : new Set(typeof topics === 'string' ? [topics] : topics);
     const onAbort = (): void => this.end(abortError(signal!));
+    const onApplied = (batch: AppliedBatch): void => void ((wanted === undefined || wanted.has(batch.topic)) && this.push(batch));
     signal?.addEventListener('abort', onAbort, { once: true });
+    host.emitter.on('updates', onApplied);
     this.releases.push(
       () => signal?.removeEventListener('abort', onAbort),
-      host.onApplied((batch) => (wanted === undefined || wanted.has(batch.topic)) && this.push(batch)),
-      host.addApplyBarrier(() => (this.buffer.length < this.size ? undefined : new Promise<void>((resolve) => (this.space = resolve)))),
+      () => void host.emitter.off('updates', onApplied),
+      host.driver.addApplyBarrier(() => (this.buffer.length < this.size ? undefined : new Promise<void>((resolve) => (this.space = resolve)))),
       host.onChange(() => host.closed() && this.end(undefined)),
     );
   }
