@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { LaneNotice } from '../adapters/lane.js';
 import type { SyncClient } from '../client/sync-client.js';
 import { healthLine } from '../observability/health.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../observability/prometheus.js';
@@ -9,6 +10,16 @@ export interface TailObserveOptions {
   healthEveryMs: number | undefined;
   /** Serve `/metrics` on 127.0.0.1 at this port (0: any free port); undefined: no server. */
   metricsPort: number | undefined;
+  /** Print each lane or connection notice (token refresh, head probe...) on stderr. Default false. */
+  notices?: boolean;
+}
+
+/** One notice as a terminal line: its type, then its fields as `key=value` (objects as JSON). */
+export function noticeLine(n: LaneNotice): string {
+  const fields = Object.entries(n)
+    .filter(([k, v]) => k !== 'type' && v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  return [n.type, ...fields].join(' ');
 }
 
 /**
@@ -19,6 +30,8 @@ export interface TailObserveOptions {
 export async function startTailObserve(client: SyncClient, options: TailObserveOptions): Promise<() => Promise<void>> {
   let timer: ReturnType<typeof setInterval> | undefined;
   if (options.healthEveryMs !== undefined) timer = setInterval(() => process.stderr.write(`[health] ${healthLine(client.health())}\n`), options.healthEveryMs);
+  const onNotice = (n: LaneNotice): void => void process.stderr.write(`[notice] ${noticeLine(n)}\n`);
+  if (options.notices === true) client.on('notice', onNotice);
   let server: Server | undefined;
   if (options.metricsPort !== undefined) {
     const s = createServer((req, res) => {
@@ -40,6 +53,7 @@ export async function startTailObserve(client: SyncClient, options: TailObserveO
   }
   return async () => {
     clearInterval(timer);
+    client.off('notice', onNotice);
     if (server !== undefined) await new Promise<void>((resolve) => server!.close(() => resolve()));
   };
 }

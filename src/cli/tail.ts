@@ -21,6 +21,8 @@ const HELP = `khala-sync tail --url <ws(s) url> --topic <t> [--topic <t> ...]
   [--allow-insecure]                  allow ws:// to a non-loopback host
   [--health] [--health-interval <ms>] one-line health summary on stderr every 5000 ms (or <ms>)
   [--metrics-port <port>]             serve Prometheus /metrics on 127.0.0.1:<port> while running (0: any)
+  [--verbose]                         diagnostics on stderr: token refreshes, head probes and gaps, reply
+                                      correlation, checkpoint acks (one [notice] line each)
 stdout: one JSON object per line (update, caught_up, stale, bootstrap, status, error).
 exit: 0 done, 2 usage, 3 upgrade required, 4 authentication refused, 1 other fatal.
 `;
@@ -68,6 +70,7 @@ export async function runTail(argv: string[]): Promise<number> {
         health: { type: 'boolean', default: false },
         'health-interval': { type: 'string' },
         'metrics-port': { type: 'string' },
+        verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -119,7 +122,7 @@ export async function runTail(argv: string[]): Promise<number> {
   const healthEveryMs = v.health || healthInterval !== undefined ? (healthInterval ?? 5000) : undefined;
   let stopObserve: () => Promise<void>;
   try {
-    stopObserve = await startTailObserve(client, { healthEveryMs, metricsPort });
+    stopObserve = await startTailObserve(client, { healthEveryMs, metricsPort, notices: v.verbose });
   } catch (err) {
     await client.close();
     throw new UsageError(`--metrics-port ${metricsPort}: ${(err as Error).message}`);

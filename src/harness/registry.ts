@@ -9,6 +9,7 @@ import { spacetimeBoundaryScenarios } from './scenarios-spacetime-boundary.js';
 import { spacetimeCrashScenarios } from './scenarios-spacetime-crash.js';
 import { spacetimeDeliveryScenarios } from './scenarios-spacetime-delivery.js';
 import { spacetimeMultiScenarios } from './scenarios-spacetime-multi.js';
+import { spacetimeRefreshScenarios } from './scenarios-spacetime-refresh.js';
 import { spacetimeReplayScenarios } from './scenarios-spacetime-replay.js';
 import { spacetimeStaleScenarios } from './scenarios-spacetime-stale.js';
 import { staleScenarios } from './scenarios-stale.js';
@@ -30,6 +31,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...spacetimeDeliveryScenarios,
   ...spacetimeMultiScenarios,
   ...spacetimeCrashScenarios,
+  ...spacetimeRefreshScenarios,
 ];
 
 /** Scenario suites besides the default matrix (`khala-sync harness --suite <name>`). */

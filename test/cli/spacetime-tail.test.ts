@@ -54,6 +54,25 @@ describe('khala-sync tail --lane spacetime (SDK_CONTRACTS §3)', () => {
     expect(lines.find((l) => l['type'] === 'caught_up')).toEqual({ type: 'caught_up', topic: STREAM, watermark: 18 });
   });
 
+  it('--verbose and --health show token refreshes (make-before-break) and head probes while updates flow', async () => {
+    srv = await startSpacetimeServer({ port: 0, tokenTtlSeconds: 5, tokenRefreshAfterSeconds: 0.3 });
+    const s = srv;
+    publish(s, 5);
+    const run = startCli(['tail', '--lane', 'spacetime', '--url', s.url, '--token-url', s.tokenUrl, '--topic', STREAM, '--verbose', '--health-interval', '100', '--idle-exit', '800']);
+    const flow = setInterval(() => publish(s, 1), 20);
+    await new Promise((resolve) => setTimeout(resolve, 1800));
+    clearInterval(flow);
+    expect(await run.exited).toBe(0);
+    const err = run.stderr();
+    const refreshes = err.split('\n').filter((l) => l.startsWith('[notice] token_refresh outcome=switched overlapMs='));
+    expect(refreshes.length).toBeGreaterThanOrEqual(3);
+    expect(err).toMatch(/\[notice\] head_probe heads=\{"runtime\.codex\.worker\.worker_1":\d+\} behind=\[/);
+    expect(err).toMatch(/\[health\] live .*token_refresh_in=\d+ms/);
+    const updates = jsonLines(run.stdout()).filter((l) => l['type'] === 'update');
+    expect(updates.map((u) => u['seq'])).toEqual(Array.from({ length: s.head(STREAM) }, (_, i) => i + 1));
+    expect(err).not.toContain('st_'); // no token on stderr
+  });
+
   it('an unknown lane is a usage error (exit 2)', async () => {
     const run = startCli(['tail', '--lane', 'bsatn', '--url', 'ws://127.0.0.1:1', '--token', 't', '--topic', STREAM]);
     expect(await run.exited).toBe(2);

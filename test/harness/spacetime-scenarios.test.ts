@@ -24,6 +24,7 @@ describe('Spacetime scenarios in the matrix', () => {
       'spacetime-multi-client-convergence',
       'spacetime-crash-safety-sigkill',
       'spacetime-crash-during-stale-recovery',
+      'spacetime-token-refresh-under-load',
     ]);
     expect(st.every((s) => s.family === 'spacetime' && s.name.startsWith('spacetime-'))).toBe(true);
     expect(SCENARIOS.filter((s) => s.name.startsWith('spacetime-')).every((s) => s.lane === 'spacetime')).toBe(true);
@@ -62,5 +63,17 @@ describe('Spacetime scenarios in the matrix', () => {
     expect(healed.per_client['dropping']!.bootstraps).toBeGreaterThan(0);
     expect(healed.per_client['reversing']!.bootstraps).toBeGreaterThan(0);
     expect(healed.kpi).toMatchObject({ duplicates: 0, outOfOrder: 0 });
+  }, 60_000);
+
+  it('spacetime-token-refresh-under-load crosses ≥ 5 make-before-break refreshes: exactly-once, always live, no reconnect', async () => {
+    const { summary } = await runHarness({ scenarios: ['spacetime-token-refresh-under-load'], seed: 12, out, quick: true });
+    const s = summary.scenarios[0]!;
+    expect(`${s.status} ${s.failure ?? ''}`.trim()).toBe('pass');
+    const e = s.evidence as { refreshes: number; statuses_after_live: string[]; reconnects: number; published_during: number; kpi: { duplicates: number; outOfOrder: number } };
+    expect(e.refreshes).toBeGreaterThanOrEqual(5);
+    expect(e.statuses_after_live).toEqual([]);
+    expect(e.reconnects).toBe(0);
+    expect(e.published_during).toBeGreaterThan(0);
+    expect(e.kpi).toMatchObject({ duplicates: 0, outOfOrder: 0 });
   }, 60_000);
 });

@@ -33,6 +33,8 @@ describe('topicHealth', () => {
     });
     expect(line).toBe('backoff connects=3 reconnects=2 retry_in=500ms last_disconnect=network last_error=connect_failed token_refresh_in=61s | t subscribing wm=30 head=40 lag=10 75%');
     expect(line).not.toContain('\n');
+    const soon = healthLine({ at: 0, connection: { lane: 'spacetime', state: 'live', connectAttempts: 1, reconnectAttempts: 0, nextRetryMs: null, lastDisconnectReason: null, lastError: null, tokenRefreshDueInMs: 450.4 }, topics: [] });
+    expect(soon).toBe('live connects=1 reconnects=0 token_refresh_in=450ms');
   });
 });
 
