@@ -1,5 +1,3 @@
-import { hydrateDocument, hydrationFailure } from '../bootstrap/hydrate-document.js';
-import { readSnapshot, snapshotFailure } from '../bootstrap/read-snapshot.js';
 import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
@@ -12,11 +10,14 @@ import { createReplayState, type ReplayState, type TopicState } from '../replay/
 import { transition } from '../replay/transitions.js';
 import type { SyncStore } from '../watermarks/store.js';
 import { DocumentCache } from './document-cache.js';
+import { HydrationScheduler } from './hydration-scheduler.js';
 import type { DriverMetrics } from './metrics.js';
 import type { PayloadHashPolicy } from './options.js';
+import { SnapshotBootstrap } from './snapshot-bootstrap.js';
 import { checkStoredContents } from './stored-cursors.js';
 import { refusedUpdates, type DocumentCheck } from './topic-schemas.js';
 import { emptyRecord } from '../util/records.js';
+import { WriteQueue } from './write-queue.js';
 
 /** The transport half of the driver's effects; the connection implements it. */
 export interface DriverTransport {
@@ -64,19 +65,42 @@ export class ReplayDriver {
   readonly metrics: DriverMetrics = { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, conflicts: 0, payloadConflicts: 0, hydrationFetches: 0, hydrationFailures: 0, timeToCaughtUpMs: emptyRecord() };
   private readonly subscribedAt = new Map<string, number>();
   private readonly requested = new Map<string, number>();
-  private writes: Promise<void> = Promise.resolve();
-  private readonly abort = new AbortController();
-  private readonly hydrating = new Set<string>();
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
-  /** The snapshot run each topic is staging, until its commit is queued (see bootstrap). */
-  private readonly snapshots = new Map<string, symbol>();
+  private readonly queue = new WriteQueue();
+  private readonly snapshots: SnapshotBootstrap | undefined;
+  private readonly hydration: HydrationScheduler | undefined;
   private readonly barriers = new Set<() => Promise<void> | undefined>();
 
   constructor(
     private readonly options: DriverOptions,
     private readonly transport: DriverTransport,
     private readonly events: DriverEvents,
-  ) {}
+  ) {
+    const { store, token, check } = options;
+    const verifyHashes = options.verifyPayloadHash !== 'off';
+    const queue = this.queue;
+    const input = (i: ReplayInput): void => this.input(i);
+    if (options.snapshot !== undefined) {
+      this.snapshots = new SnapshotBootstrap({ store, source: options.snapshot, queue, token, verifyHashes, check, input, replaced: (topic, head, documents) => this.replaced(topic, head, documents) });
+    }
+    if (options.hydrator !== undefined) {
+      this.hydration = new HydrationScheduler({
+        hydrator: options.hydrator,
+        store,
+        queue,
+        token,
+        verifyHashes,
+        check,
+        metrics: this.metrics,
+        held: (topic, key) => this.docs.get(topic, key),
+        hydrated: (doc) => {
+          if (this.state.topics.has(doc.topic)) this.docs.put(doc);
+          this.events.hydrated(doc);
+          this.events.changed();
+        },
+        error: (error) => this.events.event({ type: 'error', error }),
+      });
+    }
+  }
 
   // ---- read API ----
 
@@ -95,7 +119,6 @@ export class ReplayDriver {
     return this.state.topics.values();
   }
 
-  /** True when every subscribed topic is live or failed (nothing left to catch up). */
   /** True when at least one topic is wanted and every one of them has failed. */
   allFailed(): boolean {
     if (this.state.topics.size === 0) return false;
@@ -103,6 +126,7 @@ export class ReplayDriver {
     return true;
   }
 
+  /** True when every subscribed topic is live or failed (nothing left to catch up). */
   settled(): boolean {
     for (const t of this.state.topics.values()) if (t.phase !== 'live' && t.phase !== 'failed') return false;
     return true;
@@ -140,7 +164,7 @@ export class ReplayDriver {
       this.hashes.documents(t, docs);
     }
     this.input({ type: 'subscribe', topics: fresh, cursors: loaded.cursors });
-    for (const d of loaded.documents) if (d.hydrationPending) this.scheduleHydration(d, 0);
+    for (const d of loaded.documents) if (d.hydrationPending) this.hydration?.schedule(d);
     this.events.changed();
   }
 
@@ -207,7 +231,7 @@ export class ReplayDriver {
     if (commit !== undefined) {
       try {
         const timing = this.options.commitTiming;
-        await this.write(async () => {
+        await this.queue.write(async () => {
           const t0 = timing === undefined ? 0 : performance.now();
           await this.options.store.commit(commit);
           timing?.observe((performance.now() - t0) / 1000);
@@ -240,7 +264,7 @@ export class ReplayDriver {
     if (plan.applied.length > 0) this.events.applied({ topic: batch.topic, updates: plan.applied, replayed });
     for (const e of effects) this.run(e);
     if (plan.applied.length > 0) this.events.changed();
-    for (const d of plan.hydrate) this.scheduleHydration(d, 0);
+    for (const d of plan.hydrate) this.hydration?.schedule(d);
     if (plan.applied.length > 0 && this.barriers.size > 0) await Promise.all([...this.barriers].map((wait) => wait()));
   }
 
@@ -258,14 +282,12 @@ export class ReplayDriver {
 
   /** Stop timers and in-flight HTTP work. */
   dispose(): void {
-    this.abort.abort(new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed'));
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.queue.dispose();
   }
 
   /** Resolves when every queued store write has finished. */
   flush(): Promise<void> {
-    return this.writes;
+    return this.queue.flush();
   }
 
   // ---- effects ----
@@ -290,24 +312,6 @@ export class ReplayDriver {
     }
   }
 
-  private write<T>(op: () => Promise<T>): Promise<T> {
-    const next = this.writes.then(op);
-    this.writes = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    return next;
-  }
-
-  private later(ms: number, fn: () => void): void {
-    if (this.abort.signal.aborted) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
-
   private run(e: ReplayEffect): void {
     switch (e.type) {
       case 'subscribe': {
@@ -324,14 +328,15 @@ export class ReplayDriver {
       case 'unsubscribe':
         this.transport.unsubscribe(e.topics);
         break;
-      case 'fetch_snapshot':
-        if (e.delayMs > 0) this.later(e.delayMs, () => void this.bootstrap(e.topic));
-        else void this.bootstrap(e.topic);
+      case 'fetch_snapshot': {
+        const snapshots = this.snapshots;
+        if (snapshots === undefined) break;
+        if (e.delayMs > 0) this.queue.later(e.delayMs, () => void snapshots.start(e.topic));
+        else void snapshots.start(e.topic);
         break;
+      }
       case 'store_snapshot':
-        // Only ever emitted for the snapshot_read of the topic's current run (bootstrap): the
-        // commit is queued now, ahead of any newer run's first write.
-        if (this.snapshots.delete(e.topic)) void this.storeSnapshot(e.topic, e.head);
+        void this.snapshots?.commit(e.topic, e.head);
         break;
       case 'reconnect':
         this.transport.reconnect(e.afterMs, e.reason);
@@ -347,105 +352,15 @@ export class ReplayDriver {
     }
   }
 
-  /**
-   * Stage the snapshot in the store page by page as it arrives (§7.5.2): the driver holds one page
-   * at a time, never the snapshot, and until the machine accepts it (`store_snapshot`, SPEC.md R12)
-   * the stored documents and cursor stay the old ones, even across a crash. Stale staging (a crash,
-   * a failed read) is dropped first.
-   */
-  private async bootstrap(topic: string): Promise<void> {
-    const source = this.options.snapshot;
-    if (source === undefined || this.abort.signal.aborted) return;
-    const { store, check } = this.options;
-    const run = Symbol(topic);
-    this.snapshots.set(topic, run);
-    // Every staging write goes through the write queue and only while this is the topic's newest
-    // snapshot: a newer one (unsubscribe + subscribe mid-read) owns the staging area from then on.
-    const staged = (op: () => Promise<void>): Promise<void> =>
-      this.write(() => (this.snapshots.get(topic) === run ? op() : Promise.reject(new Superseded())));
-    let head: number;
-    try {
-      await staged(() => store.discardSnapshot(topic));
-      head = await readSnapshot(source, topic, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyPayloadHash !== 'off' }, {
-        page: async (docs) => {
-          const kept = check === undefined ? docs : await check(topic, docs);
-          return staged(() => store.stageSnapshot(topic, kept));
-        },
-        restart: () => staged(() => store.discardSnapshot(topic)),
-      });
-    } catch (err) {
-      if (err instanceof Superseded) return;
-      this.dropStaged(topic, run);
-      if (!this.abort.signal.aborted) this.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
-      return;
-    }
-    if (this.abort.signal.aborted || this.snapshots.get(topic) !== run) return;
-    // `store_snapshot` takes the run over (storeSnapshot); a refusal, or a topic no longer waiting
-    // for this snapshot, leaves it here and its pages are dropped.
-    this.input({ type: 'snapshot_read', topic, head });
-    this.dropStaged(topic, run);
-  }
-
-  /** Forget `run` and free its staged pages now rather than at the next start (best effort). */
-  private dropStaged(topic: string, run: symbol): void {
-    if (this.snapshots.get(topic) !== run) return;
-    this.snapshots.delete(topic);
-    // Queued ahead of any newer run's own first discard, so it never touches that run's pages.
-    this.write(() => this.options.store.discardSnapshot(topic)).catch(() => undefined);
-  }
-
-  /**
-   * Swap the staged pages in as the topic's documents and cursor, in one transaction. The read
-   * copy is refreshed from what the commit stored, so the snapshot is in memory once.
-   */
-  private async storeSnapshot(topic: string, head: number): Promise<void> {
-    let documents: SyncDocument[];
-    try {
-      documents = await this.write(() => this.options.store.commitSnapshot(topic, head));
-    } catch (err) {
-      // The swap is atomic: the old state stands, and the retry's start drops the staged pages.
-      if (!this.abort.signal.aborted) this.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
-      return;
-    }
+  /** A snapshot commit stored `documents` as the topic's whole content. */
+  private replaced(topic: string, head: number, documents: SyncDocument[]): void {
     if (!this.state.topics.has(topic)) return;
     this.docs.replace(topic, documents);
     this.hashes.documents(topic, documents);
     this.input({ type: 'snapshot_applied', topic, head, documents: documents.length });
     this.events.changed();
   }
-
-  private scheduleHydration(doc: SyncDocument, attempt: number): void {
-    const hydrator = this.options.hydrator;
-    const key = `${doc.topic}\u0000${doc.docKey}`;
-    if (hydrator === undefined || this.hydrating.has(key) || this.abort.signal.aborted) return;
-    this.hydrating.add(key);
-    this.metrics.hydrationFetches++;
-    const run = async (): Promise<void> => {
-      try {
-        const held = () => this.docs.get(doc.topic, doc.docKey);
-        const next = await hydrateDocument(hydrator, doc, { signal: this.abort.signal, token: this.options.token, verifyHashes: this.options.verifyPayloadHash !== 'off', held });
-        if (next === undefined) return; // older than what we hold
-        if (this.options.check !== undefined && (await this.options.check(next.topic, [next])).length === 0) return; // stays pending
-        await this.write(() => this.options.store.putHydrated(next));
-        if (this.state.topics.has(doc.topic)) this.docs.put(next);
-        this.events.hydrated(next);
-        this.events.changed();
-      } catch (err) {
-        if (this.abort.signal.aborted) return;
-        this.metrics.hydrationFailures++;
-        const { error, retryInMs } = hydrationFailure(doc, err, attempt);
-        this.events.event({ type: 'error', error });
-        if (retryInMs !== undefined) this.later(retryInMs, () => this.scheduleHydration(doc, attempt + 1));
-      } finally {
-        this.hydrating.delete(key);
-      }
-    };
-    void run();
-  }
 }
-
-/** A snapshot run that a newer one of the same topic replaced: it stops without a word. */
-class Superseded extends Error {}
 
 function asStoreError(err: unknown, topic: string): KhalaSyncError {
   if (isKhalaSyncError(err)) return err;

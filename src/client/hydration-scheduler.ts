@@ -1,0 +1,62 @@
+import { hydrateDocument, hydrationFailure } from '../bootstrap/hydrate-document.js';
+import type { Hydrator } from '../bootstrap/snapshot-source.js';
+import type { KhalaSyncError } from '../errors/khala-sync-error.js';
+import type { SyncDocument } from '../model/types.js';
+import type { SyncStore } from '../watermarks/store.js';
+import type { DriverMetrics } from './metrics.js';
+import type { DocumentCheck } from './topic-schemas.js';
+import type { WriteQueue } from './write-queue.js';
+
+/** What pointer-mode hydration needs from the driver. */
+export interface HydrationDeps {
+  hydrator: Hydrator;
+  store: SyncStore;
+  queue: WriteQueue;
+  token: () => Promise<string>;
+  verifyHashes: boolean;
+  check: DocumentCheck | undefined;
+  metrics: Pick<DriverMetrics, 'hydrationFetches' | 'hydrationFailures'>;
+  /** The document held now (a newer one makes the fetched body moot). */
+  held(topic: string, docKey: string): SyncDocument | undefined;
+  /** The fetched body is stored: update the read copy and tell the app. */
+  hydrated(doc: SyncDocument): void;
+  error(error: KhalaSyncError): void;
+}
+
+/**
+ * Fetches the bodies of pointer-mode documents (SDK_CONTRACTS §2), one fetch per document at a
+ * time, retried per `hydrationFailure`'s policy; the body is stored through the write queue.
+ */
+export class HydrationScheduler {
+  private readonly inFlight = new Set<string>();
+
+  constructor(private readonly deps: HydrationDeps) {}
+
+  /** Fetch `doc`'s body unless a fetch for it is already running. */
+  schedule(doc: SyncDocument, attempt = 0): void {
+    const { deps } = this;
+    const key = `${doc.topic}\u0000${doc.docKey}`;
+    if (this.inFlight.has(key) || deps.queue.signal.aborted) return;
+    this.inFlight.add(key);
+    deps.metrics.hydrationFetches++;
+    void this.run(doc, attempt).finally(() => this.inFlight.delete(key));
+  }
+
+  private async run(doc: SyncDocument, attempt: number): Promise<void> {
+    const { deps } = this;
+    try {
+      const held = () => deps.held(doc.topic, doc.docKey);
+      const next = await hydrateDocument(deps.hydrator, doc, { signal: deps.queue.signal, token: deps.token, verifyHashes: deps.verifyHashes, held });
+      if (next === undefined) return; // older than what we hold
+      if (deps.check !== undefined && (await deps.check(next.topic, [next])).length === 0) return; // stays pending
+      await deps.queue.write(() => deps.store.putHydrated(next));
+      deps.hydrated(next);
+    } catch (err) {
+      if (deps.queue.signal.aborted) return;
+      deps.metrics.hydrationFailures++;
+      const { error, retryInMs } = hydrationFailure(doc, err, attempt);
+      deps.error(error);
+      if (retryInMs !== undefined) deps.queue.later(retryInMs, () => this.schedule(doc, attempt + 1));
+    }
+  }
+}

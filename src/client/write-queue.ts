@@ -1,0 +1,50 @@
+import { ErrorCodes } from '../errors/codes.js';
+import { KhalaSyncError } from '../errors/khala-sync-error.js';
+
+/**
+ * The driver's serial store writes and its timers, with one lifetime: a batch commit, a snapshot's
+ * staging and swap and a hydration never race because each runs after the one queued before it, and
+ * `dispose()` aborts in-flight HTTP work (through `signal`) and clears every timer.
+ */
+export class WriteQueue {
+  private tail: Promise<void> = Promise.resolve();
+  private readonly abort = new AbortController();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+
+  /** Aborted by {@link dispose} (reason: `client_closed`). */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Run `op` after every write queued before it; a failure is the caller's, not the queue's. */
+  write<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(op);
+    this.tail = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  /** Resolves when every queued write has finished. */
+  flush(): Promise<void> {
+    return this.tail;
+  }
+
+  /** Run `fn` in `ms` unless disposed by then. */
+  later(ms: number, fn: () => void): void {
+    if (this.abort.signal.aborted) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  /** Abort in-flight work and clear timers. */
+  dispose(): void {
+    this.abort.abort(new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed'));
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}
