@@ -54,8 +54,8 @@ export function fuzzSuite(name: string, lf: LaneFuzz): void {
   });
 
   const property = (store: () => SyncStore, counter: Counter) =>
-    fc.asyncProperty(framesArb(lf.seeds.length, PER_RUN), async (frames) => {
-      const r = await fuzzRun(lf, frames, store());
+    fc.asyncProperty(framesArb(lf.seeds.length, PER_RUN), fc.boolean(), async (frames, verifyAll) => {
+      const r = await fuzzRun(lf, frames, store(), verifyAll);
       counter.frames += r.frames;
       counter.applied += r.applied;
       counter.refused += r.refused;
@@ -78,6 +78,10 @@ export function fuzzSuite(name: string, lf: LaneFuzz): void {
 
   it(`${name}: ${SQLITE_RUNS * PER_RUN} mutated frames into a SQLite file`, async () => {
     const path = join(dir, `${name}.db`);
-    await fc.assert(property(() => createSqliteStore({ path }), { frames: 0, applied: 0, refused: 0 }), { numRuns: SQLITE_RUNS, seed: SEED + 1, endOnFailure: true });
+    const counter = { frames: 0, applied: 0, refused: 0 };
+    await fc.assert(property(() => createSqliteStore({ path }), counter), { numRuns: SQLITE_RUNS, seed: SEED + 1, endOnFailure: true });
+    if (process.env['FUZZ_RUNS'] !== undefined) console.log(name, 'sqlite', counter);
+    expect(counter.frames).toBeGreaterThanOrEqual(SQLITE_RUNS * PER_RUN * 0.8);
+    expect(counter.applied).toBeGreaterThan(0);
   }, 600_000);
 }

@@ -53,14 +53,14 @@ async function settle(): Promise<void> {
 
 /**
  * Feed `frames` to a fresh client on `store` (real lane session, real replay driver) and check
- * after each one: a frame the client refused left the cursor where it was; nothing the app saw
+ * after each one (`verifyAll`: socket bodies hashed too, another decode path): a frame the client refused left the cursor where it was; nothing the app saw
  * or can read carries a prototype key. Throws the first violation with the frame that caused it.
  */
-export async function fuzzRun(lf: LaneFuzz, frames: FrameSpec[], store: SyncStore): Promise<{ frames: number; applied: number; refused: number }> {
+export async function fuzzRun(lf: LaneFuzz, frames: FrameSpec[], store: SyncStore, verifyAll = false): Promise<{ frames: number; applied: number; refused: number }> {
   const net = createMemoryNetwork();
   const ids = { requestId: 1, queryId: 1 };
   net.onConnection = (peer) => lf.serve(peer, ids);
-  const client = new SyncClient({ url: 'ws://127.0.0.1:1/sync/socket/websocket', token: 'fuzz', topics: [lf.topic], store, transport: net.factory, reconnectDelay: () => 0, ...(lf.lane ? { lane: lf.lane } : {}) });
+  const client = new SyncClient({ url: 'ws://127.0.0.1:1/sync/socket/websocket', token: 'fuzz', topics: [lf.topic], store, transport: net.factory, reconnectDelay: () => 0, verifyPayloadHash: verifyAll ? 'all' : 'fetched', ...(lf.lane ? { lane: lf.lane } : {}) });
   let leak: string | undefined;
   client.on('updates', (b) => (leak ??= forbiddenIn(b.updates.map((u) => u.payload))));
   client.on('hydrated', (d) => (leak ??= forbiddenIn(d.payload)));

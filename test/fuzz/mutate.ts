@@ -7,7 +7,7 @@ export interface Mutation {
   pick: number;
 }
 
-const KINDS = ['truncate', 'bitflip', 'typeswap', 'number', 'nest', 'protokey', 'escapedkey', 'topic', 'repeat', 'nested'] as const;
+const KINDS = ['truncate', 'bitflip', 'typeswap', 'number', 'nest', 'protokey', 'escapedkey', 'topic', 'repeat', 'word', 'rekey', 'nested'] as const;
 type MutationKind = (typeof KINDS)[number];
 
 /** Numbers a parser or a watermark check may get wrong. `1e999` is written as text (JSON has no Infinity). */
@@ -17,6 +17,9 @@ const PROTO_KEYS = ['__proto__', 'constructor', 'prototype'];
 const ESCAPED_KEYS = ['"\\u005f_proto__"', '"__pro\\u0074o__"', '"\\u0063onstructor"', '"prototyp\\u0065"', '"\\u005F\\u005Fproto\\u005F\\u005F"'];
 const TOPICS = ['runtime.other_topic', '', '__proto__', 'runtime.run_summaries\u0000', 'RUNTIME.RUN_SUMMARIES', 'x'.repeat(5000), 'runtime.codex.worker.worker_2'];
 const DEPTHS = [30, 200, 1500, 12_000];
+/** Protocol words of both lanes: a frame of one kind relabelled as another. */
+const WORDS = ['phx_reply', 'phx_error', 'phx_close', 'phx_join', 'sync:update_batch', 'sync:frame', 'sync:error', 'sync:heartbeat', 'sync:v1', 'phoenix', 'ok', 'error', 'KHALA_FRAME_KIND_ERROR', 'KHALA_FRAME_KIND_UPDATE_BATCH', 'KHALA_FRAME_KIND_HEARTBEAT', 'stale_cursor', 'slow_consumer', 'reauth_required', 'disconnect', 'Committed', 'Failed', 'OutOfEnergy', 'some', 'none'];
+const KEYS = ['TransactionUpdate', 'TransactionUpdateLight', 'SubscribeMultiApplied', 'UnsubscribeMultiApplied', 'SubscriptionError', 'OneOffQueryResponse', 'IdentityToken', 'InitialSubscription', 'updates', 'watermark', 'seq', 'topic', 'status', 'response', 'payload', 'payload_bytes', 'inserts', 'deletes', 'rows'];
 
 /** A fast-check arbitrary for up to `max` mutations. */
 export function mutationsArb(max = 3): fc.Arbitrary<Mutation[]> {
@@ -108,6 +111,21 @@ export function mutate(text: string, m: Mutation): string {
         // Up to ~1 MB of copies: big enough to matter, small enough for 10,000 frames in seconds.
         const copies = Math.min([2, 50, 500][m.pick % 3]!, Math.floor(1_000_000 / (text.length + 1)));
         for (let i = 0; i < copies; i++) arr.push(one);
+      });
+    case 'word':
+      return onTree(text, m, (n, all) => {
+        const strs = all.filter((x) => typeof x.get() === 'string');
+        (strs.length > 0 ? strs[m.at % strs.length]! : n).set(WORDS[m.pick % WORDS.length]!);
+      });
+    case 'rekey':
+      return onTree(text, m, (_n, all) => {
+        const objs = all.map((x) => x.get()).filter((v): v is { [k: string]: Json } => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0);
+        if (objs.length === 0) return;
+        const o = objs[m.at % objs.length]!;
+        const from = Object.keys(o)[m.pick % Object.keys(o).length]!;
+        const value = o[from]!;
+        delete o[from];
+        o[KEYS[(m.pick >>> 4) % KEYS.length]!] = value;
       });
     case 'nested':
       return mutateNested(text, m);
