@@ -1,16 +1,15 @@
 import { Emitter } from '../util/emitter.js';
-import type { ClientInfo, LaneNotice } from '../adapters/lane.js';
+import type { SyncClientEvents, SyncSnapshot } from './client-events.js';
+import type { ClientInfo } from '../adapters/lane.js';
 import { khalaLane } from '../adapters/khala/khala-lane.js';
-import { httpHydrator, httpSnapshotSource } from '../bootstrap/http-snapshot-source.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { AppliedBatch } from '../replay/events.js';
 import type { TopicPhase } from '../replay/state.js';
-import type { SyncDocument } from '../model/types.js';
-import { webSocketTransport } from '../transport/websocket-transport.js';
 import { createMemoryStore } from '../watermarks/memory-store.js';
 import type { SyncStore } from '../watermarks/store.js';
-import { defaultReconnectDelay } from './backoff.js';
+import { bootstrapSources, connectionSettings, httpPolicy } from './client-config.js';
+import { recordClientTelemetry, recordReconnect } from './client-telemetry.js';
 import { Connection } from './connection.js';
 import type { ProbeResult } from './liveness-probe.js';
 import type { SyncMetrics } from './metrics.js';
@@ -18,7 +17,7 @@ import { ClientObserver } from '../observability/client-observer.js';
 import type { ClientHealth } from '../observability/health.js';
 import { observeClient } from '../observability/observe-client.js';
 import type { MetricsRegistry } from '../observability/registry.js';
-import { TelemetryRecorder, type ClientTelemetryEvent } from './telemetry.js';
+import { TelemetryRecorder } from './telemetry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions, type UntypedPayloads } from './options.js';
 import { schemaCheck, type PayloadOf, type TopicPayloads, type TopicSchemas, type TypedDocument } from './topic-schemas.js';
 import { ReplayDriver, type DriverEvents } from './replay-driver.js';
@@ -30,34 +29,9 @@ import { attachLogger, createLog } from './logger.js';
 import { asClientError, handled, insecureUrlError, rememberFixedSecrets, scrubEventArgs } from './client-guards.js';
 import { firstInsecureCredentialUrl, validateOptions } from './validate-options.js';
 import { SecretScrubber } from '../errors/secret-scrubber.js';
-import { emptyRecord, ownValue } from '../util/records.js';
+import { emptyRecord } from '../util/records.js';
 
-/** Events of {@link SyncClient}. Listeners never receive tokens. */
-export interface SyncClientEvents {
-  /** Updates newly applied (durable) for one topic, in watermark order. Never fired twice for one update. */
-  updates: (batch: AppliedBatch) => void;
-  status: (status: ClientStatus, reason: string | undefined) => void;
-  caught_up: (info: { topic: string; watermark: number | undefined }) => void;
-  stale: (info: { topic: string; reason: string | undefined; resumeAfter: number | undefined; retentionFloor: number | undefined; headWatermark: number | undefined }) => void;
-  bootstrap: (info: { topic: string; headWatermark: number; documents: number }) => void;
-  hydrated: (doc: SyncDocument) => void;
-  heartbeat: (watermarks: Record<string, number>) => void;
-  /** Every reported problem, with a stable `code`. Emitting it never throws. */
-  error: (error: KhalaSyncError) => void;
-  /** `ClientTelemetryEvent`s (reconnect, auth_failure, replay, delivery_error) for the app's pipeline. */
-  telemetry: (event: ClientTelemetryEvent) => void;
-  /** Lane diagnostics: head probes and gaps, unmatched or timed-out replies, checkpoint acks (Spacetime). */
-  notice: (notice: LaneNotice) => void;
-  /** The health snapshot after each status change, reconnect, error, stale, bootstrap or caught-up (not per batch). */
-  health: (health: ClientHealth) => void;
-}
-
-/** Immutable view for `useSyncExternalStore`; a new object after every change. */
-export interface SyncSnapshot {
-  readonly status: ClientStatus;
-  readonly revision: number;
-  readonly topics: Readonly<Record<string, { phase: TopicPhase; watermark: number | undefined }>>;
-}
+export type { SyncClientEvents, SyncSnapshot } from './client-events.js';
 
 /**
  * The khala-sync client: subscribe to topics and hold their documents, applied exactly once, in
@@ -88,12 +62,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     validateOptions(options, lane, clientInfo);
     this.options = options;
     this.clientInfo = clientInfo;
-    const http = {
-      allowInsecure: options.allowInsecure ?? CLIENT_DEFAULTS.allowInsecure,
-      timeoutMs: options.httpTimeoutMs ?? CLIENT_DEFAULTS.httpTimeoutMs,
-      maxRetryAfterMs: options.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    };
+    const http = httpPolicy(options);
     rememberFixedSecrets(this.scrubber, options.token);
     const mint = tokenGrantProvider(options.token, { ...http, signal: this.lifetime.signal });
     const grant = async (): Promise<TokenGrant> => {
@@ -122,8 +91,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     const driverOptions = {
       commitTiming: options.metrics === false ? undefined : this.observer.storeCommitDuration,
       store: this.store,
-      snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl, maxPages: options.maxSnapshotPages ?? CLIENT_DEFAULTS.maxSnapshotPages, ...http }) : undefined),
-      hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl, ...http }) : undefined),
+      ...bootstrapSources(options, http),
       verifyPayloadHash: options.verifyPayloadHash ?? CLIENT_DEFAULTS.verifyPayloadHash,
       token,
       check: options.schemas && schemaCheck(options.schemas as TopicSchemas<TopicPayloads>, (e) => this.emit('error', e)),
@@ -140,23 +108,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
       changed: () => this.changed(),
     };
     this.connection = new Connection(
-      {
-        url: options.url,
-        lane,
-        transport: options.transport ?? webSocketTransport,
-        token: grant,
-        clientInfo,
-        reconnectDelay: options.reconnectDelay ?? ((n) => defaultReconnectDelay(n)),
-        allowInsecure: options.allowInsecure ?? CLIENT_DEFAULTS.allowInsecure,
-        heartbeatIntervalMs: options.heartbeatIntervalMs ?? CLIENT_DEFAULTS.heartbeatIntervalMs,
-        deadAfterMs: options.deadAfterMs ?? CLIENT_DEFAULTS.deadAfterMs,
-        joinTimeoutMs: options.joinTimeoutMs ?? CLIENT_DEFAULTS.joinTimeoutMs,
-        stableAfterMs: options.stableAfterMs ?? CLIENT_DEFAULTS.stableAfterMs,
-        maxFrameBytes: options.maxFrameBytes ?? CLIENT_DEFAULTS.maxFrameBytes,
-        maxRefusals: options.maxRefusals ?? CLIENT_DEFAULTS.maxRefusals,
-        maxInboundBytes: options.maxInboundBytes ?? CLIENT_DEFAULTS.maxInboundBytes,
-        tokenRefresh: options.tokenRefresh ?? CLIENT_DEFAULTS.tokenRefresh,
-      },
+      connectionSettings(options, lane, clientInfo, grant),
       {
         status: (status, reason) => {
           this.emit('status', status, reason);
@@ -167,11 +119,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
         reconnecting: ({ attempt, delayMs, reason }) => {
           this.observer.onReconnecting(delayMs, reason);
           log?.('info', `khala-sync: reconnect ${attempt} in ${delayMs} ms (${reason})`, { attempt, delayMs, reason });
-          const topics = [...this.driver.topics()];
-          const topic = topics[0]?.topic ?? '';
-          const resumed = topics.some((t) => t.lastApplied !== undefined);
-          const reasonCode = reason.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
-          telemetry.record(topic, { reconnect: { attempt, backoff_ms: delayMs, resumed, last_applied_seq: this.driver.lastApplied(topic) ?? 0, reason_code: reasonCode } });
+          recordReconnect(telemetry, this.driver, { attempt, delayMs, reason });
         },
         authFailure: ({ httpStatus, reason, refreshAttempted }) =>
           telemetry.record('', { auth_failure: { http_status: httpStatus, reason_code: reason, refresh_attempted: refreshAttempted } }),
@@ -189,20 +137,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     });
     this.on('error', (e) => this.live.error(e));
     this.on('status', (s) => this.live.status(s));
-    this.on('caught_up', ({ topic, watermark }) =>
-      telemetry.record(topic, {
-        replay: { status: 'live', requested_after_seq: this.driver.requestedAfter(topic), oldest_available_seq: 0, head_seq: watermark ?? 0, catchup_duration_ms: ownValue(this.driver.metrics.timeToCaughtUpMs, topic) ?? 0 },
-      }),
-    );
-    this.on('stale', (s) =>
-      telemetry.record(s.topic, {
-        replay: { status: 'stale_cursor', requested_after_seq: s.resumeAfter ?? 0, oldest_available_seq: s.retentionFloor === undefined ? 0 : s.retentionFloor + 1, head_seq: s.headWatermark ?? 0, catchup_duration_ms: 0 },
-      }),
-    );
-    this.on('error', (e) => {
-      const channel = e.source === 'store' ? 'projection_apply' : e.source === 'snapshot' ? 'replay' : e.source === 'protocol' ? 'ws' : undefined;
-      if (channel !== undefined) telemetry.record(e.topic ?? '', { delivery_error: { channel, reason_code: e.code, rolling_error_count_5m: telemetry.deliveryError() } });
-    });
+    recordClientTelemetry(this, telemetry, this.driver);
     if (options.metrics !== false) {
       observeClient(this, this.observer, (topic) => this.driver.metrics.timeToCaughtUpMs[topic], () => {
         if (this.listenerCount('health') > 0) this.emit('health', this.observer.health());

@@ -1,0 +1,35 @@
+import type { LaneNotice } from '../adapters/lane.js';
+import type { KhalaSyncError } from '../errors/khala-sync-error.js';
+import type { SyncDocument } from '../model/types.js';
+import type { ClientHealth } from '../observability/health.js';
+import type { AppliedBatch } from '../replay/events.js';
+import type { TopicPhase } from '../replay/state.js';
+import type { ClientStatus } from './options.js';
+import type { ClientTelemetryEvent } from './telemetry.js';
+
+/** Events of {@link SyncClient}. Listeners never receive tokens. */
+export interface SyncClientEvents {
+  /** Updates newly applied (durable) for one topic, in watermark order. Never fired twice for one update. */
+  updates: (batch: AppliedBatch) => void;
+  status: (status: ClientStatus, reason: string | undefined) => void;
+  caught_up: (info: { topic: string; watermark: number | undefined }) => void;
+  stale: (info: { topic: string; reason: string | undefined; resumeAfter: number | undefined; retentionFloor: number | undefined; headWatermark: number | undefined }) => void;
+  bootstrap: (info: { topic: string; headWatermark: number; documents: number }) => void;
+  hydrated: (doc: SyncDocument) => void;
+  heartbeat: (watermarks: Record<string, number>) => void;
+  /** Every reported problem, with a stable `code`. Emitting it never throws. */
+  error: (error: KhalaSyncError) => void;
+  /** `ClientTelemetryEvent`s (reconnect, auth_failure, replay, delivery_error) for the app's pipeline. */
+  telemetry: (event: ClientTelemetryEvent) => void;
+  /** Lane diagnostics: head probes and gaps, unmatched or timed-out replies, checkpoint acks (Spacetime). */
+  notice: (notice: LaneNotice) => void;
+  /** The health snapshot after each status change, reconnect, error, stale, bootstrap or caught-up (not per batch). */
+  health: (health: ClientHealth) => void;
+}
+
+/** Immutable view for `useSyncExternalStore`; a new object after every change. */
+export interface SyncSnapshot {
+  readonly status: ClientStatus;
+  readonly revision: number;
+  readonly topics: Readonly<Record<string, { phase: TopicPhase; watermark: number | undefined }>>;
+}
