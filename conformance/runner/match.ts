@@ -127,6 +127,7 @@ export function matchOutbound(expected: readonly OutboundMatch[], frames: readon
     try {
       const want = substitute(e as unknown as Json, sent, f.connection) as unknown as OutboundMatch;
       if (f.event !== want.event) problems.push(`${at}: expected event ${want.event}, got ${f.text}`);
+      if (want.connection !== undefined && f.connection !== want.connection) problems.push(`${at}: expected on connection #${want.connection + 1}, went out on #${f.connection + 1}`);
       // A Spacetime message has no topic (null); Phoenix frames default to sync:v1.
       if (f.topic !== (want.topic ?? (f.topic === null ? null : 'sync:v1'))) problems.push(`${at}: expected topic ${want.topic ?? 'sync:v1'}, got ${describe(f.topic)}`);
       if (want.join_ref !== undefined) problems.push(...matchValue(want.join_ref, f.joinRef, `${at} join_ref`));

@@ -159,7 +159,7 @@ async function run(vector: Vector): Promise<string[]> {
       }
       case 'server': {
         // A frame sent after the client closed its socket is lost, as on a real network.
-        const conn = net.current();
+        const conn = net.current(step.connection);
         if (conn === undefined) return;
         net.deliver(conn, serverFrameText(step.frame, net.sent, conn.index));
         await settle();
@@ -171,7 +171,7 @@ async function run(vector: Vector): Promise<string[]> {
         return;
       }
       case 'disconnect': {
-        const conn = net.current();
+        const conn = net.current(step.connection);
         if (conn === undefined) failures.push(`${where}: no open connection to close`);
         else net.end(conn, { code: step.code ?? 1006, reason: step.reason ?? '' });
         await settle();

@@ -51,10 +51,14 @@ export class ScriptedNetwork {
     return last?.state === 'dialled' ? last : undefined;
   }
 
-  /** The open connection, if any. */
-  current(): ScriptedConnection | undefined {
-    const last = this.connections[this.connections.length - 1];
-    return last?.state === 'open' ? last : undefined;
+  /**
+   * The newest open connection, or connection `index` when it is open. Two are open at once only
+   * while a token refresh brings up its second socket (SPEC C4).
+   */
+  current(index?: number): ScriptedConnection | undefined {
+    if (index !== undefined) return this.connections[index]?.state === 'open' ? this.connections[index] : undefined;
+    for (let i = this.connections.length - 1; i >= 0; i--) if (this.connections[i]!.state === 'open') return this.connections[i];
+    return undefined;
   }
 
   /**

@@ -58,6 +58,8 @@ export const OPTION_DEFAULTS: Required<Omit<VectorOptions, 'replay_budget'>> = {
 /** Expected shape of one outbound client frame. */
 export interface OutboundMatch {
   event: string;
+  /** The dial (from 0) the frame must have gone out on; any when absent. */
+  connection?: number;
   topic?: string;
   join_ref?: Json;
   ref?: Json;
@@ -86,9 +88,9 @@ export interface Expectations extends Assertions {
 
 export type Step =
   | { type: 'connect'; protocol?: string; note?: string }
-  | { type: 'server'; frame: Json; note?: string }
+  | { type: 'server'; frame: Json; connection?: number; note?: string }
   | { type: 'expect_outbound'; frames: OutboundMatch[]; note?: string }
-  | { type: 'disconnect'; code?: number; reason?: string; note?: string }
+  | { type: 'disconnect'; code?: number; reason?: string; connection?: number; note?: string }
   | { type: 'snapshot_response'; topic: string; response: Exclude<HttpResponse, { deferred: true }>; note?: string }
   | { type: 'hydrate_response'; topic: string; doc_key: string; response: Exclude<HttpResponse, { deferred: true }>; note?: string }
   | { type: 'advance_time'; ms: number; note?: string }

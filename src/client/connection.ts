@@ -117,7 +117,7 @@ export class Connection implements DriverTransport {
     if (this.link !== undefined || this.reconnectTimer !== undefined) return;
     this.attempt = 0;
     this.authRetried = false;
-    this.refusals.reset();
+    this.refusals.restart();
     void this.dial();
   }
 
@@ -210,7 +210,7 @@ export class Connection implements DriverTransport {
     if (next !== 'live') return;
     if (!this.wentLive && this.grant !== undefined && this.settings.tokenRefresh) this.refresher.arm(this.grant.grant, this.grant.at);
     this.wentLive = true;
-    this.refusals.reset();
+    this.refusals.wentLive();
     clearTimeout(this.stableTimer);
     this.stableTimer = setTimeout(() => {
       if (this.status === 'live') this.attempt = 0;
@@ -378,7 +378,7 @@ export class Connection implements DriverTransport {
       this.hooks.error(new TransportError(ErrorCodes.AUTH_REFUSED, `upgrade refused with HTTP ${info.httpStatus} twice with fresh tokens`, { retryable: true, details: { httpStatus: info.httpStatus } }));
     } else if (!wasOpen) {
       this.hooks.error(new TransportError(ErrorCodes.CONNECT_FAILED, `connection failed (${info.httpStatus ? `HTTP ${info.httpStatus}` : `close ${info.code}`})`, { retryable: true, details: { code: info.code, httpStatus: info.httpStatus } }));
-    } else if (!this.wentLive && REFUSAL_CLOSE_CODES.has(info.code)) {
+    } else if (this.refusals.counts() && REFUSAL_CLOSE_CODES.has(info.code)) {
       return this.refused(info.code, info.reason);
     } else if (info.code === 1009) {
       this.metrics.framesRejected++;

@@ -102,7 +102,7 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
   metrics?: boolean;
   /**
    * Consecutive identical refusals (the server closing an open socket with 1001/1002/1003/1007/1008/1011
-   * and the same reason before the subscription went live) after which the client stops with
+   * and the same reason while the subscription has never gone live since `connect()`) after which the client stops with
    * status `incompatible_server` instead of reconnecting. Default 5.
    */
   maxRefusals?: number;

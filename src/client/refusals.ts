@@ -2,8 +2,8 @@ import { ErrorCodes } from '../errors/codes.js';
 import { TransportError } from '../errors/transport-error.js';
 
 /**
- * Close codes that mean "the server turned this session away" when they end an open socket whose
- * subscription never went live: going away (1001, e.g. the module exited), protocol error (1002),
+ * Close codes that mean "the server turned this session away" when they end an open socket before
+ * the subscription ever went live (since `connect()`): going away (1001, e.g. the module exited), protocol error (1002),
  * unacceptable data (1003), invalid payload (1007), policy violation (1008), internal error (1011).
  * A plain drop (1006), a normal close (1000) and "try again later" (1013) are not refusals.
  */
@@ -21,20 +21,37 @@ export interface RefusalOutcome {
 /**
  * Counts consecutive identical refusals (same close code and reason). Identical refusals in a row
  * mean the server will keep answering the same way (an incompatible module, a schema it cannot
- * serve), so after `max` of them the client stops instead of reconnecting forever. A session that
- * goes live, or a refusal that differs, starts the count over. The reason is kept verbatim here;
- * the client's SecretScrubber removes any token from it when the error is emitted.
+ * serve), so after `max` of them the client stops instead of reconnecting forever. A refusal that
+ * differs starts the count over. Once the subscription has gone live, closes stop being refusals
+ * until the next `connect()`: a server that served us once is restarting or redeploying, and a
+ * desktop session must ride that out (reconnect + resubscribe) rather than stop for good. The
+ * reason is kept verbatim here; the client's SecretScrubber removes any token from it when the
+ * error is emitted.
  */
 export class RefusalCounter {
   private key: string | undefined;
   private count = 0;
+  private everLive = false;
 
   constructor(private readonly max: number) {}
 
-  /** A socket went live: the server accepts us after all. */
-  reset(): void {
+  /** `connect()` was called: a fresh session, nothing counted and never live. */
+  restart(): void {
     this.key = undefined;
     this.count = 0;
+    this.everLive = false;
+  }
+
+  /** The subscription went live: closes are ordinary drops from now until `restart()`. */
+  wentLive(): void {
+    this.everLive = true;
+    this.key = undefined;
+    this.count = 0;
+  }
+
+  /** Whether a refusal close now counts as one (the subscription never went live since `connect()`). */
+  counts(): boolean {
+    return !this.everLive;
   }
 
   /** The server closed an open, not-yet-live socket with `code` and `reason`. */

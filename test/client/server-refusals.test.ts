@@ -72,6 +72,24 @@ describe('a server that keeps refusing the session (issue #12 item 1)', () => {
     expect(seqsOf(r, STREAM_A)).toEqual(range(1, 8));
   });
 
+  it('once live since connect(), a server that starts refusing (a redeploy) is ridden out: ordinary drops, never incompatible_server', async () => {
+    const srv = await bed.start();
+    publishN(srv, STREAM_A, 2);
+    const r = bed.track(stClient(srv, { topics: [STREAM_A], maxRefusals: 2 }));
+    await r.client.connect();
+    await until(() => r.client.status === 'live' && r.client.getWatermark(STREAM_A) === 2, 'live');
+    srv.faults.refuseSessions({ code: 1011, reason: 'module being replaced' });
+    srv.faults.closeAll(1001, 'redeploy');
+    await until(() => srv.stats().sessionsRefused >= 4, 'four refused sessions');
+    expect(codes(r)).not.toContain(ErrorCodes.SERVER_REFUSED);
+    expect(codes(r)).not.toContain(ErrorCodes.INCOMPATIBLE_SERVER);
+    expect(r.client.status).not.toBe('incompatible_server');
+    srv.faults.refuseSessions(null);
+    publishN(srv, STREAM_A, 1);
+    await until(() => r.client.status === 'live' && r.client.getWatermark(STREAM_A) === 3, 'live again after the redeploy');
+    expect(seqsOf(r, STREAM_A)).toEqual(range(1, 3));
+  });
+
   it('maxRefusals is validated (invalid_options)', async () => {
     const srv = await bed.start();
     for (const bad of [0, 1.5, -1, Number.NaN]) {
