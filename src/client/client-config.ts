@@ -3,7 +3,7 @@ import { httpHydrator, httpSnapshotSource } from '../bootstrap/http-snapshot-sou
 import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import { webSocketTransport } from '../transport/websocket-transport.js';
 import { defaultReconnectDelay } from './backoff.js';
-import type { ConnectionSettings } from './connection.js';
+import type { ConnectionSettings } from './connection-settings.js';
 import { CLIENT_DEFAULTS, type SyncClientOptions } from './options.js';
 import type { TopicPayloads } from './topic-schemas.js';
 import type { TokenGrant } from './token-provider.js';

@@ -44,6 +44,19 @@ export class SocketLink {
     this.timers.delete(name);
   }
 
+  /** Send a heartbeat every `ms`. */
+  keepAlive(ms: number): void {
+    this.timer('heartbeat', ms, () => this.session?.heartbeat(), true);
+  }
+
+  /** Call `dead` once no frame arrived for `deadAfterMs` (silence while our own backlog pauses it does not count). */
+  watch(deadAfterMs: number, dead: () => void): void {
+    const tick = Math.max(50, Math.min(deadAfterMs / 3, 5000));
+    this.timer('watchdog', tick, () => {
+      if (!this.inbound.over && Date.now() - this.lastInbound > deadAfterMs) dead();
+    }, true);
+  }
+
   /** Stop its timers, end the lane session and close the socket; resolves when the socket is released. */
   close(code: number, reason: string): void | Promise<void> {
     for (const name of [...this.timers.keys()]) this.clear(name);

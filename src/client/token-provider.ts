@@ -127,3 +127,14 @@ async function mint(source: Extract<TokenSource, { url: string }>, doFetch: type
   const refreshAfterMs = typeof refreshAfterIn === 'number' && Number.isFinite(refreshAfterIn) && refreshAfterIn > 0 ? Math.round(refreshAfterIn * 1000) : undefined;
   return { token, refreshAfterMs };
 }
+
+/**
+ * What a failed token fetch means for the connection: sign-in required stops with `auth_required`,
+ * a clear-text token URL stops with `closed`; anything else (wrapped as `token_provider_failed`
+ * unless already typed) is retried after the backoff (`stop` undefined).
+ */
+export function tokenFailure(err: unknown): { error: KhalaSyncError; stop?: ['auth_required' | 'closed', string] } {
+  if (err instanceof SignInRequiredError) return { error: err, stop: ['auth_required', 'sign in required'] };
+  if (isKhalaSyncError(err) && err.code === ErrorCodes.INSECURE_TRANSPORT) return { error: err, stop: ['closed', ErrorCodes.INSECURE_TRANSPORT] };
+  return { error: isKhalaSyncError(err) ? err : new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token provider failed: ${String(err)}`, { retryable: true }) };
+}
