@@ -2,6 +2,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError } from '../errors/khala-sync-error.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
 import { credentialFetch } from '../transport/credential-fetch.js';
+import { readBodyText, DEFAULT_MAX_RESPONSE_BYTES } from '../transport/read-body.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, requestDeadline } from '../transport/request-deadline.js';
 import { safeJsonParse, type JsonValue } from '../util/json.js';
 
@@ -22,6 +23,8 @@ export interface HttpRetryOptions {
   timeoutMs?: number;
   /** Longest `Retry-After` honoured, ms; a longer one is cut to this. Default 60 000. */
   maxRetryAfterMs?: number;
+  /** Largest response body read, bytes; a larger one fails with `response_too_large` (not retried). Default 64 MiB. */
+  maxResponseBytes?: number;
 }
 
 /** Default cap on a server's `Retry-After`, ms. */
@@ -91,7 +94,7 @@ export async function getJson(
         wait = retryAfterMs(res, options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS);
         await res.body?.cancel();
       } else {
-        return await answer(res, path, topic);
+        return await answer(res, path, topic, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
       }
     } catch (err) {
       if (signal.aborted || (isKhalaSyncError(err) && !deadline.expired())) throw err;
@@ -107,7 +110,7 @@ export async function getJson(
 }
 
 /** A final answer (not 401-once, 429 or 5xx) as the caller's result, or the typed error it stands for. */
-async function answer(res: Response, path: string, topic: string): Promise<{ status: number; body: JsonValue | undefined }> {
+async function answer(res: Response, path: string, topic: string, maxBytes: number): Promise<{ status: number; body: JsonValue | undefined }> {
   if (res.status === 410) {
     await res.body?.cancel();
     return { status: 410, body: undefined };
@@ -117,8 +120,14 @@ async function answer(res: Response, path: string, topic: string): Promise<{ sta
     const code = res.status === 403 ? ErrorCodes.FORBIDDEN_TOPIC : res.status === 401 ? ErrorCodes.UNAUTHORIZED : ErrorCodes.SNAPSHOT_FAILED;
     throw new SnapshotError(code, `${path} answered HTTP ${res.status}`, { topic, retryable: false, details: { status: res.status } });
   }
-  const text = await res.text();
-  if (res.status !== 200) throw new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, `unexpected HTTP ${res.status}`, { topic, details: { status: res.status } });
+  if (res.status !== 200) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, `unexpected HTTP ${res.status}`, { topic, details: { status: res.status } });
+  }
+  const text = await readBodyText(res, maxBytes);
+  if (text === undefined) {
+    throw new SnapshotError(ErrorCodes.RESPONSE_TOO_LARGE, `${path}: response body larger than ${maxBytes} bytes; not read`, { topic, retryable: false, details: { maxResponseBytes: maxBytes } });
+  }
   const parsed = safeJsonParse(text);
   if (!parsed.ok) throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `response is not JSON: ${parsed.message}`, { topic });
   return { status: 200, body: parsed.value };

@@ -16,6 +16,7 @@ export interface HttpPolicy {
   allowInsecure: boolean;
   timeoutMs: number;
   maxRetryAfterMs: number;
+  maxResponseBytes: number;
   fetch?: typeof fetch;
 }
 
@@ -25,6 +26,7 @@ export function httpPolicy(options: SyncClientOptions<TopicPayloads>): HttpPolic
     allowInsecure: options.allowInsecure ?? CLIENT_DEFAULTS.allowInsecure,
     timeoutMs: options.httpTimeoutMs ?? CLIENT_DEFAULTS.httpTimeoutMs,
     maxRetryAfterMs: options.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs,
+    maxResponseBytes: options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   };
 }

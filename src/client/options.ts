@@ -1,6 +1,7 @@
 import type { ClientInfo, Lane } from '../adapters/lane.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from '../bootstrap/http-fetch.js';
 import { DEFAULT_MAX_SNAPSHOT_PAGES } from '../bootstrap/http-snapshot-source.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/read-body.js';
 import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import { DEFAULT_HTTP_TIMEOUT_MS } from '../transport/request-deadline.js';
 import type { TransportFactory } from '../transport/transport.js';
@@ -66,6 +67,13 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
    * Default 10 000 (5 million documents at the page size of 500).
    */
   maxSnapshotPages?: number;
+  /**
+   * Largest HTTP response body the client reads (token endpoint, snapshot page, hydration), bytes.
+   * A larger one is cancelled unread and fails with `response_too_large`: a snapshot read or
+   * hydration fails its topic (raise the cap, then `resync()`), a token request is retried with the
+   * reconnect backoff. Default 64 MiB.
+   */
+  maxResponseBytes?: number;
   /** Interval of `sync:heartbeat`, ms. Default 20 000. */
   heartbeatIntervalMs?: number;
   /** Inbound silence after which the connection is declared dead, ms. Default 45 000. */
@@ -148,6 +156,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   httpTimeoutMs: DEFAULT_HTTP_TIMEOUT_MS,
   maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
   maxSnapshotPages: DEFAULT_MAX_SNAPSHOT_PAGES,
+  maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
   tokenRefresh: true,
   clientInfo: Object.freeze({
     client: 'khala-sync',

@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
 import { credentialFetch } from '../transport/credential-fetch.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, readBodyText } from '../transport/read-body.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, requestDeadline } from '../transport/request-deadline.js';
 import { isJsonObject, safeJsonParse } from '../util/json.js';
 
@@ -35,6 +36,8 @@ export interface TokenFetchPolicy {
   fetch?: typeof fetch;
   /** Time limit of one mint request, headers and body, ms; past it the call fails with `request_timeout`. Default 30 000. */
   timeoutMs?: number;
+  /** Largest token endpoint response read, bytes; a larger one fails with `response_too_large`. Default 64 MiB. */
+  maxResponseBytes?: number;
   /**
    * The owner's lifetime (the client's, aborted by `close()`): a mint request in flight is
    * aborted, and no new one is sent once it is aborted (the call fails with `client_closed`). Default none.
@@ -79,7 +82,7 @@ export function tokenGrantProvider(source: TokenSource, policy: TokenFetchPolicy
     const timeoutMs = policy.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
     const deadline = requestDeadline(policy.signal, timeoutMs);
     try {
-      return await mint(source, doFetch, deadline.signal, policy.allowInsecure ?? false);
+      return await mint(source, doFetch, deadline.signal, policy.allowInsecure ?? false, policy.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     } catch (err) {
       if (policy.signal?.aborted) throw closed();
       if (deadline.expired()) {
@@ -93,7 +96,7 @@ export function tokenGrantProvider(source: TokenSource, policy: TokenFetchPolicy
 }
 
 /** One `POST` to the mint endpoint, its body read under `signal`. */
-async function mint(source: Extract<TokenSource, { url: string }>, doFetch: typeof fetch, signal: AbortSignal, allowInsecure: boolean): Promise<TokenGrant> {
+async function mint(source: Extract<TokenSource, { url: string }>, doFetch: typeof fetch, signal: AbortSignal, allowInsecure: boolean, maxBytes: number): Promise<TokenGrant> {
   let res: Response;
   try {
     res = await credentialFetch(
@@ -112,9 +115,13 @@ async function mint(source: Extract<TokenSource, { url: string }>, doFetch: type
     await res.body?.cancel().catch(() => undefined);
     throw new SignInRequiredError();
   }
-  const text = await res.text();
   if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
     throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint answered HTTP ${res.status}`, { retryable: res.status >= 500 || res.status === 429, details: { status: res.status } });
+  }
+  const text = await readBodyText(res, maxBytes);
+  if (text === undefined) {
+    throw new KhalaSyncError('client', ErrorCodes.RESPONSE_TOO_LARGE, `token endpoint response larger than ${maxBytes} bytes; not read`, { retryable: true, details: { maxResponseBytes: maxBytes } });
   }
   const parsed = safeJsonParse(text);
   const root = parsed.ok && isJsonObject(parsed.value) ? parsed.value : undefined;

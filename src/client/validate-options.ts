@@ -80,6 +80,8 @@ export function validateOptions(options: SyncClientOptions<TopicPayloads>, lane:
   if (options.maxRefusals !== undefined && !Number.isSafeInteger(options.maxRefusals)) throw invalid('maxRefusals', 'expected an integer');
   timer('maxRetryAfterMs', options.maxRetryAfterMs, 0);
   timer('maxSnapshotPages', options.maxSnapshotPages, 1, Number.MAX_SAFE_INTEGER);
+  timer('maxResponseBytes', options.maxResponseBytes, 1, Number.MAX_SAFE_INTEGER);
+  if (options.maxResponseBytes !== undefined && !Number.isSafeInteger(options.maxResponseBytes)) throw invalid('maxResponseBytes', 'expected an integer');
   if (options.maxSnapshotPages !== undefined && !Number.isSafeInteger(options.maxSnapshotPages)) throw invalid('maxSnapshotPages', 'expected an integer');
   timer('maxFrameBytes', options.maxFrameBytes, 1, Number.MAX_SAFE_INTEGER);
   if (options.maxFrameBytes !== undefined && !Number.isSafeInteger(options.maxFrameBytes)) throw invalid('maxFrameBytes', 'expected an integer');

@@ -81,6 +81,8 @@ export const ErrorCodes = {
   REPLY_TIMEOUT: 'reply_timeout',
   /** An HTTP request (snapshot page, hydration, token endpoint) got no complete answer within `httpTimeoutMs`. Retryable. */
   REQUEST_TIMEOUT: 'request_timeout',
+  /** An HTTP response body (snapshot page, hydration, token endpoint) was larger than `maxResponseBytes`; it was not read further. */
+  RESPONSE_TOO_LARGE: 'response_too_large',
   /** The server accepted the upgrade but echoed no offered WebSocket subprotocol (or another one). */
   SUBPROTOCOL_MISMATCH: 'subprotocol_mismatch',
   /** Refused to send a token over plain `ws://` to a non-loopback host. */

@@ -5,6 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpHydrator, httpSnapshotSource, type HttpSnapshotOptions } from '../../src/bootstrap/http-snapshot-source.js';
 import type { KhalaSyncError } from '../../src/errors/index.js';
+import { SyncClient } from '../../src/client/sync-client.js';
+import { tokenProvider } from '../../src/client/token-provider.js';
 import { json, recordingServer, type RecordingServer } from '../security/recording-server.js';
 
 const TOPIC = 'runtime.run_summaries';
@@ -138,5 +140,105 @@ describe('pagination cannot run forever', () => {
     const err = await failure(read({ maxPages: 50 }));
     expect(err.code).toBe('bad_snapshot');
     expect(srv!.requests).toHaveLength(50);
+  });
+});
+
+describe('response bodies are bounded (maxResponseBytes)', () => {
+  /** A 200 that streams `{"docs":[` and then filler without end, until the client hangs up. */
+  function endless(res: ServerResponse): { sent: () => number } {
+    let sent = 0;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"docs":[');
+    const chunk = `"${'x'.repeat(64 * 1024)}",`;
+    const pump = (): void => {
+      while (!res.destroyed && sent < 256 * 1024 * 1024) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+    };
+    pump();
+    return { sent: () => sent };
+  }
+
+  it('a snapshot page that streams without end fails with response_too_large after ~maxResponseBytes, not retried; the server sees the hang-up', async () => {
+    let stream: { sent: () => number } | undefined;
+    let hungUp = false;
+    await serve((req, res) => {
+      res.on('close', () => (hungUp = true));
+      stream = endless(res);
+      void req;
+    });
+    const err = await failure(read({ maxResponseBytes: 1024 * 1024 }));
+    expect(err.code).toBe('response_too_large');
+    expect(err.retryable).toBe(false);
+    expect(err.details).toEqual({ maxResponseBytes: 1024 * 1024 });
+    expect(srv!.requests).toHaveLength(1);
+    await expect.poll(() => hungUp).toBe(true);
+    // The client stopped reading long before the server's 256 MiB.
+    expect(stream!.sent()).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('a declared Content-Length above the cap is refused before the body is read', async () => {
+    await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(50 * 1024 * 1024) });
+      res.write('{');
+    });
+    const err = await failure(read({ maxResponseBytes: 1024 * 1024 }));
+    expect(err.code).toBe('response_too_large');
+  });
+
+  it('a body exactly at the cap is read; multi-byte UTF-8 split across chunks decodes intact', async () => {
+    const body = JSON.stringify(page(null, ['ключ-🙂-'.repeat(2000)]));
+    const bytes = Buffer.byteLength(body);
+    await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const buf = Buffer.from(body);
+      // Odd-sized chunks cut through multi-byte characters.
+      for (let i = 0; i < buf.length; i += 997) res.write(buf.subarray(i, i + 997));
+      res.end();
+    });
+    const source = httpSnapshotSource({ baseUrl: `${srv!.origin}/snap`, maxResponseBytes: bytes });
+    const docs: string[] = [];
+    for await (const p of source(TOPIC, { signal: new AbortController().signal, token: async () => 't' })) docs.push(...p.docs.map((d) => d.docKey));
+    expect(docs).toEqual(['ключ-🙂-'.repeat(2000)]);
+    await srv!.close();
+    srv = undefined;
+    await serve((_req, res) => json(res, 200, JSON.parse(body)));
+    const err = await failure(read({ maxResponseBytes: bytes - 1 }));
+    expect(err.code).toBe('response_too_large');
+  });
+
+  it('a hydration response above the cap is response_too_large', async () => {
+    await serve((_req, res) => void endless(res));
+    const hydrate = httpHydrator({ baseUrl: `${srv!.origin}/docs`, maxResponseBytes: 256 * 1024 });
+    const err = await failure(hydrate(TOPIC, 'k', { signal: new AbortController().signal, token: async () => 't' }));
+    expect(err.code).toBe('response_too_large');
+  });
+
+  it('a token endpoint that streams without end fails the mint with response_too_large (retryable)', async () => {
+    await serve((_req, res) => void endless(res));
+    const err = await failure(tokenProvider({ url: `${srv!.origin}/token` }, { maxResponseBytes: 512 * 1024 })());
+    expect(err.code).toBe('response_too_large');
+    expect(err.retryable).toBe(true);
+  });
+
+  it('SyncClient passes maxResponseBytes to its token requests: an endless token endpoint is an error event and a backoff, never a crash', async () => {
+    await serve((_req, res) => void endless(res));
+    const client = new SyncClient({ url: 'ws://127.0.0.1:9/sync/socket/websocket', token: { url: `${srv!.origin}/token` }, topics: [TOPIC], maxResponseBytes: 128 * 1024, reconnectDelay: () => 60_000 });
+    const errors: KhalaSyncError[] = [];
+    client.on('error', (e) => errors.push(e));
+    try {
+      await client.connect();
+      await expect.poll(() => errors.map((e) => e.code)).toEqual(['response_too_large']);
+      await expect.poll(() => client.status).toBe('backoff');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('maxResponseBytes is validated (invalid_options)', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new SyncClient({ url: 'ws://127.0.0.1:9/s', token: 't', maxResponseBytes: bad })).toThrow(expect.objectContaining({ code: 'invalid_options' }));
+    }
   });
 });
