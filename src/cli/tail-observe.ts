@@ -34,12 +34,14 @@ export async function startTailObserve(client: SyncClient, options: TailObserveO
   if (options.notices === true) client.on('notice', onNotice);
   let server: Server | undefined;
   if (options.metricsPort !== undefined) {
+    const registry = client.metrics;
+    if (registry === undefined) throw new Error('the client has no metrics registry: create it with metrics: clientMetrics()');
     const s = createServer((req, res) => {
       if ((req.url ?? '/').split('?')[0] !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
         return;
       }
-      const body = renderPrometheus(client.metrics.snapshot());
+      const body = renderPrometheus(registry.snapshot());
       res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) }).end(req.method === 'HEAD' ? undefined : body);
     });
     server = s;

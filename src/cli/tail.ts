@@ -5,6 +5,7 @@ import { createSpacetimeLane } from '../adapters/spacetime/index.js';
 import { ErrorCodes } from '../errors/codes.js';
 import type { SyncStore } from '../watermarks/store.js';
 import { createMemoryStore } from '../watermarks/memory-store.js';
+import { clientMetrics } from '../observability/client-metrics.js';
 import { ExitCodes, UsageError } from './exit-codes.js';
 import { watchStop } from './stop-signal.js';
 import { startTailObserve } from './tail-observe.js';
@@ -113,6 +114,7 @@ export async function runTail(argv: string[]): Promise<number> {
     hydrateUrl: v['hydrate-url'],
     allowInsecure: v['allow-insecure'],
     verifyPayloadHash: v['verify-hashes'] ? 'all' : 'fetched',
+    metrics: clientMetrics(),
     clientInfo: {
       client: 'khala-sync-tail',
       ...(v['client-build-id'] ? { clientBuildId: v['client-build-id'] } : {}),

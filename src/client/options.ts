@@ -6,6 +6,7 @@ import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import { DEFAULT_HTTP_TIMEOUT_MS } from '../transport/request-deadline.js';
 import type { TransportFactory } from '../transport/transport.js';
 import type { SyncStore } from '../watermarks/store.js';
+import type { MetricsPlugin } from '../observability/client-metrics.js';
 import type { LogLevel, SyncLogger } from './logger.js';
 import type { TelemetryOptions } from './telemetry.js';
 import type { TokenSource } from './token-provider.js';
@@ -104,10 +105,11 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
   /** Facts stamped on `telemetry` events (surface, app version...). Default: unspecified surface. */
   telemetry?: TelemetryOptions;
   /**
-   * Keep histograms and health facts (commit timing, bootstrap and caught-up durations, heads).
-   * Plain counters are always kept. Default true; false exists so the bench can measure the cost.
+   * The metrics registry plug-in: `clientMetrics()` from `khala-sync/observability` makes
+   * `client.metrics` the client's registry (catalog in docs/observability.md). Default none: no
+   * registry and no histograms; plain counters (`getMetrics()`) and `health()` are always kept.
    */
-  metrics?: boolean;
+  metrics?: MetricsPlugin;
   /**
    * Consecutive identical refusals (the server closing an open socket with 1001/1002/1003/1007/1008/1011
    * and the same reason while the subscription has never gone live since `connect()`) after which the client stops with

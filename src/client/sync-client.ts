@@ -13,9 +13,10 @@ import { recordClientTelemetry, recordReconnect } from './client-telemetry.js';
 import { Connection } from './connection.js';
 import type { ProbeResult } from './liveness-probe.js';
 import type { SyncMetrics } from './metrics.js';
-import { ClientObserver } from '../observability/client-observer.js';
+import type { AttachedMetrics } from '../observability/client-metrics.js';
 import type { ClientHealth } from '../observability/health.js';
-import { observeClient } from '../observability/observe-client.js';
+import { HealthTracker } from '../observability/health-tracker.js';
+import { observeHealth } from '../observability/observe-client.js';
 import type { MetricsRegistry } from '../observability/registry.js';
 import { TelemetryRecorder } from './telemetry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions, type UntypedPayloads } from './options.js';
@@ -41,7 +42,9 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
   private readonly store: SyncStore;
   private readonly driver: ReplayDriver;
   private readonly connection: Connection;
-  private readonly observer: ClientObserver;
+  private readonly tracker: HealthTracker;
+  /** The `metrics` plug-in, when the app gave one. */
+  private readonly plugin: AttachedMetrics | undefined;
   private readonly changeListeners = new Set<() => void>();
   private readonly scrubber = new SecretScrubber();
   private readonly options: SyncClientOptions<T>;
@@ -75,21 +78,26 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     const log = createLog(options.logger, options.logLevel ?? CLIENT_DEFAULTS.logLevel, this.scrubber);
     if (log !== undefined) attachLogger(this, log);
     const telemetry = new TelemetryRecorder(options.telemetry ?? {}, clientInfo, (e) => this.emit('telemetry', e));
-    // Reads the driver and connection lazily (both exist before anything is observed).
-    this.observer = new ClientObserver({
+    // Both read the driver and connection lazily (they exist before anything is observed).
+    this.tracker = new HealthTracker({
       lane: lane.name,
+      topics: () => this.driver.topics(),
+      state: () => this.connection.status,
+      tokenRefreshAt: () => this.connection.tokenRefreshAt(),
+    });
+    this.plugin = options.metrics?.attach({
+      events: this,
       counters: () => ({
         ...this.driver.metrics,
         framesRejectedByCode: this.connection.metrics.framesRejectedByCode,
         inboundPauses: this.connection.metrics.inboundPauses + this.connection.metrics.inboundOverflows,
       }),
-      topics: () => this.driver.topics(),
-      state: () => this.connection.status,
       inbound: () => this.connection.inboundBacklog(),
-      tokenRefreshAt: () => this.connection.tokenRefreshAt(),
+      health: () => this.tracker.health(),
+      caughtUpMs: (topic) => this.driver.metrics.timeToCaughtUpMs[topic],
     });
     const driverOptions = {
-      commitTiming: options.metrics === false ? undefined : this.observer.storeCommitDuration,
+      commitTiming: this.plugin?.commitTiming,
       store: this.store,
       ...bootstrapSources(options, http),
       verifyPayloadHash: options.verifyPayloadHash ?? CLIENT_DEFAULTS.verifyPayloadHash,
@@ -117,7 +125,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
         error: (error) => this.emit('error', error),
         heartbeat: (w) => this.emit('heartbeat', w),
         reconnecting: ({ attempt, delayMs, reason }) => {
-          this.observer.onReconnecting(delayMs, reason);
+          this.plugin?.reconnecting(delayMs, this.tracker.onReconnecting(delayMs, reason));
           log?.('info', `khala-sync: reconnect ${attempt} in ${delayMs} ms (${reason})`, { attempt, delayMs, reason });
           recordReconnect(telemetry, this.driver, { attempt, delayMs, reason });
         },
@@ -138,11 +146,9 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     this.on('error', (e) => this.live.error(e));
     this.on('status', (s) => this.live.status(s));
     recordClientTelemetry(this, telemetry, this.driver);
-    if (options.metrics !== false) {
-      observeClient(this, this.observer, (topic) => this.driver.metrics.timeToCaughtUpMs[topic], () => {
-        if (this.listenerCount('health') > 0) this.emit('health', this.observer.health());
-      });
-    }
+    observeHealth(this, this.tracker, () => {
+      if (this.listenerCount('health') > 0) this.emit('health', this.tracker.health());
+    });
     if (options.topics?.length) this.ready = handled(this.driver.subscribe(options.topics));
     if (options.autoConnect) this.connect().catch((err: unknown) => this.emit('error', asClientError(err)));
   }
@@ -270,16 +276,17 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
   }
 
   /**
-   * The client's metrics registry (names, units and labels in docs/observability.md): read it with
-   * `snapshot()`, export it with `renderPrometheus` or `bindOpenTelemetry` (khala-sync/observability).
+   * The client's metrics registry (names, units and labels in docs/observability.md) when the
+   * `metrics` option was given `clientMetrics()`; else undefined. Read it with `snapshot()`, export
+   * it with `renderPrometheus` or `bindOpenTelemetry` (khala-sync/observability).
    */
-  get metrics(): MetricsRegistry {
-    return this.observer.registry;
+  get metrics(): MetricsRegistry | undefined {
+    return this.plugin?.registry;
   }
 
   /** Connection and per-topic health now: state, retries, last disconnect, watermark, head, lag, progress. */
   health(): ClientHealth {
-    return this.observer.health();
+    return this.tracker.health();
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
-import type { ClientObserver } from './client-observer.js';
+import type { HealthTracker } from './health-tracker.js';
 
-/** The client events the observer follows (a subset of `SyncClientEvents`). */
+/** The client events health and metrics follow (a subset of `SyncClientEvents`). */
 export interface ObservableClient {
   on(event: 'status', fn: (status: string) => void): unknown;
   on(event: 'error', fn: (error: KhalaSyncError) => void): unknown;
@@ -13,32 +13,30 @@ export interface ObservableClient {
 }
 
 /**
- * Feed a client's events to its observer and report `health` on every change that matters to a
- * person watching (status, reconnect, error, stale, bootstrap, caught-up), never per batch.
- * `caughtUpMs(topic)` reads the driver's subscribe → caught-up time.
+ * Feed a client's events to its health tracker and report `health` on every change that matters to
+ * a person watching (status, error, stale, bootstrap, caught-up; reconnects are reported where
+ * they are scheduled), never per batch.
  */
-export function observeClient(client: ObservableClient, observer: ClientObserver, caughtUpMs: (topic: string) => number | undefined, changed: () => void): void {
+export function observeHealth(client: ObservableClient, tracker: HealthTracker, changed: () => void): void {
   client.on('status', (status) => {
-    observer.onStatus(status);
+    tracker.onStatus(status);
     changed();
   });
   client.on('error', (e) => {
-    const action = e.details['payload'] as { action?: unknown } | undefined;
-    observer.onError(e.code, e.message, typeof action?.action === 'string' ? action.action : undefined);
+    tracker.onError(e.code, e.message);
     changed();
   });
-  client.on('heartbeat', (w) => observer.onHeads(w));
+  client.on('heartbeat', (w) => {
+    for (const [topic, head] of Object.entries(w)) tracker.learnHead(topic, head);
+  });
   client.on('stale', (s) => {
-    observer.onStale(s.topic, s.reason, s.headWatermark);
+    tracker.learnHead(s.topic, s.headWatermark);
     changed();
   });
   client.on('bootstrap', (b) => {
-    observer.onBootstrap(b.topic, b.headWatermark);
+    tracker.learnHead(b.topic, b.headWatermark);
     changed();
   });
-  client.on('caught_up', ({ topic }) => {
-    observer.onCaughtUp(caughtUpMs(topic));
-    changed();
-  });
-  client.on('updates', (b) => observer.onApplied(b.topic, b.updates[b.updates.length - 1]?.publishedAtMs));
+  client.on('caught_up', changed);
+  client.on('updates', (b) => tracker.onApplied(b.topic));
 }

@@ -3,6 +3,7 @@ import { InboundQueue } from '../../src/client/inbound-queue.js';
 import type { ReplayDriver } from '../../src/client/replay-driver.js';
 import { SyncClient } from '../../src/client/sync-client.js';
 import type { KhalaSyncError } from '../../src/errors/index.js';
+import { clientMetrics } from '../../src/observability/client-metrics.js';
 import { createMemoryNetwork, type MemoryPeer } from '../../src/transport/memory-transport.js';
 import type { TransportFactory } from '../../src/transport/transport.js';
 import { createMemoryStore } from '../../src/watermarks/memory-store.js';
@@ -41,7 +42,7 @@ afterEach(async () => {
 });
 
 function start(transport: TransportFactory, store: SyncStore, extra: { deadAfterMs?: number } = {}): { client: SyncClient; seqs: number[]; errors: KhalaSyncError[] } {
-  const client = new SyncClient({ url: 'ws://127.0.0.1:1/sync/socket/websocket', token: 't', topics: [FLOOD_TOPIC], store, transport, maxInboundBytes: 8 * 1024, reconnectDelay: () => 10, ...extra });
+  const client = new SyncClient({ url: 'ws://127.0.0.1:1/sync/socket/websocket', token: 't', topics: [FLOOD_TOPIC], store, transport, maxInboundBytes: 8 * 1024, reconnectDelay: () => 10, metrics: clientMetrics(), ...extra });
   clients.push(client);
   const seqs: number[] = [];
   const errors: KhalaSyncError[] = [];
@@ -54,7 +55,7 @@ function start(transport: TransportFactory, store: SyncStore, extra: { deadAfter
 const inOrderOnce = (seqs: number[]): boolean => seqs.length === COUNT && seqs.every((s, i) => s === i + 1);
 
 function pausedGauge(client: SyncClient): number | undefined {
-  return client.metrics.snapshot().metrics.find((m) => m.def.name === 'khala_sync.inbound.paused')?.samples[0]?.value;
+  return client.metrics!.snapshot().metrics.find((m) => m.def.name === 'khala_sync.inbound.paused')?.samples[0]?.value;
 }
 
 describe('inbound budget', () => {
@@ -100,7 +101,7 @@ describe('inbound budget', () => {
       commit: async (c) => {
         sawPaused ||= net.peers[0]!.paused;
         sawGauge ||= pausedGauge(client) === 1;
-        maxBacklog = Math.max(maxBacklog, client.metrics.snapshot().metrics.find((m) => m.def.name === 'khala_sync.inbound.queue.size')!.samples[0]!.value);
+        maxBacklog = Math.max(maxBacklog, client.metrics!.snapshot().metrics.find((m) => m.def.name === 'khala_sync.inbound.queue.size')!.samples[0]!.value);
         await inner.commit(c);
       },
     };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { khalaFrame } from '../../src/server/khala-frames.js';
 import { payloadHashBase64, payloadHashText } from '../../src/hash/index.js';
+import { clientMetrics } from '../../src/observability/client-metrics.js';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { createSqliteStore } from '../../src/sqlite.js';
 import type { JsonObject } from '../../src/util/json.js';
@@ -26,7 +27,7 @@ describe('payload conflicts (SPEC.md A13) over a real socket', () => {
     srv = await server();
     const path = join(mkdtempSync(join(tmpdir(), 'ks-conflict-')), 's.sqlite');
     publishRange(srv, RUNS, 5, 5);
-    const r = record(srv, { topics: [RUNS], store: createSqliteStore({ path }) });
+    const r = record(srv, { topics: [RUNS], store: createSqliteStore({ path }), metrics: clientMetrics() });
     open.push(r);
     await r.client.connect();
     await until(() => r.client.getWatermark(RUNS) === 5 && r.client.status === 'live', 'first 5');
@@ -44,7 +45,7 @@ describe('payload conflicts (SPEC.md A13) over a real socket', () => {
     expect(conflicts(r)).toHaveLength(1);
     expect(conflicts(r)[0]).toMatchObject({ topic: RUNS, details: { watermark: 5, docKey: held.docKey, firstHash: held.payloadHash, hash: update.payload_hash } });
     expect(r.client.getMetrics().payloadConflicts).toBe(1);
-    expect(r.client.metrics.read('khala_sync.payload_conflicts')?.samples).toEqual([{ value: 1 }]);
+    expect(r.client.metrics!.read('khala_sync.payload_conflicts')?.samples).toEqual([{ value: 1 }]);
     expect(r.client.getDocument(RUNS, held.docKey)?.payload).toEqual(held.payload);
 
     // A sync:frame alone (the lane could skip it as already applied) with a third hash: decoded and reported.

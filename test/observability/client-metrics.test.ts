@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { clientMetrics } from '../../src/observability/client-metrics.js';
 import type { ClientHealth } from '../../src/observability/health.js';
 import type { MetricsRegistry } from '../../src/observability/registry.js';
 import type { ReferenceServer, SpacetimeServer } from '../../src/server/index.js';
@@ -34,20 +35,20 @@ describe('client metrics and health against the reference server', () => {
     srv.prune(RUNS, 40);
     const store = createMemoryStore();
     await store.commit({ topic: RUNS, watermark: 5, documents: [] }); // a cursor below the retention floor
-    const r = record(srv, { topics: [RUNS], snapshotUrl: srv.snapshotUrl, store });
+    const r = record(srv, { topics: [RUNS], snapshotUrl: srv.snapshotUrl, store, metrics: clientMetrics() });
     open.push(r);
     const stale: string[] = [];
     r.client.on('stale', (s) => stale.push(s.reason ?? 'unspecified'));
     let batches = 0;
     r.client.on('updates', () => batches++);
-    const before = values(r.client.metrics);
+    const before = values(r.client.metrics!);
     await r.client.connect();
     await until(() => r.client.status === 'live' && r.client.getWatermark(RUNS) === 50, 'bootstrapped and live');
     publishRange(srv, RUNS, 3);
     await until(() => r.client.getWatermark(RUNS) === 53, 'three live updates');
     const caughtUps = r.events.filter((e) => e.type === 'caught_up').length;
 
-    const after = values(r.client.metrics);
+    const after = values(r.client.metrics!);
     const moved = Object.fromEntries(Object.entries(after).filter(([k, v]) => v !== (before[k] ?? 0)));
     expect(stale).toHaveLength(1);
     expect(moved).toEqual({
@@ -73,28 +74,28 @@ describe('client metrics and health against the reference server', () => {
   it('a reconnect storm shows in every client’s reconnect counter and delay histogram, classified', async () => {
     srv = await server();
     publishRange(srv, RUNS, 5);
-    const fleet = Array.from({ length: 5 }, () => record(srv!, { topics: [RUNS] }));
+    const fleet = Array.from({ length: 5 }, () => record(srv!, { topics: [RUNS], metrics: clientMetrics() }));
     open.push(...fleet);
     await Promise.all(fleet.map((r) => r.client.connect()));
     await until(() => fleet.every((r) => r.client.status === 'live'), 'fleet live');
     srv.faults.dropConnections();
     await until(() => fleet.every((r) => r.statuses.includes('backoff') && r.client.status === 'live'), 'fleet back');
     for (const r of fleet) {
-      const v = values(r.client.metrics);
+      const v = values(r.client.metrics!);
       const byReason = Object.entries(v).filter(([k]) => k.startsWith('khala_sync.reconnects{'));
       expect(byReason.reduce((n, [, x]) => n + x, 0)).toBe(r.client.getMetrics().reconnects);
       expect(byReason.map(([k]) => k)).toEqual(['khala_sync.reconnects{network}']);
       expect(v['khala_sync.reconnect.delay']).toBe(r.client.getMetrics().reconnects);
       expect(r.client.health().connection).toMatchObject({ reconnectAttempts: r.client.getMetrics().reconnects, lastDisconnectReason: 'network', connectAttempts: 1 + r.client.getMetrics().reconnects });
     }
-    const total = fleet.reduce((n, r) => n + (values(r.client.metrics)['khala_sync.reconnects{network}'] ?? 0), 0);
+    const total = fleet.reduce((n, r) => n + (values(r.client.metrics!)['khala_sync.reconnects{network}'] ?? 0), 0);
     expect(total).toBeGreaterThanOrEqual(fleet.length);
   });
 
   it('a slow consumer shows its throttle and its eviction; a refused frame counts by its code', async () => {
     srv = await server();
     publishRange(srv, RUNS, 5);
-    const r = record(srv, { topics: [RUNS] });
+    const r = record(srv, { topics: [RUNS], metrics: clientMetrics() });
     open.push(r);
     const healths: ClientHealth[] = [];
     r.client.on('health', (h) => healths.push(h));
@@ -102,10 +103,10 @@ describe('client metrics and health against the reference server', () => {
     await until(() => r.client.status === 'live', 'live');
     srv.faults.pushRaw('not json');
     srv.faults.slowConsumer('throttle');
-    await until(() => values(r.client.metrics)['khala_sync.slow_consumer.events{throttle}'] === 1, 'throttle counted');
+    await until(() => values(r.client.metrics!)['khala_sync.slow_consumer.events{throttle}'] === 1, 'throttle counted');
     srv.faults.slowConsumer('disconnect');
-    await until(() => values(r.client.metrics)['khala_sync.slow_consumer.events{disconnect}'] === 1 && r.client.status === 'live', 'evicted and back');
-    const v = values(r.client.metrics);
+    await until(() => values(r.client.metrics!)['khala_sync.slow_consumer.events{disconnect}'] === 1 && r.client.status === 'live', 'evicted and back');
+    const v = values(r.client.metrics!);
     expect(v['khala_sync.reconnects{slow_consumer}']).toBe(1);
     expect(v['khala_sync.frames.rejected{malformed_frame}']).toBe(1);
     expect(Object.keys(v).filter((k) => k.startsWith('khala_sync.frames.rejected{'))).toEqual(['khala_sync.frames.rejected{malformed_frame}']);
@@ -117,7 +118,7 @@ describe('client metrics and health against the reference server', () => {
   it('health on the Spacetime lane: per-stream watermark, head, lag and progress while replaying, then caught up', async () => {
     st = await stServer();
     publishN(st, STREAM_A, 40);
-    const r = stClient(st, { topics: [STREAM_A] });
+    const r = stClient(st, { topics: [STREAM_A], metrics: clientMetrics() });
     open.push(r);
     const seen: ClientHealth[] = [];
     r.client.on('health', (h) => seen.push(h));
@@ -127,8 +128,8 @@ describe('client metrics and health against the reference server', () => {
     expect(h.connection.lane).toBe('spacetime');
     expect(h.connection.state).toBe('live');
     expect(h.topics).toEqual([{ topic: STREAM_A, phase: 'live', watermark: 40, serverHead: 40, lag: 0, replayProgressPct: 100, caughtUp: true, lastAppliedAt: expect.any(Number) as number }]);
-    expect(values(r.client.metrics)['khala_sync.updates.applied']).toBe(40);
-    expect(values(r.client.metrics)['khala_sync.apply.latency']).toBeGreaterThan(0); // committed_at_unix_ms is carried
+    expect(values(r.client.metrics!)['khala_sync.updates.applied']).toBe(40);
+    expect(values(r.client.metrics!)['khala_sync.apply.latency']).toBeGreaterThan(0); // committed_at_unix_ms is carried
     expect(seen.length).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,124 @@
+import type { DisconnectClass } from './disconnect-class.js';
+import type { ClientHealth } from './health.js';
+import type { Histogram } from './histogram.js';
+import { CLIENT_METRICS as M } from './metric-catalog.js';
+import type { ObservableClient } from './observe-client.js';
+import { MetricsRegistry } from './registry.js';
+
+/** Counters the client core keeps as plain fields; the registry reads them at snapshot time. */
+export interface CoreCounters {
+  readonly applied: number;
+  readonly duplicatesDropped: number;
+  readonly gapsSeen: number;
+  readonly bootstraps: number;
+  readonly conflicts: number;
+  readonly payloadConflicts: number;
+  readonly hydrationFetches: number;
+  readonly hydrationFailures: number;
+  readonly framesRejectedByCode: Readonly<Record<string, number>>;
+  /** Inbound budget crossings (pauses, and overflows of sockets that cannot pause). */
+  readonly inboundPauses: number;
+}
+
+/** What a client hands the metrics plug-in when it attaches it (once, in its constructor). */
+export interface MetricsHost {
+  /** The client's events (the plug-in adds its own listeners). */
+  readonly events: ObservableClient;
+  counters(): CoreCounters;
+  /** Inbound frames and bytes waiting, and whether reading is paused. */
+  inbound(): { frames: number; bytes: number; paused: boolean };
+  /** The client's health now (the replay lag gauge reads it). */
+  health(): ClientHealth;
+  /** Subscribe sent → caught-up of `topic`'s current subscription, ms. */
+  caughtUpMs(topic: string): number | undefined;
+}
+
+/** A plug-in attached to one client. */
+export interface AttachedMetrics {
+  /** The client's registry (`client.metrics`). */
+  readonly registry: MetricsRegistry;
+  /** Observes one store commit, in seconds (the replay driver times each batch commit). */
+  readonly commitTiming: { observe(seconds: number): void };
+  /** A reconnect was scheduled after `delayMs`, for a disconnect of class `cls`. */
+  reconnecting(delayMs: number, cls: DisconnectClass): void;
+}
+
+/** The `metrics` client option: builds a client's registry when the client attaches it. */
+export interface MetricsPlugin {
+  attach(host: MetricsHost): AttachedMetrics;
+}
+
+const SECOND = 1000;
+
+/**
+ * The client metrics registry as a plug-in: `new SyncClient({ metrics: clientMetrics(), … })`, then
+ * `client.metrics` is the registry of the client metric catalog (docs/observability.md). Counters
+ * are the core's plain fields, read at snapshot time; histograms are observed once per event (a
+ * commit, a reconnect, a bootstrap), never per update. Without it the client keeps its plain
+ * counters (`getMetrics()`) and `health()`, and the registry code stays out of the bundle.
+ */
+export function clientMetrics(): MetricsPlugin {
+  return { attach: attachClientMetrics };
+}
+
+function attachClientMetrics(host: MetricsHost): AttachedMetrics {
+  const r = new MetricsRegistry();
+  const counters = host.counters;
+  r.collect(M.updatesApplied, () => counters().applied);
+  r.collect(M.duplicatesDropped, () => counters().duplicatesDropped);
+  r.collect(M.gapsSeen, () => counters().gapsSeen);
+  r.collect(M.conflicts, () => counters().conflicts);
+  r.collect(M.payloadConflicts, () => counters().payloadConflicts);
+  r.collect(M.framesRejected, () => counters().framesRejectedByCode);
+  const staleRecoveries = r.labeled(M.staleRecoveries);
+  r.collect(M.bootstraps, () => counters().bootstraps);
+  const bootstrapDuration = r.histogram(M.bootstrapDuration);
+  const timeToCaughtUp = r.histogram(M.timeToCaughtUp);
+  const applyLatency = r.histogram(M.applyLatency);
+  const reconnects = r.labeled(M.reconnects);
+  const reconnectDelay = r.histogram(M.reconnectDelay);
+  const slowConsumer = r.labeled(M.slowConsumer);
+  r.collect(M.hydrationFetches, () => counters().hydrationFetches);
+  r.collect(M.hydrationFailures, () => counters().hydrationFailures);
+  const storeCommitDuration: Histogram = r.histogram(M.storeCommitDuration);
+  r.collect(M.inboundQueueDepth, () => host.inbound().frames);
+  r.collect(M.inboundQueueBytes, () => host.inbound().bytes);
+  r.collect(M.inboundPaused, () => (host.inbound().paused ? 1 : 0));
+  r.collect(M.inboundPauses, () => counters().inboundPauses);
+  r.collect(M.replayLagMax, () => host.health().topics.reduce((m, t) => Math.max(m, t.lag ?? 0), 0));
+
+  const bootstrapStarted = new Map<string, number>();
+  const on = host.events;
+  on.on('error', (e) => {
+    const code: string = e.code;
+    if (code === 'slow_consumer') {
+      const action = (e.details['payload'] as { action?: unknown } | undefined)?.action;
+      slowConsumer.inc(typeof action === 'string' ? action : 'unknown');
+    } else if (code === 'slow_consumer_evicted') slowConsumer.inc('evicted');
+  });
+  on.on('stale', (s) => {
+    staleRecoveries.inc(s.reason ?? 'unspecified');
+    bootstrapStarted.set(s.topic, Date.now());
+  });
+  on.on('bootstrap', (b) => {
+    const started = bootstrapStarted.get(b.topic);
+    bootstrapStarted.delete(b.topic);
+    if (started !== undefined) bootstrapDuration.observe((Date.now() - started) / SECOND);
+  });
+  on.on('caught_up', ({ topic }) => {
+    const ms = host.caughtUpMs(topic);
+    if (ms !== undefined) timeToCaughtUp.observe(ms / SECOND);
+  });
+  on.on('updates', (b) => {
+    const publishedAt = b.updates[b.updates.length - 1]?.publishedAtMs;
+    if (publishedAt !== undefined) applyLatency.observe(Math.max(0, Date.now() - publishedAt) / SECOND);
+  });
+  return {
+    registry: r,
+    commitTiming: storeCommitDuration,
+    reconnecting: (delayMs, cls) => {
+      reconnects.inc(cls);
+      reconnectDelay.observe(delayMs / SECOND);
+    },
+  };
+}
