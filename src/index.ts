@@ -4,7 +4,8 @@
 export { SyncClient, type SyncClientEvents, type SyncSnapshot } from './client/sync-client.js';
 export type { SyncMetrics } from './client/metrics.js';
 export type { ProbeResult } from './client/liveness-probe.js';
-export type { ClientTelemetryEvent, ClientSurface, TelemetryOptions } from './client/telemetry.js';
+export type { ClientTelemetryEvent, ClientSurface, TelemetryOptions, TelemetryPlugin } from './client/telemetry.js';
+export type { MetricsPlugin } from './observability/client-metrics.js';
 export { CLIENT_DEFAULTS, type ClientStatus, type PayloadHashPolicy, type SyncClientOptions, type UntypedPayloads } from './client/options.js';
 export type { WaitOptions } from './client/abort.js';
 export { UPDATES_BUFFER_SIZE, type UpdatesOptions } from './client/updates-iterator.js';

@@ -1,11 +1,13 @@
 /**
- * `khala-sync/observability`: the client metrics plug-in (`clientMetrics()`), the metrics registry,
- * the Prometheus text exporter, the optional OpenTelemetry bridge, and the health helpers.
- * Browser-safe and dependency-free (OpenTelemetry is an optional peer). A client given
+ * `khala-sync/observability`: the client metrics and telemetry plug-ins (`clientMetrics()`,
+ * `clientTelemetry()`), the metrics registry, the Prometheus text exporter, the optional
+ * OpenTelemetry bridge, and the health helpers. Browser-safe and dependency-free (OpenTelemetry is an optional peer). A client given
  * `metrics: clientMetrics()` exposes its registry as `client.metrics`; see docs/observability.md.
  *
  * @packageDocumentation
  */
+export { clientTelemetry } from './observability/client-telemetry.js';
+export type { AttachedTelemetry, ClientTelemetryEvent, ClientSurface, TelemetryEvents, TelemetryHost, TelemetryOptions, TelemetryPlugin } from './client/telemetry.js';
 export { clientMetrics, type AttachedMetrics, type CoreCounters, type MetricsHost, type MetricsPlugin } from './observability/client-metrics.js';
 export { MetricsRegistry, Counter, LabeledCounter, MAX_LABEL_VALUES, type MetricSnapshot, type MetricsSnapshot, type Reading, type Sample } from './observability/registry.js';
 export { Histogram, type HistogramValue } from './observability/histogram.js';

@@ -19,7 +19,7 @@ export interface SyncClientEvents {
   heartbeat: (watermarks: Record<string, number>) => void;
   /** Every reported problem, with a stable `code`. Emitting it never throws. */
   error: (error: KhalaSyncError) => void;
-  /** `ClientTelemetryEvent`s (reconnect, auth_failure, replay, delivery_error) for the app's pipeline. */
+  /** `ClientTelemetryEvent`s (reconnect, auth_failure, replay, delivery_error) for the app's pipeline; only with the `telemetry` plug-in. */
   telemetry: (event: ClientTelemetryEvent) => void;
   /** Lane diagnostics: head probes and gaps, unmatched or timed-out replies, checkpoint acks (Spacetime). */
   notice: (notice: LaneNotice) => void;

@@ -8,7 +8,7 @@ import type { TransportFactory } from '../transport/transport.js';
 import type { SyncStore } from '../watermarks/store.js';
 import type { MetricsPlugin } from '../observability/client-metrics.js';
 import type { LogLevel, SyncLogger } from './logger.js';
-import type { TelemetryOptions } from './telemetry.js';
+import type { TelemetryPlugin } from './telemetry.js';
 import type { TokenSource } from './token-provider.js';
 import type { TopicPayloads, TopicSchemas } from './topic-schemas.js';
 import type { JsonValue } from '../util/json.js';
@@ -102,8 +102,12 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
    * none. The hash string is stored with each document either way. Default `'fetched'`.
    */
   verifyPayloadHash?: PayloadHashPolicy;
-  /** Facts stamped on `telemetry` events (surface, app version...). Default: unspecified surface. */
-  telemetry?: TelemetryOptions;
+  /**
+   * The telemetry plug-in: `clientTelemetry({ surface, appVersion, … })` from
+   * `khala-sync/observability` makes the client emit `telemetry` events (docs/observability.md).
+   * Default none: no telemetry events.
+   */
+  telemetry?: TelemetryPlugin;
   /**
    * The metrics registry plug-in: `clientMetrics()` from `khala-sync/observability` makes
    * `client.metrics` the client's registry (catalog in docs/observability.md). Default none: no

@@ -9,7 +9,6 @@ import type { TopicPhase } from '../replay/state.js';
 import { createMemoryStore } from '../watermarks/memory-store.js';
 import type { SyncStore } from '../watermarks/store.js';
 import { bootstrapSources, connectionSettings, httpPolicy } from './client-config.js';
-import { recordClientTelemetry, recordReconnect } from './client-telemetry.js';
 import { Connection } from './connection.js';
 import type { ProbeResult } from './liveness-probe.js';
 import type { SyncMetrics } from './metrics.js';
@@ -18,7 +17,6 @@ import type { ClientHealth } from '../observability/health.js';
 import { HealthTracker } from '../observability/health-tracker.js';
 import { observeHealth } from '../observability/observe-client.js';
 import type { MetricsRegistry } from '../observability/registry.js';
-import { TelemetryRecorder } from './telemetry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions, type UntypedPayloads } from './options.js';
 import { schemaCheck, type PayloadOf, type TopicPayloads, type TopicSchemas, type TypedDocument } from './topic-schemas.js';
 import { ReplayDriver, type DriverEvents } from './replay-driver.js';
@@ -30,7 +28,7 @@ import { attachLogger, createLog } from './logger.js';
 import { asClientError, handled, insecureUrlError, rememberFixedSecrets, scrubEventArgs } from './client-guards.js';
 import { firstInsecureCredentialUrl, validateOptions } from './validate-options.js';
 import { SecretScrubber } from '../errors/secret-scrubber.js';
-import { emptyRecord } from '../util/records.js';
+import { emptyRecord, ownValue } from '../util/records.js';
 
 export type { SyncClientEvents, SyncSnapshot } from './client-events.js';
 
@@ -77,7 +75,15 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     this.store = options.store ?? createMemoryStore();
     const log = createLog(options.logger, options.logLevel ?? CLIENT_DEFAULTS.logLevel, this.scrubber);
     if (log !== undefined) attachLogger(this, log);
-    const telemetry = new TelemetryRecorder(options.telemetry ?? {}, clientInfo, (e) => this.emit('telemetry', e));
+    const caughtUpMs = (topic: string): number | undefined => ownValue(this.driver.metrics.timeToCaughtUpMs, topic);
+    const telemetry = options.telemetry?.attach({
+      events: this,
+      emit: (e) => this.emit('telemetry', e),
+      build: clientInfo,
+      topics: () => this.driver.topics(),
+      requestedAfter: (topic) => this.driver.requestedAfter(topic),
+      caughtUpMs,
+    });
     // Both read the driver and connection lazily (they exist before anything is observed).
     this.tracker = new HealthTracker({
       lane: lane.name,
@@ -94,7 +100,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
       }),
       inbound: () => this.connection.inboundBacklog(),
       health: () => this.tracker.health(),
-      caughtUpMs: (topic) => this.driver.metrics.timeToCaughtUpMs[topic],
+      caughtUpMs,
     });
     const driverOptions = {
       commitTiming: this.plugin?.commitTiming,
@@ -127,10 +133,9 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
         reconnecting: ({ attempt, delayMs, reason }) => {
           this.plugin?.reconnecting(delayMs, this.tracker.onReconnecting(delayMs, reason));
           log?.('info', `khala-sync: reconnect ${attempt} in ${delayMs} ms (${reason})`, { attempt, delayMs, reason });
-          recordReconnect(telemetry, this.driver, { attempt, delayMs, reason });
+          telemetry?.reconnecting({ attempt, delayMs, reason });
         },
-        authFailure: ({ httpStatus, reason, refreshAttempted }) =>
-          telemetry.record('', { auth_failure: { http_status: httpStatus, reason_code: reason, refresh_attempted: refreshAttempted } }),
+        authFailure: (info) => telemetry?.authFailure(info),
         notice: (n) => this.emit('notice', n),
       },
       (transport) => new ReplayDriver(driverOptions, transport, driverEvents),
@@ -145,7 +150,6 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     });
     this.on('error', (e) => this.live.error(e));
     this.on('status', (s) => this.live.status(s));
-    recordClientTelemetry(this, telemetry, this.driver);
     observeHealth(this, this.tracker, () => {
       if (this.listenerCount('health') > 0) this.emit('health', this.tracker.health());
     });

@@ -1,7 +1,7 @@
 /** Client surface enum names (KHALA_PROTOCOL §10). */
 export type ClientSurface = 'CLIENT_SURFACE_UNSPECIFIED' | 'CLIENT_SURFACE_WEB' | 'CLIENT_SURFACE_DESKTOP' | 'CLIENT_SURFACE_IOS' | 'CLIENT_SURFACE_ONYX';
 
-import { actorScopeHash, defaultTopicClass, TelemetryGate, type TelemetryGateOptions } from '../observability/telemetry-gate.js';
+import type { TelemetryGateOptions } from '../observability/telemetry-gate.js';
 
 /**
  * App-level facts stamped on every telemetry event, and how events are delivered (sampled, then
@@ -46,53 +46,38 @@ export interface ClientTelemetryEvent {
   delivery_error?: { channel: 'ws' | 'replay' | 'projection_apply'; reason_code: string; rolling_error_count_5m: number };
 }
 
-type Detail = Pick<ClientTelemetryEvent, 'reconnect' | 'auth_failure' | 'replay' | 'delivery_error'>;
+/** What a client hands the telemetry plug-in when it attaches it (once, in its constructor). */
+export interface TelemetryHost {
+  /** The client's events (the plug-in adds its own listeners). */
+  readonly events: TelemetryEvents;
+  /** Emit a delivered event as the client's `telemetry` event. */
+  emit(event: ClientTelemetryEvent): void;
+  /** Stamped on every event. */
+  readonly build: { clientBuildId: string; protocolVersion: string };
+  /** Subscribed topics with their applied watermark, in subscribe order. */
+  topics(): Iterable<{ topic: string; lastApplied: number | undefined }>;
+  /** The watermark the current subscription of `topic` resumed after. */
+  requestedAfter(topic: string): number;
+  /** Subscribe sent → caught-up of `topic`'s current subscription, ms. */
+  caughtUpMs(topic: string): number | undefined;
+}
 
-const FIVE_MINUTES = 5 * 60_000;
+/** The client events telemetry follows (a subset of `SyncClientEvents`). */
+export interface TelemetryEvents {
+  on(event: 'caught_up', fn: (info: { topic: string; watermark: number | undefined }) => void): unknown;
+  on(event: 'stale', fn: (info: { topic: string; resumeAfter: number | undefined; retentionFloor: number | undefined; headWatermark: number | undefined }) => void): unknown;
+  on(event: 'error', fn: (error: { source: string; code: string; topic?: string | undefined }) => void): unknown;
+}
 
-/** Builds telemetry events, keeps the rolling 5-minute delivery-error count, and gates delivery. */
-export class TelemetryRecorder {
-  private seq = 0;
-  private readonly errorTimes: number[] = [];
-  private readonly prefix = Math.random().toString(36).slice(2, 10);
-  private readonly actorHash: string | undefined;
-  /** Sampling and rate limit; its counters say how many events were dropped. */
-  readonly gate: TelemetryGate;
+/** A telemetry plug-in attached to one client: the connection reports what it sees no event for. */
+export interface AttachedTelemetry {
+  /** A reconnect was scheduled. */
+  reconnecting(info: { attempt: number; delayMs: number; reason: string }): void;
+  /** The upgrade or the token endpoint refused the credentials. */
+  authFailure(info: { httpStatus: number; reason: string; refreshAttempted: boolean }): void;
+}
 
-  constructor(
-    private readonly options: TelemetryOptions,
-    private readonly build: { clientBuildId: string; protocolVersion: string },
-    private readonly sink: (event: ClientTelemetryEvent) => void,
-  ) {
-    this.gate = new TelemetryGate(options);
-    const scope = options.actorScopeHash ?? options.actorScope;
-    this.actorHash = scope === undefined ? undefined : actorScopeHash(scope);
-  }
-
-  record(topic: string, detail: Detail): void {
-    if (!this.gate.admit()) return;
-    const event: ClientTelemetryEvent = {
-      schema_version: 'openagents.sync.client_telemetry.v1',
-      event_id: `evt_${this.prefix}_${++this.seq}`,
-      occurred_at_unix_ms: Date.now(),
-      surface: this.options.surface ?? 'CLIENT_SURFACE_UNSPECIFIED',
-      client_build_id: this.build.clientBuildId,
-      app_version: this.options.appVersion ?? '',
-      protocol_version: this.build.protocolVersion,
-      topic,
-      topic_class: topic === '' ? '' : (this.options.topicClass ?? defaultTopicClass)(topic),
-      ...detail,
-    };
-    if (this.actorHash !== undefined) event.actor_scope_hash = this.actorHash;
-    if (this.options.sessionId !== undefined) event.session_id = this.options.sessionId;
-    this.options.onEvent?.(event);
-    this.sink(event);
-  }
-
-  /** Count one delivery error and return the count over the last five minutes. */
-  deliveryError(now = Date.now()): number {
-    this.errorTimes.push(now);
-    while (this.errorTimes.length > 0 && this.errorTimes[0]! < now - FIVE_MINUTES) this.errorTimes.shift();
-    return this.errorTimes.length;
-  }
+/** The `telemetry` client option: `clientTelemetry(options)` from `khala-sync/observability`. */
+export interface TelemetryPlugin {
+  attach(host: TelemetryHost): AttachedTelemetry;
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientTelemetryEvent, TelemetryOptions } from '../../src/client/telemetry.js';
+import { clientTelemetry } from '../../src/observability/client-telemetry.js';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { createMemoryStore } from '../../src/watermarks/memory-store.js';
 import { readFixture } from '../fixtures.js';
@@ -69,7 +70,7 @@ describe('client telemetry events against client-telemetry-v1.json', () => {
     for (let i = 0; i < 6; i++) srv.publish(RUNS, [{ docKey: `runtime/run_summary:${DOC}-${i}`, payload: { secret: BODY, i } }]);
     const events: ClientTelemetryEvent[] = [];
     const telemetry: TelemetryOptions = { surface: 'CLIENT_SURFACE_DESKTOP', appVersion: '2.0.0', sessionId: 'sess_9', actorScope: ACTOR, onEvent: (e) => events.push(e) };
-    const r = record(srv, { topics: [RUNS], telemetry });
+    const r = record(srv, { topics: [RUNS], telemetry: clientTelemetry(telemetry) });
     open.push(r);
     await r.client.connect();
     await until(() => r.client.getWatermark(RUNS) === 6 && r.client.status === 'live', 'live');
@@ -102,7 +103,7 @@ describe('client telemetry events against client-telemetry-v1.json', () => {
     const store = createMemoryStore();
     await store.commit({ topic: RUNS, watermark: 5, documents: [] }); // a cursor below the floor
     const events: ClientTelemetryEvent[] = [];
-    const r = record(srv, { topics: [RUNS], snapshotUrl: srv.snapshotUrl, store, telemetry: { onEvent: (e) => events.push(e) } });
+    const r = record(srv, { topics: [RUNS], snapshotUrl: srv.snapshotUrl, store, telemetry: clientTelemetry({ onEvent: (e) => events.push(e) }) });
     open.push(r);
     await r.client.connect();
     await until(() => r.client.status === 'live' && r.client.getWatermark(RUNS) === 50, 'bootstrap');
@@ -118,8 +119,8 @@ describe('client telemetry events against client-telemetry-v1.json', () => {
     const none: ClientTelemetryEvent[] = [];
     const two: ClientTelemetryEvent[] = [];
     const twoEmitted: ClientTelemetryEvent[] = [];
-    const silent = record(srv, { topics: [RUNS], telemetry: { sampleRate: 0, onEvent: (e) => none.push(e) } });
-    const limited = record(srv, { topics: [RUNS], telemetry: { maxEventsPerMinute: 2, onEvent: (e) => two.push(e) } });
+    const silent = record(srv, { topics: [RUNS], telemetry: clientTelemetry({ sampleRate: 0, onEvent: (e) => none.push(e) }) });
+    const limited = record(srv, { topics: [RUNS], telemetry: clientTelemetry({ maxEventsPerMinute: 2, onEvent: (e) => two.push(e) }) });
     limited.client.on('telemetry', (e) => twoEmitted.push(e));
     open.push(silent, limited);
     await Promise.all([silent.client.connect(), limited.client.connect()]);

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SyncClient } from '../../src/client/sync-client.js';
+import { clientTelemetry } from '../../src/observability/client-telemetry.js';
 import type { KhalaSyncError } from '../../src/errors/index.js';
 import { until } from '../client/harness.js';
 import { ensureBuilt, startCli } from '../cli/built-cli.js';
@@ -45,7 +46,7 @@ function leaks(text: string): string[] {
 describe('the exact token the client sent never comes back out', () => {
   it('errors (message, code, details, cause, stack, toJSON), status reasons and telemetry are scrubbed', async () => {
     srv = await echoingServer();
-    const client = new SyncClient({ url: srv.url, token: TOKEN, topics: [TOPIC], reconnectDelay: () => 20 });
+    const client = new SyncClient({ url: srv.url, token: TOKEN, topics: [TOPIC], reconnectDelay: () => 20, telemetry: clientTelemetry() });
     const errors: KhalaSyncError[] = [];
     const seen: unknown[] = [];
     client.on('error', (e) => errors.push(e));
