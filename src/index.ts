@@ -37,6 +37,7 @@ export { canonicalJson, payloadHashBase64, payloadHashText, verifyPayloadHash } 
 export {
   ErrorCodes,
   type ErrorCode,
+  type ErrorCodeTable,
   KhalaSyncError,
   isKhalaSyncError,
   ProtocolError,

@@ -28,10 +28,39 @@ function kind(option: string, value: unknown, type: 'function' | 'boolean' | 'ob
   if (value !== undefined && (typeof value !== type || value === null)) throw invalid(option, `expected a ${type}`);
 }
 
-function timer(option: string, value: unknown, min = 1, max = MAX_TIMER_MS): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw invalid(option, `expected a number from ${min} to ${max}`);
+function oneOf(option: string, value: string | undefined, allowed: readonly string[]): void {
+  if (value === undefined || allowed.includes(value)) return;
+  const quoted = allowed.map((a) => `'${a}'`);
+  throw invalid(option, `expected ${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`);
 }
+
+type Opts = SyncClientOptions<TopicPayloads>;
+type NumericOption = { [K in keyof Opts]-?: Opts[K] extends number | undefined ? K : never }[keyof Opts];
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Options that must have a given type when set. */
+const KINDS: ReadonlyArray<readonly ['function' | 'boolean' | 'object', ReadonlyArray<keyof Opts>]> = [
+  ['function', ['reconnectDelay', 'transport', 'snapshot', 'hydrator', 'fetch']],
+  ['boolean', ['allowInsecure', 'autoConnect', 'tokenRefresh']],
+  ['object', ['store', 'lane', 'clientInfo', 'telemetry', 'metrics', 'logger', 'schemas']],
+];
+
+/** Numeric options: smallest and largest value, and whether only integers are allowed. */
+const NUMBERS: ReadonlyArray<readonly [NumericOption, number, number, boolean]> = [
+  ['heartbeatIntervalMs', 1, MAX_TIMER_MS, false],
+  ['deadAfterMs', 1, MAX_TIMER_MS, false],
+  ['joinTimeoutMs', 1, MAX_TIMER_MS, false],
+  ['stableAfterMs', 1, MAX_TIMER_MS, false],
+  ['httpTimeoutMs', 1, MAX_TIMER_MS, false],
+  ['maxRefusals', 1, 1000, true],
+  ['maxRetryAfterMs', 0, MAX_TIMER_MS, false],
+  ['maxSnapshotPages', 1, SAFE, true],
+  ['maxResponseBytes', 1, SAFE, true],
+  ['maxFrameBytes', 1, SAFE, true],
+  ['maxInboundBytes', 1024, SAFE, true],
+];
 
 /**
  * Check everything the app passed before the client is built, so that a bad option is one typed
@@ -64,29 +93,20 @@ export function validateOptions(options: SyncClientOptions<TopicPayloads>, lane:
   }
   httpUrl('snapshotUrl', options.snapshotUrl);
   httpUrl('hydrateUrl', options.hydrateUrl);
-  for (const f of ['reconnectDelay', 'transport', 'snapshot', 'hydrator', 'fetch'] as const) kind(f, options[f], 'function');
-  for (const f of ['allowInsecure', 'autoConnect', 'tokenRefresh'] as const) kind(f, options[f], 'boolean');
-  if (options.verifyPayloadHash !== undefined && !['fetched', 'all', 'off'].includes(options.verifyPayloadHash)) {
-    throw invalid('verifyPayloadHash', "expected 'fetched', 'all' or 'off'");
-  }
-  for (const f of ['store', 'lane', 'clientInfo', 'telemetry', 'logger', 'schemas'] as const) kind(f, options[f], 'object');
+  for (const [type, names] of KINDS) for (const f of names) kind(f, options[f], type);
+  for (const f of ['metrics', 'telemetry'] as const) if (options[f] !== undefined && typeof options[f].attach !== 'function') throw invalid(f, 'expected a plug-in (`attach`)');
+  oneOf('verifyPayloadHash', options.verifyPayloadHash, ['fetched', 'all', 'off']);
   for (const [topic, schema] of Object.entries(options.schemas ?? {})) {
     if (typeof (schema as { '~standard'?: { validate?: unknown } } | undefined)?.['~standard']?.validate !== 'function') throw invalid(`schemas.${topic}`, 'expected a Standard Schema (`~standard.validate`)');
   }
-  if (options.logger !== undefined && (['debug', 'info', 'warn', 'error'] as const).some((l) => typeof options.logger![l] !== 'function')) throw invalid('logger', 'expected debug, info, warn and error functions');
-  if (options.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(options.logLevel)) throw invalid('logLevel', "expected 'debug', 'info', 'warn' or 'error'");
-  for (const f of ['heartbeatIntervalMs', 'deadAfterMs', 'joinTimeoutMs', 'stableAfterMs', 'httpTimeoutMs'] as const) timer(f, options[f]);
-  timer('maxRefusals', options.maxRefusals, 1, 1000);
-  if (options.maxRefusals !== undefined && !Number.isSafeInteger(options.maxRefusals)) throw invalid('maxRefusals', 'expected an integer');
-  timer('maxRetryAfterMs', options.maxRetryAfterMs, 0);
-  timer('maxSnapshotPages', options.maxSnapshotPages, 1, Number.MAX_SAFE_INTEGER);
-  timer('maxResponseBytes', options.maxResponseBytes, 1, Number.MAX_SAFE_INTEGER);
-  if (options.maxResponseBytes !== undefined && !Number.isSafeInteger(options.maxResponseBytes)) throw invalid('maxResponseBytes', 'expected an integer');
-  if (options.maxSnapshotPages !== undefined && !Number.isSafeInteger(options.maxSnapshotPages)) throw invalid('maxSnapshotPages', 'expected an integer');
-  timer('maxFrameBytes', options.maxFrameBytes, 1, Number.MAX_SAFE_INTEGER);
-  if (options.maxFrameBytes !== undefined && !Number.isSafeInteger(options.maxFrameBytes)) throw invalid('maxFrameBytes', 'expected an integer');
-  timer('maxInboundBytes', options.maxInboundBytes, 1024, Number.MAX_SAFE_INTEGER);
-  if (options.maxInboundBytes !== undefined && !Number.isSafeInteger(options.maxInboundBytes)) throw invalid('maxInboundBytes', 'expected an integer');
+  if (options.logger !== undefined && LEVELS.some((l) => typeof options.logger![l] !== 'function')) throw invalid('logger', 'expected debug, info, warn and error functions');
+  oneOf('logLevel', options.logLevel, LEVELS);
+  for (const [f, min, max, integer] of NUMBERS) {
+    const value = options[f];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw invalid(f, `expected a number from ${min} to ${max}`);
+    if (integer && !Number.isSafeInteger(value)) throw invalid(f, 'expected an integer');
+  }
   if (!Number.isSafeInteger(clientInfo.schemaVersion) || clientInfo.schemaVersion < 0) throw invalid('clientInfo.schemaVersion', 'expected a non-negative integer');
   if (typeof clientInfo.clientBuildId !== 'string' || typeof clientInfo.client !== 'string' || typeof clientInfo.protocolVersion !== 'string') {
     throw invalid('clientInfo', 'client, clientBuildId and protocolVersion must be strings');

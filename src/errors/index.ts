@@ -1,4 +1,4 @@
-export { ErrorCodes, type ErrorCode } from './codes.js';
+export { ErrorCodes, type ErrorCode, type ErrorCodeTable } from './codes.js';
 export { KhalaSyncError, isKhalaSyncError, type ErrorSource, type KhalaSyncErrorOptions } from './khala-sync-error.js';
 export { ProtocolError, isProtocolError } from './protocol-error.js';
 export { ServerError, isServerError } from './server-error.js';
