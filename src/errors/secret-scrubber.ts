@@ -36,15 +36,6 @@ export class SecretScrubber {
     this.rebuild();
   }
 
-  /** Wrap a token function so every token it yields is remembered before anyone sees it. */
-  track(next: () => Promise<string>): () => Promise<string> {
-    return async () => {
-      const token = await next();
-      this.add(token);
-      return token;
-    };
-  }
-
   /**
    * `text` without any remembered secret or generic credential. Matching ignores case (the Khala
    * adapter lowercases server codes) and covers the spellings a secret takes on its way through
