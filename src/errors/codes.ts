@@ -40,6 +40,8 @@ export interface ErrorCodeTable {
   // Codes the server sends (normalized per KHALA_PROTOCOL §3.1).
   readonly STALE_CURSOR: 'stale_cursor';
   readonly SLOW_CONSUMER: 'slow_consumer';
+  /** The Rust-runtime lanes' eviction after three lag strikes (KHALA_PROTOCOL §8.3): handled like `slow_consumer` `disconnect`. */
+  readonly SLOW_CONSUMER_EVICTED: 'slow_consumer_evicted';
   readonly FORBIDDEN_TOPIC: 'forbidden_topic';
   readonly BAD_SUBSCRIPTION: 'bad_subscription';
   readonly BAD_TOPIC: 'bad_topic';
@@ -158,6 +160,7 @@ const CODES = [
   'json_too_deep',
   'stale_cursor',
   'slow_consumer',
+  'slow_consumer_evicted',
   'forbidden_topic',
   'bad_subscription',
   'bad_topic',

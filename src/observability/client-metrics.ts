@@ -1,3 +1,4 @@
+import { ErrorCodes } from '../errors/codes.js';
 import type { DisconnectClass } from './disconnect-class.js';
 import type { ClientHealth } from './health.js';
 import type { Histogram } from './histogram.js';
@@ -90,11 +91,11 @@ function attachClientMetrics(host: MetricsHost): AttachedMetrics {
   const bootstrapStarted = new Map<string, number>();
   const on = host.events;
   on.on('error', (e) => {
-    const code: string = e.code;
-    if (code === 'slow_consumer') {
+    const code = e.code;
+    if (code === ErrorCodes.SLOW_CONSUMER) {
       const action = (e.details['payload'] as { action?: unknown } | undefined)?.action;
       slowConsumer.inc(typeof action === 'string' ? action : 'unknown');
-    } else if (code === 'slow_consumer_evicted') slowConsumer.inc('evicted');
+    } else if (code === ErrorCodes.SLOW_CONSUMER_EVICTED) slowConsumer.inc('evicted');
   });
   on.on('stale', (s) => {
     staleRecoveries.inc(s.reason ?? 'unspecified');

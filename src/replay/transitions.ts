@@ -161,8 +161,9 @@ function onServerError(d: Draft, error: SyncErrorPayload, ctx: ReplayContext): v
     d.subscribe(recoverStale(d, error, ctx, candidates, undefined));
     return;
   }
-  if (error.code === ErrorCodes.SLOW_CONSUMER) {
-    const disconnect = error.action === 'disconnect';
+  if (error.code === ErrorCodes.SLOW_CONSUMER || error.code === ErrorCodes.SLOW_CONSUMER_EVICTED) {
+    // An eviction (the lag-strike lanes' third strike) is a disconnect by another name.
+    const disconnect = error.action === 'disconnect' || error.code === ErrorCodes.SLOW_CONSUMER_EVICTED;
     d.emitError(serverError(error, error.topic, true));
     if (disconnect) {
       // The journal lost nothing (§3.2): resuming from the cursor is exact, so full_resync_required
