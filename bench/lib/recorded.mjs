@@ -69,20 +69,39 @@ export function recordedSocketClass(frames) {
   };
 }
 
-/** The same replay as a khala-sync TransportFactory (its `transport` option). */
+/**
+ * The same replay as a khala-sync TransportFactory (its `transport` option). Pausable like a ws
+ * socket: the client's inbound byte budget pauses it while the backlog drains, and delivery goes on
+ * from the next frame on `resume()` (a transport that cannot pause would overflow the budget).
+ */
 export function recordedTransport(frames) {
   return (_url, handlers) => {
     let open = true;
+    let paused = false;
+    let next = -1; // index of the next replay frame; -1 until the subscribe
+    const pump = () => {
+      while (open && !paused && next >= 1 && next < frames.length) {
+        const f = frames[next++];
+        handlers.onMessage(f, f.length);
+      }
+    };
     setImmediate(() => handlers.onOpen());
     return {
       send(text) {
         const [, , , event] = JSON.parse(text);
         if (event === 'phx_join') setImmediate(() => open && handlers.onMessage(frames[0], frames[0].length));
         else if (event === 'sync:subscribe') {
-          setImmediate(() => {
-            for (let i = 1; i < frames.length && open; i++) handlers.onMessage(frames[i], frames[i].length);
-          });
+          next = 1;
+          setImmediate(pump);
         }
+      },
+      pause() {
+        paused = true;
+      },
+      resume() {
+        if (!paused) return;
+        paused = false;
+        setImmediate(pump);
       },
       close(code = 1000, reason = '') {
         if (!open) return;
