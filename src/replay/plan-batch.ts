@@ -105,18 +105,22 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
   let gaps = 0;
   let conflicts = 0;
   const payloadConflicts: BatchPlan['payloadConflicts'] = [];
-  // Hashes seen in this batch per seq: a later copy in the same batch compares against them.
-  const inBatch = new Map<number, string[]>();
+  // Hashes seen in this batch per seq: a later copy in the same batch compares against them. Built
+  // at the batch's first hashed duplicate, so a batch without one (the common case) pays nothing per update.
+  let inBatch: Map<number, string[]> | undefined;
   let cursor = last;
-  for (const u of batch.updates) {
+  const updates = batch.updates;
+  for (let i = 0; i < updates.length; i++) {
+    const u = updates[i]!;
     if (cursor !== undefined && u.watermark <= cursor) {
       duplicates++;
       // A13: the same (topic, seq) with another hash is a server conflict; the first copy stays.
       const hash = u.payloadHash;
-      const seen = hash ? (inBatch.get(u.watermark) ?? options.history?.hashes(u.topic, u.watermark) ?? latestHash(written.get(u.docKey) ?? lookup(u.topic, u.docKey), u)) : undefined;
+      if (hash) inBatch ??= appliedHashes(updates, i, last);
+      const seen = hash ? (inBatch!.get(u.watermark) ?? options.history?.hashes(u.topic, u.watermark) ?? latestHash(written.get(u.docKey) ?? lookup(u.topic, u.docKey), u)) : undefined;
       if (seen && !seen.some((h) => samePayloadHash(h, hash!))) {
         payloadConflicts.push({ seq: u.watermark, first: seen[0]!, hash: hash! });
-        inBatch.set(u.watermark, [...seen, hash!]);
+        inBatch!.set(u.watermark, [...seen, hash!]);
         diagnostics.push(
           new ProtocolError(ErrorCodes.PAYLOAD_CONFLICT, `seq ${u.watermark} of ${u.topic} repeated with another payload_hash`, {
             topic: u.topic,
@@ -128,7 +132,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     }
     if (cursor !== undefined && u.watermark > cursor + 1) gaps++;
     cursor = u.watermark;
-    if (u.payloadHash) inBatch.set(u.watermark, [u.payloadHash]);
+    if (u.payloadHash && inBatch !== undefined) inBatch.set(u.watermark, [u.payloadHash]);
     if (options.refused?.has(u)) continue;
     applied.push(u);
     const existing = written.get(u.docKey) ?? lookup(u.topic, u.docKey);
@@ -176,4 +180,17 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
  */
 function latestHash(held: SyncDocument | undefined, u: SyncUpdate): string[] | undefined {
   return held?.payloadHash && held.watermark === u.watermark && held.docVersion === u.docVersion ? [held.payloadHash] : undefined;
+}
+
+/** The hashes of the updates before `end` that advanced the cursor from `last` (what `inBatch` would hold). */
+function appliedHashes(updates: readonly SyncUpdate[], end: number, last: number | undefined): Map<number, string[]> {
+  const hashes = new Map<number, string[]>();
+  let cursor = last;
+  for (let i = 0; i < end; i++) {
+    const u = updates[i]!;
+    if (cursor !== undefined && u.watermark <= cursor) continue;
+    cursor = u.watermark;
+    if (u.payloadHash) hashes.set(u.watermark, [u.payloadHash]);
+  }
+  return hashes;
 }

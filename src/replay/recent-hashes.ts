@@ -19,13 +19,14 @@ export interface HashHistory {
  * (after a restart only the stored documents answer).
  */
 export class RecentHashes implements HashHistory {
-  /** Per topic that has carried a hash (only its duplicates are worth decoding): seq → hashes. */
-  private readonly topics = new Map<string, Map<number, string[]>>();
+  /** Per topic that has carried a hash (only its duplicates are worth decoding). */
+  private readonly topics = new Map<string, HashWindow>();
 
   constructor(private readonly perTopic = RECENT_HASHES_PER_TOPIC) {}
 
   hashes(topic: string, seq: number): readonly string[] | undefined {
-    return this.topics.get(topic)?.get(seq);
+    const seen = this.topics.get(topic)?.seqs.get(seq);
+    return typeof seen === 'string' ? [seen] : seen;
   }
 
   /** True when a duplicate of `topic` can be compared at all (some hash was seen for it). */
@@ -33,14 +34,22 @@ export class RecentHashes implements HashHistory {
     return this.topics.has(topic);
   }
 
-  /** Remember the hashes of freshly applied updates (the first copies). */
+  /** Remember the hashes of freshly applied updates (the first copies): one window lookup per batch. */
   record(topic: string, updates: readonly SyncUpdate[]): void {
-    for (const u of updates) if (u.payloadHash) this.add(topic, u.watermark, [u.payloadHash]);
+    let w: HashWindow | undefined;
+    for (let i = 0; i < updates.length; i++) {
+      const u = updates[i]!;
+      if (u.payloadHash) this.add((w ??= this.window(topic)), u.watermark, u.payloadHash);
+    }
   }
 
   /** Remember reported conflicts, so another copy of the same one is not reported again. */
   noteReported(topic: string, conflicts: ReadonlyArray<{ seq: number; first: string; hash: string }>): void {
-    for (const c of conflicts) this.add(topic, c.seq, [c.first, c.hash]);
+    for (const c of conflicts) {
+      const w = this.window(topic);
+      this.add(w, c.seq, c.first);
+      this.add(w, c.seq, c.hash);
+    }
   }
 
   /** Documents loaded or bootstrapped for `topic`: their hashes make its duplicates comparable. */
@@ -53,17 +62,33 @@ export class RecentHashes implements HashHistory {
     this.topics.delete(topic);
   }
 
-  private window(topic: string): Map<number, string[]> {
-    let t = this.topics.get(topic);
-    if (t === undefined) this.topics.set(topic, (t = new Map()));
-    return t;
+  private window(topic: string): HashWindow {
+    let w = this.topics.get(topic);
+    if (w === undefined) this.topics.set(topic, (w = { seqs: new Map(), order: new Array<number>(this.perTopic), next: 0 }));
+    return w;
   }
 
-  private add(topic: string, seq: number, hashes: string[]): void {
-    const t = this.window(topic);
-    const seen = t.get(seq);
-    if (seen === undefined) t.set(seq, hashes);
-    else seen.push(hashes[hashes.length - 1]!);
-    if (t.size > this.perTopic) t.delete(t.keys().next().value!);
+  // Per update on the apply path: a single hash is kept as the string itself (no array per update)
+  // and the oldest seq is found in a ring rather than through a fresh Map iterator (bench profile,
+  // docs/benchmarks.md). A second hash for a seq (a reported conflict) makes it a list.
+  private add(w: HashWindow, seq: number, hash: string): void {
+    const seen = w.seqs.get(seq);
+    if (seen === undefined) {
+      w.seqs.set(seq, hash);
+      // The ring holds the remembered seqs in insertion order; the slot taken is the oldest one.
+      const slot = w.next;
+      if (w.seqs.size > this.perTopic) w.seqs.delete(w.order[slot]!);
+      w.order[slot] = seq;
+      w.next = slot + 1 === this.perTopic ? 0 : slot + 1;
+    } else if (typeof seen === 'string') {
+      if (seen !== hash) w.seqs.set(seq, [seen, hash]);
+    } else if (!seen.includes(hash)) seen.push(hash);
   }
+}
+
+/** The remembered seqs of one topic: seq → its first hash, or its hashes once a conflict was seen. */
+interface HashWindow {
+  readonly seqs: Map<number, string | string[]>;
+  readonly order: number[];
+  next: number;
 }
