@@ -1,4 +1,4 @@
-import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
+import { MAX_JSON_DEPTH, scanJson } from './json-scan.js';
 
 /** Any JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -6,10 +6,6 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export type JsonObject = { [key: string]: JsonValue };
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
-// A forbidden key written plainly, or any `\u` escape of an ASCII character: JSON lets a key spell
-// `__proto__` as `"\u005f_proto__"`, which the plain words do not match. Escapes of non-ASCII
-// characters (`\u00e9`, `\u65e5`) cannot spell an ASCII key, so text using them keeps the fast path.
-const SUSPICIOUS = /__proto__|constructor|prototype|\\u00[0-7]/;
 
 /** Result of {@link safeJsonParse}: data, never an exception. */
 export type SafeParseResult =
@@ -23,11 +19,11 @@ export type SafeParseResult =
  * deeper than `maxDepth` (default {@link MAX_JSON_DEPTH}) is refused before parsing (`json_too_deep`).
  */
 export function safeJsonParse(text: string, maxDepth: number = MAX_JSON_DEPTH): SafeParseResult {
-  if (exceedsJsonDepth(text, maxDepth)) return { ok: false, reason: 'json_too_deep', message: `JSON nested deeper than ${maxDepth} levels` };
-  // The reviver costs several times a plain parse; only pay it when a suspicious key could be present.
-  // One regex pass instead of three `includes` scans: on an 80 KB sync:frame body the three scans
-  // cost ~8x the regex and ~40% of the JSON.parse itself (bench profile, docs/benchmarks.md).
-  if (!SUSPICIOUS.test(text)) {
+  const scan = scanJson(text, maxDepth);
+  if (scan === 'too_deep') return { ok: false, reason: 'json_too_deep', message: `JSON nested deeper than ${maxDepth} levels` };
+  // The reviver costs several times a plain parse; only pay it when the scan saw a key that could be
+  // a forbidden one (plainly, or through an escape).
+  if (scan === 'plain') {
     try {
       return { ok: true, value: JSON.parse(text) as JsonValue };
     } catch (err) {
