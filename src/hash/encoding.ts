@@ -23,31 +23,37 @@ export function bytesToBase64(bytes: Uint8Array): string {
   return out;
 }
 
-// A native base64 codec when the runtime has one (`Uint8Array.fromBase64` in current browsers,
+// A native base64 decoder when the runtime has one (`Uint8Array.fromBase64` in current browsers,
 // `Buffer` in Node; feature-detected, nothing is imported). Both are laxer than the rules below
-// (whitespace, URL-safe letters, stray characters), so a native result is only trusted when
-// re-encoding it gives back the input exactly; anything else goes to the strict decoder.
-interface NativeBase64 {
-  decode(text: string): Uint8Array;
-  encode(bytes: Uint8Array): string;
-}
+// (whitespace, URL-safe letters, stray characters), so each only answers when it can vouch that the
+// strict decoder would give the same bytes, and returns `undefined` (let the strict decoder decide)
+// otherwise.
 type Base64Statics = { fromBase64?: (text: string) => Uint8Array };
-type BufferLike = { from(text: string, enc: 'base64'): Uint8Array; from(buf: ArrayBufferLike, off: number, len: number): { toString(enc: 'base64'): string } };
-const NATIVE: NativeBase64 | undefined = (() => {
+type BufferLike = { from(text: string, enc: 'base64'): Uint8Array };
+const NATIVE: ((text: string) => Uint8Array | undefined) | undefined = (() => {
   const U = Uint8Array as unknown as Base64Statics;
   const proto = Uint8Array.prototype as unknown as { toBase64?: () => string };
   if (typeof U.fromBase64 === 'function' && typeof proto.toBase64 === 'function') {
     const from = U.fromBase64;
-    return { decode: (t) => from(t), encode: (b) => (b as unknown as { toBase64: () => string }).toBase64() };
+    // Trusted when re-encoding gives back the input exactly.
+    return (text) => {
+      const bytes = from(text);
+      return (bytes as unknown as { toBase64: () => string }).toBase64() === text ? bytes : undefined;
+    };
   }
   const B = (globalThis as { Buffer?: BufferLike }).Buffer;
   if (B !== undefined && typeof B.from === 'function') {
-    return {
-      decode: (t) => {
-        const buf = B.from(t, 'base64');
-        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-      },
-      encode: (b) => B.from(b.buffer, b.byteOffset, b.byteLength).toString('base64'),
+    // Buffer skips what it does not understand, so every character was a base64 digit exactly when
+    // whole quads decode to the full byte count; its URL-safe digits (- _) are refused up front.
+    // Cheaper than re-encoding to compare (bench, docs/benchmarks.md); held to the strict decoder by
+    // test/hash/base64.test.ts.
+    return (text) => {
+      const len = text.length;
+      if ((len & 3) !== 0 || text.indexOf('-') >= 0 || text.indexOf('_') >= 0) return undefined;
+      const pad = text.charCodeAt(len - 1) === 61 ? (text.charCodeAt(len - 2) === 61 ? 2 : 1) : 0;
+      const buf = B.from(text, 'base64');
+      if (buf.byteLength !== (len >> 2) * 3 - pad) return undefined;
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     };
   }
   return undefined;
@@ -56,12 +62,12 @@ const NATIVE: NativeBase64 | undefined = (() => {
 /** Decode standard base64 (padding optional). Returns `undefined` for anything that is not base64. */
 export function base64ToBytes(text: string): Uint8Array | undefined {
   // Performance (bench profile, docs/benchmarks.md): every sync:frame's payload_bytes passes here.
-  // The native round trip costs a tenth of the JavaScript loop on an 80 KB frame; the check keeps
-  // acceptance and output exactly those of the strict decoder.
+  // The native decoder costs a fraction of the JavaScript loop on an 80 KB frame; it only answers
+  // when its acceptance and output are exactly those of the strict decoder.
   if (NATIVE !== undefined && text.length >= 64) {
     try {
-      const bytes = NATIVE.decode(text);
-      if (NATIVE.encode(bytes) === text) return bytes;
+      const bytes = NATIVE(text);
+      if (bytes !== undefined) return bytes;
     } catch {
       /* not accepted natively: the strict decoder decides */
     }
@@ -69,7 +75,8 @@ export function base64ToBytes(text: string): Uint8Array | undefined {
   return strictBase64ToBytes(text);
 }
 
-function strictBase64ToBytes(text: string): Uint8Array | undefined {
+/** The JavaScript decoder that defines acceptance (exported for the tests holding the native path to it). */
+export function strictBase64ToBytes(text: string): Uint8Array | undefined {
   let end = text.length;
   while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */) end--;
   if (text.length - end > 2) return undefined;
