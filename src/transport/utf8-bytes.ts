@@ -4,7 +4,7 @@ export const MAX_CLOSE_REASON_BYTES = 123;
 // Any character outside ASCII. Every inbound string frame is measured (maxInboundBytes): testing
 // for this in the regular-expression engine costs ~0.4 of the counting loop, and JSON frames are
 // nearly always pure ASCII, where the byte length is the length (bench profile, docs/benchmarks.md).
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /** Byte length of `text` in UTF-8. Stops counting once past `stopAbove` (default: count it all). */
 export function utf8ByteLength(text: string, stopAbove: number = Number.POSITIVE_INFINITY): number {
