@@ -221,6 +221,8 @@ describe('SyncClient in Chromium on real IndexedDB', () => {
   });
 
   it('the same fetch is refused by the browser when the server sends no CORS headers', async () => {
+    // Runs on its own too (vitest -t): the page is loaded by the earlier test otherwise.
+    if (!(await page.evaluate(() => window.khala !== undefined))) await loadPage(false);
     const token = await noCors!.mintToken({ scopes: [TOPIC] });
     const blocked = await page.evaluate(([url, t]) => window.khala!.tryFetch(url, t), [`${noCors!.snapshotUrl}/${TOPIC}`, token] as const);
     expect(blocked).toMatch(/^blocked: /);
