@@ -49,7 +49,8 @@ export class Connection implements DriverTransport {
   /** Every socket's batches commit through this one queue (two overlap during a token refresh). */
   private applying: Promise<void> = Promise.resolve();
   private readonly probes = new LivenessProbes();
-  private readonly closing = new Set<Promise<void>>();
+  /** Sockets closing and not yet released; made on the first close (an idle client has none). */
+  private closing: Set<Promise<void>> | undefined;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -184,13 +185,13 @@ export class Connection implements DriverTransport {
 
   /** Resolves once every socket this connection closed is released. */
   async released(): Promise<void> {
-    while (this.closing.size > 0) await Promise.all([...this.closing]);
+    while (this.closing?.size) await Promise.all([...this.closing]);
   }
 
   private track(closing: void | Promise<void>): void {
     if (closing === undefined) return;
-    const p = closing.catch(() => undefined).finally(() => this.closing.delete(p));
-    this.closing.add(p);
+    const p = closing.catch(() => undefined).finally(() => this.closing?.delete(p));
+    (this.closing ??= new Set()).add(p);
   }
 
   private joined(): boolean {

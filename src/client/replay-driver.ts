@@ -68,7 +68,8 @@ export class ReplayDriver {
   private readonly queue = new WriteQueue();
   private readonly snapshots: SnapshotBootstrap | undefined;
   private readonly hydration: HydrationScheduler | undefined;
-  private readonly barriers = new Set<() => Promise<void> | undefined>();
+  /** Made on the first barrier (most clients never add one). */
+  private barriers: Set<() => Promise<void> | undefined> | undefined;
 
   constructor(
     private readonly options: DriverOptions,
@@ -265,7 +266,7 @@ export class ReplayDriver {
     for (const e of effects) this.run(e);
     if (plan.applied.length > 0) this.events.changed();
     for (const d of plan.hydrate) this.hydration?.schedule(d);
-    if (plan.applied.length > 0 && this.barriers.size > 0) await Promise.all([...this.barriers].map((wait) => wait()));
+    if (plan.applied.length > 0 && this.barriers?.size) await Promise.all([...this.barriers].map((wait) => wait()));
   }
 
   /**
@@ -276,8 +277,8 @@ export class ReplayDriver {
    * `wait` must not reject. Returns the function that removes the barrier. Default: none.
    */
   addApplyBarrier(wait: () => Promise<void> | undefined): () => void {
-    this.barriers.add(wait);
-    return () => void this.barriers.delete(wait);
+    (this.barriers ??= new Set()).add(wait);
+    return () => void this.barriers?.delete(wait);
   }
 
   /** Stop timers and in-flight HTTP work. */

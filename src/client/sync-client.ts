@@ -43,7 +43,8 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
   private readonly tracker: HealthTracker;
   /** The `metrics` plug-in, when the app gave one. */
   private readonly plugin: AttachedMetrics | undefined;
-  private readonly changeListeners = new Set<() => void>();
+  /** Made on the first `onChange` listener (an idle client may have none). */
+  private changeListeners: Set<() => void> | undefined;
   private readonly scrubber = new SecretScrubber();
   private readonly options: SyncClientOptions<T>;
   private readonly clientInfo: ClientInfo;
@@ -298,8 +299,8 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
    * its removal. Bound, so `useSyncExternalStore(client.onChange, client.getSnapshot)` works.
    */
   onChange = (listener: () => void): (() => void) => {
-    this.changeListeners.add(listener);
-    return () => void this.changeListeners.delete(listener);
+    (this.changeListeners ??= new Set()).add(listener);
+    return () => void this.changeListeners?.delete(listener);
   };
 
   /** Immutable status/topic view for `useSyncExternalStore(client.onChange, client.getSnapshot)`. */
@@ -328,6 +329,6 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
   private changed(): void {
     this.revision++;
     this.snapshot = undefined;
-    for (const l of this.changeListeners) l();
+    if (this.changeListeners !== undefined) for (const l of this.changeListeners) l();
   }
 }

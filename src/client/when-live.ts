@@ -2,6 +2,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { TopicState } from '../replay/state.js';
 import { abortError, raceAbort, throwIfAborted } from './abort.js';
+import { TERMINAL } from './connection-settings.js';
 import type { ClientStatus } from './options.js';
 
 /** What {@link LiveWaits} reads from the client. */
@@ -15,7 +16,6 @@ export interface LiveHost {
   onChange(listener: () => void): () => void;
 }
 
-const STOPPED: ReadonlySet<ClientStatus> = new Set(['closed', 'upgrade_required', 'auth_required', 'incompatible_server']);
 /** The code a stop status reports when no error explained it. */
 const STOP_CODE = { closed: ErrorCodes.CLIENT_CLOSED, upgrade_required: ErrorCodes.UPGRADE_REQUIRED, auth_required: ErrorCodes.REAUTH_REQUIRED, incompatible_server: ErrorCodes.INCOMPATIBLE_SERVER } as const;
 
@@ -24,7 +24,8 @@ const STOP_CODE = { closed: ErrorCodes.CLIENT_CLOSED, upgrade_required: ErrorCod
  * it emitted just before), so a wait that starts after the failure still rejects with the cause.
  */
 export class LiveWaits {
-  private readonly topicErrors = new Map<string, KhalaSyncError>();
+  /** Made on the first topic error (an idle client has none). */
+  private topicErrors: Map<string, KhalaSyncError> | undefined;
   private lastError: KhalaSyncError | undefined;
   private stopError: KhalaSyncError | undefined;
 
@@ -33,12 +34,12 @@ export class LiveWaits {
   /** Record an emitted error (the client calls this for every `error` event). */
   error(error: KhalaSyncError): void {
     this.lastError = error;
-    if (error.topic !== undefined) this.topicErrors.set(error.topic, error);
+    if (error.topic !== undefined) (this.topicErrors ??= new Map()).set(error.topic, error);
   }
 
   /** Record a status change: a stop status keeps the error that caused it. */
   status(status: ClientStatus): void {
-    if (!STOPPED.has(status)) return;
+    if (!TERMINAL.has(status)) return;
     const closedByApp = this.host.closed();
     const cause = closedByApp ? undefined : this.lastError;
     this.stopError = cause ?? new KhalaSyncError('client', closedByApp ? ErrorCodes.CLIENT_CLOSED : STOP_CODE[status as keyof typeof STOP_CODE], `client stopped (${status})`);
@@ -73,14 +74,14 @@ export class LiveWaits {
   private outcome(topics: readonly string[] | undefined): 'live' | 'pending' | KhalaSyncError {
     const status = this.host.status();
     if (this.host.closed()) return new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client is closed');
-    if (STOPPED.has(status)) return this.stopError ?? new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, `client stopped (${status})`);
+    if (TERMINAL.has(status)) return this.stopError ?? new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, `client stopped (${status})`);
     const held = new Map<string, Readonly<TopicState>>();
     for (const t of this.host.topics()) held.set(t.topic, t);
     let live = topics !== undefined || status === 'live';
     for (const name of topics ?? held.keys()) {
       const t = held.get(name);
       if (t === undefined) return new KhalaSyncError('client', ErrorCodes.UNSUBSCRIBED_TOPIC, `whenLive: topic ${name} is not subscribed`, { topic: name });
-      if (t.phase === 'failed') return this.topicErrors.get(name) ?? new KhalaSyncError('client', ErrorCodes.INTERNAL, `topic ${name} failed`, { topic: name });
+      if (t.phase === 'failed') return this.topicErrors?.get(name) ?? new KhalaSyncError('client', ErrorCodes.INTERNAL, `topic ${name} failed`, { topic: name });
       if (t.phase !== 'live') live = false;
     }
     return live ? 'live' : 'pending';

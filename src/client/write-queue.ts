@@ -9,7 +9,8 @@ import { KhalaSyncError } from '../errors/khala-sync-error.js';
 export class WriteQueue {
   private tail: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Pending timers; made on the first (an idle client has none). */
+  private timers: Set<ReturnType<typeof setTimeout>> | undefined;
 
   /** Aborted by {@link dispose} (reason: `client_closed`). */
   get signal(): AbortSignal {
@@ -35,16 +36,16 @@ export class WriteQueue {
   later(ms: number, fn: () => void): void {
     if (this.abort.signal.aborted) return;
     const t = setTimeout(() => {
-      this.timers.delete(t);
+      this.timers?.delete(t);
       fn();
     }, ms);
-    this.timers.add(t);
+    (this.timers ??= new Set()).add(t);
   }
 
   /** Abort in-flight work and clear timers. */
   dispose(): void {
     this.abort.abort(new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed'));
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    for (const t of this.timers ?? []) clearTimeout(t);
+    this.timers = undefined;
   }
 }

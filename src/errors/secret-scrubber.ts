@@ -17,20 +17,21 @@ const MIN_PREFIX = 8;
  * URL-encoded and JSON-escaped spellings) and replaced wherever a string reaches the app.
  */
 export class SecretScrubber {
-  private readonly fixed = new Set<string>();
+  /** A handful at most (the token, the mint request's headers): a list is smaller than a set. */
+  private readonly fixed: string[] = [];
   private readonly recent: string[] = [];
-  private forms: string[] = [];
+  private spellings: Spellings | undefined;
 
   /** Remember a credential for the client's lifetime (a fixed token, a header of the mint request). */
   addFixed(secret: string): void {
-    if (secret.length < MIN_SECRET_LENGTH || this.fixed.has(secret)) return;
-    this.fixed.add(secret);
+    if (secret.length < MIN_SECRET_LENGTH || this.fixed.includes(secret)) return;
+    this.fixed.push(secret);
     this.rebuild();
   }
 
   /** Remember a minted token; the oldest of more than {@link REMEMBERED_TOKENS} is forgotten. */
   add(secret: string): void {
-    if (secret.length < MIN_SECRET_LENGTH || this.fixed.has(secret) || this.recent.includes(secret)) return;
+    if (secret.length < MIN_SECRET_LENGTH || this.fixed.includes(secret) || this.recent.includes(secret)) return;
     this.recent.unshift(secret);
     if (this.recent.length > REMEMBERED_TOKENS) this.recent.pop();
     this.rebuild();
@@ -44,18 +45,19 @@ export class SecretScrubber {
    */
   text(text: string): string {
     let out = text;
-    if (this.forms.length > 0) {
+    const forms = this.spellings?.forms;
+    if (forms?.length) {
       const lower = out.toLowerCase();
       // Case-insensitive replacement by position needs both strings to line up; the rare text whose
       // lowercase form has another length is scrubbed in its lowercase form.
-      out = this.replaceForms(lower.length === out.length ? out : lower, lower);
+      out = this.replaceForms(forms, lower.length === out.length ? out : lower, lower);
     }
     return redact(out);
   }
 
-  private replaceForms(text: string, lower: string): string {
+  private replaceForms(forms: readonly string[], text: string, lower: string): string {
     const cuts: Array<[number, number]> = [];
-    for (const form of this.forms) {
+    for (const form of forms) {
       for (let at = lower.indexOf(form); at >= 0; at = lower.indexOf(form, at + form.length)) cuts.push([at, at + form.length]);
       // A prefix of the secret that runs to a truncation mark or the end of the text.
       const head = form.slice(0, MIN_PREFIX);
@@ -113,15 +115,34 @@ export class SecretScrubber {
   }
 
   private rebuild(): void {
-    const forms = new Set<string>();
-    for (const s of [...this.fixed, ...this.recent]) {
-      const encoded = encodeURIComponent(s);
-      for (const f of [s, encoded, encoded.replace(/%20/g, '+'), JSON.stringify(s).slice(1, -1), snake(s)]) forms.add(f.toLowerCase());
+    const secrets = [...this.fixed, ...this.recent];
+    const key = JSON.stringify(secrets);
+    let spellings = lastSpellings?.deref();
+    if (spellings?.key !== key) {
+      const forms = new Set<string>();
+      for (const s of secrets) {
+        const encoded = encodeURIComponent(s);
+        for (const f of [s, encoded, encoded.replace(/%20/g, '+'), JSON.stringify(s).slice(1, -1), snake(s)]) forms.add(f.toLowerCase());
+      }
+      // Longest first, so a secret that contains another is replaced whole.
+      spellings = { key, forms: [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length) };
+      lastSpellings = new WeakRef(spellings);
     }
-    // Longest first, so a secret that contains another is replaced whole.
-    this.forms = [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+    this.spellings = spellings;
   }
 }
+
+/** The lowercase spellings of a list of secrets (never mutated: scrubbers share it). */
+interface Spellings {
+  /** The secrets they spell, as one JSON list. */
+  readonly key: string;
+  readonly forms: readonly string[];
+}
+
+// Clients holding the same secrets (a fleet sharing one token) share one copy of their spellings,
+// each a string as long as the token, instead of a copy each (docs/benchmarks.md, figure 4). Weak:
+// once no scrubber holds them, nothing here keeps the secrets in memory.
+let lastSpellings: WeakRef<Spellings> | undefined;
 
 // How telemetry turns a reason into a code: lowercase, every run of other characters one `_`.
 function snake(s: string): string {

@@ -24,8 +24,9 @@ export class HealthTracker {
   private nextRetryAt: number | undefined;
   private lastDisconnect: DisconnectClass | undefined;
   private lastError: { code: string; message: string; at: number } | undefined;
-  private readonly heads = new Map<string, number>();
-  private readonly appliedAt = new Map<string, number>();
+  // Made on first write: an idle client that has learned nothing holds no maps.
+  private heads: Map<string, number> | undefined;
+  private appliedAt: Map<string, number> | undefined;
 
   constructor(private readonly core: HealthSource) {}
 
@@ -53,20 +54,20 @@ export class HealthTracker {
 
   /** A batch of `topic` was applied. */
   onApplied(topic: string, now = Date.now()): void {
-    this.appliedAt.set(topic, now);
+    (this.appliedAt ??= new Map()).set(topic, now);
   }
 
   /** A server head learned for `topic` (heartbeats, stale errors, snapshots). */
   learnHead(topic: string, head: number | undefined): void {
-    const next = maxDefined(this.heads.get(topic), head);
-    if (next !== undefined) this.heads.set(topic, next);
+    const next = maxDefined(this.heads?.get(topic), head);
+    if (next !== undefined) (this.heads ??= new Map()).set(topic, next);
   }
 
   /** The health snapshot now (both lanes: a Spacetime stream is a topic here). */
   health(now = Date.now()): ClientHealth {
     const refreshAt = this.core.tokenRefreshAt?.();
     const topics = [];
-    for (const t of this.core.topics()) topics.push(topicHealth(t, this.heads.get(t.topic), this.appliedAt.get(t.topic)));
+    for (const t of this.core.topics()) topics.push(topicHealth(t, this.heads?.get(t.topic), this.appliedAt?.get(t.topic)));
     return {
       at: now,
       connection: {

@@ -19,19 +19,19 @@ export interface HashHistory {
  * (after a restart only the stored documents answer).
  */
 export class RecentHashes implements HashHistory {
-  /** Per topic that has carried a hash (only its duplicates are worth decoding). */
-  private readonly topics = new Map<string, HashWindow>();
+  /** Per topic that has carried a hash (only its duplicates are worth decoding); made on first use. */
+  private topics: Map<string, HashWindow> | undefined;
 
   constructor(private readonly perTopic = RECENT_HASHES_PER_TOPIC) {}
 
   hashes(topic: string, seq: number): readonly string[] | undefined {
-    const seen = this.topics.get(topic)?.seqs.get(seq);
+    const seen = this.topics?.get(topic)?.seqs.get(seq);
     return typeof seen === 'string' ? [seen] : seen;
   }
 
   /** True when a duplicate of `topic` can be compared at all (some hash was seen for it). */
   carriesHashes(topic: string): boolean {
-    return this.topics.has(topic);
+    return this.topics?.has(topic) === true;
   }
 
   /** Remember the hashes of freshly applied updates (the first copies): one window lookup per batch. */
@@ -59,12 +59,13 @@ export class RecentHashes implements HashHistory {
 
   /** Forget a topic (unsubscribed). */
   drop(topic: string): void {
-    this.topics.delete(topic);
+    this.topics?.delete(topic);
   }
 
   private window(topic: string): HashWindow {
-    let w = this.topics.get(topic);
-    if (w === undefined) this.topics.set(topic, (w = { seqs: new Map(), order: new Array<number>(this.perTopic), next: 0 }));
+    const topics = (this.topics ??= new Map());
+    let w = topics.get(topic);
+    if (w === undefined) topics.set(topic, (w = { seqs: new Map(), order: new Array<number>(this.perTopic), next: 0 }));
     return w;
   }
 

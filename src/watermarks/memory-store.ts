@@ -18,17 +18,18 @@ const KIND = 'memory';
  * @returns a fresh, empty store.
  */
 export function createMemoryStore(): SyncStore {
-  const watermarks = new Map<string, number>();
-  const documents = new Map<string, Map<string, SyncDocument>>();
+  // Made on first write: a client whose topics never carried a row holds no maps.
+  let watermarks: Map<string, number> | undefined;
+  let documents: Map<string, Map<string, SyncDocument>> | undefined;
   // Snapshot pages staged per topic; swapped in whole by commitSnapshot.
-  const staged = new Map<string, Map<string, SyncDocument>>();
+  let staged: Map<string, Map<string, SyncDocument>> | undefined;
   let closed = false;
 
   function topicDocs(topic: string): Map<string, SyncDocument> {
-    let docs = documents.get(topic);
+    let docs = documents?.get(topic);
     if (docs === undefined) {
       docs = new Map();
-      documents.set(topic, docs);
+      (documents ??= new Map()).set(topic, docs);
     }
     return docs;
   }
@@ -49,12 +50,12 @@ export function createMemoryStore(): SyncStore {
 
     load(topics?: string[]): Promise<StoreContents> {
       return run('load', undefined, () => {
-        const wanted = topics ?? [...new Set([...watermarks.keys(), ...documents.keys()])];
+        const wanted = topics ?? [...new Set([...(watermarks?.keys() ?? []), ...(documents?.keys() ?? [])])];
         const out: StoreContents = { watermarks: {}, documents: [] };
         for (const topic of new Set(wanted)) {
-          const mark = watermarks.get(topic);
+          const mark = watermarks?.get(topic);
           if (mark !== undefined) setOwn(out.watermarks, topic, mark);
-          for (const doc of documents.get(topic)?.values() ?? []) out.documents.push(structuredClone(doc));
+          for (const doc of documents?.get(topic)?.values() ?? []) out.documents.push(structuredClone(doc));
         }
         return out;
       });
@@ -66,6 +67,7 @@ export function createMemoryStore(): SyncStore {
         // Owned, not copied (bench profile, docs/benchmarks.md: a deep copy per commit was ~10% of
         // the client's apply path plus its garbage).
         upsert(topicDocs(commit.topic), commit.documents);
+        watermarks ??= new Map();
         watermarks.set(commit.topic, Math.max(watermarks.get(commit.topic) ?? commit.watermark, commit.watermark));
       });
     },
@@ -75,22 +77,22 @@ export function createMemoryStore(): SyncStore {
         checkWrite(KIND, topic, watermark, docs);
         const fresh = new Map<string, SyncDocument>();
         upsert(fresh, docs);
-        documents.set(topic, fresh);
-        watermarks.set(topic, watermark);
+        (documents ??= new Map()).set(topic, fresh);
+        (watermarks ??= new Map()).set(topic, watermark);
       });
     },
 
     discardSnapshot(topic: string): Promise<void> {
-      return run('discardSnapshot', topic, () => void staged.delete(topic));
+      return run('discardSnapshot', topic, () => void staged?.delete(topic));
     },
 
     stageSnapshot(topic: string, docs: SyncDocument[]): Promise<void> {
       return run('stageSnapshot', topic, () => {
         checkWrite(KIND, topic, 0, docs);
-        let area = staged.get(topic);
+        let area = staged?.get(topic);
         if (area === undefined) {
           area = new Map();
-          staged.set(topic, area);
+          (staged ??= new Map()).set(topic, area);
         }
         upsert(area, docs);
       });
@@ -99,10 +101,10 @@ export function createMemoryStore(): SyncStore {
     commitSnapshot(topic: string, watermark: number): Promise<SyncDocument[]> {
       return run('commitSnapshot', topic, () => {
         checkWrite(KIND, topic, watermark, []);
-        const fresh = staged.get(topic) ?? new Map<string, SyncDocument>();
-        staged.delete(topic);
-        documents.set(topic, fresh);
-        watermarks.set(topic, watermark);
+        const fresh = staged?.get(topic) ?? new Map<string, SyncDocument>();
+        staged?.delete(topic);
+        (documents ??= new Map()).set(topic, fresh);
+        (watermarks ??= new Map()).set(topic, watermark);
         return [...fresh.values()];
       });
     },
@@ -110,7 +112,7 @@ export function createMemoryStore(): SyncStore {
     putHydrated(doc: SyncDocument): Promise<void> {
       return run('putHydrated', doc.topic, () => {
         checkDocument(KIND, doc.topic, doc);
-        const docs = documents.get(doc.topic);
+        const docs = documents?.get(doc.topic);
         const stored = docs?.get(doc.docKey);
         // An absent document was dropped by a snapshot while its body was in flight: do not revive it.
         if (docs === undefined || stored === undefined || !wins(doc.docVersion, stored.docVersion)) return;
