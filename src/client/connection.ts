@@ -26,7 +26,7 @@ import { SignInRequiredError, tokenFailure, type TokenGrant } from './token-prov
  * to the replay driver it owns, and is that driver's transport. Inbound frames of a socket are
  * handled strictly one after another; batches of every socket commit through one queue.
  */
-export class Connection implements DriverTransport {
+export class Connection implements DriverTransport, SinkHost {
   status: ClientStatus = 'idle';
   /** The replay driver this connection feeds; it sends through this connection. */
   readonly driver: ReplayDriver;
@@ -34,9 +34,7 @@ export class Connection implements DriverTransport {
   readonly metrics: ConnectionMetrics = connectionMetrics();
   private link: SocketLink | undefined;
   /** The standby socket of a token refresh (make-before-break). */
-  private readonly swap: SocketSwap;
-  /** The connection's side of every link's sink (link-sink.ts). */
-  private readonly sinkHost: SinkHost;
+  readonly swap: SocketSwap;
   /** The grant the current socket was opened with, and when it was fetched. */
   private grant: { grant: TokenGrant; at: number } | undefined;
   private dialing = 0;
@@ -88,26 +86,6 @@ export class Connection implements DriverTransport {
       },
       release: (closing) => this.track(closing),
     });
-    this.sinkHost = {
-      driver: this.driver,
-      metrics: this.metrics,
-      swap: this.swap,
-      current: (link) => link === this.link,
-      joined: (link) => {
-        link.clear('join');
-        this.setStatus('replaying', undefined);
-        link.keepAlive(this.settings.heartbeatIntervalMs);
-        this.driver.ready();
-        this.refresh();
-      },
-      refresh: () => this.refresh(),
-      halt: (error) => this.halt(error),
-      reconnect: (afterMs, reason) => this.reconnect(afterMs, reason),
-      apply: (batch) => this.apply(batch),
-      notify: (notice) => this.notify(notice),
-      error: (error) => this.hooks.error(error),
-      heartbeat: (watermarks) => this.hooks.heartbeat(watermarks),
-    };
   }
 
   /** Start (or restart after a terminal status). */
@@ -158,18 +136,45 @@ export class Connection implements DriverTransport {
 
   /** Send a subscribe through the lane session; returns its request id, or undefined when not joined. */
   subscribe(topics: string[], resumeAfter: Record<string, number>): number | undefined {
-    return this.joined() ? this.link?.session?.subscribe(topics, resumeAfter) : undefined;
+    return this.isJoined() ? this.link?.session?.subscribe(topics, resumeAfter) : undefined;
   }
 
   /** Send an unsubscribe (dropped when not joined: the next join does not subscribe the topics). */
   unsubscribe(topics: string[]): void {
-    if (this.joined()) this.link?.session?.unsubscribe(topics);
+    if (this.isJoined()) this.link?.session?.unsubscribe(topics);
   }
 
   /** Report `error` and stop until the app calls `start` again (SPEC.md C1). */
   halt(error: KhalaSyncError): void {
     this.hooks.error(error);
     this.stop(statusForStopCode(error.code), error.code);
+  }
+
+  // The connection is every link's sink host (link-sink.ts): methods, not a closure per hook, keep
+  // an idle client small (docs/benchmarks.md, figure 4).
+
+  /** Whether `link` is the current socket. */
+  current(link: SocketLink): boolean {
+    return link === this.link;
+  }
+
+  /** The current socket joined: start replaying on it. */
+  joined(link: SocketLink): void {
+    link.clear('join');
+    this.setStatus('replaying', undefined);
+    link.keepAlive(this.settings.heartbeatIntervalMs);
+    this.driver.ready();
+    this.refresh();
+  }
+
+  /** Report an error to the client. */
+  error(error: KhalaSyncError): void {
+    this.hooks.error(error);
+  }
+
+  /** Report a server heartbeat's watermarks to the client. */
+  heartbeat(watermarks: Record<string, number>): void {
+    this.hooks.heartbeat(watermarks);
   }
 
   /** Inbound frames (and their bytes) received on the current socket but not yet handled. */
@@ -194,13 +199,13 @@ export class Connection implements DriverTransport {
     (this.closing ??= new Set()).add(p);
   }
 
-  private joined(): boolean {
+  private isJoined(): boolean {
     return this.status === 'replaying' || this.status === 'live' || this.status === 'failed';
   }
 
   /** Recompute replaying/live/failed from the topics' phases. */
-  private refresh(): void {
-    if (!this.joined()) return;
+  refresh(): void {
+    if (!this.isJoined()) return;
     const next = this.driver.allFailed() ? 'failed' : this.driver.settled() ? 'live' : 'replaying';
     if (next === this.status) return;
     this.setStatus(next, undefined);
@@ -274,7 +279,7 @@ export class Connection implements DriverTransport {
   }
 
   private startSession(link: SocketLink): void {
-    startSession(this.settings, link, linkSink(this.sinkHost, link));
+    startSession(this.settings, link, linkSink(this, link));
   }
 
   /** Declare the current socket dead after `deadAfterMs` of inbound silence. */
@@ -371,7 +376,8 @@ export class Connection implements DriverTransport {
     this.schedule.arm(delay);
   }
 
-  private notify(notice: LaneNotice): void {
+  /** Count a lane notice and report it to the client. */
+  notify(notice: LaneNotice): void {
     countNotice(this.metrics, notice);
     this.hooks.notice(notice);
   }
@@ -381,7 +387,7 @@ export class Connection implements DriverTransport {
    * sockets deliver the same rows, and each batch is planned against the watermark the previous
    * one committed, so the second copy is dropped as a duplicate (SPEC.md A2).
    */
-  private apply(batch: SyncBatch): Promise<void> {
+  apply(batch: SyncBatch): Promise<void> {
     const run = this.applying.then(async () => {
       await this.driver.applyBatch(batch);
       this.refresh();

@@ -3,7 +3,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { ServerError } from '../errors/server-error.js';
 import { TransportError } from '../errors/transport-error.js';
-import type { SyncBatch } from '../model/types.js';
+import type { SyncBatch, SyncErrorPayload } from '../model/types.js';
 import { serverError, STOP_CODES } from '../replay/transitions.js';
 import type { ConnectionMetrics } from './metrics.js';
 import type { ReplayDriver } from './replay-driver.js';
@@ -38,59 +38,102 @@ export interface SinkHost {
  * join, data and subscribe oks count — anything else gives the standby up.
  */
 export function linkSink(host: SinkHost, link: SocketLink): LaneSink {
-  const { driver, swap } = host;
-  const current = (): boolean => host.current(link);
-  const inbound = link.inbound;
-  // Replies and errors act after the batches of the same inbound frame have committed.
-  const afterApply = (act: () => void): void =>
-    inbound.after(() => {
-      act();
-      host.refresh();
+  return new LinkSink(host, link);
+}
+
+// Methods rather than a closure per callback: one per socket of every client (docs/benchmarks.md, figure 4).
+class LinkSink implements LaneSink {
+  constructor(
+    private readonly host: SinkHost,
+    private readonly link: SocketLink,
+  ) {}
+
+  ready(): void {
+    const s = this.host.swap.of(this.link);
+    if (s !== undefined) this.host.swap.joined(s);
+    else if (this.current()) this.host.joined(this.link);
+  }
+
+  joinFailed(error: SyncErrorPayload): void {
+    this.orDrop(`join failed (${error.code})`, () => {
+      this.link.clear('join');
+      if (STOP_CODES.has(error.code)) return this.host.halt(new ServerError(error.code as never, error.message ?? error.code, { details: { payload: error.raw } }));
+      this.host.error(serverError(error, undefined, true));
+      this.host.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
     });
+  }
+
+  batch(batch: SyncBatch): void {
+    if (this.link.live()) this.link.inbound.chain(() => this.host.apply(batch));
+  }
+
+  subscribed(requestId: number, topics: string[]): void {
+    this.afterApply(() => {
+      const s = this.host.swap.of(this.link);
+      if (s !== undefined) this.host.swap.subscribed(s, topics);
+      else if (this.current()) this.host.driver.subscribed(requestId, topics);
+    });
+  }
+
+  subscribeFailed(requestId: number, topics: string[], error: SyncErrorPayload): void {
+    this.afterApply(() => this.orDrop(`subscribe failed (${error.code})`, () => this.host.driver.subscribeFailed(requestId, topics, error)));
+  }
+
+  serverError(error: SyncErrorPayload): void {
+    this.afterApply(() => this.orDrop(`server error (${error.code})`, () => this.host.driver.serverError(error)));
+  }
+
+  heartbeat(watermarks: Record<string, number>): void {
+    if (this.current()) this.host.heartbeat(watermarks);
+  }
+
+  channelDown(reason: string): void {
+    this.orDrop(reason, () => {
+      this.host.error(new TransportError(ErrorCodes.CHANNEL_CLOSED, `server ended the channel (${reason}) while the socket stayed open`, { retryable: true }));
+      this.host.reconnect(undefined, reason);
+    });
+  }
+
+  protocolError(error: KhalaSyncError): void {
+    if (!this.link.live()) return;
+    const m = this.host.metrics;
+    m.framesRejected++;
+    m.framesRejectedByCode[error.code] = (m.framesRejectedByCode[error.code] ?? 0) + 1;
+    this.host.error(error);
+    if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.host.driver.oversized(error.topic);
+  }
+
+  lastApplied(topic: string): number | undefined {
+    return this.host.driver.lastApplied(topic);
+  }
+
+  carriesHashes(topic: string): boolean {
+    return this.host.driver.carriesHashes(topic);
+  }
+
+  notice(notice: LaneNotice): void {
+    if (this.link.live()) this.host.notify(notice);
+  }
+
+  report(error: KhalaSyncError): void {
+    if (this.link.live()) this.host.error(error);
+  }
+
+  private current(): boolean {
+    return this.host.current(this.link);
+  }
+
+  // Replies and errors act after the batches of the same inbound frame have committed.
+  private afterApply(act: () => void): void {
+    this.link.inbound.after(() => {
+      act();
+      this.host.refresh();
+    });
+  }
+
   // Anything but data and a subscribe ok on a standby gives it up; the current socket carries on.
-  const orDrop = (what: string, act: () => void): void => {
-    if (swap.of(link) !== undefined) swap.drop(ErrorCodes.CHANNEL_CLOSED, what);
-    else if (current()) act();
-  };
-  return {
-    ready: () => {
-      const s = swap.of(link);
-      if (s !== undefined) swap.joined(s);
-      else if (current()) host.joined(link);
-    },
-    joinFailed: (error) =>
-      orDrop(`join failed (${error.code})`, () => {
-        link.clear('join');
-        if (STOP_CODES.has(error.code)) return host.halt(new ServerError(error.code as never, error.message ?? error.code, { details: { payload: error.raw } }));
-        host.error(serverError(error, undefined, true));
-        host.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
-      }),
-    batch: (batch: SyncBatch) => link.live() && inbound.chain(() => host.apply(batch)),
-    subscribed: (requestId, topics) =>
-      afterApply(() => {
-        const s = swap.of(link);
-        if (s !== undefined) swap.subscribed(s, topics);
-        else if (current()) driver.subscribed(requestId, topics);
-      }),
-    subscribeFailed: (requestId, topics, error) => afterApply(() => orDrop(`subscribe failed (${error.code})`, () => driver.subscribeFailed(requestId, topics, error))),
-    serverError: (error) => afterApply(() => orDrop(`server error (${error.code})`, () => driver.serverError(error))),
-    heartbeat: (watermarks) => current() && host.heartbeat(watermarks),
-    channelDown: (reason) =>
-      orDrop(reason, () => {
-        host.error(new TransportError(ErrorCodes.CHANNEL_CLOSED, `server ended the channel (${reason}) while the socket stayed open`, { retryable: true }));
-        host.reconnect(undefined, reason);
-      }),
-    protocolError: (error) => {
-      if (!link.live()) return;
-      const m = host.metrics;
-      m.framesRejected++;
-      m.framesRejectedByCode[error.code] = (m.framesRejectedByCode[error.code] ?? 0) + 1;
-      host.error(error);
-      if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) driver.oversized(error.topic);
-    },
-    lastApplied: (topic) => driver.lastApplied(topic),
-    carriesHashes: (topic) => driver.carriesHashes(topic),
-    notice: (notice) => link.live() && host.notify(notice),
-    report: (error) => link.live() && host.error(error),
-  };
+  private orDrop(what: string, act: () => void): void {
+    if (this.host.swap.of(this.link) !== undefined) this.host.swap.drop(ErrorCodes.CHANNEL_CLOSED, what);
+    else if (this.current()) act();
+  }
 }
