@@ -14,7 +14,7 @@ import { connectionMetrics, countNotice, type ConnectionMetrics } from './metric
 import { ReconnectSchedule } from './reconnect-schedule.js';
 import { REFUSAL_CLOSE_CODES, RefusalCounter } from './refusals.js';
 import type { DriverTransport, ReplayDriver } from './replay-driver.js';
-import type { SocketLink } from './socket-link.js';
+import type { LinkOwner, SocketLink } from './socket-link.js';
 import { SocketSwap } from './socket-swap.js';
 import { TokenRefresh } from './token-refresh.js';
 import { SignInRequiredError, tokenFailure, type TokenGrant } from './token-provider.js';
@@ -26,7 +26,7 @@ import { SignInRequiredError, tokenFailure, type TokenGrant } from './token-prov
  * to the replay driver it owns, and is that driver's transport. Inbound frames of a socket are
  * handled strictly one after another; batches of every socket commit through one queue.
  */
-export class Connection implements DriverTransport, SinkHost {
+export class Connection implements DriverTransport, SinkHost, LinkOwner {
   status: ClientStatus = 'idle';
   /** The replay driver this connection feeds; it sends through this connection. */
   readonly driver: ReplayDriver;
@@ -249,19 +249,23 @@ export class Connection implements DriverTransport, SinkHost {
 
   /** A socket to the server with `token`; throws `insecure_transport` for a clear-text URL. */
   private openLink(token: string): SocketLink {
-    // Live while it is the current socket or the standby; a replaced socket's frames are dropped.
-    return openLink(this.settings, token, (link) => link === this.link || this.swap.of(link) !== undefined, (link) => ({
-      paused: (paused) => {
-        if (paused) this.metrics.inboundPauses++;
-      },
-      overflow: () => this.overflow(link),
-      onOpen: (info) => this.onOpen(link, info),
-      onMessage: (text, bytes) => this.onMessage(link, text, bytes),
-      onClose: (info) => this.onClose(link, info),
-    }));
+    return openLink(this.settings, token, this);
   }
 
-  private onOpen(link: SocketLink, info: OpenInfo | undefined): void {
+  // The connection owns its links (socket-link.ts): these hear from their transports.
+
+  /** Live while it is the current socket or the standby; a replaced socket's frames are dropped. */
+  serves(link: SocketLink): boolean {
+    return link === this.link || this.swap.of(link) !== undefined;
+  }
+
+  /** A link's transport paused (true) or resumed reading. */
+  paused(_link: SocketLink, paused: boolean): void {
+    if (paused) this.metrics.inboundPauses++;
+  }
+
+  /** A link's transport opened. */
+  onOpen(link: SocketLink, info: OpenInfo | undefined): void {
     const offered = this.settings.lane.protocols;
     const selected = info?.protocol;
     const mismatch = subprotocolRejected(offered, selected);
@@ -290,7 +294,8 @@ export class Connection implements DriverTransport, SinkHost {
     });
   }
 
-  private onMessage(link: SocketLink, text: string, bytes: number): void {
+  /** A frame arrived on a link. */
+  onMessage(link: SocketLink, text: string, bytes: number): void {
     link.lastInbound = Date.now();
     if (link === this.link) this.probes.settle('alive');
     if (!link.overflowed) link.inbound.push(text, bytes);
@@ -301,7 +306,7 @@ export class Connection implements DriverTransport, SinkHost {
    * ones held (all within budget), then reconnect; the new socket resumes from the durable watermark,
    * so what was dropped is delivered again. A standby that overflows is simply given up.
    */
-  private overflow(link: SocketLink): void {
+  overflow(link: SocketLink): void {
     link.overflowed = true;
     this.metrics.inboundOverflows++;
     if (this.swap.of(link) !== undefined) return this.swap.drop(ErrorCodes.INBOUND_OVERFLOW, 'inbound backlog above maxInboundBytes');
@@ -318,7 +323,8 @@ export class Connection implements DriverTransport, SinkHost {
     this.stop('upgrade_required', 'subprotocol_mismatch');
   }
 
-  private onClose(link: SocketLink, info: CloseInfo): void {
+  /** A link's transport closed. */
+  onClose(link: SocketLink, info: CloseInfo): void {
     if (this.swap.of(link) !== undefined) return this.swap.drop(ErrorCodes.CONNECT_FAILED, `closed (${info.httpStatus ? `HTTP ${info.httpStatus}` : `close ${info.code}`})`, { code: info.code, httpStatus: info.httpStatus });
     const wasOpen = link.opened;
     const offered = this.settings.lane.protocols;

@@ -2,49 +2,18 @@ import type { LaneSink } from '../adapters/lane.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { TransportError } from '../errors/transport-error.js';
 import { assertSecureUrl } from '../transport/secure-url.js';
-import type { TransportHandlers } from '../transport/transport.js';
 import type { ConnectionSettings } from './connection-settings.js';
-import { inboundBudget } from './inbound-budget.js';
-import { SocketLink } from './socket-link.js';
-
-/** What a freshly opened link reports to its connection, besides the transport's events. */
-export interface LinkEvents extends TransportHandlers {
-  /** The link's transport paused (true) or resumed reading for the inbound budget. */
-  paused(paused: boolean): void;
-  /** The link's backlog went over budget and its transport cannot pause. */
-  overflow(): void;
-}
+import { SocketLink, type LinkOwner } from './socket-link.js';
 
 /**
  * A socket to the server with `token`, read through an inbound budget; the transport's events reach
- * `events` only while `live()`. Throws `insecure_transport` for a clear-text URL.
+ * `owner` only while the link serves it. Throws `insecure_transport` for a clear-text URL.
  */
-export function openLink(settings: ConnectionSettings, token: string, live: (link: SocketLink) => boolean, events: (link: SocketLink) => LinkEvents): SocketLink {
+export function openLink(settings: ConnectionSettings, token: string, owner: LinkOwner): SocketLink {
   const url = settings.lane.buildUrl(settings.url, token, settings.clientInfo);
   assertSecureUrl(url, settings.allowInsecure);
-  const link: SocketLink = new SocketLink(
-    () => live(link),
-    (self) =>
-      inboundBudget(settings.maxInboundBytes, {
-        transport: () => (self.live() ? self.transport : undefined),
-        paused: (paused) => {
-          on.paused(paused);
-          // Silence while paused was ours: the dead-socket watchdog starts over.
-          if (!paused) self.lastInbound = Date.now();
-        },
-        overflow: () => on.overflow(),
-      }),
-  );
-  const on = events(link);
-  link.transport = settings.transport(
-    url,
-    {
-      onOpen: (info) => link.live() && on.onOpen(info),
-      onMessage: (text, bytes) => link.live() && on.onMessage(text, bytes),
-      onClose: (info) => link.live() && on.onClose(info),
-    },
-    { protocols: settings.lane.protocols, maxFrameBytes: settings.maxFrameBytes },
-  );
+  const link = new SocketLink(owner, settings.maxInboundBytes);
+  link.transport = settings.transport(url, link, { protocols: settings.lane.protocols, maxFrameBytes: settings.maxFrameBytes });
   return link;
 }
 

@@ -1,15 +1,34 @@
 import type { LaneSession } from '../adapters/lane.js';
 import { clipCloseReason } from '../transport/utf8-bytes.js';
-import type { Transport } from '../transport/transport.js';
+import type { CloseInfo, OpenInfo, Transport, TransportHandlers } from '../transport/transport.js';
 import { InboundQueue, type InboundFlow } from './inbound-queue.js';
+
+/** What a link reports to the connection that opened it (one owner serves all its links). */
+export interface LinkOwner {
+  /** Whether `link` still serves the connection, as its current socket or its standby. */
+  serves(link: SocketLink): boolean;
+  /** The link's transport paused (true) or resumed reading for the inbound budget. */
+  paused(link: SocketLink, paused: boolean): void;
+  /** The link's backlog went over budget and its transport cannot pause. */
+  overflow(link: SocketLink): void;
+  onOpen(link: SocketLink, info: OpenInfo | undefined): void;
+  onMessage(link: SocketLink, text: string, bytes: number): void;
+  onClose(link: SocketLink, info: CloseInfo): void;
+}
 
 /**
  * One socket of a connection and the lane conversation on it, with the timers that belong to it.
  * A connection has one current link and, while a token refresh runs, a standby link; `live()`
  * says whether the link still serves the connection in either role, so a replaced socket's frames
- * and callbacks are dropped.
+ * and callbacks are dropped. The link is its transport's handlers and its queue's byte budget
+ * itself: methods rather than closures per socket keep an idle client small (docs/benchmarks.md).
+ *
+ * The budget: above `maxInboundBytes` queued, a pausable transport stops being read until the
+ * backlog is back to half of it (so the socket is not toggled on every frame). A transport that
+ * cannot pause (browser WebSocket) reports an overflow instead; the connection then stops queueing,
+ * finishes what it holds and reconnects from its durable watermark.
  */
-export class SocketLink {
+export class SocketLink implements TransportHandlers, InboundFlow {
   transport: Transport | undefined;
   session: LaneSession | undefined;
   /** The transport reported open. */
@@ -19,14 +38,53 @@ export class SocketLink {
   /** It went over its inbound budget and cannot pause: its later frames are dropped. */
   overflowed = false;
   readonly inbound: InboundQueue;
+  readonly highWater: number;
+  readonly lowWater: number;
   private readonly timers = new Map<string, { id: ReturnType<typeof setTimeout>; repeat: boolean }>();
 
-  /** `flow` is the inbound byte budget, built for this link (it pauses this link's transport). */
   constructor(
-    readonly live: () => boolean,
-    flow: (link: SocketLink) => InboundFlow,
+    private readonly owner: LinkOwner,
+    maxInboundBytes: number,
   ) {
-    this.inbound = new InboundQueue((text, bytes) => this.session?.receive(text, bytes), live, flow(this));
+    this.highWater = maxInboundBytes;
+    this.lowWater = Math.floor(maxInboundBytes / 2);
+    this.inbound = new InboundQueue(
+      (text, bytes) => this.session?.receive(text, bytes),
+      () => this.live(),
+      this,
+    );
+  }
+
+  /** Whether the link still serves its connection (a replaced socket's events are dropped). */
+  live(): boolean {
+    return this.owner.serves(this);
+  }
+
+  onOpen(info?: OpenInfo): void {
+    if (this.live()) this.owner.onOpen(this, info);
+  }
+
+  onMessage(text: string, bytes: number): void {
+    if (this.live()) this.owner.onMessage(this, text, bytes);
+  }
+
+  onClose(info: CloseInfo): void {
+    if (this.live()) this.owner.onClose(this, info);
+  }
+
+  /** The inbound backlog crossed the budget: pause or resume the transport, or report an overflow. */
+  onPressure(over: boolean): void {
+    const t = this.live() ? this.transport : undefined;
+    if (t === undefined) return;
+    if (t.pause !== undefined && t.resume !== undefined) {
+      if (over) t.pause();
+      else t.resume();
+      this.owner.paused(this, over);
+      // Silence while paused was ours: the dead-socket watchdog starts over.
+      if (!over) this.lastInbound = Date.now();
+    } else if (over) {
+      this.owner.overflow(this);
+    }
   }
 
   /** Run `fn` after `ms` (every `ms` with `repeat`), replacing the link's timer of that name. */
