@@ -73,7 +73,8 @@ export class KhalaSession implements LaneSession {
   private readonly maxFrameBytes: number;
   private readonly clientInfo: ClientInfo;
   private readonly replayBatchSize: number;
-  private readonly pending = new Map<string, PendingRequest>();
+  /** Requests awaiting a reply by ref; made on demand and dropped when empty (an idle session holds none). */
+  private pending: Map<string, PendingRequest> | undefined;
   private readonly pairing = new ErrorPairing();
   private nextRef = 1;
   private nextRequestId = 1;
@@ -92,11 +93,10 @@ export class KhalaSession implements LaneSession {
   /** Send `phx_join`. Calling it again rejoins with a new join ref and forgets pending requests. */
   start(): void {
     if (this.disposed) return;
-    this.pending.clear();
     this.pairing.reset();
     const ref = String(this.nextRef++);
     this.joinRef = ref;
-    this.pending.set(ref, { kind: 'join' });
+    this.pending = new Map<string, PendingRequest>([[ref, { kind: 'join' }]]);
     this.transmit({ joinRef: ref, ref, topic: SYNC_CHANNEL, event: 'phx_join', payload: joinPayload(this.clientInfo) });
   }
 
@@ -135,14 +135,14 @@ export class KhalaSession implements LaneSession {
 
   /** Send `sync:heartbeat` `{}`. Only the latest heartbeat's reply is awaited, so unanswered ones never pile up. */
   heartbeat(): void {
-    if (this.heartbeatRef !== undefined) this.pending.delete(this.heartbeatRef);
+    if (this.heartbeatRef !== undefined) this.pending?.delete(this.heartbeatRef);
     this.heartbeatRef = this.push('sync:heartbeat', {}, { kind: 'heartbeat' });
   }
 
   /** Forget pending requests; later sends and inbound frames are ignored. */
   dispose(): void {
     this.disposed = true;
-    this.pending.clear();
+    this.pending = undefined;
     this.pairing.reset();
   }
 
@@ -168,7 +168,7 @@ export class KhalaSession implements LaneSession {
       case 'phx_close':
       case 'phx_error':
         // The channel is gone (the socket may stay open): nothing pending will be answered.
-        this.pending.clear();
+        this.pending = undefined;
         this.pairing.reset();
         return this.sink.channelDown(msg.event);
       case 'sync:update_batch':
@@ -191,7 +191,7 @@ export class KhalaSession implements LaneSession {
   private push(event: string, payload: JsonObject, request: PendingRequest): string {
     const ref = String(this.nextRef++);
     // Registered before sending: an in-memory transport may deliver the reply synchronously.
-    if (!this.disposed) this.pending.set(ref, request);
+    if (!this.disposed) (this.pending ??= new Map()).set(ref, request);
     this.transmit({ joinRef: this.joinRef, ref, topic: SYNC_CHANNEL, event, payload });
     return ref;
   }
@@ -231,9 +231,10 @@ export class KhalaSession implements LaneSession {
 
   private onReply(msg: PhoenixMessage): void {
     if (msg.ref === null) return;
-    const request = this.pending.get(msg.ref);
+    const request = this.pending?.get(msg.ref);
     if (request === undefined) return;
-    this.pending.delete(msg.ref);
+    this.pending!.delete(msg.ref);
+    if (this.pending!.size === 0) this.pending = undefined;
     if (msg.ref === this.heartbeatRef) this.heartbeatRef = undefined;
     const context = `phx_reply to ${REQUEST_EVENT[request.kind]}`;
     const reply = validateShape(phxReply, msg.payload, context);
