@@ -25,7 +25,7 @@ function httpUrl(option: string, value: unknown): void {
 }
 
 function kind(option: string, value: unknown, type: 'function' | 'boolean' | 'object'): void {
-  if (value !== undefined && (typeof value !== type || value === null)) throw invalid(option, `expected a ${type}`);
+  if (value !== undefined && (typeof value !== type || value === null)) throw invalid(option, `expected ${type === 'object' ? 'an' : 'a'} ${type}`);
 }
 
 function oneOf(option: string, value: string | undefined, allowed: readonly string[]): void {
@@ -44,7 +44,7 @@ const SAFE = Number.MAX_SAFE_INTEGER;
 const KINDS: ReadonlyArray<readonly ['function' | 'boolean' | 'object', ReadonlyArray<keyof Opts>]> = [
   ['function', ['reconnectDelay', 'transport', 'snapshot', 'hydrator', 'fetch']],
   ['boolean', ['allowInsecure', 'autoConnect', 'tokenRefresh']],
-  ['object', ['store', 'lane', 'clientInfo', 'telemetry', 'metrics', 'logger', 'schemas']],
+  ['object', ['store', 'lane', 'clientInfo', 'logger', 'schemas']],
 ];
 
 /** Numeric options: smallest and largest value, and whether only integers are allowed. */
@@ -94,7 +94,9 @@ export function validateOptions(options: SyncClientOptions<TopicPayloads>, lane:
   httpUrl('snapshotUrl', options.snapshotUrl);
   httpUrl('hydrateUrl', options.hydrateUrl);
   for (const [type, names] of KINDS) for (const f of names) kind(f, options[f], type);
-  for (const f of ['metrics', 'telemetry'] as const) if (options[f] !== undefined && typeof options[f].attach !== 'function') throw invalid(f, 'expected a plug-in (`attach`)');
+  // Both were plain options before they became plug-ins: say where the plug-in comes from.
+  if (options.metrics !== undefined && typeof (options.metrics as { attach?: unknown } | null)?.attach !== 'function') throw invalid('metrics', "expected a plug-in: metrics: clientMetrics() from 'khala-sync/observability'");
+  if (options.telemetry !== undefined && typeof (options.telemetry as { attach?: unknown } | null)?.attach !== 'function') throw invalid('telemetry', "expected a plug-in: telemetry: clientTelemetry({ onEvent, ... }) from 'khala-sync/observability'");
   oneOf('verifyPayloadHash', options.verifyPayloadHash, ['fetched', 'all', 'off']);
   for (const [topic, schema] of Object.entries(options.schemas ?? {})) {
     if (typeof (schema as { '~standard'?: { validate?: unknown } } | undefined)?.['~standard']?.validate !== 'function') throw invalid(`schemas.${topic}`, 'expected a Standard Schema (`~standard.validate`)');

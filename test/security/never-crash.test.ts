@@ -164,6 +164,14 @@ describe('options the app gets wrong', () => {
   it('options of the wrong shape altogether', () => {
     for (const o of [undefined, null, 'wss://x', 42]) expect(() => new SyncClient(o as unknown as SyncClientOptions)).toThrow(expect.objectContaining({ code: 'invalid_options' }));
   });
+
+  it('metrics and telemetry given as plain options (their shape before they became plug-ins) say where the plug-in comes from', () => {
+    const base = { url: 'wss://sync.example.test', token: 't' };
+    const bad = (o: Record<string, unknown>) => () => new SyncClient({ ...base, ...o } as unknown as SyncClientOptions);
+    expect(bad({ metrics: true })).toThrow(expect.objectContaining({ code: 'invalid_options', message: expect.stringContaining('clientMetrics()') }));
+    expect(bad({ metrics: {} })).toThrow(expect.objectContaining({ code: 'invalid_options', details: { option: 'metrics' } }));
+    expect(bad({ telemetry: { onEvent: () => undefined, sampleRate: 1 } })).toThrow(expect.objectContaining({ code: 'invalid_options', message: expect.stringContaining('clientTelemetry(') }));
+  });
 });
 
 describe('topics named like Object.prototype members', () => {
