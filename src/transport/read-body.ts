@@ -1,3 +1,5 @@
+import { utf8ByteLength } from './utf8-bytes.js';
+
 /** Default cap on one HTTP response body (snapshot page, hydration, token endpoint), bytes: 64 MiB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -17,7 +19,7 @@ export async function readBodyText(res: Response, maxBytes: number): Promise<str
   // A hand-made Response (tests, custom fetch) may carry no stream; its text is already in memory.
   if (body === null || typeof body?.getReader !== 'function') {
     const text = await res.text();
-    return new TextEncoder().encode(text).length > maxBytes ? undefined : text;
+    return utf8ByteLength(text, maxBytes) > maxBytes ? undefined : text;
   }
   const reader = body.getReader();
   const decoder = new TextDecoder();

@@ -67,21 +67,16 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
   }
   // `protocol` is the echoed Sec-WebSocket-Protocol in Node's `ws` and in browsers alike.
   socket.onopen = () => handlers.onOpen({ protocol: typeof socket.protocol === 'string' ? socket.protocol : undefined });
-  if (typeof nodeSocket.on === 'function') {
-    // Node `ws` hands a text message's bytes (a Buffer) to its 'message' listeners: their count is
-    // free there, where a string would have to be measured again (bench profile, docs/benchmarks.md).
-    nodeSocket.on('message', (data: unknown, isBinary: unknown) => {
-      if (closed) return;
-      const decoded = isBinary === false && data instanceof Uint8Array ? { text: textDecoder.decode(data), bytes: data.byteLength } : decodeData(data);
-      if (decoded) handlers.onMessage(decoded.text, decoded.bytes);
-    });
-  } else {
-    socket.onmessage = (ev: { data: unknown }) => {
-      if (closed) return;
-      const decoded = decodeData(ev.data);
-      if (decoded) handlers.onMessage(decoded.text, decoded.bytes);
-    };
-  }
+  const deliver = (data: unknown): void => {
+    if (closed) return;
+    const decoded = decodeData(data);
+    if (decoded) handlers.onMessage(decoded.text, decoded.bytes);
+  };
+  // Node `ws` hands its 'message' listeners a text message as the bytes received (a Buffer): their
+  // count is free there, where the string `onmessage` gets would have to be measured again (bench
+  // profile, docs/benchmarks.md).
+  if (typeof nodeSocket.on === 'function') nodeSocket.on('message', deliver);
+  else socket.onmessage = (ev: { data: unknown }) => deliver(ev.data);
   socket.onerror = () => {
     /* onclose follows every error; the error itself carries nothing safe to report. */
   };
