@@ -47,6 +47,12 @@ const KINDS: ReadonlyArray<readonly ['function' | 'boolean' | 'object', Readonly
   ['object', ['store', 'lane', 'clientInfo', 'logger', 'schemas']],
 ];
 
+/** Plug-in options and the factory that makes each. */
+const PLUG_INS = [
+  ['metrics', 'clientMetrics()'],
+  ['telemetry', 'clientTelemetry({ onEvent, ... })'],
+] as const;
+
 /** Numeric options: smallest and largest value, and whether only integers are allowed. */
 const NUMBERS: ReadonlyArray<readonly [NumericOption, number, number, boolean]> = [
   ['heartbeatIntervalMs', 1, MAX_TIMER_MS, false],
@@ -95,8 +101,9 @@ export function validateOptions(options: SyncClientOptions<TopicPayloads>, lane:
   httpUrl('hydrateUrl', options.hydrateUrl);
   for (const [type, names] of KINDS) for (const f of names) kind(f, options[f], type);
   // Both were plain options before they became plug-ins: say where the plug-in comes from.
-  if (options.metrics !== undefined && typeof (options.metrics as { attach?: unknown } | null)?.attach !== 'function') throw invalid('metrics', "expected a plug-in: metrics: clientMetrics() from 'khala-sync/observability'");
-  if (options.telemetry !== undefined && typeof (options.telemetry as { attach?: unknown } | null)?.attach !== 'function') throw invalid('telemetry', "expected a plug-in: telemetry: clientTelemetry({ onEvent, ... }) from 'khala-sync/observability'");
+  for (const [f, factory] of PLUG_INS) {
+    if (options[f] !== undefined && typeof (options[f] as { attach?: unknown } | null)?.attach !== 'function') throw invalid(f, `expected a plug-in: ${f}: ${factory} from 'khala-sync/observability'`);
+  }
   oneOf('verifyPayloadHash', options.verifyPayloadHash, ['fetched', 'all', 'off']);
   for (const [topic, schema] of Object.entries(options.schemas ?? {})) {
     if (typeof (schema as { '~standard'?: { validate?: unknown } } | undefined)?.['~standard']?.validate !== 'function') throw invalid(`schemas.${topic}`, 'expected a Standard Schema (`~standard.validate`)');
