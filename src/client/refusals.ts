@@ -45,8 +45,6 @@ export class RefusalCounter {
   /** The subscription went live: closes are ordinary drops from now until `restart()`. */
   wentLive(): void {
     this.everLive = true;
-    this.key = undefined;
-    this.count = 0;
   }
 
   /** Whether a refusal close now counts as one (the subscription never went live since `connect()`). */
