@@ -85,4 +85,26 @@ describe('InboundQueue', () => {
     expect((q as unknown as { frames: unknown[] }).frames.length).toBeLessThan(600);
     release!();
   });
+
+  it('holds no handled frame text until compaction: only the waiting frames are reachable', async () => {
+    let release: (() => void) | undefined;
+    const q: InboundQueue = new InboundQueue(
+      () => q.chain(() => new Promise<void>((r) => (release = r))),
+      () => true,
+    );
+    // One frame in the works and one waiting at all times.
+    q.push('first', 1);
+    q.push('second', 1);
+    for (let i = 0; i < 200; i++) {
+      q.push(`frame ${i}`, 1);
+      release!();
+      await new Promise((r) => setImmediate(r));
+    }
+    // 200 frames handled, none compacted away yet (fewer than COMPACT_AFTER): a held slot would
+    // keep a handled frame's text (tens of KB on the wire) alive through every young-generation GC.
+    const held = (q as unknown as { frames: unknown[] }).frames.filter((f) => f !== undefined);
+    expect(held).toEqual([['frame 199', 1]]);
+    expect(q.depth).toBe(1);
+    release!();
+  });
 });
