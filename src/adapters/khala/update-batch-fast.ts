@@ -59,7 +59,12 @@ export function fastSyncBatch(value: unknown, topicHint?: string): SyncBatch | n
     const u = fastUpdate(rawUpdates[i]);
     if (u === undefined) return undefined;
     // The schema's refinement: one topic, strictly ascending watermarks.
-    if (i > 0 && (u.topic !== updates[0]!.topic || u.watermark <= updates[i - 1]!.watermark)) return undefined;
+    if (i > 0) {
+      if (u.topic !== updates[0]!.topic || u.watermark <= updates[i - 1]!.watermark) return undefined;
+      // Every update then holds the first one's topic string: JSON.parse made one copy per update,
+      // and each stored document would keep its own (bench profile, docs/benchmarks.md).
+      u.topic = updates[0]!.topic;
+    }
     updates[i] = u;
   }
   let firstHeadTopic: string | undefined;
