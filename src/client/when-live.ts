@@ -31,10 +31,15 @@ export class LiveWaits {
 
   constructor(private readonly host: LiveHost) {}
 
-  /** Record an emitted error (the client calls this for every `error` event). */
+  /**
+   * Record an emitted error (the client calls this for every `error` event). Only an error of a
+   * subscribed topic is kept per topic: a server may name any topic in its errors, and keeping one
+   * (with its payload) per name would let it grow this map without bound.
+   */
   error(error: KhalaSyncError): void {
     this.lastError = error;
-    if (error.topic !== undefined) (this.topicErrors ??= new Map()).set(error.topic, error);
+    const topic = error.topic;
+    if (topic !== undefined && this.subscribed(topic)) (this.topicErrors ??= new Map()).set(topic, error);
   }
 
   /** Record a status change: a stop status keeps the error that caused it. */
@@ -69,6 +74,11 @@ export class LiveWaits {
       signal?.addEventListener('abort', onAbort, { once: true });
       check();
     });
+  }
+
+  private subscribed(topic: string): boolean {
+    for (const t of this.host.topics()) if (t.topic === topic) return true;
+    return false;
   }
 
   private outcome(topics: readonly string[] | undefined): 'live' | 'pending' | KhalaSyncError {

@@ -1,5 +1,6 @@
 import { classifyDisconnect, type DisconnectClass } from './disconnect-class.js';
 import { maxDefined, topicHealth, type ClientHealth, type TopicFacts } from './health.js';
+import { hasOwn } from '../util/records.js';
 
 /** What the tracker reads from the client core when asked for health. */
 export interface HealthSource {
@@ -57,7 +58,15 @@ export class HealthTracker {
     (this.appliedAt ??= new Map()).set(topic, now);
   }
 
-  /** A server head learned for `topic` (heartbeats, stale errors, snapshots). */
+  /**
+   * The heads of a server heartbeat: only those of subscribed topics are learned, since a server
+   * may name any topic there and a head kept per name would grow without bound.
+   */
+  learnHeads(watermarks: Readonly<Record<string, number>>): void {
+    for (const t of this.core.topics()) if (hasOwn(watermarks, t.topic)) this.learnHead(t.topic, watermarks[t.topic]);
+  }
+
+  /** A server head learned for `topic` (stale errors, snapshots, heartbeats through {@link learnHeads}). */
   learnHead(topic: string, head: number | undefined): void {
     const next = maxDefined(this.heads?.get(topic), head);
     if (next !== undefined) (this.heads ??= new Map()).set(topic, next);

@@ -26,9 +26,7 @@ export function observeHealth(client: ObservableClient, tracker: HealthTracker, 
     tracker.onError(e.code, e.message);
     changed();
   });
-  client.on('heartbeat', (w) => {
-    for (const [topic, head] of Object.entries(w)) tracker.learnHead(topic, head);
-  });
+  client.on('heartbeat', (w) => tracker.learnHeads(w));
   client.on('stale', (s) => {
     tracker.learnHead(s.topic, s.headWatermark);
     changed();

@@ -75,3 +75,15 @@ export function joinOk(frame: PhoenixFrame, socket: WebSocket): boolean {
   }
   return false;
 }
+
+/** A Khala server that joins, answers every subscribe ok, then sends the given raw frames. */
+export function subscribeThenSend(frames: () => string[]): Promise<HostileServer> {
+  return hostileServer((frame, socket) => {
+    if (joinOk(frame, socket)) return;
+    const [joinRef, ref, topic, event] = frame;
+    if (event === 'sync:subscribe') {
+      push(socket, [joinRef, ref, topic, 'phx_reply', { status: 'ok', response: { current_watermarks: [] } }]);
+      for (const f of frames()) socket.send(f);
+    }
+  });
+}

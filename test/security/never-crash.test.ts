@@ -13,7 +13,7 @@ import { startReferenceServer, type ReferenceServer } from '../../src/server/ind
 import { createSqliteStore } from '../../src/sqlite.js';
 import { WATERMARKS } from '../../src/watermarks/indexeddb-schema.js';
 import { until } from '../client/harness.js';
-import { hostileServer, joinOk, push, type HostileServer } from './hostile-server.js';
+import { subscribeThenSend, type HostileServer } from './hostile-server.js';
 
 // Every bad input a server, a store file or the app's options can produce, with the host process
 // watched: an uncaught exception or an unhandled rejection anywhere fails the test that caused it.
@@ -61,14 +61,7 @@ function batchFrame(updates: string[], replayComplete = true): string {
 
 /** A Khala server that joins, answers subscribes, then sends the given raw frames. */
 async function scripted(frames: () => string[]): Promise<HostileServer> {
-  const srv = await hostileServer((frame, socket) => {
-    if (joinOk(frame, socket)) return;
-    const [joinRef, ref, topic, event] = frame;
-    if (event === 'sync:subscribe') {
-      push(socket, [joinRef, ref, topic, 'phx_reply', { status: 'ok', response: { current_watermarks: [] } }]);
-      for (const f of frames()) socket.send(f);
-    }
-  });
+  const srv = await subscribeThenSend(frames);
   cleanups.push(() => srv.close());
   return srv;
 }

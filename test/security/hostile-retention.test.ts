@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SyncClient } from '../../src/client/sync-client.js';
+import type { SyncClientOptions } from '../../src/client/options.js';
+import type { KhalaSyncError } from '../../src/errors/index.js';
+import { until } from '../client/harness.js';
+import { subscribeThenSend, type HostileServer } from './hostile-server.js';
+
+// What a hostile server can make the client hold: names it makes up (topics in errors and
+// heartbeats) must not become entries the client keeps. Sizes nothing public shows are read
+// white-box, the way the inbound queue's are (test/client/inbound-queue.test.ts).
+
+const TOPIC = 'runtime.run_summaries';
+const GHOSTS = 2000;
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function watched(options: SyncClientOptions): { client: SyncClient; errors: KhalaSyncError[] } {
+  const client = new SyncClient({ reconnectDelay: () => 20, ...options });
+  const errors: KhalaSyncError[] = [];
+  client.on('error', (e) => errors.push(e));
+  cleanups.push(() => client.close());
+  return { client, errors };
+}
+
+/** A Khala server that joins, answers subscribes, then sends the given raw frames. */
+async function scripted(frames: () => string[]): Promise<HostileServer> {
+  const srv = await subscribeThenSend(frames);
+  cleanups.push(() => srv.close());
+  return srv;
+}
+
+const pushedError = (topic: string, i: number): string => JSON.stringify([null, null, 'sync:v1', 'sync:error', { code: 'ghost_code', topic, message: `ghost ${i}` }]);
+
+describe('a hostile server cannot grow per-topic state with topic names it makes up', () => {
+  it(`errors naming ${GHOSTS} unsubscribed topics: whenLive keeps none of them, only the subscribed topic's`, async () => {
+    const frames = [...Array.from({ length: GHOSTS }, (_, i) => pushedError(`ghost.${i}`, i)), pushedError(TOPIC, -1)];
+    const srv = await scripted(() => frames);
+    const w = watched({ url: srv.url, token: 't0ken', topics: [TOPIC] });
+    await w.client.connect();
+    await until(() => w.errors.filter((e) => e.code === 'internal').length === GHOSTS + 1, 'every pushed error reported');
+    const topicErrors = (w.client as unknown as { live: { topicErrors?: Map<string, KhalaSyncError> } }).live.topicErrors;
+    expect([...(topicErrors?.keys() ?? [])]).toEqual([TOPIC]);
+  });
+
+  it(`a heartbeat naming ${GHOSTS} unsubscribed topics: health learns the subscribed topic's head only`, async () => {
+    const watermarks = [{ topic: TOPIC, watermark: 7 }, ...Array.from({ length: GHOSTS }, (_, i) => ({ topic: `ghost.${i}`, watermark: i }))];
+    const srv = await scripted(() => [JSON.stringify([null, null, 'sync:v1', 'sync:heartbeat', { watermarks }])]);
+    const w = watched({ url: srv.url, token: 't0ken', topics: [TOPIC] });
+    let beats = 0;
+    w.client.on('heartbeat', () => beats++);
+    await w.client.connect();
+    await until(() => beats > 0, 'heartbeat received');
+    expect(w.client.health().topics.map((t) => [t.topic, t.serverHead])).toEqual([[TOPIC, 7]]);
+    const heads = (w.client as unknown as { tracker: { heads?: Map<string, number> } }).tracker.heads;
+    expect([...(heads?.keys() ?? [])]).toEqual([TOPIC]);
+  });
+});
