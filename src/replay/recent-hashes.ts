@@ -3,6 +3,12 @@ import type { SyncDocument, SyncUpdate } from '../model/types.js';
 /** Applied seqs whose hashes are kept per topic for the A13 comparison. */
 export const RECENT_HASHES_PER_TOPIC = 1024;
 
+/** Hashes kept for one seq: its first copy's and up to 7 conflicting ones already reported. */
+export const HASHES_PER_SEQ = 8;
+
+/** Longest hash kept, in characters (the two wire forms have 44 and 71); a longer one is not remembered. */
+export const MAX_KEPT_HASH_CHARS = 128;
+
 /** What {@link planBatch} may ask about earlier copies of an update (SPEC.md A13). */
 export interface HashHistory {
   /**
@@ -72,7 +78,10 @@ export class RecentHashes implements HashHistory {
   // Per update on the apply path: a single hash is kept as the string itself (no array per update)
   // and the oldest seq is found in a ring rather than through a fresh Map iterator (bench profile,
   // docs/benchmarks.md). A second hash for a seq (a reported conflict) makes it a list.
+  // The server chooses both the hash and how often it repeats a seq: an overlong hash is not kept
+  // (the window would hold 1024 of them, each up to a frame), and a seq keeps HASHES_PER_SEQ at most.
   private add(w: HashWindow, seq: number, hash: string): void {
+    if (hash.length > MAX_KEPT_HASH_CHARS) return;
     const seen = w.seqs.get(seq);
     if (seen === undefined) {
       w.seqs.set(seq, hash);
@@ -83,7 +92,7 @@ export class RecentHashes implements HashHistory {
       w.next = slot + 1 === this.perTopic ? 0 : slot + 1;
     } else if (typeof seen === 'string') {
       if (seen !== hash) w.seqs.set(seq, [seen, hash]);
-    } else if (!seen.includes(hash)) seen.push(hash);
+    } else if (seen.length < HASHES_PER_SEQ && !seen.includes(hash)) seen.push(hash);
   }
 }
 

@@ -5,7 +5,7 @@ import type { SyncEventRow } from '../../src/adapters/spacetime/rows.js';
 import { payloadHashBase64, payloadHashText, samePayloadHash } from '../../src/hash/payload-hash.js';
 import type { SyncDocument, SyncUpdate } from '../../src/model/types.js';
 import { planBatch } from '../../src/replay/plan-batch.js';
-import { RecentHashes } from '../../src/replay/recent-hashes.js';
+import { HASHES_PER_SEQ, RecentHashes } from '../../src/replay/recent-hashes.js';
 import { newTopicState } from '../../src/replay/state.js';
 import { batch, upd } from './helpers.js';
 
@@ -79,6 +79,19 @@ describe('payload conflicts (SPEC.md A13)', () => {
     ]);
     expect(plan.commit?.documents.find((d) => d.docKey === 'doc:4')?.payload).toEqual({ w: 4 });
     expect(plan.payloadConflicts.map((c) => c.seq)).toEqual([4]);
+  });
+
+  it('a seq keeps at most HASHES_PER_SEQ hashes and none overlong: a server repeating a seq with ever-new hashes cannot grow the window', () => {
+    const history = new RecentHashes();
+    const u = hashed(upd(T, 5));
+    history.record(T, [u]);
+    for (let i = 0; i < 1000; i++) history.noteReported(T, [{ seq: 5, first: u.payloadHash!, hash: `h-${i}` }]);
+    expect(history.hashes(T, 5)).toHaveLength(HASHES_PER_SEQ);
+    // A conflicting hash past the cap is still reported (it cannot be remembered as reported).
+    const late = other(upd(T, 5), { w: 'late' });
+    expect(planBatch(newTopicState(T, 5), batch(T, [late]), noDocs, { verifyHashes: false, history }).payloadConflicts).toHaveLength(1);
+    history.record(T, [{ ...upd(T, 6), payloadHash: 'x'.repeat(100_000) }]);
+    expect(history.hashes(T, 6)).toBeUndefined();
   });
 
   it('the window is bounded per topic (oldest seqs leave first) and forgets an unsubscribed topic', () => {

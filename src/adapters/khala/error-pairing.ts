@@ -1,4 +1,7 @@
 import { canonicalJson } from '../../hash/canonical-json.js';
+import { bytesToBase64 } from '../../hash/encoding.js';
+import { nativeSha256Base64 } from '../../hash/native-sha256.js';
+import { sha256Utf8 } from '../../hash/sha256.js';
 import type { JsonObject } from '../../util/json.js';
 
 /** The two streams a pushed error arrives on (§2.5): the `sync:error` event and the ERROR `sync:frame`. */
@@ -8,17 +11,21 @@ export type ErrorStream = 'event' | 'frame';
 export const DEFAULT_PAIRING_LIMIT = 32;
 
 /**
- * The identity of an error payload: its canonical JSON, so key order and whitespace differences
- * between the `sync:error` payload and the re-encoded `payload_bytes` do not matter.
+ * The identity of an error payload: the SHA-256 of its canonical JSON, so key order and whitespace
+ * differences between the `sync:error` payload and the re-encoded `payload_bytes` do not matter.
+ * A digest rather than the text: up to 2 × the limit of unpaired errors are remembered, and each
+ * may be as large as a frame (`maxFrameBytes`, 16 MiB by default).
  */
 export function errorIdentity(raw: JsonObject): string {
+  let text: string;
   try {
-    return canonicalJson(raw);
+    text = canonicalJson(raw);
   } catch {
     // canonicalJson refuses non-finite numbers, which JSON.parse produces for literals such as 1e400;
     // such a payload still needs a stable identity.
-    return JSON.stringify(raw);
+    text = JSON.stringify(raw);
   }
+  return nativeSha256Base64(text) ?? bytesToBase64(sha256Utf8(text));
 }
 
 /**

@@ -45,6 +45,15 @@ describe('ErrorPairing', () => {
     expect(p.admit('frame', { n: 2 })).toBe(true);
   });
 
+  it('remembers a digest per unpaired error, not the error: 32 errors of 1 MiB on one stream hold under 2 KiB', () => {
+    const p = new ErrorPairing();
+    const big = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 32; i++) expect(p.admit('event', { code: 'internal', i, message: big })).toBe(true);
+    const held = (p as unknown as { pending: Record<string, string[]> }).pending;
+    expect(held['event']!.reduce((n, key) => n + key.length, 0)).toBeLessThan(2048);
+    expect(p.admit('frame', { message: big, i: 31, code: 'internal' })).toBe(false); // still pairs
+  });
+
   it('gives non-finite numbers a stable identity instead of throwing', () => {
     expect(() => errorIdentity({ code: 'x', n: Infinity })).not.toThrow();
   });
