@@ -139,7 +139,9 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
         error: (error) => this.emit('error', error),
         heartbeat: (w) => this.emit('heartbeat', w),
         reconnecting: ({ attempt, delayMs, reason }) => {
-          this.plugin?.reconnecting(delayMs, this.tracker.onReconnecting(delayMs, reason));
+          // Outside the optional call: `?.` skips evaluating the arguments when there is no plug-in.
+          const cls = this.tracker.onReconnecting(delayMs, reason);
+          this.plugin?.reconnecting(delayMs, cls);
           log?.('info', `khala-sync: reconnect ${attempt} in ${delayMs} ms (${reason})`, { attempt, delayMs, reason });
           telemetry?.reconnecting({ attempt, delayMs, reason });
         },

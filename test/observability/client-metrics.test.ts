@@ -92,6 +92,19 @@ describe('client metrics and health against the reference server', () => {
     expect(total).toBeGreaterThanOrEqual(fleet.length);
   });
 
+  it('health() counts reconnects without the metrics plug-in too', async () => {
+    srv = await server();
+    const r = record(srv, { topics: [RUNS] });
+    open.push(r);
+    await r.client.connect();
+    await until(() => r.client.status === 'live', 'live');
+    srv.faults.dropConnections();
+    await until(() => r.statuses.includes('backoff') && r.client.status === 'live', 'back');
+    expect(r.client.metrics).toBeUndefined();
+    expect(r.client.health().connection).toMatchObject({ reconnectAttempts: r.client.getMetrics().reconnects, lastDisconnectReason: 'network' });
+    expect(r.client.getMetrics().reconnects).toBeGreaterThan(0);
+  });
+
   it('a slow consumer shows its throttle and its eviction; a refused frame counts by its code', async () => {
     srv = await server();
     publishRange(srv, RUNS, 5);
