@@ -56,6 +56,7 @@ export function connectionSettings(options: SyncClientOptions<TopicPayloads>, la
     stableAfterMs: options.stableAfterMs ?? CLIENT_DEFAULTS.stableAfterMs,
     maxFrameBytes: options.maxFrameBytes ?? CLIENT_DEFAULTS.maxFrameBytes,
     maxRefusals: options.maxRefusals ?? CLIENT_DEFAULTS.maxRefusals,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs,
     maxInboundBytes: options.maxInboundBytes ?? CLIENT_DEFAULTS.maxInboundBytes,
     tokenRefresh: options.tokenRefresh ?? CLIENT_DEFAULTS.tokenRefresh,
   };

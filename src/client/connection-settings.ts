@@ -20,6 +20,8 @@ export interface ConnectionSettings {
   stableAfterMs: number;
   maxFrameBytes: number;
   maxRefusals: number;
+  /** Longest wait a server's `retry_after_ms`/`reconnect_after_ms` can impose on a reconnect, ms. */
+  maxRetryAfterMs: number;
   /** Replace the socket before the token's `refresh_after_in` elapses. */
   tokenRefresh: boolean;
   /** Inbound backlog above which the socket stops being read (docs/architecture.md, Backpressure). */

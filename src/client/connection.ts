@@ -103,10 +103,10 @@ export class Connection implements DriverTransport, SinkHost, LinkOwner {
     this.setStatus(status, reason);
   }
 
-  /** Drop the current socket and reconnect after the backoff, no sooner than `afterMs`. */
+  /** Drop the current socket and reconnect after the backoff, no sooner than `afterMs` (a server's wish: at most `maxRetryAfterMs`). */
   reconnect(afterMs: number | undefined, reason: string): void {
     if (TERMINAL.has(this.status)) return;
-    if (afterMs !== undefined) this.schedule.floor(afterMs);
+    if (afterMs !== undefined) this.schedule.floor(Math.min(afterMs, this.settings.maxRetryAfterMs));
     this.teardown(4000, reason);
     this.scheduleReconnect(reason);
   }

@@ -60,7 +60,11 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
    * flight whatever this is. Default 30 000.
    */
   httpTimeoutMs?: number;
-  /** Longest `Retry-After` (seconds or HTTP date) a 429/5xx snapshot or hydration answer can make the client wait, ms; longer ones are cut to this. Default 60 000. */
+  /**
+   * Longest wait a server can ask for, ms; longer ones are cut to this: the `Retry-After` (seconds or
+   * HTTP date) of a 429/5xx snapshot or hydration answer, and the `retry_after_ms`/`reconnect_after_ms`
+   * of a socket error before the reconnect. Default 60 000.
+   */
   maxRetryAfterMs?: number;
   /**
    * Most pages one snapshot read may have. A snapshot with more pages, or one that repeats a

@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { TokenGrant } from './token-provider.js';
+import { MAX_TIMER_MS } from './validate-options.js';
 
 /** Longest head start a refresh takes before `refresh_after_in` elapses, ms. */
 export const REFRESH_LEAD_MAX_MS = 5000;
@@ -64,8 +65,11 @@ export class TokenRefresh {
     this.due = undefined;
   }
 
-  private schedule(delayMs: number): void {
+  private schedule(wantedMs: number): void {
     clearTimeout(this.timer);
+    // `refresh_after_in` is the token endpoint's number: past the largest delay a timer honours it
+    // would fire at once, and every refresh would schedule the next one at once. Sooner is safe.
+    const delayMs = Math.min(wantedMs, MAX_TIMER_MS);
     this.due = Date.now() + delayMs;
     const epoch = this.epoch;
     this.timer = setTimeout(() => {

@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SyncClient } from '../../src/client/sync-client.js';
+import { startReferenceServer } from '../../src/server/index.js';
+import { record, RUNS, until } from '../client/harness.js';
+import { subscribeThenSend } from './hostile-server.js';
+
+// Numbers a server chooses that drive the client's timers: each is capped, so none can park the
+// client for days, nor overflow a timer (above 2^31 − 1 ms `setTimeout` fires at once) into a loop.
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('server-chosen delays are capped', () => {
+  for (const [field, value] of [
+    ['retry_after_ms', 3_600_000],
+    ['reconnect_after_ms', 1e12],
+  ] as const) {
+    it(`a socket error asking for ${field}: ${value} waits at most maxRetryAfterMs before the reconnect`, async () => {
+      const error = JSON.stringify([null, null, 'sync:v1', 'sync:error', { code: 'rate_limited', [field]: value }]);
+      let sent = 0;
+      const srv = await subscribeThenSend(() => (sent++ === 0 ? [error] : []));
+      cleanups.push(() => srv.close());
+      const client = new SyncClient({ url: srv.url, token: 't0ken', topics: [RUNS], reconnectDelay: () => 20, maxRetryAfterMs: 300 });
+      cleanups.push(() => client.close());
+      const waits: number[] = [];
+      client.on('status', (s) => s === 'backoff' && waits.push(client.health().connection.nextRetryMs!));
+      await client.connect();
+      await until(() => srv.accepted === 2, 'reconnected', 3000);
+      expect(waits).toHaveLength(1);
+      expect(waits[0]).toBeGreaterThanOrEqual(250);
+      expect(waits[0]).toBeLessThanOrEqual(300);
+    });
+  }
+
+  it('a refresh_after_in past the largest timer (34.7 days) schedules one refresh in ~24.8 days, not a refresh loop', async () => {
+    const srv = await startReferenceServer({ port: 0, tokenRefreshAfterSeconds: 3e6 });
+    cleanups.push(() => srv.close());
+    const r = record(srv, { topics: [RUNS] });
+    cleanups.push(() => r.client.close());
+    await r.client.connect();
+    await until(() => r.client.status === 'live', 'live');
+    await sleep(300);
+    expect(r.client.getMetrics().tokenRefreshes).toBe(0);
+    expect(srv.stats().connections).toBe(1);
+    const due = r.client.health().connection.tokenRefreshDueInMs!;
+    expect(due).toBeGreaterThan(24 * 86_400_000);
+    expect(due).toBeLessThanOrEqual(2 ** 31 - 1);
+  });
+});
