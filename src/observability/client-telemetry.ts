@@ -1,4 +1,5 @@
 import type { AttachedTelemetry, ClientTelemetryEvent, TelemetryHost, TelemetryOptions, TelemetryPlugin } from '../client/telemetry.js';
+import { RollingCount } from './rolling-count.js';
 import { actorScopeHash, defaultTopicClass, TelemetryGate } from './telemetry-gate.js';
 
 type Detail = Pick<ClientTelemetryEvent, 'reconnect' | 'auth_failure' | 'replay' | 'delivery_error'>;
@@ -48,7 +49,7 @@ function attachTelemetry(options: TelemetryOptions, host: TelemetryHost): Attach
 /** Builds telemetry events, keeps the rolling 5-minute delivery-error count, and gates delivery. */
 class TelemetryRecorder {
   private seq = 0;
-  private readonly errorTimes: number[] = [];
+  private readonly errors = new RollingCount(FIVE_MINUTES);
   private readonly prefix = Math.random().toString(36).slice(2, 10);
   private readonly actorHash: string | undefined;
   /** Sampling and rate limit; its counters say how many events were dropped. */
@@ -86,8 +87,6 @@ class TelemetryRecorder {
 
   /** Count one delivery error and return the count over the last five minutes. */
   deliveryError(now = Date.now()): number {
-    this.errorTimes.push(now);
-    while (this.errorTimes.length > 0 && this.errorTimes[0]! < now - FIVE_MINUTES) this.errorTimes.shift();
-    return this.errorTimes.length;
+    return this.errors.add(now);
   }
 }
