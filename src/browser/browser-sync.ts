@@ -11,6 +11,7 @@ import { createLeaderElection, type LeaderElection, type TabRole } from './leade
 import { windowLifecycle, type LifecycleSource } from './page-lifecycle.js';
 import type { RelayedTopic, TabMessage } from './tab-messages.js';
 import { attachWakeController, type WakeController } from './wake-controller.js';
+import { hasOwn, setOwn } from '../util/records.js';
 
 /** Options of {@link BrowserSync}. */
 export interface BrowserSyncOptions {
@@ -216,8 +217,11 @@ export class BrowserSync extends Emitter<BrowserSyncEvents> {
     this.post({ kind: 'state', status: snap.status, topics, heads: this.heads });
   }
 
-  private setHeads(heads: Record<string, number>): void {
-    this.heads = { ...this.heads, ...heads };
+  private setHeads(heads: Readonly<Record<string, number>>): void {
+    // A server may name any topic in a heartbeat: only this app's topics are kept and relayed.
+    const next = { ...this.heads };
+    for (const topic of this.options.client.topics) if (hasOwn(heads, topic)) setOwn(next, topic, heads[topic]!);
+    this.heads = next;
     this.emit('heads', this.heads);
     if (this.client !== undefined) this.postState();
     this.emit('change');

@@ -1,4 +1,6 @@
+import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BrowserSync } from '../../src/browser/browser-sync.js';
 import { SyncClient } from '../../src/client/sync-client.js';
 import type { SyncClientOptions } from '../../src/client/options.js';
 import type { KhalaSyncError } from '../../src/errors/index.js';
@@ -55,5 +57,24 @@ describe('a hostile server cannot grow per-topic state with topic names it makes
     expect(w.client.health().topics.map((t) => [t.topic, t.serverHead])).toEqual([[TOPIC, 7]]);
     const heads = (w.client as unknown as { tracker: { heads?: Map<string, number> } }).tracker.heads;
     expect([...(heads?.keys() ?? [])]).toEqual([TOPIC]);
+  });
+
+  it(`BrowserSync: heartbeats naming ${GHOSTS} unsubscribed topics leave serverHeads() (relayed to every tab) with the app's topics only`, async () => {
+    const heartbeat = (n: number): string => {
+      const watermarks = [{ topic: TOPIC, watermark: n }, ...Array.from({ length: GHOSTS / 2 }, (_, i) => ({ topic: `ghost.${n}.${i}`, watermark: i }))];
+      return JSON.stringify([null, null, 'sync:v1', 'sync:heartbeat', { watermarks }]);
+    };
+    const srv = await subscribeThenSend(() => [heartbeat(1), heartbeat(2)]);
+    cleanups.push(() => srv.close());
+    const global = globalThis as { indexedDB?: IDBFactory };
+    global.indexedDB = new IDBFactory();
+    cleanups.push(() => void delete global.indexedDB);
+    const sync = new BrowserSync({ client: { url: srv.url, token: 't0ken', topics: [TOPIC], reconnectDelay: () => 20 }, multiTab: false, lifecycle: false });
+    cleanups.push(() => sync.close());
+    let beats = 0;
+    sync.on('heads', () => beats++);
+    await sync.start();
+    await until(() => beats === 2, 'two heartbeats');
+    expect(sync.serverHeads()).toEqual({ [TOPIC]: 2 });
   });
 });
