@@ -32,14 +32,15 @@ export class LiveWaits {
   constructor(private readonly host: LiveHost) {}
 
   /**
-   * Record an emitted error (the client calls this for every `error` event). Only an error of a
-   * subscribed topic is kept per topic: a server may name any topic in its errors, and keeping one
-   * (with its payload) per name would let it grow this map without bound.
+   * Record an emitted error (the client calls this for every `error` event). Per topic, only the
+   * error of a failed topic is kept (a topic is failed when its cause is emitted): that is the one a
+   * wait rejects with, and a server may name any topic in its errors, each with a payload up to
+   * `maxFrameBytes`, so keeping one per name would let it grow memory without bound.
    */
   error(error: KhalaSyncError): void {
     this.lastError = error;
     const topic = error.topic;
-    if (topic !== undefined && this.subscribed(topic)) (this.topicErrors ??= new Map()).set(topic, error);
+    if (topic !== undefined && this.failed(topic)) (this.topicErrors ??= new Map()).set(topic, error);
   }
 
   /** Record a status change: a stop status keeps the error that caused it. */
@@ -76,8 +77,8 @@ export class LiveWaits {
     });
   }
 
-  private subscribed(topic: string): boolean {
-    for (const t of this.host.topics()) if (t.topic === topic) return true;
+  private failed(topic: string): boolean {
+    for (const t of this.host.topics()) if (t.topic === topic) return t.phase === 'failed';
     return false;
   }
 
