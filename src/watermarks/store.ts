@@ -44,7 +44,8 @@ export interface SyncStore {
    * staged the topic ends up empty. A crash before this resolves leaves the old state.
    *
    * @returns the topic's documents as now stored, so the caller can refresh its read copy without
-   *   having held the snapshot itself (the memory store returns the very objects it holds).
+   *   having held the snapshot itself (the memory store returns the very objects it holds; the
+   *   SQLite store the very objects it was given since the topic's `discardSnapshot`).
    */
   commitSnapshot(topic: string, watermark: number): Promise<SyncDocument[]>;
   /** Store a hydrated body (clears `hydrationPending`) unless a newer `docVersion` is stored. */
