@@ -27,7 +27,7 @@ export interface SyncMetrics {
   hydrationFetches: number;
   /** Pointer-mode document fetches that failed. */
   hydrationFailures: number;
-  /** Per topic: ms from the subscribe being sent to the latest caught-up. */
+  /** Per subscribed topic: ms from the subscribe being sent to the latest caught-up (an unsubscribed topic's entry is dropped). */
   timeToCaughtUpMs: Record<string, number>;
   /** Replies that answered no request of ours (Spacetime one-off queries, reducer calls): ignored. */
   unmatchedReplies: number;

@@ -169,12 +169,15 @@ export class ReplayDriver {
     this.events.changed();
   }
 
-  /** Unsubscribe `topics`; their documents leave memory (the store keeps them). */
+  /** Unsubscribe `topics`; their documents and per-topic timings leave memory (the store keeps the documents). */
   unsubscribe(topics: string[]): void {
     this.input({ type: 'unsubscribe', topics });
     for (const t of topics) {
       this.docs.drop(t);
       this.hashes.drop(t);
+      this.subscribedAt.delete(t);
+      this.requested.delete(t);
+      delete this.metrics.timeToCaughtUpMs[t];
     }
     this.events.changed();
   }

@@ -259,7 +259,9 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
   /** Stop receiving topics. Their stored state is kept. `signal` (default none) aborts the wait for pending loads; then nothing changes. */
   async unsubscribe(topics: string | string[], options: WaitOptions = {}): Promise<void> {
     await raceAbort(this.ready, options.signal);
-    this.driver.unsubscribe(Array.isArray(topics) ? topics : [topics]);
+    const list = Array.isArray(topics) ? topics : [topics];
+    this.driver.unsubscribe(list);
+    this.tracker.forget(list);
   }
 
   /** Force a snapshot bootstrap (or a cursor-less replay) of a topic, e.g. after `cursor_ahead_of_head`. */

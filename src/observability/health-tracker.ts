@@ -72,6 +72,14 @@ export class HealthTracker {
     if (next !== undefined) (this.heads ??= new Map()).set(topic, next);
   }
 
+  /** `topics` were unsubscribed: forget what was learned about them. */
+  forget(topics: readonly string[]): void {
+    for (const t of topics) {
+      this.heads?.delete(t);
+      this.appliedAt?.delete(t);
+    }
+  }
+
   /** The health snapshot now (both lanes: a Spacetime stream is a topic here). */
   health(now = Date.now()): ClientHealth {
     const refreshAt = this.core.tokenRefreshAt?.();

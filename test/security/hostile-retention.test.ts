@@ -2,10 +2,11 @@ import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrowserSync } from '../../src/browser/browser-sync.js';
 import { SyncClient } from '../../src/client/sync-client.js';
+import { clientMetrics } from '../../src/observability/client-metrics.js';
 import type { SyncClientOptions } from '../../src/client/options.js';
 import type { KhalaSyncError } from '../../src/errors/index.js';
 import { until } from '../client/harness.js';
-import { subscribeThenSend, type HostileServer } from './hostile-server.js';
+import { hostileServer, joinOk, push, subscribeThenSend, type HostileServer } from './hostile-server.js';
 
 // What a hostile server can make the client hold: names it makes up (topics in errors and
 // heartbeats) must not become entries the client keeps. Sizes nothing public shows are read
@@ -76,5 +77,38 @@ describe('a hostile server cannot grow per-topic state with topic names it makes
     await sync.start();
     await until(() => beats === 2, 'two heartbeats');
     expect(sync.serverHeads()).toEqual({ [TOPIC]: 2 });
+  });
+});
+
+describe('unsubscribed topics leave no per-topic state behind', () => {
+  it('500 topics subscribed, applied, heard in heartbeats and unsubscribed: the driver, health and metrics keep only the topic still subscribed', async () => {
+    // Answers every subscribe ok, then sends one update and a heartbeat for each topic in it.
+    const srv = await hostileServer((frame, socket) => {
+      if (joinOk(frame, socket)) return;
+      const [joinRef, ref, channel, event, payload] = frame;
+      if (event !== 'sync:subscribe') return;
+      push(socket, [joinRef, ref, channel, 'phx_reply', { status: 'ok', response: { current_watermarks: [] } }]);
+      const topics = payload['topics'] as string[];
+      for (const topic of topics) push(socket, [null, null, channel, 'sync:update_batch', { updates: [{ topic, doc_key: 'd', doc_version: 1, payload: { n: 1 }, watermark: 1 }], replay_complete: true }]);
+      push(socket, [null, null, channel, 'sync:heartbeat', { watermarks: topics.map((topic) => ({ topic, watermark: 1 })) }]);
+    });
+    cleanups.push(() => srv.close());
+    const w = watched({ url: srv.url, token: 't0ken', topics: [TOPIC], metrics: clientMetrics() });
+    await w.client.connect();
+    await w.client.whenLive();
+    const churn = Array.from({ length: 500 }, (_, i) => `churn.${i}`);
+    await w.client.subscribe(churn);
+    await w.client.whenLive(churn);
+    await until(() => w.client.health().topics.every((t) => t.serverHead === 1 && t.lastAppliedAt !== null), 'heads and applies of every topic');
+    await w.client.unsubscribe(churn);
+    const inner = w.client as unknown as {
+      driver: { subscribedAt: Map<string, number>; requested: Map<string, number> };
+      tracker: { heads?: Map<string, number>; appliedAt?: Map<string, number> };
+    };
+    expect([...inner.driver.subscribedAt.keys()]).toEqual([TOPIC]);
+    expect([...inner.driver.requested.keys()]).toEqual([TOPIC]);
+    expect(Object.keys(w.client.getMetrics().timeToCaughtUpMs)).toEqual([TOPIC]);
+    expect([...(inner.tracker.heads?.keys() ?? [])]).toEqual([TOPIC]);
+    expect([...(inner.tracker.appliedAt?.keys() ?? [])]).toEqual([TOPIC]);
   });
 });
