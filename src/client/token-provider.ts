@@ -20,6 +20,13 @@ export type TokenSource =
       fetch?: typeof fetch;
     };
 
+/**
+ * Longest token a mint endpoint may answer, characters (a JWT is a few KB). The client keeps its
+ * last 16 tokens, in several spellings, to scrub them from what it reports, and sends each in the
+ * socket URL: a longer one is refused (`token_provider_failed`) rather than held.
+ */
+export const MAX_TOKEN_CHARS = 64 * 1024;
+
 /** Raised when minting is refused with 401: the app must sign in again. */
 export class SignInRequiredError extends KhalaSyncError {
   constructor() {
@@ -129,6 +136,12 @@ async function mint(source: Extract<TokenSource, { url: string }>, doFetch: type
   const token = data?.['token'];
   if (typeof token !== 'string' || token.length === 0) {
     throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, 'token endpoint response has no token', { retryable: true });
+  }
+  if (token.length > MAX_TOKEN_CHARS) {
+    throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint answered a token of ${token.length} characters (at most ${MAX_TOKEN_CHARS})`, {
+      retryable: true,
+      details: { length: token.length, maxTokenChars: MAX_TOKEN_CHARS },
+    });
   }
   const refreshAfterIn = data?.['refresh_after_in'];
   const refreshAfterMs = typeof refreshAfterIn === 'number' && Number.isFinite(refreshAfterIn) && refreshAfterIn > 0 ? Math.round(refreshAfterIn * 1000) : undefined;

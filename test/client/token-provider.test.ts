@@ -1,5 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SignInRequiredError, tokenProvider } from '../../src/client/token-provider.js';
+import { SyncClient } from '../../src/client/sync-client.js';
+import { MAX_TOKEN_CHARS, SignInRequiredError, tokenProvider } from '../../src/client/token-provider.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js';
 import { record, RUNS, until } from './harness.js';
 
@@ -28,6 +31,24 @@ describe('token sources', () => {
     expect(r.errors.map((e) => e.code)).toEqual(['reauth_required']);
     expect(srv.stats().connections).toBe(0);
     await r.client.close();
+  });
+
+  it('a token endpoint answering a 1 MB token is refused (token_provider_failed): the client does not keep it', async () => {
+    const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 't'.repeat(1024 * 1024) })));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const tokenUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api/sync/token`;
+    try {
+      await expect(tokenProvider({ url: tokenUrl })()).rejects.toMatchObject({ code: 'token_provider_failed', details: { length: 1024 * 1024, maxTokenChars: MAX_TOKEN_CHARS } });
+      const client = new SyncClient({ url: 'ws://127.0.0.1:9/sync/socket/websocket', token: { url: tokenUrl }, topics: [RUNS], reconnectDelay: () => 20 });
+      const codes: string[] = [];
+      client.on('error', (e) => codes.push(e.code));
+      await client.connect();
+      await until(() => codes.filter((c) => c === 'token_provider_failed').length >= 2, 'retried');
+      await client.close();
+      expect((client as unknown as { scrubber: { recent: string[] } }).scrubber.recent).toEqual([]);
+    } finally {
+      await new Promise((resolve) => http.close(resolve));
+    }
   });
 
   it('a throwing token function is reported and retried with backoff', async () => {
