@@ -2,6 +2,7 @@ import type { LaneNotice } from '../adapters/lane.js';
 import { frameTooLarge } from '../adapters/frame-too-large.js';
 import { ErrorCodes } from '../errors/codes.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
+import { ProtocolError } from '../errors/protocol-error.js';
 import { TransportError } from '../errors/transport-error.js';
 import type { SyncBatch } from '../model/types.js';
 import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type OpenInfo } from '../transport/transport.js';
@@ -299,6 +300,13 @@ export class Connection implements DriverTransport, SinkHost, LinkOwner {
     link.lastInbound = Date.now();
     if (link === this.link) this.probes.settle('alive');
     if (!link.overflowed) link.inbound.push(text, bytes);
+  }
+
+  /** A frame that is not UTF-8 arrived on a link: it counts as inbound traffic and is refused unread. */
+  onUndecodable(link: SocketLink, bytes: number): void {
+    link.lastInbound = Date.now();
+    if (link === this.link) this.probes.settle('alive');
+    linkSink(this, link).protocolError(new ProtocolError(ErrorCodes.MALFORMED_FRAME, `binary frame of ${bytes} bytes is not valid UTF-8`, { details: { bytes } }));
   }
 
   /**

@@ -13,6 +13,7 @@ export interface LinkOwner {
   overflow(link: SocketLink): void;
   onOpen(link: SocketLink, info: OpenInfo | undefined): void;
   onMessage(link: SocketLink, text: string, bytes: number): void;
+  onUndecodable(link: SocketLink, bytes: number): void;
   onClose(link: SocketLink, info: CloseInfo): void;
 }
 
@@ -66,6 +67,10 @@ export class SocketLink implements TransportHandlers, InboundFlow {
 
   onMessage(text: string, bytes: number): void {
     if (this.live()) this.owner.onMessage(this, text, bytes);
+  }
+
+  onUndecodable(bytes: number): void {
+    if (this.live()) this.owner.onUndecodable(this, bytes);
   }
 
   onClose(info: CloseInfo): void {

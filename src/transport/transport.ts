@@ -24,6 +24,12 @@ export interface TransportHandlers {
   onOpen(info?: OpenInfo): void;
   /** One inbound text frame (binary frames are decoded as UTF-8 first). */
   onMessage(text: string, byteLength: number): void;
+  /**
+   * One inbound frame whose bytes are not valid UTF-8 (a binary frame: text frames are checked by
+   * the WebSocket stack). It carries nothing that can be read; the client reports it as
+   * `malformed_frame`. Optional so that existing transport users keep compiling; default: dropped.
+   */
+  onUndecodable?(byteLength: number): void;
   onClose(info: CloseInfo): void;
 }
 

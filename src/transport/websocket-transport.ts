@@ -2,7 +2,10 @@ import WebSocket from 'isomorphic-ws';
 import { clipCloseReason, utf8ByteLength } from './utf8-bytes.js';
 import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo, type Transport, type TransportFactory, type TransportHandlers, type TransportOptions } from './transport.js';
 
-const textDecoder = new TextDecoder();
+// Fatal: a lenient decoder would turn bytes that are not UTF-8 into U+FFFD and the frame would be
+// applied with its text silently changed (a text frame is checked by the WebSocket stack already;
+// a binary one is not).
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
 /** Smallest hard cap handed to `ws`: 64 KiB. */
 const WS_MAX_PAYLOAD_FLOOR = 64 * 1024;
 /** How long a closing socket may wait for the peer's close frame before it is destroyed. */
@@ -10,13 +13,21 @@ const CLOSE_GRACE_MS = 500;
 /** `ws`'s error code for a message above `maxPayload` (it then fails the connection). */
 const WS_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 
-function decodeData(data: unknown): { text: string; bytes: number } | undefined {
-  if (typeof data === 'string') return { text: data, bytes: utf8ByteLength(data) };
-  if (data instanceof ArrayBuffer) return { text: textDecoder.decode(new Uint8Array(data)), bytes: data.byteLength };
-  if (ArrayBuffer.isView(data)) {
-    const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+/** A message as text, or `text: undefined` when its bytes are not UTF-8. */
+type Decoded = { text: string | undefined; bytes: number };
+
+function decodeBytes(view: Uint8Array): Decoded {
+  try {
     return { text: textDecoder.decode(view), bytes: view.byteLength };
+  } catch {
+    return { text: undefined, bytes: view.byteLength };
   }
+}
+
+function decodeData(data: unknown): Decoded | undefined {
+  if (typeof data === 'string') return { text: data, bytes: utf8ByteLength(data) };
+  if (data instanceof ArrayBuffer) return decodeBytes(new Uint8Array(data));
+  if (ArrayBuffer.isView(data)) return decodeBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   if (Array.isArray(data)) {
     // Node `ws` may hand fragmented messages as Buffer[].
     const parts = data as Uint8Array[];
@@ -27,7 +38,7 @@ function decodeData(data: unknown): { text: string; bytes: number } | undefined 
       joined.set(p, off);
       off += p.byteLength;
     }
-    return { text: textDecoder.decode(joined), bytes: total };
+    return decodeBytes(joined);
   }
   return undefined;
 }
@@ -70,7 +81,9 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
   const deliver = (data: unknown): void => {
     if (closed) return;
     const decoded = decodeData(data);
-    if (decoded) handlers.onMessage(decoded.text, decoded.bytes);
+    if (decoded === undefined) return;
+    if (decoded.text !== undefined) handlers.onMessage(decoded.text, decoded.bytes);
+    else handlers.onUndecodable?.(decoded.bytes);
   };
   // Node `ws` hands its 'message' listeners a text message as the bytes received (a Buffer): their
   // count is free there, where the string `onmessage` gets would have to be measured again (bench
