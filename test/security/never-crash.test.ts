@@ -89,6 +89,19 @@ describe('hostile frames: nesting depth', () => {
   });
 });
 
+describe('hostile strings: credential redaction', () => {
+  it('pushed errors whose message is 1 MB of "-eyJ" or a 15 MB run after "eyJ" are reported at once; later frames apply', async () => {
+    const error = (message: string): string => JSON.stringify([null, null, 'sync:v1', 'sync:error', { code: 'ghost_code', message }]);
+    const srv = await scripted(() => [error('-eyJ'.repeat(256 * 1024)), error(`eyJ${'a'.repeat(15 * 1024 * 1024)}`), batchFrame([update(1, '{"ok":true}')])]);
+    const w = watched({ url: srv.url, token: 't0ken', topics: [TOPIC] });
+    const t0 = Date.now();
+    await w.client.connect();
+    await until(() => w.client.getWatermark(TOPIC) === 1, 'frame after the errors applied');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(w.errors.filter((e) => e.code === 'internal').map((e) => e.message.length)).toEqual([1024 * 1024, 15 * 1024 * 1024 + 3]);
+  });
+});
+
 describe('hostile frames: forbidden keys spelled with JSON escapes', () => {
   const spellings = ['\\u005f_proto__', '__proto\\u005f_', '\\u005F\\u005Fproto\\u005F\\u005F', '\\u0063onstructor', 'prot\\u006ftype', '\\u0070rototype'];
   it('every escaped spelling is refused as forbidden_key and never reaches the app; the watermark does not move', async () => {
