@@ -134,14 +134,9 @@ async function mint(source: Extract<TokenSource, { url: string }>, doFetch: type
   const root = parsed.ok && isJsonObject(parsed.value) ? parsed.value : undefined;
   const data = root && isJsonObject(root['data']) ? root['data'] : root;
   const token = data?.['token'];
-  if (typeof token !== 'string' || token.length === 0) {
-    throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, 'token endpoint response has no token', { retryable: true });
-  }
-  if (token.length > MAX_TOKEN_CHARS) {
-    throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint answered a token of ${token.length} characters (at most ${MAX_TOKEN_CHARS})`, {
-      retryable: true,
-      details: { length: token.length, maxTokenChars: MAX_TOKEN_CHARS },
-    });
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) {
+    const length = typeof token === 'string' ? token.length : 0;
+    throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint response has no token of 1 to ${MAX_TOKEN_CHARS} characters`, { retryable: true, details: { length } });
   }
   const refreshAfterIn = data?.['refresh_after_in'];
   const refreshAfterMs = typeof refreshAfterIn === 'number' && Number.isFinite(refreshAfterIn) && refreshAfterIn > 0 ? Math.round(refreshAfterIn * 1000) : undefined;
