@@ -1,6 +1,14 @@
 import { U32Counter } from './client-messages.js';
 
 /**
+ * Unsubscribes awaiting their reply, at most. A server that never answers them (while it keeps the
+ * client dropping and resubscribing streams) would otherwise grow this bookkeeping for as long as the
+ * socket lives; past the cap the oldest is forgotten and its query id freed (ids are taken in
+ * order, so it comes round again only after 2^32 more).
+ */
+export const MAX_UNANSWERED_UNSUBSCRIBES = 1024;
+
+/**
  * The u32 ids of one connection (§5 rule 3): request ids, and query ids that are never reused while
  * live — a query id stays taken from its `SubscribeMulti` until the reply to its `UnsubscribeMulti`
  * (or a refusal of the query) arrived.
@@ -27,6 +35,7 @@ export class WireIds {
   unsubscribe(queryId: number): number {
     const requestId = this.requests.take();
     this.unsubscribing.set(requestId, queryId);
+    if (this.unsubscribing.size > MAX_UNANSWERED_UNSUBSCRIBES) this.unsubscribed(this.unsubscribing.keys().next().value!);
     return requestId;
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { U32_MAX, U32Counter, oneOffQuery } from '../../../src/adapters/spacetime/client-messages.js';
 import { headQuery, sqlString, streamQuery } from '../../../src/adapters/spacetime/sql.js';
-import { WireIds } from '../../../src/adapters/spacetime/wire-ids.js';
+import { MAX_UNANSWERED_UNSUBSCRIBES, WireIds } from '../../../src/adapters/spacetime/wire-ids.js';
 import { buildSpacetimeUrl, createSpacetimeLane } from '../../../src/spacetime.js';
 import { parseQuery, matches } from '../../../src/server/spacetime/sql-subset.js';
 
@@ -21,6 +21,18 @@ describe('u32 ids (§5 rule 3)', () => {
     expect(ids.unsubscribed(un)).toBe(true);
     expect(ids.unsubscribed(un)).toBe(false);
     expect(ids.unsubscribed(9999)).toBe(false);
+  });
+
+  it('unsubscribes a server never answers are remembered up to a cap (the oldest is forgotten and its query id freed)', () => {
+    const ids = new WireIds();
+    const first = ids.unsubscribe(ids.query());
+    for (let i = 0; i < 10_000; i++) ids.unsubscribe(ids.query());
+    const inner = ids as unknown as { live: Set<number>; unsubscribing: Map<number, number> };
+    expect(inner.unsubscribing.size).toBe(MAX_UNANSWERED_UNSUBSCRIBES);
+    expect(inner.live.size).toBe(MAX_UNANSWERED_UNSUBSCRIBES);
+    expect(ids.unsubscribed(first)).toBe(false); // forgotten: a late reply is not ours any more
+    const kept = ids.unsubscribe(ids.query());
+    expect(ids.unsubscribed(kept)).toBe(true);
   });
 
   it('message_id is 8 lowercase hex digits (a byte array), never [n]', () => {
