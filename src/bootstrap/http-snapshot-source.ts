@@ -1,4 +1,5 @@
 import { ErrorCodes } from '../errors/codes.js';
+import { payloadHashBase64 } from '../hash/payload-hash.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
 import { isJsonObject } from '../util/json.js';
 import { getJson, type HttpRetryOptions } from './http-fetch.js';
@@ -105,9 +106,10 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
 /**
  * Stops a server that pages forever: a `next_page_token` seen before in this generation's read
  * (a loop, however long its cycle) or a page count past the limit is `bad_snapshot`. Checked before
- * the next page is asked for, so a looping server costs at most `maxPages` requests.
+ * the next page is asked for, so a looping server costs at most `maxPages` requests. Tokens are
+ * remembered as SHA-256 digests: up to `maxPages` (10 000) of them, each as long as a server likes.
  */
-class PaginationGuard {
+export class PaginationGuard {
   private readonly seen = new Set<string>();
 
   constructor(
@@ -117,9 +119,10 @@ class PaginationGuard {
 
   /** `next` is the token page number `page` (1-based) names. */
   check(next: string, page: number): void {
-    if (this.seen.has(next)) throw this.bad(`snapshot of ${this.topic} repeats a next_page_token (page ${page})`);
+    const key = payloadHashBase64(next);
+    if (this.seen.has(key)) throw this.bad(`snapshot of ${this.topic} repeats a next_page_token (page ${page})`);
     if (page >= this.maxPages) throw this.bad(`snapshot of ${this.topic} has more than ${this.maxPages} pages`);
-    this.seen.add(next);
+    this.seen.add(key);
   }
 
   private bad(message: string): SnapshotError {

@@ -3,7 +3,7 @@
 // asks to be left alone for a day, one whose page tokens loop, one with endless pages.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpHydrator, httpSnapshotSource, type HttpSnapshotOptions } from '../../src/bootstrap/http-snapshot-source.js';
+import { httpHydrator, httpSnapshotSource, PaginationGuard, type HttpSnapshotOptions } from '../../src/bootstrap/http-snapshot-source.js';
 import type { KhalaSyncError } from '../../src/errors/index.js';
 import { SyncClient } from '../../src/client/sync-client.js';
 import { tokenProvider } from '../../src/client/token-provider.js';
@@ -133,6 +133,15 @@ describe('pagination cannot run forever', () => {
     expect(err.code).toBe('bad_snapshot');
     expect(err.message).toContain('more than 4 pages');
     expect(srv!.requests).toHaveLength(4);
+  });
+
+  it('tokens are remembered as digests: 1,000 distinct tokens of 64 KiB hold under 64 KiB, and a repeat is still caught', () => {
+    const guard = new PaginationGuard('t', 10_000);
+    const token = (i: number): string => `${i}:`.padEnd(64 * 1024, 'x');
+    for (let i = 1; i <= 1000; i++) guard.check(token(i), i);
+    const seen = (guard as unknown as { seen: Set<string> }).seen;
+    expect([...seen].reduce((n, k) => n + k.length, 0)).toBeLessThan(64 * 1024);
+    expect(() => guard.check(token(7), 1001)).toThrow(expect.objectContaining({ code: 'bad_snapshot' }));
   });
 
   it('a server that pages forever with fresh tokens is stopped at maxPages requests', async () => {
