@@ -23,23 +23,50 @@ export interface HydrationDeps {
   error(error: KhalaSyncError): void;
 }
 
+/** Hydration requests in flight at once, at most; the other documents wait their turn. */
+export const MAX_HYDRATIONS_IN_FLIGHT = 8;
+
 /**
  * Fetches the bodies of pointer-mode documents (SDK_CONTRACTS §2), one fetch per document at a
- * time, retried per `hydrationFailure`'s policy; the body is stored through the write queue.
+ * time and {@link MAX_HYDRATIONS_IN_FLIGHT} at most in all (a server sending a batch of 10,000
+ * pointer-mode updates must not open 10,000 requests), retried per `hydrationFailure`'s policy;
+ * the body is stored through the write queue.
  */
 export class HydrationScheduler {
+  /** Documents scheduled: fetching, or waiting for a slot. */
   private readonly inFlight = new Set<string>();
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly deps: HydrationDeps) {}
 
-  /** Fetch `doc`'s body unless a fetch for it is already running. */
+  /** Fetch `doc`'s body unless a fetch for it is already scheduled. */
   schedule(doc: SyncDocument, attempt = 0): void {
     const { deps } = this;
     const key = `${doc.topic}\u0000${doc.docKey}`;
     if (this.inFlight.has(key) || deps.queue.signal.aborted) return;
     this.inFlight.add(key);
-    deps.metrics.hydrationFetches++;
-    void this.run(doc, attempt).finally(() => this.inFlight.delete(key));
+    void this.slot()
+      .then(() => {
+        if (deps.queue.signal.aborted) return;
+        deps.metrics.hydrationFetches++;
+        return this.run(doc, attempt);
+      })
+      .finally(() => {
+        this.inFlight.delete(key);
+        // The slot passes to the next waiting document, if any.
+        const next = this.waiting.shift();
+        if (next === undefined) this.running--;
+        else next();
+      });
+  }
+
+  private slot(): Promise<void> {
+    if (this.running < MAX_HYDRATIONS_IN_FLIGHT) {
+      this.running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   private async run(doc: SyncDocument, attempt: number): Promise<void> {

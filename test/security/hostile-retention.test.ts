@@ -1,12 +1,14 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrowserSync } from '../../src/browser/browser-sync.js';
+import { MAX_HYDRATIONS_IN_FLIGHT } from '../../src/client/hydration-scheduler.js';
 import { SyncClient } from '../../src/client/sync-client.js';
 import { clientMetrics } from '../../src/observability/client-metrics.js';
 import type { SyncClientOptions } from '../../src/client/options.js';
 import type { KhalaSyncError } from '../../src/errors/index.js';
 import { until } from '../client/harness.js';
 import { hostileServer, joinOk, push, subscribeThenSend, type HostileServer } from './hostile-server.js';
+import { json, recordingServer } from './recording-server.js';
 
 // What a hostile server can make the client hold: names it makes up (topics in errors and
 // heartbeats) must not become entries the client keeps. Sizes nothing public shows are read
@@ -110,5 +112,31 @@ describe('unsubscribed topics leave no per-topic state behind', () => {
     expect(Object.keys(w.client.getMetrics().timeToCaughtUpMs)).toEqual([TOPIC]);
     expect([...(inner.tracker.heads?.keys() ?? [])]).toEqual([TOPIC]);
     expect([...(inner.tracker.appliedAt?.keys() ?? [])]).toEqual([TOPIC]);
+  });
+});
+
+describe('a server-chosen count does not open requests without bound', () => {
+  it('a batch of 100 pointer-mode updates hydrates every document with at most MAX_HYDRATIONS_IN_FLIGHT requests at once', async () => {
+    const COUNT = 100;
+    let open = 0;
+    let most = 0;
+    const http = await recordingServer((req, res) => {
+      most = Math.max(most, ++open);
+      const docKey = decodeURIComponent(req.url!.split('/').pop()!);
+      setTimeout(() => {
+        open--;
+        json(res, 200, { doc_key: docKey, doc_version: 1, payload: { body: docKey } });
+      }, 20);
+    });
+    cleanups.push(() => http.close());
+    const updates = Array.from({ length: COUNT }, (_, i) => ({ topic: TOPIC, doc_key: `p${i}`, doc_version: 1, payload: null, hydration_required: true, watermark: i + 1 }));
+    const srv = await subscribeThenSend(() => [JSON.stringify([null, null, 'sync:v1', 'sync:update_batch', { updates, replay_complete: true }])]);
+    cleanups.push(() => srv.close());
+    const w = watched({ url: srv.url, token: 't0ken', topics: [TOPIC], hydrateUrl: http.origin });
+    await w.client.connect();
+    await until(() => w.client.listDocuments(TOPIC).filter((d) => !d.hydrationPending).length === COUNT, 'every document hydrated');
+    expect(http.requests).toHaveLength(COUNT);
+    expect(most).toBe(MAX_HYDRATIONS_IN_FLIGHT);
+    expect(w.client.getMetrics().hydrationFetches).toBe(COUNT);
   });
 });
