@@ -9,7 +9,7 @@
 export { clientTelemetry } from './observability/client-telemetry.js';
 export type { AttachedTelemetry, ClientTelemetryEvent, ClientSurface, TelemetryEvents, TelemetryHost, TelemetryOptions, TelemetryPlugin } from './client/telemetry.js';
 export { clientMetrics, type AttachedMetrics, type CoreCounters, type MetricsHost, type MetricsPlugin } from './observability/client-metrics.js';
-export { MetricsRegistry, Counter, LabeledCounter, MAX_LABEL_VALUES, type MetricSnapshot, type MetricsSnapshot, type Reading, type Sample } from './observability/registry.js';
+export { MetricsRegistry, Counter, LabeledCounter, MAX_LABEL_CHARS, MAX_LABEL_VALUES, type MetricSnapshot, type MetricsSnapshot, type Reading, type Sample } from './observability/registry.js';
 export { Histogram, type HistogramValue } from './observability/histogram.js';
 export { CLIENT_METRICS, DEFAULT_SECONDS_BUCKETS, prometheusName, type ClientMetricKey, type MetricDef, type MetricKind } from './observability/metric-catalog.js';
 export { renderPrometheus, PROMETHEUS_CONTENT_TYPE, type PrometheusOptions } from './observability/prometheus.js';

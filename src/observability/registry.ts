@@ -40,15 +40,20 @@ export class Counter {
 /** Distinct values one label may take before further ones are counted under `other`. */
 export const MAX_LABEL_VALUES = 64;
 
+/** Longest label value kept, characters; a longer one is counted under `other`. */
+export const MAX_LABEL_CHARS = 64;
+
 /**
  * A counter split by one label. Label values are whatever the caller passes (e.g. any error code,
  * including ones added later), but a server sending ever-new codes cannot grow the series without
- * bound: past {@link MAX_LABEL_VALUES} distinct values, new ones count as `other`.
+ * bound: past {@link MAX_LABEL_VALUES} distinct values, new ones count as `other`; so does a value
+ * longer than {@link MAX_LABEL_CHARS} (a server's stale reason can be as long as a frame).
  */
 export class LabeledCounter {
   readonly values: Record<string, number> = Object.create(null) as Record<string, number>;
   private distinct = 0;
-  inc(label: string, n = 1): void {
+  inc(value: string, n = 1): void {
+    const label = value.length > MAX_LABEL_CHARS ? 'other' : value;
     const current = this.values[label];
     if (current !== undefined) {
       this.values[label] = current + n;

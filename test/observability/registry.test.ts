@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Histogram } from '../../src/observability/histogram.js';
 import { CLIENT_METRICS, prometheusName } from '../../src/observability/metric-catalog.js';
-import { MAX_LABEL_VALUES, MetricsRegistry } from '../../src/observability/registry.js';
+import { MAX_LABEL_CHARS, MAX_LABEL_VALUES, MetricsRegistry } from '../../src/observability/registry.js';
 
 describe('MetricsRegistry', () => {
   it('snapshots owned counters, labelled counters, pulled readings and histograms', () => {
@@ -48,6 +48,17 @@ describe('MetricsRegistry', () => {
     expect(samples).toHaveLength(MAX_LABEL_VALUES + 1);
     expect(samples.find((s) => s.label === 'other')!.value).toBe(10);
     expect(samples.find((s) => s.label === 'code_0')!.value).toBe(2);
+  });
+
+  it('a label value longer than MAX_LABEL_CHARS counts as other (a 1 MB stale reason is not kept as a label)', () => {
+    const r = new MetricsRegistry();
+    const c = r.labeled(CLIENT_METRICS.staleRecoveries);
+    c.inc('x'.repeat(1024 * 1024));
+    c.inc('r'.repeat(MAX_LABEL_CHARS));
+    expect(r.read(CLIENT_METRICS.staleRecoveries.name)!.samples).toEqual([
+      { label: 'other', value: 1 },
+      { label: 'r'.repeat(MAX_LABEL_CHARS), value: 1 },
+    ]);
   });
 
   it('ignores negative and non-finite histogram values', () => {
