@@ -140,16 +140,24 @@ function onSubscribeFailed(d: Draft, input: Extract<ReplayInput, { type: 'subscr
     for (const n of wanted) d.fail(n, error.code, `the server refused the subscription (${error.code})`, error);
     return;
   }
-  onConnectionLevelError(d, error);
+  // Any other refusal subscribed nothing, and nothing will answer the request again: its topics
+  // would wait forever. Reconnect with backoff (C2), which subscribes them again; an unknown code
+  // is handled as the `internal` it is reported as. A reply the lane could not read was reported
+  // by the lane (`invalid_payload`): only the reconnect is left to do.
+  if (error.code === ErrorCodes.INVALID_PAYLOAD) {
+    d.effects.push({ type: 'reconnect', afterMs: undefined, reason: 'unreadable_reply' });
+    return;
+  }
+  onConnectionLevelError(d, error, true);
 }
 
-/** Errors that concern the whole connection rather than one topic. */
-function onConnectionLevelError(d: Draft, error: SyncErrorPayload): void {
+/** Errors that concern the whole connection rather than one topic; `lost`: a request went unanswered. */
+function onConnectionLevelError(d: Draft, error: SyncErrorPayload, lost = false): void {
   if (STOP_CODES.has(error.code)) {
     d.effects.push({ type: 'stop', error: serverError(error) });
     return;
   }
-  const reconnect = RECONNECT_CODES.has(error.code);
+  const reconnect = lost || RECONNECT_CODES.has(error.code);
   d.emitError(serverError(error, undefined, reconnect));
   if (reconnect) d.effects.push({ type: 'reconnect', afterMs: error.retryAfterMs, reason: error.code });
 }

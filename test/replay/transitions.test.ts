@@ -35,7 +35,7 @@ const subs = (effects: ReplayEffect[]) => effects.filter((e): e is Extract<Repla
 const events = (effects: ReplayEffect[], type: string) => effects.filter((e) => e.type === 'emit' && e.event.type === type);
 const errors = (effects: ReplayEffect[]) => effects.flatMap((e) => (e.type === 'emit' && e.event.type === 'error' ? [e.event.error.code] : []));
 
-describe('subscription (SPEC.md S1–S6)', () => {
+describe('subscription (SPEC.md S1–S7)', () => {
   it('S1: one subscribe on ready; without a snapshot source, topics without a cursor are left out of resume_after', () => {
     const { effects, state } = run([{ type: 'subscribe', topics: [A, B], cursors: { A: 0, [A]: 7 } }, { type: 'ready' }], { hasSnapshotSource: false });
     expect(subs(effects)).toEqual([{ type: 'subscribe', topics: [A, B], resumeAfter: { [A]: 7 } }]);
@@ -102,6 +102,16 @@ describe('subscription (SPEC.md S1–S6)', () => {
     const { effects } = run([{ type: 'subscribe', topics: [A], cursors: {} }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A], error: errorPayload('bad_subscription') }]);
     expect(subs(effects)).toHaveLength(1);
     expect(errors(effects)).toEqual(['bad_subscription']);
+  });
+
+  it('S7: any other refused subscribe reconnects (an unknown code as internal; an unreadable reply without a second error); stop codes still stop', () => {
+    const refused = (code: string) => run([{ type: 'subscribe', topics: [A], cursors: {} }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A], error: errorPayload(code) }]).effects;
+    for (const [code, reported] of [['payload_too_large', ['payload_too_large']], ['quota_exhausted', ['internal']], ['slow_consumer', ['slow_consumer']], ['invalid_payload', []]] as const) {
+      const effects = refused(code);
+      expect(errors(effects)).toEqual(reported);
+      expect(effects.filter((e) => e.type === 'reconnect')).toHaveLength(1);
+    }
+    expect(refused('reauth_required').map((e) => e.type)).toEqual(['subscribe', 'stop']);
   });
 });
 

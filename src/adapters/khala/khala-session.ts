@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../../errors/codes.js';
 import { KhalaSyncError } from '../../errors/khala-sync-error.js';
 import { ProtocolError } from '../../errors/protocol-error.js';
+import type { SyncErrorPayload } from '../../model/types.js';
 import type { JsonObject } from '../../util/json.js';
 import { frameTooLarge, oversizedBytes } from '../frame-too-large.js';
 import type { ClientInfo, LaneSession, LaneSessionOptions, LaneSink } from '../lane.js';
@@ -229,6 +230,13 @@ export class KhalaSession implements LaneSession {
     if (this.pairing.admit('event', payload)) this.sink.serverError(normalized.value);
   }
 
+  // A reply that cannot be read is reported; a subscribe it answered is lost, which the core must
+  // hear (else its topics wait forever for a reply that already came). A lost join times out.
+  private unreadable(request: PendingRequest, error: ProtocolError): void {
+    this.sink.protocolError(error);
+    if (request.kind === 'subscribe') this.sink.subscribeFailed(request.requestId, request.topics, unreadableReply(error));
+  }
+
   private onReply(msg: PhoenixMessage): void {
     if (msg.ref === null) return;
     const request = this.pending?.get(msg.ref);
@@ -238,12 +246,12 @@ export class KhalaSession implements LaneSession {
     if (msg.ref === this.heartbeatRef) this.heartbeatRef = undefined;
     const context = `phx_reply to ${REQUEST_EVENT[request.kind]}`;
     const reply = validateShape(phxReply, msg.payload, context);
-    if (!reply.ok) return this.sink.protocolError(reply.error);
+    if (!reply.ok) return this.unreadable(request, reply.error);
     const { status, response } = reply.value;
 
     if (status === 'error') {
       const error = normalizeServerError(response, `${context} response`);
-      if (!error.ok) return this.sink.protocolError(error.error);
+      if (!error.ok) return this.unreadable(request, error.error);
       switch (request.kind) {
         case 'join':
           return this.sink.joinFailed(error.value);
@@ -264,7 +272,7 @@ export class KhalaSession implements LaneSession {
       }
       case 'subscribe': {
         const ok = validateShape(subscribeOk, response, `${context} response`);
-        if (!ok.ok) return this.sink.protocolError(ok.error);
+        if (!ok.ok) return this.unreadable(request, ok.error);
         return this.sink.subscribed(request.requestId, request.topics, watermarkMap(ok.value.current_watermarks));
       }
       case 'unsubscribe': {
@@ -278,6 +286,14 @@ export class KhalaSession implements LaneSession {
       }
     }
   }
+}
+
+/**
+ * What the core is told about a subscribe whose reply could not be read: the request is lost (its
+ * topics are not known to be subscribed). The code is the `invalid_payload` already reported.
+ */
+function unreadableReply(error: ProtocolError): SyncErrorPayload {
+  return { code: ErrorCodes.INVALID_PAYLOAD, message: error.message, fullResyncRequired: false, staleTopics: [], snapshotHeads: undefined, topic: undefined, action: undefined, retryAfterMs: undefined, forbiddenTopics: [], raw: {} };
 }
 
 // Both data events put the topic first in their payload (`{"updates":[{"topic":…` and

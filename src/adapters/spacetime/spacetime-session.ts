@@ -161,7 +161,12 @@ export class SpacetimeSession implements LaneSession {
       case 'SubscribeApplied':
       case 'InitialSubscription': {
         const r = replyTables(tag, body);
-        return r.ok ? this.onApplied(tag, r.requestId, r.tables) : this.sink.protocolError(r.error);
+        if (r.ok) return this.onApplied(tag, r.requestId, r.tables);
+        this.sink.protocolError(r.error);
+        // Which set it answers cannot be read, and a pending set would wait for it forever: as
+        // with a reply whose rows are refused (onApplied), the connection starts over.
+        if (this.byRequest.size > 0) this.sink.channelDown(`${tag}_refused`);
+        return;
       }
       case 'UnsubscribeMultiApplied':
       case 'UnsubscribeApplied': {

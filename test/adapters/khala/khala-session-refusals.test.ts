@@ -118,7 +118,12 @@ describe('KhalaSession: refused inbound data', () => {
       expect.stringMatching(/phx_reply to sync:subscribe.*status/),
       expect.stringMatching(/sync:error.*code/),
     ]);
-    expect(s.sink.calls.every((c) => c.type === 'protocolError')).toBe(true);
+    // Each unreadable subscribe reply also tells the core that its request is lost (SPEC.md S7).
+    expect(s.sink.of('subscribeFailed').map((c) => [c.requestId, c.topics, c.error.code])).toEqual([
+      [1, ['a'], 'invalid_payload'],
+      [2, ['b'], 'invalid_payload'],
+    ]);
+    expect(s.sink.calls.map((c) => c.type)).toEqual(['protocolError', 'subscribeFailed', 'protocolError', 'subscribeFailed', 'protocolError']);
   });
 
   it('never puts a token in any protocol error message', () => {
