@@ -1,3 +1,7 @@
+import { readBodyText } from '../transport/read-body.js';
+import { requestDeadline } from '../transport/request-deadline.js';
+import { isJsonObject, safeJsonParse } from '../util/json.js';
+
 /**
  * Why the running bundle and the deployed one disagree (docs/browser.md, "Build skew"). The first
  * five are the web-shell runbook's; the two `unsupported_*` reasons are this SDK's addition for the
@@ -84,18 +88,33 @@ export function evaluateSkew(manifest: BuildManifest, running: RunningBuild): Sk
   return verdict('none');
 }
 
+/** Time limit of the manifest request, headers and body, ms. */
+export const MANIFEST_TIMEOUT_MS = 10_000;
+
+/** Largest manifest read, bytes; a larger one counts as unreadable. */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+
 /**
  * `GET manifestUrl` with `cache: 'no-store'` (never a cached copy). Resolves undefined when the
- * fetch fails, the status is not 2xx or the body is not a JSON object: a missing manifest means
- * "no skew known", and sync starts.
+ * fetch fails, the status is not 2xx, the body is not a JSON object, is larger than
+ * {@link MAX_MANIFEST_BYTES} or has not arrived within `timeoutMs` (default {@link MANIFEST_TIMEOUT_MS}):
+ * a missing manifest means "no skew known", and sync starts — a host that never answers or streams
+ * without end cannot hold the page's start or its memory.
  */
-export async function fetchBuildManifest(manifestUrl: string, fetchImpl: typeof fetch = globalThis.fetch): Promise<BuildManifest | undefined> {
+export async function fetchBuildManifest(manifestUrl: string, fetchImpl: typeof fetch = globalThis.fetch, timeoutMs = MANIFEST_TIMEOUT_MS): Promise<BuildManifest | undefined> {
+  const deadline = requestDeadline(undefined, timeoutMs);
   try {
-    const res = await fetchImpl(manifestUrl, { cache: 'no-store', headers: { accept: 'application/json' } });
-    if (!res.ok) return undefined;
-    const body: unknown = await res.json();
-    return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as BuildManifest) : undefined;
+    const res = await fetchImpl(manifestUrl, { cache: 'no-store', headers: { accept: 'application/json' }, signal: deadline.signal });
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      return undefined;
+    }
+    const text = await readBodyText(res, MAX_MANIFEST_BYTES);
+    const parsed = text === undefined ? undefined : safeJsonParse(text);
+    return parsed?.ok && isJsonObject(parsed.value) ? (parsed.value as BuildManifest) : undefined;
   } catch {
     return undefined;
+  } finally {
+    deadline.clear();
   }
 }

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareBuildIds, evaluateSkew, fetchBuildManifest, type BuildManifest } from '../../src/browser/build-skew.js';
+import { compareBuildIds, evaluateSkew, fetchBuildManifest, MAX_MANIFEST_BYTES, type BuildManifest } from '../../src/browser/build-skew.js';
 
 const A = '20261202T100000Z';
 const B = '20261202T110000Z';
@@ -52,17 +52,32 @@ describe('evaluateSkew', () => {
 describe('fetchBuildManifest', () => {
   let server: Server;
   let base = '';
+  let streamed = 0;
+  const hungUp: Array<Promise<unknown>> = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
       if (req.url === '/manifest.json') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ buildId: B }));
       else if (req.url === '/broken.json') res.writeHead(200).end('{not json');
       else if (req.url === '/array.json') res.writeHead(200).end('[]');
+      else if (req.url === '/silent.json') hungUp.push(new Promise((resolve) => req.socket.once('close', resolve)));
+      else if (req.url === '/endless.json') {
+        const closed = new Promise<void>((resolve) => res.once('close', resolve));
+        hungUp.push(closed);
+        res.writeHead(200, { 'content-type': 'application/json' }).write('{"pad":"');
+        const pump = (): void => {
+          while (!res.destroyed && (streamed += 64 * 1024) < 256 * 1024 * 1024) if (!res.write('x'.repeat(64 * 1024))) return void res.once('drain', pump);
+        };
+        pump();
+      }
       else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
 
   it('reads the manifest with cache no-store', async () => {
     const inits: RequestInit[] = [];
@@ -79,5 +94,14 @@ describe('fetchBuildManifest', () => {
     expect(await fetchBuildManifest(`${base}/broken.json`)).toBeUndefined();
     expect(await fetchBuildManifest(`${base}/array.json`)).toBeUndefined();
     expect(await fetchBuildManifest('http://127.0.0.1:1/manifest.json')).toBeUndefined();
+  });
+
+  it('a host that never answers, or streams without end, is "no skew known" too: in the time limit, after about MAX_MANIFEST_BYTES; the request is ended', async () => {
+    const t0 = Date.now();
+    expect(await fetchBuildManifest(`${base}/silent.json`, fetch, 300)).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(await fetchBuildManifest(`${base}/endless.json`)).toBeUndefined();
+    await Promise.all(hungUp);
+    expect(streamed).toBeLessThan(MAX_MANIFEST_BYTES + 8 * 1024 * 1024);
   });
 });
