@@ -246,6 +246,12 @@ export class Connection implements DriverTransport, SinkHost, LinkOwner {
       this.hooks.error(err as KhalaSyncError);
       return this.stop('closed', 'insecure_transport');
     }
+    // Replaced by the join timer once open: a peer that takes the TCP connection and never answers
+    // the upgrade would otherwise hold `connecting` for good.
+    this.link.timer('join', this.settings.joinTimeoutMs, () => {
+      this.hooks.error(new TransportError(ErrorCodes.CONNECT_FAILED, `no WebSocket handshake within ${this.settings.joinTimeoutMs} ms`, { retryable: true }));
+      this.reconnect(undefined, 'open_timeout');
+    });
   }
 
   /** A socket to the server with `token`; throws `insecure_transport` for a clear-text URL. */

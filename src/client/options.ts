@@ -83,7 +83,7 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
   heartbeatIntervalMs?: number;
   /** Inbound silence after which the connection is declared dead, ms. Default 45 000. */
   deadAfterMs?: number;
-  /** How long to wait for the join reply, ms. Default 10 000. */
+  /** How long to wait for the WebSocket handshake, and then for the join reply, ms (each). Default 10 000. */
   joinTimeoutMs?: number;
   /** Time live before the backoff attempt counter resets, ms. Default 10 000. */
   stableAfterMs?: number;

@@ -1,3 +1,5 @@
+import { createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SyncClient } from '../../src/client/sync-client.js';
 import { startReferenceServer } from '../../src/server/index.js';
@@ -48,5 +50,25 @@ describe('server-chosen delays are capped', () => {
     const due = r.client.health().connection.tokenRefreshDueInMs!;
     expect(due).toBeGreaterThan(24 * 86_400_000);
     expect(due).toBeLessThanOrEqual(2 ** 31 - 1);
+  });
+});
+
+describe('a server that never answers cannot hold the client', () => {
+  it('a peer that takes the TCP connection and never answers the upgrade: connect_failed after joinTimeoutMs, then the client dials again', async () => {
+    const sockets: Socket[] = [];
+    const tcp = createServer((s) => void sockets.push(s));
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      tcp.close(() => resolve());
+    }));
+    const client = new SyncClient({ url: `ws://127.0.0.1:${(tcp.address() as AddressInfo).port}/sync/socket/websocket`, token: 't0ken', topics: [RUNS], reconnectDelay: () => 20, joinTimeoutMs: 200 });
+    cleanups.push(() => client.close());
+    const codes: string[] = [];
+    client.on('error', (e) => codes.push(e.code));
+    await client.connect();
+    await until(() => sockets.length >= 3, 'dialled again twice', 3000);
+    expect(codes.slice(0, 2)).toEqual(['connect_failed', 'connect_failed']);
+    expect(client.health().connection.lastDisconnectReason).toBe('network');
   });
 });
