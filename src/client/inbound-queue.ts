@@ -90,7 +90,9 @@ export class InboundQueue {
     this.draining = true;
     try {
       while (this.head < this.frames.length && this.live()) {
-        const [text, bytes] = this.frames[this.head]!;
+        const frame = this.frames[this.head]!;
+        const text = frame[0];
+        const bytes = frame[1];
         this.frames[this.head++] = undefined;
         // A queue that never runs empty (a steady flood) must still let go of handled frames.
         if (this.head >= COMPACT_AFTER && this.head * 2 >= this.frames.length) {

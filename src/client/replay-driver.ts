@@ -234,12 +234,17 @@ export class ReplayDriver {
     const commit = plan.commit;
     if (commit !== undefined) {
       try {
-        const timing = this.options.commitTiming;
-        await this.queue.write(async () => {
-          const t0 = timing === undefined ? 0 : performance.now();
-          await this.options.store.commit(commit);
-          timing?.observe((performance.now() - t0) / 1000);
-        });
+        const { store, commitTiming: timing } = this.options;
+        // Untimed (no metrics plug-in), the write is the store's own promise: no wrapper to await.
+        await this.queue.write(
+          timing === undefined
+            ? () => store.commit(commit)
+            : async () => {
+                const t0 = performance.now();
+                await store.commit(commit);
+                timing.observe((performance.now() - t0) / 1000);
+              },
+        );
       } catch (err) {
         // Nothing advanced: drop the connection so the server re-delivers from the durable cursor.
         this.events.event({ type: 'error', error: asStoreError(err, batch.topic) });

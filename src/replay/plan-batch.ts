@@ -100,7 +100,8 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
 
   const applied: SyncUpdate[] = [];
   const written = new Map<string, SyncDocument>();
-  const hydrate = new Map<string, SyncDocument>();
+  // Made on the first pointer update (most batches have none).
+  let hydrate: Map<string, SyncDocument> | undefined;
   let duplicates = 0;
   let gaps = 0;
   let conflicts = 0;
@@ -156,15 +157,15 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
       ? pointerRecord(u, existing)
       : { topic: u.topic, docKey: u.docKey, docVersion: u.docVersion, payload: u.payload, payloadHash: u.payloadHash, watermark: u.watermark, hydrationPending: false };
     written.set(u.docKey, doc);
-    if (pointer) hydrate.set(u.docKey, doc);
-    else hydrate.delete(u.docKey);
+    if (pointer) (hydrate ??= new Map()).set(u.docKey, doc);
+    else hydrate?.delete(u.docKey);
   }
   if (cursor === last) return empty('duplicate', duplicates, diagnostics, cursorAheadReported, payloadConflicts);
   return {
     outcome: 'apply',
     applied,
     commit: { topic: batch.topic, watermark: cursor!, documents: [...written.values()] },
-    hydrate: [...hydrate.values()],
+    hydrate: hydrate === undefined ? [] : [...hydrate.values()],
     duplicates,
     gaps,
     conflicts,

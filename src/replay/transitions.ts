@@ -44,19 +44,26 @@ export function serverError(error: SyncErrorPayload, topic?: string, retryable =
 
 const NONE: ReadonlySet<string> = new Set();
 
-/** Mutable working copy used inside one transition; the input state is never touched. */
+/**
+ * Mutable working copy used inside one transition; the input state is never touched. The pending
+ * requests are copied only when a transition touches them: most inputs (every committed batch)
+ * do not, and the next state then shares the input's map, which no transition ever mutates.
+ */
 class Draft {
   readonly topics: Map<string, TopicState>;
-  readonly pending: Map<number, string[]>;
   joined: boolean;
   readonly effects: ReplayEffect[] = [];
+  private ownPending: Map<number, string[]> | undefined;
   constructor(
-    s: ReplayState,
+    private readonly s: ReplayState,
     private readonly ctx: ReplayContext,
   ) {
     this.topics = new Map(s.topics);
-    this.pending = new Map(s.pending);
     this.joined = s.joined;
+  }
+  /** In-flight subscribe requests, this transition's own copy (made on first use). */
+  get pending(): Map<number, string[]> {
+    return (this.ownPending ??= new Map(this.s.pending));
   }
   set(t: TopicState): void {
     this.topics.set(t.topic, t);
@@ -87,7 +94,7 @@ class Draft {
     this.emitError(new ServerError(code, message, { topic: name, details: error ? { payload: error.raw } : {} }));
   }
   done(): Transition {
-    return { state: { topics: this.topics, pending: this.pending, joined: this.joined }, effects: this.effects };
+    return { state: { topics: this.topics, pending: this.ownPending ?? this.s.pending, joined: this.joined }, effects: this.effects };
   }
 }
 

@@ -69,6 +69,9 @@ export const khalaFrame = objectOf({
   schema_version: int(),
 });
 
+/** What {@link khalaFrame} accepts. */
+export type KhalaFrameEnvelope = Checked<typeof khalaFrame>;
+
 /** `sync:heartbeat` push and HEARTBEAT frame payload. */
 export const heartbeat = objectOf({ watermarks: topicWatermarkList });
 

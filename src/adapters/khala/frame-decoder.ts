@@ -4,7 +4,7 @@ import type { SyncBatch, SyncErrorPayload } from '../../model/types.js';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
 import { normalizeServerError } from './error-normalize.js';
 import { decodeBase64Json } from './payload-bytes.js';
-import { frameVersion, heartbeat, khalaFrame } from './checks.js';
+import { frameVersion, heartbeat, isFrameKind, khalaFrame, type KhalaFrameEnvelope } from './checks.js';
 import { decodeUpdateBatch } from './update-batch-fast.js';
 import { quote, validateShape } from '../validate.js';
 import { watermarkMap } from './watermark-map.js';
@@ -18,19 +18,40 @@ export type FrameKind = 'update_batch' | 'error' | 'heartbeat';
 // The v1 proto enum names, their Spacetime-era renames (legacy-sync-frame-v1.json) and, because
 // proto3 JSON parsers accept enum numbers too, the numbers. SUBSCRIBED (1) and UNSPECIFIED (0) map
 // to nothing and are ignored like any unknown kind.
-const KIND_PREFIX = /^(?:KHALA|SPACETIME)_FRAME_KIND_/;
-const KIND_BY_NAME: Readonly<Record<string, FrameKind>> = { UPDATE_BATCH: 'update_batch', HEARTBEAT: 'heartbeat', ERROR: 'error' };
-const KIND_BY_NUMBER: Readonly<Record<number, FrameKind>> = { 2: 'update_batch', 3: 'heartbeat', 4: 'error' };
+// One lookup of the whole name rather than a prefix regex and a replace on every frame (latency
+// pass, docs/benchmarks.md).
+const KIND_BY_NAME: ReadonlyMap<string, FrameKind> = new Map(
+  ['KHALA', 'SPACETIME'].flatMap((lane) => [
+    [`${lane}_FRAME_KIND_UPDATE_BATCH`, 'update_batch'],
+    [`${lane}_FRAME_KIND_HEARTBEAT`, 'heartbeat'],
+    [`${lane}_FRAME_KIND_ERROR`, 'error'],
+  ]),
+);
+const KIND_BY_NUMBER: ReadonlyMap<number, FrameKind> = new Map([
+  [2, 'update_batch'],
+  [3, 'heartbeat'],
+  [4, 'error'],
+]);
 
 /**
  * Map a wire `kind` (`KHALA_FRAME_KIND_UPDATE_BATCH`, `SPACETIME_FRAME_KIND_ERROR`, 2...) to a
  * {@link FrameKind}, or `undefined` for kinds this client must ignore (§2.5 "MUST ignore unknown kinds").
  */
 export function frameKindOf(kind: string | number): FrameKind | undefined {
-  if (typeof kind === 'number') return Object.prototype.hasOwnProperty.call(KIND_BY_NUMBER, kind) ? KIND_BY_NUMBER[kind] : undefined;
-  if (!KIND_PREFIX.test(kind)) return undefined;
-  const name = kind.replace(KIND_PREFIX, '');
-  return Object.prototype.hasOwnProperty.call(KIND_BY_NAME, name) ? KIND_BY_NAME[name] : undefined;
+  return typeof kind === 'number' ? KIND_BY_NUMBER.get(kind) : KIND_BY_NAME.get(kind);
+}
+
+/**
+ * The envelope as `validateShape(khalaFrame)` returns it, when every field is plainly valid (the
+ * common case: one pass, no per-field closures, latency pass in docs/benchmarks.md); `undefined`
+ * sends the frame through the checks, which decide and word any refusal. Held to the check by
+ * test/property/khala-frame-envelope.property.test.ts.
+ */
+export function plainEnvelope(payload: JsonObject): KhalaFrameEnvelope | undefined {
+  const { topic, seq, kind, payload_bytes, schema_version } = payload;
+  if (typeof topic !== 'string' || typeof payload_bytes !== 'string' || !Number.isSafeInteger(schema_version)) return undefined;
+  if (!Number.isSafeInteger(seq) || (seq as number) < 0 || !isFrameKind(kind)) return undefined;
+  return { topic, seq: seq as number, kind, payload_bytes, schema_version: schema_version as number };
 }
 
 /** Outcome of {@link decodeKhalaFrame}: data, never an exception. */
@@ -62,18 +83,22 @@ export type FrameDecodeResult =
  *    an error payload, or a heartbeat (`invalid_payload` otherwise).
  */
 export function decodeKhalaFrame(payload: JsonObject, lastApplied: (topic: string) => number | undefined, comparesHashes: (topic: string) => boolean = () => false): FrameDecodeResult {
-  const frameTopic = typeof payload['topic'] === 'string' ? payload['topic'] : undefined;
-  const version = validateShape(frameVersion, payload, 'sync:frame', frameTopic);
-  if (!version.ok) return { type: 'refused', error: version.error };
-  const schemaVersion = version.value.schema_version;
-  if (!SUPPORTED_FRAME_SCHEMA_VERSIONS.has(schemaVersion)) {
-    const message = `sync:frame: unsupported schema_version ${schemaVersion} (supported: ${[...SUPPORTED_FRAME_SCHEMA_VERSIONS].join(', ')})`;
-    return { type: 'refused', error: new ProtocolError(ErrorCodes.UNSUPPORTED_FRAME_VERSION, message, { topic: frameTopic, details: { schemaVersion } }) };
+  const plain = plainEnvelope(payload);
+  let frame: KhalaFrameEnvelope;
+  if (plain !== undefined && SUPPORTED_FRAME_SCHEMA_VERSIONS.has(plain.schema_version)) frame = plain;
+  else {
+    const frameTopic = typeof payload['topic'] === 'string' ? payload['topic'] : undefined;
+    const version = validateShape(frameVersion, payload, 'sync:frame', frameTopic);
+    if (!version.ok) return { type: 'refused', error: version.error };
+    const schemaVersion = version.value.schema_version;
+    if (!SUPPORTED_FRAME_SCHEMA_VERSIONS.has(schemaVersion)) {
+      const message = `sync:frame: unsupported schema_version ${schemaVersion} (supported: ${[...SUPPORTED_FRAME_SCHEMA_VERSIONS].join(', ')})`;
+      return { type: 'refused', error: new ProtocolError(ErrorCodes.UNSUPPORTED_FRAME_VERSION, message, { topic: frameTopic, details: { schemaVersion } }) };
+    }
+    const envelope = validateShape(khalaFrame, payload, 'sync:frame', frameTopic);
+    if (!envelope.ok) return { type: 'refused', error: envelope.error };
+    frame = envelope.value;
   }
-
-  const envelope = validateShape(khalaFrame, payload, 'sync:frame', frameTopic);
-  if (!envelope.ok) return { type: 'refused', error: envelope.error };
-  const frame = envelope.value;
   const kind = frameKindOf(frame.kind);
   if (kind === undefined) return { type: 'skipped', reason: 'unknown_kind' };
 

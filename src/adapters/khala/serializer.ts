@@ -52,7 +52,12 @@ export function decodePhoenixFrame(text: string): PhoenixDecodeResult {
   const value = parsed.value;
   if (!Array.isArray(value)) return malformed('expected a JSON array');
   if (value.length !== 5) return malformed(`expected 5 elements, got ${value.length}`);
-  const [joinRef, ref, topic, event, payload] = value;
+  // Indexed reads: a destructuring pattern walks the array iterator (an object per frame) until optimized.
+  const joinRef = value[0];
+  const ref = value[1];
+  const topic = value[2];
+  const event = value[3];
+  const payload = value[4];
   if (!isRef(joinRef)) return malformed('join_ref must be a string or null');
   if (!isRef(ref)) return malformed('ref must be a string or null');
   if (typeof topic !== 'string') return malformed('topic must be a string');
