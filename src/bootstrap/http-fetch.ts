@@ -124,11 +124,12 @@ async function answer(res: Response, path: string, topic: string, maxBytes: numb
     await res.body?.cancel().catch(() => undefined);
     throw new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, `unexpected HTTP ${res.status}`, { topic, details: { status: res.status } });
   }
-  const text = await readBodyText(res, maxBytes);
-  if (text === undefined) {
+  const read = await readBodyText(res, maxBytes);
+  if (!read.ok && read.reason === 'too_large') {
     throw new SnapshotError(ErrorCodes.RESPONSE_TOO_LARGE, `${path}: response body larger than ${maxBytes} bytes; not read`, { topic, retryable: false, details: { maxResponseBytes: maxBytes } });
   }
-  const parsed = safeJsonParse(text);
+  if (!read.ok) throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `${path}: response body is not UTF-8`, { topic });
+  const parsed = safeJsonParse(read.text);
   if (!parsed.ok) throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `response is not JSON: ${parsed.message}`, { topic });
   return { status: 200, body: parsed.value };
 }

@@ -27,6 +27,8 @@ export interface DriverTransport {
   reconnect(afterMs: number | undefined, reason: string): void;
   /** Stop for good (a stop code): report `error` and wait for the app. */
   halt(error: KhalaSyncError): void;
+  /** Recompute replaying/live/failed from the topics' phases (after a change no reply carried). */
+  refresh(): void;
 }
 
 /** What the driver reports to the app (the facade relays it). */
@@ -79,7 +81,11 @@ export class ReplayDriver {
     const { store, token, check } = options;
     const verifyHashes = options.verifyPayloadHash !== 'off';
     const queue = this.queue;
-    const input = (i: ReplayInput): void => this.input(i);
+    // A snapshot's outcome arrives outside any reply (a bad page fails its topic): status follows.
+    const input = (i: ReplayInput): void => {
+      this.input(i);
+      this.transport.refresh();
+    };
     if (options.snapshot !== undefined) {
       this.snapshots = new SnapshotBootstrap({ store, source: options.snapshot, queue, token, verifyHashes, check, input, replaced: (topic, head, documents) => this.replaced(topic, head, documents) });
     }

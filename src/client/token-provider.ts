@@ -126,11 +126,12 @@ async function mint(source: Extract<TokenSource, { url: string }>, doFetch: type
     await res.body?.cancel().catch(() => undefined);
     throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint answered HTTP ${res.status}`, { retryable: res.status >= 500 || res.status === 429, details: { status: res.status } });
   }
-  const text = await readBodyText(res, maxBytes);
-  if (text === undefined) {
+  const read = await readBodyText(res, maxBytes);
+  if (!read.ok && read.reason === 'too_large') {
     throw new KhalaSyncError('client', ErrorCodes.RESPONSE_TOO_LARGE, `token endpoint response larger than ${maxBytes} bytes; not read`, { retryable: true, details: { maxResponseBytes: maxBytes } });
   }
-  const parsed = safeJsonParse(text);
+  if (!read.ok) throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, 'token endpoint response is not UTF-8', { retryable: true });
+  const parsed = safeJsonParse(read.text);
   const root = parsed.ok && isJsonObject(parsed.value) ? parsed.value : undefined;
   const data = root && isJsonObject(root['data']) ? root['data'] : root;
   const token = data?.['token'];

@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SyncClient } from '../../src/client/sync-client.js';
-import type { KhalaSyncError } from '../../src/errors/index.js';
+import { describe, expect, it } from 'vitest';
 import { until } from '../client/harness.js';
+import { watchedClient, watchHost } from './bad-input-table.js';
 import { hostileServer, push, type HostileServer } from './hostile-server.js';
 
 // Replies the client cannot act on as it stands: a subscribe answered with an unreadable reply or
@@ -9,20 +8,7 @@ import { hostileServer, push, type HostileServer } from './hostile-server.js';
 // request again. Each must be reported, and the client must reconnect (with backoff) and
 // subscribe again — not wait forever in `replaying`. Nothing escapes to the host process.
 const TOPIC = 'runtime.run_summaries';
-const escaped: unknown[] = [];
-const onEscape = (err: unknown): void => void escaped.push(err);
-const cleanups: Array<() => Promise<void>> = [];
-beforeEach(() => {
-  escaped.length = 0;
-  process.on('uncaughtException', onEscape);
-  process.on('unhandledRejection', onEscape);
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  process.off('uncaughtException', onEscape);
-  process.off('unhandledRejection', onEscape);
-  expect(escaped).toEqual([]);
-});
+const cleanups = watchHost();
 
 /** A server whose first subscribe reply is `reply`; every later one is ok. */
 async function firstSubscribeAnswered(reply: unknown): Promise<HostileServer> {
@@ -55,10 +41,7 @@ describe('a subscribe reply the client has no rule for', () => {
   for (const [name, reply, codes] of CASES) {
     it(`${name}: reported ${codes.join(', ')}, then reconnect and live`, async () => {
       const srv = await firstSubscribeAnswered(reply);
-      const client = new SyncClient({ url: srv.url, token: 't0ken', topics: [TOPIC], reconnectDelay: () => 20 });
-      cleanups.push(() => client.close());
-      const errors: KhalaSyncError[] = [];
-      client.on('error', (e) => errors.push(e));
+      const { client, errors } = watchedClient(cleanups, { url: srv.url });
       await client.connect();
       await until(() => client.status === 'live', 'live after the reconnect', 3000);
       expect(errors.map((e) => e.code)).toEqual(codes);
@@ -68,10 +51,7 @@ describe('a subscribe reply the client has no rule for', () => {
 
   it('a known code keeps its rule: forbidden_topic fails the topic, no reconnect', async () => {
     const srv = await firstSubscribeAnswered({ status: 'error', response: { code: 'forbidden_topic', forbidden_topics: [TOPIC] } });
-    const client = new SyncClient({ url: srv.url, token: 't0ken', topics: [TOPIC], reconnectDelay: () => 20 });
-    cleanups.push(() => client.close());
-    const errors: KhalaSyncError[] = [];
-    client.on('error', (e) => errors.push(e));
+    const { client, errors } = watchedClient(cleanups, { url: srv.url });
     await client.connect();
     await until(() => client.status === 'failed', 'failed');
     expect(errors.map((e) => e.code)).toEqual(['forbidden_topic']);
@@ -110,10 +90,7 @@ describe('a Spacetime subscribe reply the client cannot read', () => {
       });
       const { createSpacetimeLane } = await import('../../src/spacetime.js');
       const port = (wss.address() as { port: number }).port;
-      const client = new SyncClient({ url: `http://127.0.0.1:${port}`, token: 't0ken', topics: [STREAM], lane: createSpacetimeLane({ database: 'db' }), reconnectDelay: () => 20 });
-      cleanups.push(() => client.close());
-      const errors: KhalaSyncError[] = [];
-      client.on('error', (e) => errors.push(e));
+      const { client, errors } = watchedClient(cleanups, { url: `http://127.0.0.1:${port}`, topics: [STREAM], lane: createSpacetimeLane({ database: 'db' }) });
       await client.connect();
       await until(() => client.status === 'live', 'live after the reconnect', 3000);
       expect(errors.map((e) => e.code)).toEqual([INVALID, 'channel_closed']);

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { WebSocket } from 'ws';
 import { SyncClient } from '../../src/client/sync-client.js';
 import type { SyncClientOptions } from '../../src/client/options.js';
@@ -85,4 +86,35 @@ export async function liveKhala(options: Partial<SyncClientOptions> = {}): Promi
       await server.close();
     },
   };
+}
+
+/**
+ * Per test of the calling file: anything that escapes to the host process (uncaught exception,
+ * unhandled rejection) fails it, and the returned cleanups run afterwards, last pushed first.
+ */
+export function watchHost(): Array<() => Promise<void>> {
+  const escaped: unknown[] = [];
+  const onEscape = (err: unknown): void => void escaped.push(err);
+  const cleanups: Array<() => Promise<void>> = [];
+  beforeEach(() => {
+    escaped.length = 0;
+    process.on('uncaughtException', onEscape);
+    process.on('unhandledRejection', onEscape);
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+    process.off('uncaughtException', onEscape);
+    process.off('unhandledRejection', onEscape);
+    expect(escaped).toEqual([]);
+  });
+  return cleanups;
+}
+
+/** A client on `url` (closed by `cleanups`) and the errors it reports. */
+export function watchedClient(cleanups: Array<() => Promise<void>>, options: Partial<SyncClientOptions> & { url: string }): { client: SyncClient; errors: KhalaSyncError[] } {
+  const client = new SyncClient({ token: 't0ken', topics: [TOPIC], reconnectDelay: () => 20, ...options });
+  cleanups.push(() => client.close());
+  const errors: KhalaSyncError[] = [];
+  client.on('error', (e) => errors.push(e));
+  return { client, errors };
 }

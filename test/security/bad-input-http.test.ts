@@ -1,0 +1,117 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { payloadHashBase64 } from '../../src/hash/index.js';
+import { until } from '../client/harness.js';
+import { watchedClient, watchHost } from './bad-input-table.js';
+import { hostileServer, joinOk, push, type HostileServer } from './hostile-server.js';
+
+// HTTP bodies a server gets wrong (SDK_CONTRACTS §1 snapshot pages, the token endpoint), end to
+// end: a snapshot page of the wrong shape, version or encoding fails the topic with `bad_snapshot`
+// and stores nothing (the cursor and the document held before stay); a token body that is not
+// UTF-8 is `token_provider_failed` and no socket is dialled with a mangled token.
+const TOPIC = 'runtime.run_summaries';
+const cleanups = watchHost();
+
+type Answer = { status?: number; body: string | Buffer };
+
+/** An HTTP server on loopback answering every request with `answer(page_token)`. */
+async function httpServer(answer: (pageToken: string | null) => Answer): Promise<{ url: string; requests: number }> {
+  const out = { url: '', requests: 0 };
+  const server: Server = createServer((req, res) => {
+    out.requests++;
+    const a = answer(new URL(req.url ?? '/', 'http://x').searchParams.get('page_token'));
+    res.writeHead(a.status ?? 200, { 'content-type': 'application/json' }).end(a.body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
+  out.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return out;
+}
+
+/** A Khala server that applies watermark 1 (document `kept`), then says the topic is stale (head 20). */
+async function staleAfterOne(): Promise<HostileServer> {
+  const srv = await hostileServer((frame, socket) => {
+    if (joinOk(frame, socket)) return;
+    const [joinRef, ref, topic, event] = frame;
+    if (event !== 'sync:subscribe') return;
+    push(socket, [joinRef, ref, topic, 'phx_reply', { status: 'ok', response: { current_watermarks: [] } }]);
+    if (srv.accepted > 1 || (frame[4]['resume_after'] as Record<string, number> | undefined)?.[TOPIC] === 20) return;
+    push(socket, [joinRef, null, topic, 'sync:update_batch', { updates: [{ topic: TOPIC, doc_key: 'kept', doc_version: 1, payload: { v: 1 }, watermark: 1 }], replay_complete: true, head_watermarks: [] }]);
+    push(socket, [joinRef, null, topic, 'sync:error', { code: 'stale_cursor', full_resync_required: true, stale_topics: [{ topic: TOPIC, retention_floor: 10, head_watermark: 20 }] }]);
+  });
+  cleanups.push(() => srv.close());
+  return srv;
+}
+
+const page = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  format: 'openagents.sync.snapshot.v1',
+  schema_version: 1,
+  topic: TOPIC,
+  head_watermark: 20,
+  docs: [{ doc_key: 'snap', doc_version: 3, payload: { s: 'é' }, payload_hash: payloadHashBase64({ s: 'é' }) }],
+  next_page_token: null,
+  ...extra,
+});
+const json = (v: unknown): Answer => ({ body: JSON.stringify(v) });
+const doc = (extra: Record<string, unknown>): Answer => json(page({ docs: [{ doc_key: 'snap', doc_version: 3, payload: { s: 1 }, ...extra }] }));
+
+const BAD: Array<[string, (pageToken: string | null) => Answer]> = [
+  ['not JSON', () => ({ body: '{"format":' })],
+  ['bytes that are not UTF-8', () => ({ body: Buffer.from(JSON.stringify(page({ docs: [{ doc_key: 'snap', doc_version: 3, payload: { s: '@' } }] })).replace('@', '\u0001')).map((b) => (b === 1 ? 0xff : b)) as Buffer })],
+  ['an array', () => json([page()])],
+  ['another topic', () => json(page({ topic: 'runtime.notifications' }))],
+  ['no topic', () => json(page({ topic: undefined }))],
+  ['another format', () => json(page({ format: 'openagents.sync.snapshot.v2' }))],
+  ['format of the wrong type', () => json(page({ format: 1 }))],
+  ['schema_version 2', () => json(page({ schema_version: 2 }))],
+  ['schema_version "1"', () => json(page({ schema_version: '1' }))],
+  ...[-1, '20', 20.5, 2 ** 53, null, undefined].map((v): [string, () => Answer] => [`head_watermark ${JSON.stringify(v) ?? 'missing'}`, () => json(page({ head_watermark: v }))]),
+  ['docs not an array', () => json(page({ docs: {} }))],
+  ['a doc that is a number', () => json(page({ docs: [1] }))],
+  ['doc_key a number', () => doc({ doc_key: 1 })],
+  ['doc_version negative', () => doc({ doc_version: -1 })],
+  ['doc_version fractional', () => doc({ doc_version: 1.5 })],
+  ['payload missing', () => doc({ payload: undefined })],
+  ['payload_hash a number', () => doc({ payload_hash: 5 })],
+  ['payload_hash that does not match', () => doc({ payload_hash: payloadHashBase64({ s: 2 }) })],
+  ['next_page_token a number', () => json(page({ next_page_token: 5 }))],
+  ['next_page_token that loops', (t) => json(page({ next_page_token: t === 'b' ? 'a' : 'b' }))],
+];
+
+describe('a snapshot page the client must refuse', () => {
+  for (const [name, answer] of BAD) {
+    it(`${name}: bad_snapshot, nothing stored, the topic fails`, async () => {
+      const http = await httpServer(answer);
+      const srv = await staleAfterOne();
+      const { client, errors } = watchedClient(cleanups, { url: srv.url, snapshotUrl: http.url });
+      await client.connect();
+      await until(() => client.status === 'failed', 'the topic failed', 3000);
+      expect(errors.map((e) => [e.code, e.topic])).toEqual([['bad_snapshot', TOPIC]]);
+      expect(client.getWatermark(TOPIC)).toBe(1);
+      expect(client.listDocuments(TOPIC).map((d) => [d.docKey, d.payload])).toEqual([['kept', { v: 1 }]]);
+    });
+  }
+
+  it('the page as the contract writes it (no format or schema_version: a minimal producer) is applied', async () => {
+    const http = await httpServer(() => json(page({ format: undefined, schema_version: undefined })));
+    const srv = await staleAfterOne();
+    const { client, errors } = watchedClient(cleanups, { url: srv.url, snapshotUrl: http.url });
+    await client.connect();
+    await until(() => client.getWatermark(TOPIC) === 20 && client.status === 'live', 'snapshot applied');
+    expect(client.listDocuments(TOPIC).map((d) => [d.docKey, d.payload])).toEqual([['snap', { s: 'é' }]]);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('a token endpoint body that is not UTF-8', () => {
+  it('is token_provider_failed; no socket is dialled with the mangled token', async () => {
+    const tokens = await httpServer(() => ({ body: Buffer.from('{"token":"abc@def"}').map((b) => (b === 0x40 ? 0xff : b)) as Buffer }));
+    const srv = await staleAfterOne();
+    const { client, errors } = watchedClient(cleanups, { url: srv.url, token: { url: tokens.url } });
+    void client.connect().catch(() => undefined);
+    await until(() => errors.length > 0, 'an error', 3000);
+    expect(errors[0]!.code).toBe('token_provider_failed');
+    expect(srv.accepted).toBe(0);
+  });
+});
