@@ -109,8 +109,8 @@ export async function fetchBuildManifest(manifestUrl: string, fetchImpl: typeof 
       await res.body?.cancel().catch(() => undefined);
       return undefined;
     }
-    const text = await readBodyText(res, MAX_MANIFEST_BYTES);
-    const parsed = text === undefined ? undefined : safeJsonParse(text);
+    const read = await readBodyText(res, MAX_MANIFEST_BYTES);
+    const parsed = read.ok ? safeJsonParse(read.text) : undefined;
     return parsed?.ok && isJsonObject(parsed.value) ? (parsed.value as BuildManifest) : undefined;
   } catch {
     return undefined;
