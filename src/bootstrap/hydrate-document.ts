@@ -27,6 +27,8 @@ export interface HydrateOptions {
  */
 export async function hydrateDocument(hydrator: Hydrator, doc: SyncDocument, options: HydrateOptions): Promise<SyncDocument | undefined> {
   const got = await hydrator(doc.topic, doc.docKey, { signal: options.signal, token: options.token });
+  // A null body is no body: storing it would write null over the body held (SPEC.md A5).
+  if (got.payload === null) throw new SnapshotError(ErrorCodes.HYDRATION_FAILED, `hydration response for ${doc.docKey} has no body (payload null)`, { topic: doc.topic });
   const hash = got.payloadHash ?? doc.payloadHash;
   if (hash && options.verifyHashes && verifyPayloadHash(got.payload, hash) === 'mismatch') {
     throw new SnapshotError(ErrorCodes.PAYLOAD_HASH_MISMATCH, `hydrated ${doc.docKey} fails its payload_hash`, { topic: doc.topic, retryable: true });

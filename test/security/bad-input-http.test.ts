@@ -115,3 +115,41 @@ describe('a token endpoint body that is not UTF-8', () => {
     expect(srv.accepted).toBe(0);
   });
 });
+
+describe('a hydration body the client must refuse', () => {
+  /** A Khala server delivering `d` v1 {v: 1}, then v2 in pointer mode. */
+  async function pointerAfterBody(): Promise<HostileServer> {
+    const srv = await hostileServer((frame, socket) => {
+      if (joinOk(frame, socket)) return;
+      const [joinRef, ref, topic, event] = frame;
+      if (event !== 'sync:subscribe') return;
+      push(socket, [joinRef, ref, topic, 'phx_reply', { status: 'ok', response: {} }]);
+      const updates = [
+        { topic: TOPIC, doc_key: 'd', doc_version: 1, payload: { v: 1 }, watermark: 1 },
+        { topic: TOPIC, doc_key: 'd', doc_version: 2, payload: null, hydration_required: true, watermark: 2 },
+      ];
+      push(socket, [joinRef, null, topic, 'sync:update_batch', { updates, replay_complete: true }]);
+    });
+    cleanups.push(() => srv.close());
+    return srv;
+  }
+  const BODIES: Array<[string, unknown]> = [
+    ['a null payload (no body)', { doc_key: 'd', doc_version: 2, payload: null }],
+    ['another doc_key', { doc_key: 'e', doc_version: 2, payload: { v: 2 } }],
+    ['doc_version a string', { doc_key: 'd', doc_version: '2', payload: { v: 2 } }],
+    ['not JSON', '{"doc_key":'],
+  ];
+  for (const [name, body] of BODIES) {
+    it(`${name}: hydration_failed; the body held stays, the document stays pending`, async () => {
+      const http = await httpServer(() => ({ body: typeof body === 'string' ? body : JSON.stringify(body) }));
+      const { client, errors } = watchedClient(cleanups, { url: (await pointerAfterBody()).url, hydrateUrl: http.url });
+      const hydrated: unknown[] = [];
+      client.on('hydrated', (d) => hydrated.push(d.payload));
+      await client.connect();
+      await until(() => errors.length > 0, 'an error', 3000);
+      expect(errors[0]!.code).toBe('hydration_failed');
+      expect(hydrated).toEqual([]);
+      expect(client.listDocuments(TOPIC).map((d) => [d.docKey, d.docVersion, d.payload, d.hydrationPending])).toEqual([['d', 2, { v: 1 }, true]]);
+    });
+  }
+});
