@@ -67,44 +67,41 @@ describe('InboundQueue', () => {
   });
 
   it('lets go of handled frames while it never runs empty (a steady flood kept every frame it ever got)', async () => {
-    let release: (() => void) | undefined;
-    const q: InboundQueue = new InboundQueue(
-      () => q.chain(() => new Promise<void>((r) => (release = r))),
-      () => true,
-    );
-    // Keep one frame waiting at all times while 5,000 pass through.
-    q.push('a', 1);
-    q.push('b', 1);
-    for (let i = 0; i < 5000; i++) {
-      q.push(String(i), 1);
-      release!();
-      await new Promise((r) => setImmediate(r));
-    }
+    const { q, release } = await flood(5000, String);
     expect(q.depth).toBe(1);
     // White-box: the array behind the queue holds what is waiting plus at most one compaction's worth.
     expect((q as unknown as { frames: unknown[] }).frames.length).toBeLessThan(600);
-    release!();
+    release();
   });
 
   it('holds no handled frame text until compaction: only the waiting frames are reachable', async () => {
-    let release: (() => void) | undefined;
-    const q: InboundQueue = new InboundQueue(
-      () => q.chain(() => new Promise<void>((r) => (release = r))),
-      () => true,
-    );
-    // One frame in the works and one waiting at all times.
-    q.push('first', 1);
-    q.push('second', 1);
-    for (let i = 0; i < 200; i++) {
-      q.push(`frame ${i}`, 1);
-      release!();
-      await new Promise((r) => setImmediate(r));
-    }
+    const { q, release } = await flood(200, (i) => `frame ${i}`);
     // 200 frames handled, none compacted away yet (fewer than COMPACT_AFTER): a held slot would
     // keep a handled frame's text (tens of KB on the wire) alive through every young-generation GC.
     const held = (q as unknown as { frames: unknown[] }).frames.filter((f) => f !== undefined);
     expect(held).toEqual([['frame 199', 1]]);
     expect(q.depth).toBe(1);
-    release!();
+    release();
   });
 });
+
+/**
+ * A queue whose every frame starts work that waits to be released, fed `count` frames so that one
+ * frame is in the works and one waits at all times (it never runs empty). Returns the queue and the
+ * release of the work in flight.
+ */
+async function flood(count: number, name: (i: number) => string): Promise<{ q: InboundQueue; release: () => void }> {
+  let release: (() => void) | undefined;
+  const q: InboundQueue = new InboundQueue(
+    () => q.chain(() => new Promise<void>((r) => (release = r))),
+    () => true,
+  );
+  q.push('first', 1);
+  q.push('second', 1);
+  for (let i = 0; i < count; i++) {
+    q.push(name(i), 1);
+    release!();
+    await new Promise((r) => setImmediate(r));
+  }
+  return { q, release: () => release!() };
+}
