@@ -14,7 +14,11 @@ export function payloadDigest(payload: JsonValue): Uint8Array {
 
 /** K1 wire form: standard padded base64 of the raw digest (`QJRDpu5a...=`). */
 export function payloadHashBase64(payload: JsonValue): string {
-  const text = canonicalJson(payload);
+  return sha256Base64(canonicalJson(payload));
+}
+
+/** Standard padded base64 of the SHA-256 of `text`'s UTF-8 bytes (the runtime's digest where there is a synchronous one). */
+export function sha256Base64(text: string): string {
   return nativeSha256Base64(text) ?? bytesToBase64(sha256Utf8(text));
 }
 

@@ -1,7 +1,5 @@
 import { canonicalJson } from '../../hash/canonical-json.js';
-import { bytesToBase64 } from '../../hash/encoding.js';
-import { nativeSha256Base64 } from '../../hash/native-sha256.js';
-import { sha256Utf8 } from '../../hash/sha256.js';
+import { sha256Base64 } from '../../hash/payload-hash.js';
 import type { JsonObject } from '../../util/json.js';
 
 /** The two streams a pushed error arrives on (§2.5): the `sync:error` event and the ERROR `sync:frame`. */
@@ -25,7 +23,7 @@ export function errorIdentity(raw: JsonObject): string {
     // such a payload still needs a stable identity.
     text = JSON.stringify(raw);
   }
-  return nativeSha256Base64(text) ?? bytesToBase64(sha256Utf8(text));
+  return sha256Base64(text);
 }
 
 /**
