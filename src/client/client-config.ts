@@ -53,6 +53,7 @@ export function connectionSettings(options: SyncClientOptions<TopicPayloads>, la
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? CLIENT_DEFAULTS.heartbeatIntervalMs,
     deadAfterMs: options.deadAfterMs ?? CLIENT_DEFAULTS.deadAfterMs,
     joinTimeoutMs: options.joinTimeoutMs ?? CLIENT_DEFAULTS.joinTimeoutMs,
+    subscribeTimeoutMs: options.subscribeTimeoutMs ?? CLIENT_DEFAULTS.subscribeTimeoutMs,
     stableAfterMs: options.stableAfterMs ?? CLIENT_DEFAULTS.stableAfterMs,
     maxFrameBytes: options.maxFrameBytes ?? CLIENT_DEFAULTS.maxFrameBytes,
     maxRefusals: options.maxRefusals ?? CLIENT_DEFAULTS.maxRefusals,

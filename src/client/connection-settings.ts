@@ -17,6 +17,8 @@ export interface ConnectionSettings {
   heartbeatIntervalMs: number;
   deadAfterMs: number;
   joinTimeoutMs: number;
+  /** How long a subscribe may go without a reply or a batch of its topics, ms (SPEC.md S8). */
+  subscribeTimeoutMs: number;
   stableAfterMs: number;
   maxFrameBytes: number;
   maxRefusals: number;

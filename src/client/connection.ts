@@ -13,6 +13,7 @@ import { linkSink, type SinkHost } from './link-sink.js';
 import { LivenessProbes, type ProbeResult } from './liveness-probe.js';
 import { connectionMetrics, countNotice, type ConnectionMetrics } from './metrics.js';
 import { ReconnectSchedule } from './reconnect-schedule.js';
+import { ReplyDeadline } from './reply-deadline.js';
 import { REFUSAL_CLOSE_CODES, RefusalCounter } from './refusals.js';
 import type { DriverTransport, ReplayDriver } from './replay-driver.js';
 import type { LinkOwner, SocketLink } from './socket-link.js';
@@ -135,9 +136,20 @@ export class Connection implements DriverTransport, SinkHost, LinkOwner {
     if (!held) void this.dial();
   }
 
-  /** Send a subscribe through the lane session; returns its request id, or undefined when not joined. */
+  /**
+   * Send a subscribe through the lane session; returns its request id, or undefined when not joined.
+   * No reply within `subscribeTimeoutMs` of the last progress: `reply_timeout` and a reconnect (S8).
+   */
   subscribe(topics: string[], resumeAfter: Record<string, number>): number | undefined {
-    return this.isJoined() ? this.link?.session?.subscribe(topics, resumeAfter) : undefined;
+    const link = this.link;
+    const session = this.isJoined() ? link?.session : undefined;
+    if (session === undefined) return undefined;
+    const ms = this.settings.subscribeTimeoutMs;
+    link!.replies ??= new ReplyDeadline(link!, ms, () => {
+      this.hooks.error(new TransportError(ErrorCodes.REPLY_TIMEOUT, `no subscribe reply within ${ms} ms`, { retryable: true }));
+      this.reconnect(undefined, 'subscribe_timeout');
+    });
+    return link!.replies.send(topics, () => session.subscribe(topics, resumeAfter));
   }
 
   /** Send an unsubscribe (dropped when not joined: the next join does not subscribe the topics). */

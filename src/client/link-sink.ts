@@ -64,10 +64,13 @@ class LinkSink implements LaneSink {
   }
 
   batch(batch: SyncBatch): void {
-    if (this.link.live()) this.link.inbound.chain(() => this.host.apply(batch));
+    if (!this.link.live()) return;
+    this.link.replies?.progress(batch.topic);
+    this.link.inbound.chain(() => this.host.apply(batch));
   }
 
   subscribed(requestId: number, topics: string[]): void {
+    this.link.replies?.answered(requestId);
     this.afterApply(() => {
       const s = this.host.swap.of(this.link);
       if (s !== undefined) this.host.swap.subscribed(s, topics);
@@ -76,6 +79,7 @@ class LinkSink implements LaneSink {
   }
 
   subscribeFailed(requestId: number, topics: string[], error: SyncErrorPayload): void {
+    this.link.replies?.answered(requestId);
     this.afterApply(() => this.orDrop(`subscribe failed (${error.code})`, () => this.host.driver.subscribeFailed(requestId, topics, error)));
   }
 

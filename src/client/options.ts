@@ -85,6 +85,14 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
   deadAfterMs?: number;
   /** How long to wait for the WebSocket handshake, and then for the join reply, ms (each). Default 10 000. */
   joinTimeoutMs?: number;
+  /**
+   * How long a subscribe may wait for its reply, ms: counted from the request, or from the last
+   * replay batch of its topics or reply to another subscribe, so a long replay never trips it. Past
+   * it the client reports `reply_timeout` and reconnects with backoff, resubscribing from the
+   * durable watermarks. Raise it when one reply may take longer to arrive (a Spacetime subscribe's
+   * rows come in one message). Default 30 000.
+   */
+  subscribeTimeoutMs?: number;
   /** Time live before the backoff attempt counter resets, ms. Default 10 000. */
   stableAfterMs?: number;
   /** Largest inbound frame, bytes. Default 16 MiB (the server does not cap batch size). */
@@ -156,6 +164,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   heartbeatIntervalMs: 20_000,
   deadAfterMs: 45_000,
   joinTimeoutMs: 10_000,
+  subscribeTimeoutMs: 30_000,
   stableAfterMs: 10_000,
   maxFrameBytes: 16 * 1024 * 1024,
   maxInboundBytes: 1024 * 1024,

@@ -2,6 +2,7 @@ import type { LaneSession } from '../adapters/lane.js';
 import { clipCloseReason } from '../transport/utf8-bytes.js';
 import type { CloseInfo, OpenInfo, Transport, TransportHandlers } from '../transport/transport.js';
 import { InboundQueue, type InboundFlow } from './inbound-queue.js';
+import type { ReplyDeadline } from './reply-deadline.js';
 
 /** What a link reports to the connection that opened it (one owner serves all its links). */
 export interface LinkOwner {
@@ -38,6 +39,8 @@ export class SocketLink implements TransportHandlers, InboundFlow {
   lastInbound = 0;
   /** It went over its inbound budget and cannot pause: its later frames are dropped. */
   overflowed = false;
+  /** Its subscribes awaiting a reply; made by the first subscribe sent on it. */
+  replies: ReplyDeadline | undefined;
   readonly inbound: InboundQueue;
   readonly highWater: number;
   readonly lowWater: number;

@@ -58,6 +58,7 @@ const NUMBERS: ReadonlyArray<readonly [NumericOption, number, number, boolean]> 
   ['heartbeatIntervalMs', 1, MAX_TIMER_MS, false],
   ['deadAfterMs', 1, MAX_TIMER_MS, false],
   ['joinTimeoutMs', 1, MAX_TIMER_MS, false],
+  ['subscribeTimeoutMs', 1, MAX_TIMER_MS, false],
   ['stableAfterMs', 1, MAX_TIMER_MS, false],
   ['httpTimeoutMs', 1, MAX_TIMER_MS, false],
   ['maxRefusals', 1, 1000, true],

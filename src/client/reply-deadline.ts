@@ -1,0 +1,76 @@
+import type { SocketLink } from './socket-link.js';
+
+/**
+ * The subscribe requests of one socket still waiting for their reply, and the bound on that wait
+ * (SPEC.md S8). A server that answers heartbeats but never a subscribe keeps the socket "alive",
+ * so the silence watchdog cannot see it; this can. The wait counts from the last sign of progress:
+ * the request, a reply to another pending one, or a batch of one of their topics (Khala pushes the
+ * whole replay before the reply, which may take minutes). Frames received and not yet handled
+ * stop the clock: the reply may be among them, late only because the client is busy.
+ */
+export class ReplyDeadline {
+  /** Topics of each pending request, by request id; emptied when the link is dropped. */
+  private readonly waiting = new Map<number, readonly string[]>();
+  private since = 0;
+  private sending = false;
+  /** The request being sent was answered before its id was known (a transport delivering synchronously). */
+  private early = false;
+
+  constructor(
+    private readonly link: SocketLink,
+    private readonly ms: number,
+    private readonly expired: () => void,
+  ) {}
+
+  /** Send a subscribe with `send` (it returns the request id) and wait for its reply. */
+  send(topics: readonly string[], send: () => number): number {
+    this.early = false;
+    this.sending = true;
+    let id: number;
+    try {
+      id = send();
+    } finally {
+      this.sending = false;
+    }
+    if (this.early) return id;
+    if (this.waiting.size === 0) {
+      this.since = Date.now();
+      this.arm(this.ms);
+    }
+    this.waiting.set(id, topics);
+    return id;
+  }
+
+  /** A reply (ok or refused) to `requestId` arrived; replies to unknown ids change nothing. */
+  answered(requestId: number): void {
+    if (!this.waiting.delete(requestId)) {
+      if (this.sending) this.early = true;
+      return;
+    }
+    if (this.waiting.size === 0) this.link.clear('reply');
+    else this.since = Date.now();
+  }
+
+  /** A batch of `topic` arrived: a pending request naming it is making progress. */
+  progress(topic: string): void {
+    if (this.waiting.size === 0) return;
+    for (const topics of this.waiting.values()) {
+      if (topics.includes(topic)) {
+        this.since = Date.now();
+        return;
+      }
+    }
+  }
+
+  private arm(ms: number): void {
+    this.link.timer('reply', ms, () => this.check());
+  }
+
+  private check(): void {
+    if (this.link.inbound.depth > 0 || this.link.inbound.over) this.since = Date.now();
+    const left = this.since + this.ms - Date.now();
+    if (left > 0) return this.arm(left);
+    this.waiting.clear();
+    this.expired();
+  }
+}

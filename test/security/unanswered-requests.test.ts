@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
+import type { TransportFactory } from '../../src/transport/transport.js';
+import { webSocketTransport } from '../../src/transport/websocket-transport.js';
+import { until } from '../client/harness.js';
+import { TOPIC, update, watchedClient, watchHost } from './bad-input-table.js';
+import { hostileServer, joinOk, push, type PhoenixFrame } from './hostile-server.js';
+
+// A server that keeps the socket busy (heartbeats answered, pushes flowing) but never answers a
+// request leaves nothing for the silence watchdog to see: each such wait has its own bound (SPEC.md S8).
+const cleanups = watchHost();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A real WebSocket transport whose close is held back: frames the server sends meanwhile still reach the client. */
+const lingering: TransportFactory = (url, handlers, options) => {
+  const t = webSocketTransport(url, handlers, options);
+  return { send: (text) => t.send(text), close: (code, reason) => sleep(300).then(() => t.close(code, reason)) };
+};
+
+const batchFrame = (joinRef: string | null, seqs: number[], replayComplete: boolean): unknown[] => [joinRef, null, 'sync:v1', 'sync:update_batch', { updates: seqs.map((n) => update(n)), replay_complete: replayComplete, head_watermarks: [] }];
+const okReply = (frame: PhoenixFrame): unknown[] => [frame[0], frame[1], 'sync:v1', 'phx_reply', { status: 'ok', response: { current_watermarks: [] } }];
+
+describe('Khala: a sync:subscribe whose reply never comes (S8)', () => {
+  it('heartbeats answered, the reply never sent: reply_timeout, reconnect, resubscribe from the durable cursor; the late reply on the old socket changes nothing', async () => {
+    let first: { socket: WebSocket; frame: PhoenixFrame } | undefined;
+    const subscribes: PhoenixFrame[] = [];
+    const srv = await hostileServer((frame, socket) => {
+      if (joinOk(frame, socket)) return;
+      if (frame[3] !== 'sync:subscribe') return;
+      subscribes.push(frame);
+      if (first === undefined) {
+        first = { socket, frame };
+        push(socket, batchFrame(frame[0], [1, 2], false));
+        return;
+      }
+      // The old socket is still open (its close is held back): its late reply and a copy of 3 arrive there too.
+      push(first.socket, batchFrame(first.frame[0], [3], true));
+      push(first.socket, okReply(first.frame));
+      push(socket, batchFrame(frame[0], [3], true));
+      push(socket, okReply(frame));
+    });
+    cleanups.push(() => srv.close());
+    const { client, errors } = watchedClient(cleanups, { url: srv.url, transport: lingering, subscribeTimeoutMs: 200, heartbeatIntervalMs: 40 });
+    const applied: number[] = [];
+    const caughtUp: string[] = [];
+    client.on('updates', (b) => b.updates.forEach((u) => applied.push(u.watermark)));
+    client.on('caught_up', (c) => caughtUp.push(c.topic));
+    await client.connect();
+    await until(() => errors.length > 0, 'reply_timeout', 3000);
+    await until(() => client.status === 'live', 'live after the reconnect', 3000);
+    await sleep(400);
+    expect(errors.map((e) => e.code)).toEqual(['reply_timeout']);
+    expect(errors[0]!.retryable).toBe(true);
+    expect(srv.accepted).toBe(2);
+    expect(subscribes[1]![4]['resume_after']).toEqual({ [TOPIC]: 2 });
+    expect(applied).toEqual([1, 2, 3]);
+    expect(caughtUp).toEqual([TOPIC]);
+    expect(client.status).toBe('live');
+  });
+
+  it('a long replay before the reply does not trip it: the wait counts from the last batch of the topics', async () => {
+    const srv = await hostileServer((frame, socket) => {
+      if (joinOk(frame, socket)) return;
+      if (frame[3] !== 'sync:subscribe') return;
+      void (async () => {
+        for (let n = 1; n <= 6; n++) {
+          push(socket, batchFrame(frame[0], [n], false));
+          await sleep(90);
+        }
+        push(socket, okReply(frame));
+      })();
+    });
+    cleanups.push(() => srv.close());
+    const { client, errors } = watchedClient(cleanups, { url: srv.url, subscribeTimeoutMs: 200 });
+    await client.connect();
+    await until(() => client.status === 'live', 'live', 3000);
+    expect(errors).toEqual([]);
+    expect(srv.accepted).toBe(1);
+    expect(client.getWatermark(TOPIC)).toBe(6);
+  });
+});
