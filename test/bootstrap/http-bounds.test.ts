@@ -75,6 +75,16 @@ describe('request time limit', () => {
     const err = await failure(hydrate(TOPIC, 'k', { signal: new AbortController().signal, token: async () => 't' }));
     expect(err.code).toBe('request_timeout');
   });
+
+  it('hydration whose server sends the headers and then stalls the body fails with request_timeout', async () => {
+    await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"doc_key":');
+    });
+    const hydrate = httpHydrator({ baseUrl: `${srv!.origin}/docs`, timeoutMs: 150, attempts: 1 });
+    const err = await failure(hydrate(TOPIC, 'k', { signal: new AbortController().signal, token: async () => 't' }));
+    expect(err.code).toBe('request_timeout');
+  });
 });
 
 describe('Retry-After is honoured but capped', () => {

@@ -86,6 +86,18 @@ for (const [name, lane] of [
       expect(aborted.length).toBeGreaterThanOrEqual(1);
       expect(r.errors.find((e) => e.code === 'request_timeout')?.retryable).toBe(true);
     });
+
+    it('a token endpoint that sends its headers and then stalls the body is request_timeout too (the limit covers the body)', async () => {
+      srv = await server();
+      await hostile((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"data":{"tok');
+      });
+      const r = client({ ...lane, token: { url: `${http!.origin}/token` }, httpTimeoutMs: 200, reconnectDelay: () => 20 });
+      await r.client.connect();
+      await until(() => r.errors.some((e) => e.code === 'request_timeout') && posts() >= 2, 'timeout and retry', 3000);
+      expect(r.client.status).not.toBe('live');
+    });
   });
 }
 
