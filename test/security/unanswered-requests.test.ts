@@ -79,3 +79,59 @@ describe('Khala: a sync:subscribe whose reply never comes (S8)', () => {
     expect(client.getWatermark(TOPIC)).toBe(6);
   });
 });
+
+describe('Spacetime: a server that never answers', () => {
+  const STREAM = 'runtime.codex.worker.worker_1';
+  const IDENTITY = '{"IdentityToken":{"identity":{"__identity__":"0xc200"},"token":"t","connection_id":{"__connection_id__":7}}}';
+  const applied = (r: number, q: number): string => JSON.stringify({ SubscribeMultiApplied: { request_id: r, total_host_execution_duration_micros: 1, query_id: { id: q }, update: { tables: [] } } });
+  const UNMATCHED = JSON.stringify({ OneOffQueryResponse: { message_id: 'deadbeef', error: { none: [] }, tables: [], total_host_execution_duration: { __time_duration_micros__: 1 } } });
+
+  /** A Spacetime server on loopback; `onConnection` gets each socket and its 1-based number. */
+  async function spacetime(onConnection: (ws: WebSocket, n: number) => void): Promise<{ url: string; accepted: () => number }> {
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p: Set<string>) => (p.has('v1.json.spacetimedb') ? 'v1.json.spacetimedb' : false) });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const timers: Array<ReturnType<typeof setInterval>> = [];
+    cleanups.push(() => new Promise<void>((r) => (timers.forEach(clearInterval), wss.clients.forEach((c) => c.terminate()), wss.close(() => r()))));
+    let accepted = 0;
+    wss.on('connection', (ws) => {
+      // Something arrives all the time, so the silence watchdog never fires.
+      timers.push(setInterval(() => ws.send(UNMATCHED), 40));
+      onConnection(ws, ++accepted);
+    });
+    return { url: `http://127.0.0.1:${(wss.address() as { port: number }).port}`, accepted: () => accepted };
+  }
+
+  it('no IdentityToken after the socket opens: reply_timeout after joinTimeoutMs, then the client dials again', async () => {
+    const srv = await spacetime((ws, n) => {
+      if (n > 1) ws.send(IDENTITY);
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { SubscribeMulti?: { request_id: number; query_id: { id: number } } };
+        if (m.SubscribeMulti !== undefined) ws.send(applied(m.SubscribeMulti.request_id, m.SubscribeMulti.query_id.id));
+      });
+    });
+    const { createSpacetimeLane } = await import('../../src/spacetime.js');
+    const { client, errors } = watchedClient(cleanups, { url: srv.url, topics: [STREAM], lane: createSpacetimeLane({ database: 'db' }), joinTimeoutMs: 200 });
+    await client.connect();
+    await until(() => client.status === 'live', 'live on the second socket', 3000);
+    // What the server sent before an IdentityToken is refused (and counts as traffic, so only the join timer can end the wait).
+    expect(errors.map((e) => e.code).filter((c) => c !== 'unexpected_message')).toEqual(['reply_timeout']);
+    expect(srv.accepted()).toBe(2);
+  });
+
+  it('a SubscribeMulti never applied: reply_timeout after subscribeTimeoutMs, reconnect, subscribe again, live', async () => {
+    const srv = await spacetime((ws, n) => {
+      ws.send(IDENTITY);
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { SubscribeMulti?: { request_id: number; query_id: { id: number } } };
+        if (m.SubscribeMulti !== undefined && n > 1) ws.send(applied(m.SubscribeMulti.request_id, m.SubscribeMulti.query_id.id));
+      });
+    });
+    const { createSpacetimeLane } = await import('../../src/spacetime.js');
+    const { client, errors } = watchedClient(cleanups, { url: srv.url, topics: [STREAM], lane: createSpacetimeLane({ database: 'db' }), subscribeTimeoutMs: 200 });
+    await client.connect();
+    await until(() => client.status === 'live', 'live after the reconnect', 3000);
+    expect(errors.map((e) => e.code)).toEqual(['reply_timeout']);
+    expect(srv.accepted()).toBe(2);
+  });
+});
