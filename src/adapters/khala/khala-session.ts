@@ -81,6 +81,7 @@ export class KhalaSession implements LaneSession {
   private nextRequestId = 1;
   private joinRef: string | null = null;
   private heartbeatRef: string | undefined;
+  private unsubscribeRef: string | undefined;
   private disposed = false;
 
   constructor(options: LaneSessionOptions, settings: KhalaSessionSettings = {}) {
@@ -129,9 +130,13 @@ export class KhalaSession implements LaneSession {
     return requestId;
   }
 
-  /** Send `sync:unsubscribe`. Its ok reply lists what is still subscribed and is not reported. */
+  /**
+   * Send `sync:unsubscribe`. Its ok reply lists what is still subscribed and is not reported. Only the
+   * latest one's reply is awaited: a server that never answers them cannot grow the pending requests.
+   */
   unsubscribe(topics: string[]): void {
-    this.push('sync:unsubscribe', { topics: [...topics] }, { kind: 'unsubscribe', topics: [...topics] });
+    if (this.unsubscribeRef !== undefined) this.pending?.delete(this.unsubscribeRef);
+    this.unsubscribeRef = this.push('sync:unsubscribe', { topics: [...topics] }, { kind: 'unsubscribe', topics: [...topics] });
   }
 
   /** Send `sync:heartbeat` `{}`. Only the latest heartbeat's reply is awaited, so unanswered ones never pile up. */

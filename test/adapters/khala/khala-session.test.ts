@@ -161,6 +161,16 @@ describe('KhalaSession: reply correlation', () => {
     expect(s.sink.calls.map((c) => (c.type === 'serverError' ? c.error.code : c.type))).toEqual(['channelDown', 'unmatched_topic']);
   });
 
+  it('awaits only the newest unsubscribe reply: a server that never answers them grows nothing', () => {
+    const s = joinedSession();
+    for (let i = 0; i < 1000; i++) s.session.unsubscribe([`t${i}`]);
+    const pending = (s.session as unknown as { pending: Map<string, unknown> | undefined }).pending;
+    expect(pending?.size).toBe(1);
+    s.receive(['1', '1001', 'sync:v1', 'phx_reply', { status: 'error', response: { code: 'bad_subscription' } }]);
+    expect(s.sink.of('serverError').map((c) => c.error.code)).toEqual(['bad_subscription']);
+    expect((s.session as unknown as { pending: Map<string, unknown> | undefined }).pending).toBeUndefined();
+  });
+
   it('forgets pending requests on dispose and ignores everything after', () => {
     const s = joinedSession();
     s.session.subscribe(['a'], {});
