@@ -96,6 +96,7 @@ async function run(vector: Vector): Promise<string[]> {
       heartbeatIntervalMs: opts.heartbeat_interval_ms,
       deadAfterMs: opts.dead_after_ms,
       joinTimeoutMs: opts.join_timeout_ms,
+      subscribeTimeoutMs: opts.subscribe_timeout_ms,
     });
     c.on('updates', (b) => seen.applied.push(...b.updates.map((u) => ({ topic: u.topic, seq: u.watermark }))));
     c.on('error', (e) => seen.errors.push({ code: e.code, topic: e.topic ?? null, message: e.message }));

@@ -41,6 +41,7 @@ export interface VectorOptions {
   heartbeat_interval_ms?: number;
   dead_after_ms?: number;
   join_timeout_ms?: number;
+  subscribe_timeout_ms?: number;
   /** Spacetime lane only: the lane's `replayBudget`. Default the lane's own (20 000). */
   replay_budget?: number;
 }
@@ -53,6 +54,7 @@ export const OPTION_DEFAULTS: Required<Omit<VectorOptions, 'replay_budget'>> = {
   heartbeat_interval_ms: 20_000,
   dead_after_ms: 45_000,
   join_timeout_ms: 10_000,
+  subscribe_timeout_ms: 30_000,
 };
 
 /** Expected shape of one outbound client frame. */
