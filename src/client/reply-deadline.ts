@@ -12,9 +12,8 @@ export class ReplyDeadline {
   /** Topics of each pending request, by request id; emptied when the link is dropped. */
   private readonly waiting = new Map<number, readonly string[]>();
   private since = 0;
-  private sending = false;
-  /** The request being sent was answered before its id was known (a transport delivering synchronously). */
-  private early = false;
+  /** The latest reply to an id not waited for: a transport delivering synchronously answers a request before its id is known. */
+  private early: number | undefined;
 
   constructor(
     private readonly link: SocketLink,
@@ -24,15 +23,9 @@ export class ReplyDeadline {
 
   /** Send a subscribe with `send` (it returns the request id) and wait for its reply. */
   send(topics: readonly string[], send: () => number): number {
-    this.early = false;
-    this.sending = true;
-    let id: number;
-    try {
-      id = send();
-    } finally {
-      this.sending = false;
-    }
-    if (this.early) return id;
+    this.early = undefined;
+    const id = send();
+    if (this.early === id) return id;
     if (this.waiting.size === 0) {
       this.since = Date.now();
       this.arm(this.ms);
@@ -41,13 +34,10 @@ export class ReplyDeadline {
     return id;
   }
 
-  /** A reply (ok or refused) to `requestId` arrived; replies to unknown ids change nothing. */
+  /** A reply (ok or refused) to `requestId` arrived. */
   answered(requestId: number): void {
-    if (!this.waiting.delete(requestId)) {
-      if (this.sending) this.early = true;
-      return;
-    }
-    if (this.waiting.size === 0) this.link.clear('reply');
+    if (!this.waiting.delete(requestId)) this.early = requestId;
+    else if (this.waiting.size === 0) this.link.clear('reply');
     else this.since = Date.now();
   }
 
