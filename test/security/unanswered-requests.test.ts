@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { TransportFactory } from '../../src/transport/transport.js';
 import { webSocketTransport } from '../../src/transport/websocket-transport.js';
+import { createMemoryStore } from '../../src/watermarks/memory-store.js';
+import type { SyncStore } from '../../src/watermarks/store.js';
 import { until } from '../client/harness.js';
 import { TOPIC, update, watchedClient, watchHost } from './bad-input-table.js';
 import { hostileServer, joinOk, push, type PhoenixFrame } from './hostile-server.js';
@@ -77,6 +79,26 @@ describe('Khala: a sync:subscribe whose reply never comes (S8)', () => {
     expect(errors).toEqual([]);
     expect(srv.accepted).toBe(1);
     expect(client.getWatermark(TOPIC)).toBe(6);
+  });
+});
+
+describe('Khala: a reply late only because the client is busy (S8)', () => {
+  it('batches and the reply all sent at once, each commit taking longer than the limit: no reply_timeout', async () => {
+    const srv = await hostileServer((frame, socket) => {
+      if (joinOk(frame, socket)) return;
+      if (frame[3] !== 'sync:subscribe') return;
+      for (let n = 1; n <= 4; n++) push(socket, batchFrame(frame[0], [n], false));
+      push(socket, okReply(frame));
+    });
+    cleanups.push(() => srv.close());
+    const inner = createMemoryStore();
+    const store: SyncStore = { ...inner, commit: async (c) => (await sleep(150), inner.commit(c)) };
+    const { client, errors } = watchedClient(cleanups, { url: srv.url, store, subscribeTimeoutMs: 100 });
+    await client.connect();
+    await until(() => client.status === 'live', 'live', 3000);
+    expect(errors).toEqual([]);
+    expect(srv.accepted).toBe(1);
+    expect(client.getWatermark(TOPIC)).toBe(4);
   });
 });
 
