@@ -82,6 +82,25 @@ describe('Khala: a sync:subscribe whose reply never comes (S8)', () => {
   });
 });
 
+describe('Khala: the channel ends while a subscribe waits, the socket left open', () => {
+  for (const event of ['phx_close', 'phx_error']) {
+    it(`${event} instead of the reply: channel_closed at once, reconnect, live`, async () => {
+      let subscribes = 0;
+      const srv = await hostileServer((frame, socket) => {
+        if (joinOk(frame, socket)) return;
+        if (frame[3] !== 'sync:subscribe') return;
+        push(socket, subscribes++ === 0 ? [frame[0], frame[0], 'sync:v1', event, {}] : okReply(frame));
+      });
+      cleanups.push(() => srv.close());
+      const { client, errors } = watchedClient(cleanups, { url: srv.url, heartbeatIntervalMs: 40 });
+      await client.connect();
+      await until(() => client.status === 'live', 'live after the reconnect', 3000);
+      expect(errors.map((e) => e.code)).toEqual(['channel_closed']);
+      expect(srv.accepted).toBe(2);
+    });
+  }
+});
+
 describe('Khala: a reply late only because the client is busy (S8)', () => {
   it('batches and the reply all sent at once, each commit taking longer than the limit: no reply_timeout', async () => {
     const srv = await hostileServer((frame, socket) => {
