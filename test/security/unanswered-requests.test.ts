@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
+import type { SyncClient } from '../../src/client/sync-client.js';
+import type { SyncClientOptions } from '../../src/client/options.js';
+import type { KhalaSyncError } from '../../src/errors/index.js';
 import type { TransportFactory } from '../../src/transport/transport.js';
 import { webSocketTransport } from '../../src/transport/websocket-transport.js';
 import { createMemoryStore } from '../../src/watermarks/memory-store.js';
 import type { SyncStore } from '../../src/watermarks/store.js';
 import { until } from '../client/harness.js';
 import { TOPIC, update, watchedClient, watchHost } from './bad-input-table.js';
-import { hostileServer, joinOk, push, type PhoenixFrame } from './hostile-server.js';
+import { hostileServer, joinOk, push, type HostileServer, type PhoenixFrame } from './hostile-server.js';
 
 // A server that keeps the socket busy (heartbeats answered, pushes flowing) but never answers a
 // request leaves nothing for the silence watchdog to see: each such wait has its own bound (SPEC.md S8).
@@ -22,13 +25,28 @@ const lingering: TransportFactory = (url, handlers, options) => {
 const batchFrame = (joinRef: string | null, seqs: number[], replayComplete: boolean): unknown[] => [joinRef, null, 'sync:v1', 'sync:update_batch', { updates: seqs.map((n) => update(n)), replay_complete: replayComplete, head_watermarks: [] }];
 const okReply = (frame: PhoenixFrame): unknown[] => [frame[0], frame[1], 'sync:v1', 'phx_reply', { status: 'ok', response: { current_watermarks: [] } }];
 
+/** A Khala server on loopback (closed after the test) that joins, answers heartbeats and hands each subscribe to `onSubscribe`. */
+async function khala(onSubscribe: (frame: PhoenixFrame, socket: WebSocket) => void): Promise<HostileServer> {
+  const srv = await hostileServer((frame, socket) => {
+    if (!joinOk(frame, socket) && frame[3] === 'sync:subscribe') onSubscribe(frame, socket);
+  });
+  cleanups.push(() => srv.close());
+  return srv;
+}
+
+/** A client on `srv`, connected and live within 3 s, and the errors it reported. */
+async function liveOn(srv: HostileServer, options: Partial<SyncClientOptions>): Promise<{ client: SyncClient; errors: KhalaSyncError[] }> {
+  const watched = watchedClient(cleanups, { url: srv.url, ...options });
+  await watched.client.connect();
+  await until(() => watched.client.status === 'live', 'live', 3000);
+  return watched;
+}
+
 describe('Khala: a sync:subscribe whose reply never comes (S8)', () => {
   it('heartbeats answered, the reply never sent: reply_timeout, reconnect, resubscribe from the durable cursor; the late reply on the old socket changes nothing', async () => {
     let first: { socket: WebSocket; frame: PhoenixFrame } | undefined;
     const subscribes: PhoenixFrame[] = [];
-    const srv = await hostileServer((frame, socket) => {
-      if (joinOk(frame, socket)) return;
-      if (frame[3] !== 'sync:subscribe') return;
+    const srv = await khala((frame, socket) => {
       subscribes.push(frame);
       if (first === undefined) {
         first = { socket, frame };
@@ -41,7 +59,6 @@ describe('Khala: a sync:subscribe whose reply never comes (S8)', () => {
       push(socket, batchFrame(frame[0], [3], true));
       push(socket, okReply(frame));
     });
-    cleanups.push(() => srv.close());
     const { client, errors } = watchedClient(cleanups, { url: srv.url, transport: lingering, subscribeTimeoutMs: 200, heartbeatIntervalMs: 40 });
     const applied: number[] = [];
     const caughtUp: string[] = [];
@@ -61,9 +78,7 @@ describe('Khala: a sync:subscribe whose reply never comes (S8)', () => {
   });
 
   it('a long replay before the reply does not trip it: the wait counts from the last batch of the topics', async () => {
-    const srv = await hostileServer((frame, socket) => {
-      if (joinOk(frame, socket)) return;
-      if (frame[3] !== 'sync:subscribe') return;
+    const srv = await khala((frame, socket) => {
       void (async () => {
         for (let n = 1; n <= 6; n++) {
           push(socket, batchFrame(frame[0], [n], false));
@@ -72,10 +87,7 @@ describe('Khala: a sync:subscribe whose reply never comes (S8)', () => {
         push(socket, okReply(frame));
       })();
     });
-    cleanups.push(() => srv.close());
-    const { client, errors } = watchedClient(cleanups, { url: srv.url, subscribeTimeoutMs: 200 });
-    await client.connect();
-    await until(() => client.status === 'live', 'live', 3000);
+    const { client, errors } = await liveOn(srv, { subscribeTimeoutMs: 200 });
     expect(errors).toEqual([]);
     expect(srv.accepted).toBe(1);
     expect(client.getWatermark(TOPIC)).toBe(6);
@@ -86,15 +98,8 @@ describe('Khala: the channel ends while a subscribe waits, the socket left open'
   for (const event of ['phx_close', 'phx_error']) {
     it(`${event} instead of the reply: channel_closed at once, reconnect, live`, async () => {
       let subscribes = 0;
-      const srv = await hostileServer((frame, socket) => {
-        if (joinOk(frame, socket)) return;
-        if (frame[3] !== 'sync:subscribe') return;
-        push(socket, subscribes++ === 0 ? [frame[0], frame[0], 'sync:v1', event, {}] : okReply(frame));
-      });
-      cleanups.push(() => srv.close());
-      const { client, errors } = watchedClient(cleanups, { url: srv.url, heartbeatIntervalMs: 40 });
-      await client.connect();
-      await until(() => client.status === 'live', 'live after the reconnect', 3000);
+      const srv = await khala((frame, socket) => push(socket, subscribes++ === 0 ? [frame[0], frame[0], 'sync:v1', event, {}] : okReply(frame)));
+      const { errors } = await liveOn(srv, { heartbeatIntervalMs: 40 });
       expect(errors.map((e) => e.code)).toEqual(['channel_closed']);
       expect(srv.accepted).toBe(2);
     });
@@ -103,18 +108,13 @@ describe('Khala: the channel ends while a subscribe waits, the socket left open'
 
 describe('Khala: a reply late only because the client is busy (S8)', () => {
   it('batches and the reply all sent at once, each commit taking longer than the limit: no reply_timeout', async () => {
-    const srv = await hostileServer((frame, socket) => {
-      if (joinOk(frame, socket)) return;
-      if (frame[3] !== 'sync:subscribe') return;
+    const srv = await khala((frame, socket) => {
       for (let n = 1; n <= 4; n++) push(socket, batchFrame(frame[0], [n], false));
       push(socket, okReply(frame));
     });
-    cleanups.push(() => srv.close());
     const inner = createMemoryStore();
     const store: SyncStore = { ...inner, commit: async (c) => (await sleep(150), inner.commit(c)) };
-    const { client, errors } = watchedClient(cleanups, { url: srv.url, store, subscribeTimeoutMs: 100 });
-    await client.connect();
-    await until(() => client.status === 'live', 'live', 3000);
+    const { client, errors } = await liveOn(srv, { store, subscribeTimeoutMs: 100 });
     expect(errors).toEqual([]);
     expect(srv.accepted).toBe(1);
     expect(client.getWatermark(TOPIC)).toBe(4);
