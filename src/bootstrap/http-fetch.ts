@@ -2,6 +2,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError } from '../errors/khala-sync-error.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
 import { credentialFetch } from '../transport/credential-fetch.js';
+import { assertSendableToken } from '../transport/sendable-token.js';
 import { readBodyText, DEFAULT_MAX_RESPONSE_BYTES } from '../transport/read-body.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, requestDeadline } from '../transport/request-deadline.js';
 import { safeJsonParse, type JsonValue } from '../util/json.js';
@@ -80,7 +81,10 @@ export async function getJson(
     const deadline = requestDeadline(signal, timeoutMs);
     let wait: number | undefined;
     try {
-      const headers = { authorization: `Bearer ${await token()}`, accept: 'application/json' };
+      const bearer = await token();
+      // Also when the app built this source with its own token function: `fetch` would quote it in its error.
+      assertSendableToken(bearer, 'token source');
+      const headers = { authorization: `Bearer ${bearer}`, accept: 'application/json' };
       const res = await credentialFetch(doFetch, url, { headers, signal: deadline.signal }, { allowInsecure: options.allowInsecure ?? false, what: 'snapshot/hydration URL' });
       if (res.status === 401 && !authRetried) {
         authRetried = true;

@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
 import { credentialFetch } from '../transport/credential-fetch.js';
+import { assertSendableToken } from '../transport/sendable-token.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, readBodyText } from '../transport/read-body.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, requestDeadline } from '../transport/request-deadline.js';
 import { isJsonObject, safeJsonParse } from '../util/json.js';
@@ -73,8 +74,33 @@ export function tokenProvider(source: TokenSource, policy: TokenFetchPolicy = {}
 /**
  * Like {@link tokenProvider}, but each call also yields the endpoint's `refresh_after_in` (seconds,
  * a positive finite number; anything else counts as absent), which drives the refresh ahead of expiry.
+ * A token of any source that is empty, longer than {@link MAX_TOKEN_CHARS} or not printable ASCII
+ * (a CR, LF, NUL, other control character or non-ASCII) is refused as `token_provider_failed`.
  */
 export function tokenGrantProvider(source: TokenSource, policy: TokenFetchPolicy = {}): () => Promise<TokenGrant> {
+  const grant = rawGrantProvider(source, policy);
+  const from = typeof source === 'string' ? 'token option' : typeof source === 'function' ? 'token function' : 'token endpoint';
+  return async () => {
+    const g = await grant();
+    checkToken(g.token, from);
+    return g;
+  };
+}
+
+/**
+ * Every token, whatever its source, is checked before it is used or remembered: 1 to
+ * {@link MAX_TOKEN_CHARS} characters, and sendable in a header and a URL (`assertSendableToken`).
+ * A refused one is `token_provider_failed` whose message never contains it.
+ */
+function checkToken(token: string, from: string): void {
+  if (token.length === 0 || token.length > MAX_TOKEN_CHARS) {
+    throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `the ${from} gave no token of 1 to ${MAX_TOKEN_CHARS} characters`, { retryable: true, details: { length: token.length } });
+  }
+  assertSendableToken(token, from);
+}
+
+/** The tokens of `source` as it gives them, unchecked. */
+function rawGrantProvider(source: TokenSource, policy: TokenFetchPolicy): () => Promise<TokenGrant> {
   if (typeof source === 'string') return async () => ({ token: source, refreshAfterMs: undefined });
   const closed = (): KhalaSyncError => new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed: no token is minted');
   if (typeof source === 'function') {
@@ -135,10 +161,8 @@ async function mint(source: Extract<TokenSource, { url: string }>, doFetch: type
   const root = parsed.ok && isJsonObject(parsed.value) ? parsed.value : undefined;
   const data = root && isJsonObject(root['data']) ? root['data'] : root;
   const token = data?.['token'];
-  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) {
-    const length = typeof token === 'string' ? token.length : 0;
-    throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint response has no token of 1 to ${MAX_TOKEN_CHARS} characters`, { retryable: true, details: { length } });
-  }
+  // Its length and characters are checked with every other source's (checkToken).
+  if (typeof token !== 'string') throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, 'token endpoint response has no token string', { retryable: true, details: { length: 0 } });
   const refreshAfterIn = data?.['refresh_after_in'];
   const refreshAfterMs = typeof refreshAfterIn === 'number' && Number.isFinite(refreshAfterIn) && refreshAfterIn > 0 ? Math.round(refreshAfterIn * 1000) : undefined;
   return { token, refreshAfterMs };

@@ -2,6 +2,7 @@ import type { ClientInfo, Lane } from '../adapters/lane.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { isInsecureUrl } from '../transport/secure-url.js';
+import { isSendableToken } from '../transport/sendable-token.js';
 import type { SyncClientOptions } from './options.js';
 import type { TopicPayloads } from './topic-schemas.js';
 
@@ -89,6 +90,7 @@ export function validateOptions(options: SyncClientOptions<TopicPayloads>, lane:
   const token: unknown = options.token;
   if (typeof token === 'string') {
     if (token === '') throw invalid('token', 'must not be empty');
+    if (!isSendableToken(token)) throw invalid('token', 'must be printable ASCII without leading or trailing spaces (it is sent in a header and a URL)');
   } else if (typeof token === 'object' && token !== null) {
     httpUrl('token.url', (token as { url?: unknown }).url);
     if ((token as { url?: unknown }).url === undefined) throw invalid('token.url', 'is required');
