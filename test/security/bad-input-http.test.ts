@@ -60,6 +60,9 @@ const BAD: Array<[string, (pageToken: string | null) => Answer]> = [
   ['not JSON', () => ({ body: '{"format":' })],
   ['bytes that are not UTF-8', () => ({ body: Buffer.from(JSON.stringify(page({ docs: [{ doc_key: 'snap', doc_version: 3, payload: { s: '@' } }] })).replace('@', '\u0001')).map((b) => (b === 1 ? 0xff : b)) as Buffer })],
   ['an array', () => json([page()])],
+  // Valid JSON that is not an object: the envelope must be one (a document's payload may be anything).
+  ...[[], 'x', 42, null, true].map((v): [string, () => Answer] => [`the JSON ${JSON.stringify(v)} (not an object)`, () => json(v)]),
+  ['a second page that is the JSON 42', (t) => (t === null ? json(page({ next_page_token: 'p2' })) : json(42))],
   ['another topic', () => json(page({ topic: 'runtime.notifications' }))],
   ['no topic', () => json(page({ topic: undefined }))],
   ['another format', () => json(page({ format: 'openagents.sync.snapshot.v2' }))],
@@ -92,6 +95,18 @@ describe('a snapshot page the client must refuse', () => {
       expect(client.listDocuments(TOPIC).map((d) => [d.docKey, d.payload])).toEqual([['kept', { v: 1 }]]);
     });
   }
+
+  it('a document payload may be any JSON value: [], "x", 42, true, 0 are applied as they are', async () => {
+    const payloads = [[], 'x', 42, true, 0];
+    const docs = payloads.map((p, i) => ({ doc_key: `p${i}`, doc_version: 1, payload: p, payload_hash: payloadHashBase64(p) }));
+    const http = await httpServer(() => json(page({ docs })));
+    const srv = await staleAfterOne();
+    const { client, errors } = watchedClient(cleanups, { url: srv.url, snapshotUrl: http.url });
+    await client.connect();
+    await until(() => client.getWatermark(TOPIC) === 20 && client.status === 'live', 'snapshot applied');
+    expect(client.listDocuments(TOPIC).map((d) => d.payload)).toEqual(payloads);
+    expect(errors).toEqual([]);
+  });
 
   it('the page as the contract writes it (no format or schema_version: a minimal producer) is applied', async () => {
     const http = await httpServer(() => json(page({ format: undefined, schema_version: undefined })));
@@ -138,6 +153,8 @@ describe('a hydration body the client must refuse', () => {
     ['another doc_key', { doc_key: 'e', doc_version: 2, payload: { v: 2 } }],
     ['doc_version a string', { doc_key: 'd', doc_version: '2', payload: { v: 2 } }],
     ['not JSON', '{"doc_key":'],
+    // Valid JSON that is not an object (sent as is).
+    ...['[]', '"x"', '42', 'null', 'true'].map((text): [string, string] => [`the JSON ${text} (not an object)`, text]),
   ];
   for (const [name, body] of BODIES) {
     it(`${name}: hydration_failed; the body held stays, the document stays pending`, async () => {
@@ -150,6 +167,16 @@ describe('a hydration body the client must refuse', () => {
       expect(errors[0]!.code).toBe('hydration_failed');
       expect(hydrated).toEqual([]);
       expect(client.listDocuments(TOPIC).map((d) => [d.docKey, d.docVersion, d.payload, d.hydrationPending])).toEqual([['d', 2, { v: 1 }, true]]);
+      expect(client.getWatermark(TOPIC)).toBe(2);
     });
   }
+
+  it('a hydrated payload that is not an object (42) is a body like any other', async () => {
+    const http = await httpServer(() => json({ doc_key: 'd', doc_version: 2, payload: 42 }));
+    const { client, errors } = watchedClient(cleanups, { url: (await pointerAfterBody()).url, hydrateUrl: http.url });
+    await client.connect();
+    await until(() => client.getDocument(TOPIC, 'd')?.hydrationPending === false, 'hydrated');
+    expect(client.getDocument(TOPIC, 'd')?.payload).toBe(42);
+    expect(errors).toEqual([]);
+  });
 });
