@@ -11,6 +11,7 @@ import { transition } from '../replay/transitions.js';
 import type { SyncStore } from '../watermarks/store.js';
 import { DocumentCache } from './document-cache.js';
 import { HydrationScheduler } from './hydration-scheduler.js';
+import { missingHydrator } from './missing-hydrator.js';
 import type { DriverMetrics } from './metrics.js';
 import type { PayloadHashPolicy } from './options.js';
 import { SnapshotBootstrap } from './snapshot-bootstrap.js';
@@ -69,7 +70,7 @@ export class ReplayDriver {
   private readonly requested = new Map<string, number>();
   private readonly queue = new WriteQueue();
   private readonly snapshots: SnapshotBootstrap | undefined;
-  private readonly hydration: HydrationScheduler | undefined;
+  private readonly hydration: Pick<HydrationScheduler, 'schedule'>;
   /** Made on the first barrier (most clients never add one). */
   private barriers: Set<() => Promise<void> | undefined> | undefined;
 
@@ -106,7 +107,7 @@ export class ReplayDriver {
         },
         error: (error) => this.events.event({ type: 'error', error }),
       });
-    }
+    } else this.hydration = missingHydrator((error) => this.events.event({ type: 'error', error }), this.metrics);
   }
 
   // ---- read API ----
@@ -171,7 +172,7 @@ export class ReplayDriver {
       this.hashes.documents(t, docs);
     }
     this.input({ type: 'subscribe', topics: fresh, cursors: loaded.cursors });
-    for (const d of loaded.documents) if (d.hydrationPending) this.hydration?.schedule(d);
+    for (const d of loaded.documents) if (d.hydrationPending) this.hydration.schedule(d);
     this.events.changed();
   }
 
@@ -279,7 +280,7 @@ export class ReplayDriver {
     if (plan.applied.length > 0) this.events.applied({ topic: batch.topic, updates: plan.applied, replayed });
     for (const e of effects) this.run(e);
     if (plan.applied.length > 0) this.events.changed();
-    for (const d of plan.hydrate) this.hydration?.schedule(d);
+    for (const d of plan.hydrate) this.hydration.schedule(d);
     if (plan.applied.length > 0 && this.barriers?.size) await Promise.all([...this.barriers].map((wait) => wait()));
   }
 
