@@ -19,8 +19,8 @@ export function missingHydrator(
   return {
     schedule(doc) {
       metrics.hydrationFailures++;
-      const message = `${doc.docKey} (doc_version ${doc.docVersion}) came without its body and the client has no hydrator (hydrateUrl): it stays pending`;
-      error(new SnapshotError(ErrorCodes.HYDRATION_FAILED, message, { topic: doc.topic, retryable: false, details: { docKey: doc.docKey, docVersion: doc.docVersion, reason: 'no_hydrator' } }));
+      const { topic, docKey, docVersion } = doc;
+      error(new SnapshotError(ErrorCodes.HYDRATION_FAILED, `${docKey} has no body and no hydrator is set: stays pending`, { topic, retryable: false, details: { docKey, docVersion, reason: 'no_hydrator' } }));
     },
   };
 }
