@@ -3,8 +3,7 @@ import type { SyncStore } from '../../src/watermarks/store.js';
 import { createMemoryStore } from '../../src/watermarks/index.js';
 import { createSqliteStore } from '../../src/sqlite.js';
 import { sqlitePath, stClient, stTestBed, STREAM_A, until } from '../adapters/spacetime/client-helpers.js';
-import { watchedClient, watchHost } from '../security/bad-input-table.js';
-import { hostileServer, joinOk, push } from '../security/hostile-server.js';
+import { batchOnSubscribe, watchedClient, watchHost } from '../security/bad-input-table.js';
 
 // A document that arrives without its body (SPEC.md A5: Khala pointer mode, a null payload, a
 // Spacetime `payload_json` of "null") on a client with no hydrator (no `hydrateUrl`) used to stay
@@ -57,19 +56,11 @@ describe('Khala: a pointer-mode update, no hydrator', () => {
   const cleanups = watchHost();
   it('hydration_failed (no_hydrator) once per update; the cursor advances; the body held stays', async () => {
     const TOPIC = 'runtime.run_summaries';
-    const srv = await hostileServer((frame, socket) => {
-      if (joinOk(frame, socket)) return;
-      const [joinRef, ref, topic, event] = frame;
-      if (event !== 'sync:subscribe') return;
-      push(socket, [joinRef, ref, topic, 'phx_reply', { status: 'ok', response: {} }]);
-      const updates = [
-        { topic: TOPIC, doc_key: 'd', doc_version: 1, payload: { v: 1 }, watermark: 1 },
-        { topic: TOPIC, doc_key: 'd', doc_version: 2, payload: null, hydration_required: true, watermark: 2 },
-        { topic: TOPIC, doc_key: 'e', doc_version: 1, payload: { e: 1 }, watermark: 3 },
-      ];
-      push(socket, [joinRef, null, topic, 'sync:update_batch', { updates, replay_complete: true }]);
-    });
-    cleanups.push(() => srv.close());
+    const srv = await batchOnSubscribe(cleanups, [
+      { topic: TOPIC, doc_key: 'd', doc_version: 1, payload: { v: 1 }, watermark: 1 },
+      { topic: TOPIC, doc_key: 'd', doc_version: 2, payload: null, hydration_required: true, watermark: 2 },
+      { topic: TOPIC, doc_key: 'e', doc_version: 1, payload: { e: 1 }, watermark: 3 },
+    ]);
     const { client, errors } = watchedClient(cleanups, { url: srv.url });
     await client.connect();
     await until(() => client.getWatermark(TOPIC) === 3, 'applied past the pointer-mode update');

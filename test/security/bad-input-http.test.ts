@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { payloadHashBase64 } from '../../src/hash/index.js';
 import { until } from '../client/harness.js';
-import { watchedClient, watchHost } from './bad-input-table.js';
+import { batchOnSubscribe, watchedClient, watchHost } from './bad-input-table.js';
 import { hostileServer, joinOk, push, type HostileServer } from './hostile-server.js';
 
 // HTTP bodies a server gets wrong (SDK_CONTRACTS §1 snapshot pages, the token endpoint), end to
@@ -133,21 +133,11 @@ describe('a token endpoint body that is not UTF-8', () => {
 
 describe('a hydration body the client must refuse', () => {
   /** A Khala server delivering `d` v1 {v: 1}, then v2 in pointer mode. */
-  async function pointerAfterBody(): Promise<HostileServer> {
-    const srv = await hostileServer((frame, socket) => {
-      if (joinOk(frame, socket)) return;
-      const [joinRef, ref, topic, event] = frame;
-      if (event !== 'sync:subscribe') return;
-      push(socket, [joinRef, ref, topic, 'phx_reply', { status: 'ok', response: {} }]);
-      const updates = [
-        { topic: TOPIC, doc_key: 'd', doc_version: 1, payload: { v: 1 }, watermark: 1 },
-        { topic: TOPIC, doc_key: 'd', doc_version: 2, payload: null, hydration_required: true, watermark: 2 },
-      ];
-      push(socket, [joinRef, null, topic, 'sync:update_batch', { updates, replay_complete: true }]);
-    });
-    cleanups.push(() => srv.close());
-    return srv;
-  }
+  const pointerAfterBody = (): Promise<HostileServer> =>
+    batchOnSubscribe(cleanups, [
+      { topic: TOPIC, doc_key: 'd', doc_version: 1, payload: { v: 1 }, watermark: 1 },
+      { topic: TOPIC, doc_key: 'd', doc_version: 2, payload: null, hydration_required: true, watermark: 2 },
+    ]);
   const BODIES: Array<[string, unknown]> = [
     ['a null payload (no body)', { doc_key: 'd', doc_version: 2, payload: null }],
     ['another doc_key', { doc_key: 'e', doc_version: 2, payload: { v: 2 } }],

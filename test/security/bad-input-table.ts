@@ -33,6 +33,22 @@ export function update(n: number, extra: Record<string, unknown> = {}): Record<s
   return { topic: TOPIC, doc_key: 'bad', doc_version: n, payload: { n }, watermark: n, ...extra };
 }
 
+/**
+ * A Khala server on loopback (closed by `cleanups`) that answers each subscribe ok, then pushes
+ * `updates` as one replay-complete batch.
+ */
+export async function batchOnSubscribe(cleanups: Array<() => Promise<void>>, updates: unknown[]): Promise<HostileServer> {
+  const srv = await hostileServer((frame, socket) => {
+    if (joinOk(frame, socket)) return;
+    const [joinRef, ref, topic, event] = frame;
+    if (event !== 'sync:subscribe') return;
+    push(socket, [joinRef, ref, topic, 'phx_reply', { status: 'ok', response: {} }]);
+    push(socket, [joinRef, null, topic, 'sync:update_batch', { updates, replay_complete: true }]);
+  });
+  cleanups.push(() => srv.close());
+  return srv;
+}
+
 /** A `sync:update_batch` push. */
 export function batch(updates: unknown[], extra: Record<string, unknown> = {}): string {
   return JSON.stringify([null, null, 'sync:v1', 'sync:update_batch', { updates, replay_complete: true, head_watermarks: [], ...extra }]);
