@@ -153,7 +153,11 @@ describe('what a real network and server do', () => {
       `[null,null,"sync:v1","sync:update_batch",{"updates":[{"topic":"${RUNS}","doc_key":"inf","doc_version":1,"payload":{"x":1e400},"payload_hash":"${hash}","watermark":3}],"replay_complete":true,"head_watermarks":[{"topic":"${RUNS}","watermark":3}]}]`,
     );
     await until(() => r.client.getWatermark(RUNS) === 3, 'cursor advanced past the suspect update');
-    expect(r.errors.map((e) => e.code)).toEqual(['payload_hash_mismatch']);
+    // No hydrator here, so the refused body cannot be fetched again: reported too (SPEC.md A14).
+    expect(r.errors.map((e) => [e.code, e.details?.['reason']])).toEqual([
+      ['payload_hash_mismatch', undefined],
+      ['hydration_failed', 'no_hydrator'],
+    ]);
     expect(r.client.getDocument(RUNS, 'inf')?.hydrationPending).toBe(true);
     publishRange(srv, RUNS, 2); // the server's journal is at 2: its 3 is a duplicate, its 4 applies
     await until(() => r.client.getWatermark(RUNS) === 4, 'still applying');
