@@ -75,7 +75,8 @@ export function tokenProvider(source: TokenSource, policy: TokenFetchPolicy = {}
  * Like {@link tokenProvider}, but each call also yields the endpoint's `refresh_after_in` (seconds,
  * a positive finite number; anything else counts as absent), which drives the refresh ahead of expiry.
  * A token of any source that is empty, longer than {@link MAX_TOKEN_CHARS} or not printable ASCII
- * (a CR, LF, NUL, other control character or non-ASCII) is refused as `token_provider_failed`.
+ * (a CR, LF, NUL, other control character, non-ASCII, a leading or trailing space) is refused as
+ * `token_provider_failed`.
  */
 export function tokenGrantProvider(source: TokenSource, policy: TokenFetchPolicy = {}): () => Promise<TokenGrant> {
   const grant = rawGrantProvider(source, policy);
