@@ -83,7 +83,7 @@ export async function getJson(
     try {
       const bearer = await token();
       // Also when the app built this source with its own token function: `fetch` would quote it in its error.
-      assertSendableToken(bearer, 'token source');
+      assertSendableToken(bearer, 'source');
       const headers = { authorization: `Bearer ${bearer}`, accept: 'application/json' };
       const res = await credentialFetch(doFetch, url, { headers, signal: deadline.signal }, { allowInsecure: options.allowInsecure ?? false, what: 'snapshot/hydration URL' });
       if (res.status === 401 && !authRetried) {

@@ -20,7 +20,7 @@ export function missingHydrator(
     schedule(doc) {
       metrics.hydrationFailures++;
       const { topic, docKey, docVersion } = doc;
-      error(new SnapshotError(ErrorCodes.HYDRATION_FAILED, `${docKey} has no body and no hydrator is set: stays pending`, { topic, retryable: false, details: { docKey, docVersion, reason: 'no_hydrator' } }));
+      error(new SnapshotError(ErrorCodes.HYDRATION_FAILED, `${docKey} has no body and no hydrator`, { topic, retryable: false, details: { docKey, docVersion, reason: 'no_hydrator' } }));
     },
   };
 }

@@ -21,12 +21,7 @@ export type TokenSource =
       fetch?: typeof fetch;
     };
 
-/**
- * Longest token a mint endpoint may answer, characters (a JWT is a few KB). The client keeps its
- * last 16 tokens, in several spellings, to scrub them from what it reports, and sends each in the
- * socket URL: a longer one is refused (`token_provider_failed`) rather than held.
- */
-export const MAX_TOKEN_CHARS = 64 * 1024;
+export { MAX_TOKEN_CHARS } from '../transport/sendable-token.js';
 
 /** Raised when minting is refused with 401: the app must sign in again. */
 export class SignInRequiredError extends KhalaSyncError {
@@ -80,24 +75,12 @@ export function tokenProvider(source: TokenSource, policy: TokenFetchPolicy = {}
  */
 export function tokenGrantProvider(source: TokenSource, policy: TokenFetchPolicy = {}): () => Promise<TokenGrant> {
   const grant = rawGrantProvider(source, policy);
-  const from = typeof source === 'string' ? 'token option' : typeof source === 'function' ? 'token function' : 'token endpoint';
+  const from = typeof source === 'string' ? 'option' : typeof source === 'function' ? 'function' : 'endpoint';
   return async () => {
     const g = await grant();
-    checkToken(g.token, from);
+    assertSendableToken(g.token, from);
     return g;
   };
-}
-
-/**
- * Every token, whatever its source, is checked before it is used or remembered: 1 to
- * {@link MAX_TOKEN_CHARS} characters, and sendable in a header and a URL (`assertSendableToken`).
- * A refused one is `token_provider_failed` whose message never contains it.
- */
-function checkToken(token: string, from: string): void {
-  if (token.length === 0 || token.length > MAX_TOKEN_CHARS) {
-    throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `the ${from} gave no token of 1 to ${MAX_TOKEN_CHARS} characters`, { retryable: true, details: { length: token.length } });
-  }
-  assertSendableToken(token, from);
 }
 
 /** The tokens of `source` as it gives them, unchecked. */
@@ -162,8 +145,8 @@ async function mint(source: Extract<TokenSource, { url: string }>, doFetch: type
   const root = parsed.ok && isJsonObject(parsed.value) ? parsed.value : undefined;
   const data = root && isJsonObject(root['data']) ? root['data'] : root;
   const token = data?.['token'];
-  // Its length and characters are checked with every other source's (checkToken).
-  if (typeof token !== 'string') throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, 'token endpoint response has no token string', { retryable: true, details: { length: 0 } });
+  // Its length and characters are checked with every other source's (assertSendableToken).
+  if (typeof token !== 'string') throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, 'token endpoint answered no token', { retryable: true, details: { length: 0 } });
   const refreshAfterIn = data?.['refresh_after_in'];
   const refreshAfterMs = typeof refreshAfterIn === 'number' && Number.isFinite(refreshAfterIn) && refreshAfterIn > 0 ? Math.round(refreshAfterIn * 1000) : undefined;
   return { token, refreshAfterMs };

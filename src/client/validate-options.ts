@@ -90,7 +90,7 @@ export function validateOptions(options: SyncClientOptions<TopicPayloads>, lane:
   const token: unknown = options.token;
   if (typeof token === 'string') {
     if (token === '') throw invalid('token', 'must not be empty');
-    if (!isSendableToken(token)) throw invalid('token', 'must be printable ASCII, no outer spaces');
+    if (!isSendableToken(token)) throw invalid('token', 'must be printable ASCII');
   } else if (typeof token === 'object' && token !== null) {
     httpUrl('token.url', (token as { url?: unknown }).url);
     if ((token as { url?: unknown }).url === undefined) throw invalid('token.url', 'is required');
