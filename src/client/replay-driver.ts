@@ -1,58 +1,23 @@
-import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
 import { StoreError } from '../errors/store-error.js';
+import type { DriverEvents, DriverOptions, DriverTransport } from './driver-ports.js';
+export type { DriverTransport } from './driver-ports.js';
 import type { SyncBatch, SyncDocument, SyncErrorPayload } from '../model/types.js';
-import type { AppliedBatch, ReplayEffect, ReplayEvent, ReplayInput } from '../replay/events.js';
+import type { ReplayEffect, ReplayEvent, ReplayInput } from '../replay/events.js';
 import { planBatch } from '../replay/plan-batch.js';
 import { RecentHashes } from '../replay/recent-hashes.js';
 import { createReplayState, type ReplayState, type TopicState } from '../replay/state.js';
 import { transition } from '../replay/transitions.js';
-import type { SyncStore } from '../watermarks/store.js';
 import { DocumentCache } from './document-cache.js';
 import { HydrationScheduler } from './hydration-scheduler.js';
 import { missingHydrator } from './missing-hydrator.js';
 import type { DriverMetrics } from './metrics.js';
-import type { PayloadHashPolicy } from './options.js';
 import { SnapshotBootstrap } from './snapshot-bootstrap.js';
 import { checkStoredContents } from './stored-cursors.js';
-import { refusedUpdates, type DocumentCheck } from './topic-schemas.js';
+import { refusedUpdates } from './topic-schemas.js';
 import { emptyRecord } from '../util/records.js';
 import { WriteQueue } from './write-queue.js';
-
-/** The transport half of the driver's effects; the connection implements it. */
-export interface DriverTransport {
-  /** Send a subscribe; returns its request id, or undefined when not joined. */
-  subscribe(topics: string[], resumeAfter: Record<string, number>): number | undefined;
-  unsubscribe(topics: string[]): void;
-  reconnect(afterMs: number | undefined, reason: string): void;
-  /** Stop for good (a stop code): report `error` and wait for the app. */
-  halt(error: KhalaSyncError): void;
-  /** Recompute replaying/live/failed from the topics' phases (after a change no reply carried). */
-  refresh(): void;
-}
-
-/** What the driver reports to the app (the facade relays it). */
-export interface DriverEvents {
-  event(event: ReplayEvent): void;
-  applied(batch: AppliedBatch): void;
-  hydrated(doc: SyncDocument): void;
-  /** State or documents changed. */
-  changed(): void;
-}
-
-/** Driver configuration. */
-export interface DriverOptions {
-  store: SyncStore;
-  snapshot: SnapshotSource | undefined;
-  hydrator: Hydrator | undefined;
-  verifyPayloadHash: PayloadHashPolicy;
-  token: () => Promise<string>;
-  /** Checks documents against the app's topic schemas before they are stored (`schemas` option). Default none. */
-  check?: DocumentCheck | undefined;
-  /** Observes each batch commit's duration in seconds (the metrics registry's histogram). Default none. */
-  commitTiming?: { observe(seconds: number): void };
-}
 
 /**
  * Runs the pure replay machine against real storage: feeds it inputs, executes its effects, and
@@ -92,13 +57,7 @@ export class ReplayDriver {
     }
     if (options.hydrator !== undefined) {
       this.hydration = new HydrationScheduler({
-        hydrator: options.hydrator,
-        store,
-        queue,
-        token,
-        verifyHashes,
-        check,
-        metrics: this.metrics,
+        hydrator: options.hydrator, store, queue, token, verifyHashes, check, metrics: this.metrics,
         held: (topic, key) => this.docs.get(topic, key),
         hydrated: (doc) => {
           if (this.state.topics.has(doc.topic)) this.docs.put(doc);

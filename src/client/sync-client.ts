@@ -6,29 +6,26 @@ import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { AppliedBatch } from '../replay/events.js';
 import type { TopicPhase } from '../replay/state.js';
-import { createMemoryStore } from '../watermarks/memory-store.js';
 import type { SyncStore } from '../watermarks/store.js';
-import { bootstrapSources, connectionSettings, httpPolicy } from './client-config.js';
-import { Connection } from './connection.js';
+import { wireClient } from './client-wiring.js';
+import type { Connection } from './connection.js';
 import type { ProbeResult } from './liveness-probe.js';
 import type { SyncMetrics } from './metrics.js';
 import type { AttachedMetrics } from '../observability/client-metrics.js';
 import type { ClientHealth } from '../observability/health.js';
-import { HealthTracker } from '../observability/health-tracker.js';
+import type { HealthTracker } from '../observability/health-tracker.js';
 import { observeHealth } from '../observability/observe-client.js';
 import type { MetricsRegistry } from '../observability/registry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions, type UntypedPayloads } from './options.js';
-import { schemaCheck, type PayloadOf, type TopicPayloads, type TopicSchemas, type TypedDocument } from './topic-schemas.js';
-import { ReplayDriver, type DriverEvents } from './replay-driver.js';
-import { tokenGrantProvider, type TokenGrant } from './token-provider.js';
+import type { PayloadOf, TopicPayloads, TypedDocument } from './topic-schemas.js';
+import type { ReplayDriver } from './replay-driver.js';
 import { raceAbort, throwIfAborted, type WaitOptions } from './abort.js';
 import { LiveWaits } from './when-live.js';
 import { UpdatesIterator, type UpdatesOptions } from './updates-iterator.js';
-import { attachLogger, createLog } from './logger.js';
-import { asClientError, handled, insecureUrlError, rememberFixedSecrets, scrubEventArgs } from './client-guards.js';
+import { asClientError, handled, insecureUrlError, scrubEventArgs } from './client-guards.js';
 import { firstInsecureCredentialUrl, validateOptions } from './validate-options.js';
 import { SecretScrubber } from '../errors/secret-scrubber.js';
-import { emptyRecord, ownValue } from '../util/records.js';
+import { emptyRecord } from '../util/records.js';
 
 export type { SyncClientEvents, SyncSnapshot } from './client-events.js';
 
@@ -64,92 +61,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     validateOptions(options, lane, clientInfo);
     this.options = options;
     this.clientInfo = clientInfo;
-    const http = httpPolicy(options);
-    rememberFixedSecrets(this.scrubber, options.token);
-    const lifetime = this.lifetime;
-    // Read when a token is minted: Node builds an AbortSignal (~0.7 KB) only once it is first read.
-    const mint = tokenGrantProvider(options.token, {
-      ...http,
-      get signal() {
-        return lifetime.signal;
-      },
-    });
-    const grant = async (): Promise<TokenGrant> => {
-      const g = await mint();
-      this.scrubber.add(g.token);
-      return g;
-    };
-    const token = async (): Promise<string> => (await grant()).token;
-    this.store = options.store ?? createMemoryStore();
-    const log = createLog(options.logger, options.logLevel ?? CLIENT_DEFAULTS.logLevel, this.scrubber);
-    if (log !== undefined) attachLogger(this, log);
-    const caughtUpMs = (topic: string): number | undefined => ownValue(this.driver.metrics.timeToCaughtUpMs, topic);
-    const telemetry = options.telemetry?.attach({
-      events: this,
-      emit: (e) => this.emit('telemetry', e),
-      build: clientInfo,
-      topics: () => this.driver.topics(),
-      requestedAfter: (topic) => this.driver.requestedAfter(topic),
-      caughtUpMs,
-    });
-    // Both read the driver and connection lazily (they exist before anything is observed).
-    this.tracker = new HealthTracker({
-      lane: lane.name,
-      topics: () => this.driver.topics(),
-      state: () => this.connection.status,
-      tokenRefreshAt: () => this.connection.tokenRefreshAt(),
-    });
-    this.plugin = options.metrics?.attach({
-      events: this,
-      counters: () => ({
-        ...this.driver.metrics,
-        framesRejectedByCode: this.connection.metrics.framesRejectedByCode,
-        inboundPauses: this.connection.metrics.inboundPauses + this.connection.metrics.inboundOverflows,
-      }),
-      inbound: () => this.connection.inboundBacklog(),
-      health: () => this.tracker.health(),
-      caughtUpMs,
-    });
-    const driverOptions = {
-      commitTiming: this.plugin?.commitTiming,
-      store: this.store,
-      ...bootstrapSources(options, http),
-      verifyPayloadHash: options.verifyPayloadHash ?? CLIENT_DEFAULTS.verifyPayloadHash,
-      token,
-      check: options.schemas && schemaCheck(options.schemas as TopicSchemas<TopicPayloads>, (e) => this.emit('error', e)),
-    };
-    const driverEvents: DriverEvents = {
-      event: (e) => {
-        if (e.type === 'error') this.emit('error', e.error);
-        else if (e.type === 'caught_up') this.emit('caught_up', { topic: e.topic, watermark: e.watermark });
-        else if (e.type === 'stale') this.emit('stale', { topic: e.topic, reason: e.reason, resumeAfter: e.resumeAfter, retentionFloor: e.retentionFloor, headWatermark: e.headWatermark });
-        else this.emit('bootstrap', { topic: e.topic, headWatermark: e.headWatermark, documents: e.documents });
-      },
-      applied: (batch) => this.emit('updates', batch),
-      hydrated: (doc) => this.emit('hydrated', doc),
-      changed: () => this.changed(),
-    };
-    this.connection = new Connection(
-      connectionSettings(options, lane, clientInfo, grant),
-      {
-        status: (status, reason) => {
-          this.emit('status', status, reason);
-          this.changed();
-        },
-        error: (error) => this.emit('error', error),
-        heartbeat: (w) => this.emit('heartbeat', w),
-        reconnecting: ({ attempt, delayMs, reason }) => {
-          // Outside the optional call: `?.` skips evaluating the arguments when there is no plug-in.
-          const cls = this.tracker.onReconnecting(delayMs, reason);
-          this.plugin?.reconnecting(delayMs, cls);
-          log?.('info', `khala-sync: reconnect ${attempt} in ${delayMs} ms (${reason})`, { attempt, delayMs, reason });
-          telemetry?.reconnecting({ attempt, delayMs, reason });
-        },
-        authFailure: (info) => telemetry?.authFailure(info),
-        notice: (n) => this.emit('notice', n),
-      },
-      (transport) => new ReplayDriver(driverOptions, transport, driverEvents),
-    );
+    [this.store, this.connection, this.tracker, this.plugin] = wireClient(this, options, { lane, clientInfo, scrubber: this.scrubber, lifetime: this.lifetime, changed: () => this.changed() });
     this.driver = this.connection.driver;
     this.live = new LiveWaits({
       ready: () => this.ready,
