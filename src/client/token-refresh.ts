@@ -1,7 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { TokenGrant } from './token-provider.js';
-import { MAX_TIMER_MS } from './validate-options.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 
 /** Longest head start a refresh takes before `refresh_after_in` elapses, ms. */
 export const REFRESH_LEAD_MAX_MS = 5000;

@@ -3,11 +3,9 @@ import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { isInsecureUrl } from '../transport/secure-url.js';
 import { isSendableToken } from '../transport/sendable-token.js';
+import { MAX_TIMER_MS } from '../util/timers.js';
 import type { SyncClientOptions } from './options.js';
 import type { TopicPayloads } from './topic-schemas.js';
-
-/** Largest delay `setTimeout` honours (2^31 − 1 ms, about 24.8 days); above it the timer fires at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function invalid(option: string, why: string): KhalaSyncError {
   return new KhalaSyncError('client', ErrorCodes.INVALID_OPTIONS, `invalid option ${option}: ${why}`, { details: { option } });
