@@ -3,11 +3,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { RawData } from 'ws';
-import type { Direction, DirectionRules, FaultEvent, FaultRules, HttpRequestInfo } from './fault-rules.js';
+import type { Direction, FaultEvent, FaultRules, HttpRequestInfo } from './fault-rules.js';
 import { requestInfo, validateRules } from './fault-rules.js';
-import { FramePipe, emptyDirectionStats, type DirectionStats } from './frame-pipe.js';
+import { emptyDirectionStats, type DirectionStats } from './frame-pipe.js';
 import { httpFaultHandler, type HttpStats } from './http-faults.js';
+import { linkSockets, type LinkContext, type ProxyLink } from './proxy-link.js';
 import { toSeed } from './seeded-random.js';
 
 /** Options of {@link startFaultProxy}. */
@@ -75,28 +75,6 @@ const HTTP_SCHEME: Record<string, string> = { 'ws:': 'http:', 'wss:': 'https:', 
 const DEFAULT_SOCKET_PATH = '/sync/socket/websocket';
 const MAX_PAYLOAD = 256 * 1024 * 1024;
 
-interface Link {
-  connection: number;
-  client: WebSocket;
-  upstream: WebSocket;
-  pipes: Record<Direction, FramePipe>;
-  cut(): void;
-}
-
-/** Close a socket with a code a peer may send; 1005/1006 (never sent on the wire) become a hard close. */
-function closeWith(ws: WebSocket, code: number, reason: Buffer): void {
-  if (ws.readyState !== WebSocket.OPEN) return ws.terminate();
-  const sendable = code === 1000 || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
-  if (!sendable) return code === 1005 ? ws.close() : ws.terminate();
-  ws.close(code, reason.subarray(0, 123));
-}
-
-function rawToBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
 function answerUpgrade(socket: Duplex, status: number, headers: Record<string, string> = {}): void {
   if (socket.destroyed) return;
   const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
@@ -137,7 +115,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (log.length < maxEvents) log.push(event);
     options.onFault?.(event);
   };
-  const links = new Set<Link>();
+  const links = new Set<ProxyLink>();
   let ordinal = 0;
   const wss = new WebSocketServer({
     noServer: true,
@@ -146,65 +124,18 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     handleProtocols: (_protocols, req) => selected.get(req) ?? false,
   });
   const selected = new WeakMap<IncomingMessage, string>();
-  const dirRules = (d: Direction): DirectionRules | undefined => (d === 'to_client' ? rules.toClient : rules.toServer);
 
-  const link = (client: WebSocket, upstream: WebSocket, connection: number): void => {
-    const self: Link = {
-      connection,
-      client,
-      upstream,
-      pipes: {} as Record<Direction, FramePipe>,
-      cut: () => {
-        if (!links.delete(self)) return;
-        stats.cuts += 1;
-        stats.openConnections -= 1;
-        self.pipes.to_client.kill();
-        self.pipes.to_server.kill();
-        client.terminate();
-        upstream.terminate();
-      },
-    };
-    const pipe = (direction: Direction, to: WebSocket): FramePipe =>
-      new FramePipe({
-        seed,
-        connection,
-        direction,
-        rules: () => dirRules(direction),
-        deliver: (data, binary) => {
-          if (to.readyState === WebSocket.OPEN) to.send(data, { binary });
-        },
-        finish: (code, reason) => closeWith(to, code, reason),
-        tryCut: () => {
-          if (cutBudget[direction] <= 0) return false;
-          cutBudget[direction] -= 1;
-          return true;
-        },
-        log: record,
-        stats: direction === 'to_client' ? stats.toClient : stats.toServer,
-      });
-    self.pipes = { to_client: pipe('to_client', client), to_server: pipe('to_server', upstream) };
-    links.add(self);
-    stats.connections += 1;
-    stats.openConnections += 1;
-    const gone = (): void => {
-      if (links.delete(self)) stats.openConnections -= 1;
-    };
-    upstream.on('message', (data, isBinary) => {
-      if (self.pipes.to_client.push(rawToBuffer(data), isBinary) === 'cut') self.cut();
-    });
-    client.on('message', (data, isBinary) => {
-      if (self.pipes.to_server.push(rawToBuffer(data), isBinary) === 'cut') self.cut();
-    });
-    upstream.on('close', (code, reason) => {
-      self.pipes.to_client.pushClose(code, reason);
-      if (client.readyState === WebSocket.CLOSED) gone();
-    });
-    client.on('close', (code, reason) => {
-      self.pipes.to_server.pushClose(code, reason);
-      gone();
-    });
-    upstream.on('error', () => undefined);
-    client.on('error', () => undefined);
+  const ctx: LinkContext = {
+    seed,
+    links,
+    stats,
+    rules: (d) => (d === 'to_client' ? rules.toClient : rules.toServer),
+    tryCut: (d) => {
+      if (cutBudget[d] <= 0) return false;
+      cutBudget[d] -= 1;
+      return true;
+    },
+    record,
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -258,7 +189,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       if (upstream.protocol) selected.set(req, upstream.protocol);
       // Messages that arrive before the client side is wired wait in the socket's buffer: `ws`
       // emits them only after this tick, and handleUpgrade completes synchronously here.
-      wss.handleUpgrade(req, socket, head, (client) => link(client, upstream, ++ordinal));
+      wss.handleUpgrade(req, socket, head, (client) => linkSockets(ctx, client, upstream, ++ordinal));
     });
   };
 
