@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCodes, StoreError } from '../../src/errors/index.js';
 import { createIndexedDbStore } from '../../src/indexeddb.js';
 import { DOCUMENTS, IDB_UPGRADES, openIdb, STAGED, WATERMARKS, type IdbUpgrade } from '../../src/watermarks/indexeddb-schema.js';
-import { doc, runStoreContract } from './store-contract.js';
+import { runStoreContract } from './store-contract.js';
+import { doc } from './store-contract-fixtures.js';
 
 runStoreContract('indexeddb', async () => {
   // A fresh factory per test is a fresh, empty "browser profile"; nothing leaks between tests.

@@ -9,7 +9,7 @@ import type { SyncDocument } from '../../src/model/types.js';
 import { createSqliteStore } from '../../src/sqlite.js';
 import { compiledSqliteEntry } from './compiled-sqlite.js';
 import { applyBatches, TOPIC } from './fixtures/crash-batches.mjs';
-import { sorted } from './store-contract.js';
+import { sorted } from './store-contract-fixtures.js';
 
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'crash-writer.mjs');
 const KILLS = 20;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/sqlite.js';
-import { doc, sorted } from './store-contract.js';
+import { doc, sorted } from './store-contract-fixtures.js';
 
 function stagedRows(path: string): Array<{ topic: string; doc_key: string }> {
   const db = new Database(path, { readonly: true });

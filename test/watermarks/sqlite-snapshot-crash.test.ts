@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/sqlite.js';
 import { compiledSqliteEntry } from './compiled-sqlite.js';
 import { headOf, snapshotOf, TOPIC } from './fixtures/snapshot-pages.mjs';
-import { sorted } from './store-contract.js';
+import { sorted } from './store-contract-fixtures.js';
 
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'snapshot-writer.mjs');
 const KILLS = 4;

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, StoreError } from '../../src/errors/index.js';
 import { createSqliteStore } from '../../src/sqlite.js';
 import { readSchemaVersion, runMigrations, SQLITE_MIGRATIONS, type SqliteMigration } from '../../src/watermarks/sqlite-schema.js';
-import { doc, runStoreContract } from './store-contract.js';
+import { runStoreContract } from './store-contract.js';
+import { doc } from './store-contract-fixtures.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'khala-sqlite-'));
