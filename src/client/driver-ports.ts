@@ -7,7 +7,7 @@ import type { PayloadHashPolicy } from './options.js';
 import type { DocumentCheck } from './topic-schemas.js';
 
 // The replay driver's three ports (what it is given, what it drives, what it reports), kept apart
-// from the driver so the facade's wiring and the connection depend on these shapes, not its body.
+// from the driver so the client's wiring depends on these shapes, not on the driver's body.
 
 /** The transport half of the driver's effects; the connection implements it. */
 export interface DriverTransport {

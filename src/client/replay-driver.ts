@@ -1,8 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
-import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
-import { StoreError } from '../errors/store-error.js';
+import { KhalaSyncError } from '../errors/khala-sync-error.js';
+import { asStoreError, commitBatch } from './batch-commit.js';
 import type { DriverEvents, DriverOptions, DriverTransport } from './driver-ports.js';
-export type { DriverTransport } from './driver-ports.js';
 import type { SyncBatch, SyncDocument, SyncErrorPayload } from '../model/types.js';
 import type { ReplayEffect, ReplayEvent, ReplayInput } from '../replay/events.js';
 import { planBatch } from '../replay/plan-batch.js';
@@ -18,6 +17,9 @@ import { checkStoredContents } from './stored-cursors.js';
 import { refusedUpdates } from './topic-schemas.js';
 import { emptyRecord } from '../util/records.js';
 import { WriteQueue } from './write-queue.js';
+
+// connection.ts imports the transport port from here.
+export type { DriverTransport } from './driver-ports.js';
 
 /**
  * Runs the pure replay machine against real storage: feeds it inputs, executes its effects, and
@@ -39,11 +41,7 @@ export class ReplayDriver {
   /** Made on the first barrier (most clients never add one). */
   private barriers: Set<() => Promise<void> | undefined> | undefined;
 
-  constructor(
-    private readonly options: DriverOptions,
-    private readonly transport: DriverTransport,
-    private readonly events: DriverEvents,
-  ) {
+  constructor(private readonly options: DriverOptions, private readonly transport: DriverTransport, private readonly events: DriverEvents) {
     const { store, token, check } = options;
     const verifyHashes = options.verifyPayloadHash !== 'off';
     const queue = this.queue;
@@ -200,17 +198,7 @@ export class ReplayDriver {
     const commit = plan.commit;
     if (commit !== undefined) {
       try {
-        const { store, commitTiming: timing } = this.options;
-        // Untimed (no metrics plug-in), the write is the store's own promise: no wrapper to await.
-        await this.queue.write(
-          timing === undefined
-            ? () => store.commit(commit)
-            : async () => {
-                const t0 = performance.now();
-                await store.commit(commit);
-                timing.observe((performance.now() - t0) / 1000);
-              },
-        );
+        await commitBatch(this.queue, this.options.store, commit, this.options.commitTiming);
       } catch (err) {
         // Nothing advanced: drop the connection so the server re-delivers from the durable cursor.
         this.events.event({ type: 'error', error: asStoreError(err, batch.topic) });
@@ -225,14 +213,7 @@ export class ReplayDriver {
     this.metrics.applied += plan.applied.length;
     this.metrics.conflicts += plan.conflicts;
     const replayed = !t.caughtUp;
-    const effects = this.step({
-      type: 'batch_committed',
-      topic: batch.topic,
-      lastApplied: commit?.watermark ?? t.lastApplied,
-      replayComplete: batch.replayComplete,
-      head: batch.headWatermark,
-      cursorAheadReported: plan.cursorAheadReported,
-    });
+    const effects = this.step({ type: 'batch_committed', topic: batch.topic, lastApplied: commit?.watermark ?? t.lastApplied, replayComplete: batch.replayComplete, head: batch.headWatermark, cursorAheadReported: plan.cursorAheadReported });
     // The cursor is already advanced (getWatermark agrees with the event), but the updates are
     // reported before any caught-up the batch causes, so a listener that stops at caught-up has
     // seen every update up to it.
@@ -335,9 +316,4 @@ export class ReplayDriver {
     this.input({ type: 'snapshot_applied', topic, head, documents: documents.length });
     this.events.changed();
   }
-}
-
-function asStoreError(err: unknown, topic: string): KhalaSyncError {
-  if (isKhalaSyncError(err)) return err;
-  return new StoreError(ErrorCodes.STORE_FAILED, `store write failed: ${err instanceof Error ? err.message : String(err)}`, { topic, retryable: true, cause: err });
 }
