@@ -1,14 +1,14 @@
 import { ErrorCodes } from '../../errors/codes.js';
 import { KhalaSyncError } from '../../errors/khala-sync-error.js';
 import { ProtocolError } from '../../errors/protocol-error.js';
-import type { SyncErrorPayload } from '../../model/types.js';
 import type { JsonObject } from '../../util/json.js';
 import { frameTooLarge, oversizedBytes } from '../frame-too-large.js';
 import type { ClientInfo, LaneSession, LaneSessionOptions, LaneSink } from '../lane.js';
 import { ErrorPairing } from './error-pairing.js';
 import { normalizeServerError } from './error-normalize.js';
 import { decodeKhalaFrame } from './frame-decoder.js';
-import { heartbeat, heartbeatReply, joinOk, phxReply, subscribeOk, unsubscribeOk } from './checks.js';
+import { heartbeat } from './checks.js';
+import { deliverReply, type PendingRequest } from './khala-replies.js';
 import { decodePhoenixFrame, encodePhoenixFrame, type PhoenixMessage } from './serializer.js';
 import { decodeUpdateBatch } from './update-batch-fast.js';
 import { quote, validateShape } from '../validate.js';
@@ -28,20 +28,6 @@ export interface KhalaSessionSettings {
   /** `replay_batch_size` sent with every `sync:subscribe`. Default {@link DEFAULT_REPLAY_BATCH_SIZE}. */
   replayBatchSize?: number;
 }
-
-/** An outstanding request, looked up by the `ref` its `phx_reply` will carry. */
-type PendingRequest =
-  | { kind: 'join' }
-  | { kind: 'subscribe'; requestId: number; topics: string[] }
-  | { kind: 'unsubscribe'; topics: string[] }
-  | { kind: 'heartbeat' };
-
-const REQUEST_EVENT: Record<PendingRequest['kind'], string> = {
-  join: 'phx_join',
-  subscribe: 'sync:subscribe',
-  unsubscribe: 'sync:unsubscribe',
-  heartbeat: 'sync:heartbeat',
-};
 
 /**
  * Compatibility metadata copied into the `phx_join` payload. The server reads it from the socket
@@ -235,13 +221,6 @@ export class KhalaSession implements LaneSession {
     if (this.pairing.admit('event', payload)) this.sink.serverError(normalized.value);
   }
 
-  // A reply that cannot be read is reported; a subscribe it answered is lost, which the core must
-  // hear (else its topics wait forever for a reply that already came). A lost join times out.
-  private unreadable(request: PendingRequest, error: ProtocolError): void {
-    this.sink.protocolError(error);
-    if (request.kind === 'subscribe') this.sink.subscribeFailed(request.requestId, request.topics, unreadableReply(error));
-  }
-
   private onReply(msg: PhoenixMessage): void {
     if (msg.ref === null) return;
     const request = this.pending?.get(msg.ref);
@@ -249,56 +228,8 @@ export class KhalaSession implements LaneSession {
     this.pending!.delete(msg.ref);
     if (this.pending!.size === 0) this.pending = undefined;
     if (msg.ref === this.heartbeatRef) this.heartbeatRef = undefined;
-    const context = `phx_reply to ${REQUEST_EVENT[request.kind]}`;
-    const reply = validateShape(phxReply, msg.payload, context);
-    if (!reply.ok) return this.unreadable(request, reply.error);
-    const { status, response } = reply.value;
-
-    if (status === 'error') {
-      const error = normalizeServerError(response, `${context} response`);
-      if (!error.ok) return this.unreadable(request, error.error);
-      switch (request.kind) {
-        case 'join':
-          return this.sink.joinFailed(error.value);
-        case 'subscribe':
-          return this.sink.subscribeFailed(request.requestId, request.topics, error.value);
-        default:
-          // No dedicated sink call exists for a refused unsubscribe/heartbeat (bad_subscription,
-          // unmatched topic after the channel died); report the server's word rather than lose it.
-          return this.sink.serverError(error.value);
-      }
-    }
-
-    switch (request.kind) {
-      case 'join': {
-        const ok = validateShape(joinOk, response, `${context} response`);
-        if (!ok.ok) return this.sink.protocolError(ok.error);
-        return this.sink.ready({ allowedTopics: ok.value.allowed_topics ?? undefined });
-      }
-      case 'subscribe': {
-        const ok = validateShape(subscribeOk, response, `${context} response`);
-        if (!ok.ok) return this.unreadable(request, ok.error);
-        return this.sink.subscribed(request.requestId, request.topics, watermarkMap(ok.value.current_watermarks));
-      }
-      case 'unsubscribe': {
-        const ok = validateShape(unsubscribeOk, response, `${context} response`);
-        if (!ok.ok) this.sink.protocolError(ok.error);
-        return;
-      }
-      case 'heartbeat': {
-        const ok = validateShape(heartbeatReply, response, `${context} response`);
-        return ok.ok ? this.sink.heartbeat(watermarkMap(ok.value.watermarks)) : this.sink.protocolError(ok.error);
-      }
-    }
+    deliverReply(this.sink, request, msg.payload);
   }
-}
-
-/**
- * What the core is told about a subscribe whose reply could not be read: the request is lost (its
- * topics are not known to be subscribed). The code is the `invalid_payload` already reported.
- */
-function unreadableReply(error: ProtocolError): SyncErrorPayload {
-  return { code: ErrorCodes.INVALID_PAYLOAD, message: error.message, fullResyncRequired: false, staleTopics: [], snapshotHeads: undefined, topic: undefined, action: undefined, retryAfterMs: undefined, forbiddenTopics: [], raw: {} };
 }
 
 // Both data events put the topic first in their payload (`{"updates":[{"topic":…` and

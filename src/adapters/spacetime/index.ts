@@ -1,5 +1,6 @@
 export { createSpacetimeLane, spacetimeLane, SPACETIME_SUBPROTOCOL, type SpacetimeLaneOptions } from './spacetime-lane.js';
-export { SpacetimeSession, type SpacetimeSessionSettings } from './spacetime-session.js';
+export { SpacetimeSession } from './spacetime-session.js';
+export type { SpacetimeSessionSettings } from './session-settings.js';
 export { SYNC_EVENT_COLUMNS, STREAM_HEAD_COLUMNS, decodeSyncEventRow, type SyncEventRow } from './rows.js';
 export { sqlString, streamQuery } from './sql.js';
 export { DEFAULT_REPLAY_BUDGET, checkResume, staleCursorError, type StaleFinding, type StaleReason } from './stale-detect.js';

@@ -13,9 +13,25 @@ export interface RequestGroup {
   refused: Array<{ stream: string; error: string }>;
 }
 
+/** The query set of one stream on a connection; while its reply is awaited, a member of `group`. */
+export interface StreamSet {
+  stream: string;
+  queryId: number;
+  wireRequestId: number;
+  after: number | undefined;
+  state: 'pending' | 'live';
+  group: RequestGroup | undefined;
+}
+
 /** A new group for the logical request `requestId`. */
 export function newGroup(requestId: number): RequestGroup {
   return { requestId, remaining: 0, ok: [], stale: [], refused: [] };
+}
+
+/** A pending query set for `stream` (resuming after `after`), counted as a member of `group`. */
+export function joinGroup(group: RequestGroup, stream: string, after: number | undefined, queryId: number, wireRequestId: number): StreamSet {
+  group.remaining++;
+  return { stream, queryId, wireRequestId, after, state: 'pending', group };
 }
 
 /**
@@ -41,4 +57,14 @@ export function reportGroup(sink: LaneSink, group: RequestGroup): void {
     });
     sink.subscribeFailed(group.requestId, streams, error);
   }
+}
+
+/** Record one member's outcome (once: the set leaves its group); when the group is complete, report it to the core. */
+export function settleMember(sink: LaneSink, set: StreamSet, record: (group: RequestGroup) => void): void {
+  const group = set.group;
+  if (group === undefined) return;
+  set.group = undefined;
+  record(group);
+  if (--group.remaining > 0) return;
+  reportGroup(sink, group);
 }

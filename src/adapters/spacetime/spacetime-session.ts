@@ -4,49 +4,19 @@ import type { JsonValue } from '../../util/json.js';
 import type { LaneSession, LaneSessionOptions, LaneSink } from '../lane.js';
 import { frameTooLarge, oversizedBytes } from '../frame-too-large.js';
 import { validatePayload } from '../validate.js';
-import { CheckpointAcks, type CheckpointAckOptions } from './checkpoint-acks.js';
+import { CheckpointAcks } from './checkpoint-acks.js';
 import { subscribeMulti, unsubscribeMulti } from './client-messages.js';
 import { HeadProbe } from './head-probe.js';
-import {
-  IdentityTokenSchema,
-  OneOffQueryResponseSchema,
-  SubscriptionErrorSchema,
-  TransactionUpdateLightSchema,
-  type WireTableUpdate,
-} from './schemas.js';
+import { IdentityTokenSchema, OneOffQueryResponseSchema, SubscriptionErrorSchema, TransactionUpdateLightSchema, type WireTableUpdate } from './schemas.js';
 import { decodeEnvelope, peekReply, rawConnectionId } from './server-message.js';
 import { replyTables } from './reply-tables.js';
-import { newGroup, reportGroup, type RequestGroup } from './request-group.js';
+import { joinGroup, newGroup, settleMember, type StreamSet } from './request-group.js';
+import type { SpacetimeSessionSettings } from './session-settings.js';
 import { cursorOf, streamQuery } from './sql.js';
 import { checkResume, staleCursorError, type StaleFinding } from './stale-detect.js';
 import { collectInserts, toStreamBatch } from './table-rows.js';
 import { readTransactionUpdate } from './transaction-update.js';
 import { WireIds } from './wire-ids.js';
-
-/** Lane-level settings of a {@link SpacetimeSession} (see `SpacetimeLaneOptions` for defaults). */
-export interface SpacetimeSessionSettings {
-  table: string;
-  columns: readonly string[];
-  /** Head table probed by `heartbeat()`, or null to send nothing. */
-  headTable: string | null;
-  replayBudget: (stream: string) => number;
-  /** How long a head ahead of the watermark may wait for its delta, ms. */
-  headGapMs: number;
-  /** How long a one-off query may wait for its reply, ms. */
-  queryTimeoutMs: number;
-  /** Acknowledge durable checkpoints with a reducer; undefined: never. */
-  checkpointAck: CheckpointAckOptions | undefined;
-}
-
-/** The query set of one stream on this connection. */
-interface StreamSet {
-  stream: string;
-  queryId: number;
-  wireRequestId: number;
-  after: number | undefined;
-  state: 'pending' | 'live';
-  group: RequestGroup | undefined;
-}
 
 /**
  * The Spacetime {@link LaneSession}: SpacetimeDB's v1 JSON protocol over one open socket, mapped to
@@ -112,8 +82,7 @@ export class SpacetimeSession implements LaneSession {
       if (topics.indexOf(stream) !== i) continue;
       this.drop(stream);
       const after = cursors[i];
-      const set: StreamSet = { stream, queryId: this.ids.query(), wireRequestId: this.ids.request(), after, state: 'pending', group };
-      group.remaining++;
+      const set = joinGroup(group, stream, after, this.ids.query(), this.ids.request());
       this.sets.set(stream, set);
       this.byRequest.set(set.wireRequestId, set);
       this.transmit(subscribeMulti([streamQuery(this.settings.table, stream, after)], set.wireRequestId, set.queryId));
@@ -224,7 +193,7 @@ export class SpacetimeSession implements LaneSession {
   private abandon(set: StreamSet, finding: StaleFinding): void {
     set.state = 'live';
     this.drop(set.stream);
-    this.settle(set, (g) => g.stale.push(finding));
+    settleMember(this.sink, set, (g) => g.stale.push(finding));
   }
 
   /** Forget a stream's set (a pending one counts as done in its group) and unsubscribe it. */
@@ -235,7 +204,7 @@ export class SpacetimeSession implements LaneSession {
     this.probe?.forget(stream);
     if (set.state === 'pending') {
       this.byRequest.delete(set.wireRequestId);
-      this.settle(set, (g) => g.ok.push(stream));
+      settleMember(this.sink, set, (g) => g.ok.push(stream));
     }
     this.transmit(unsubscribeMulti(this.ids.unsubscribe(set.queryId), set.queryId));
   }
@@ -266,22 +235,12 @@ export class SpacetimeSession implements LaneSession {
     if (finding !== undefined) return this.abandon(set, finding);
     set.state = 'live';
     if (list.length > 0) this.sink.batch(toStreamBatch(set.stream, list, true));
-    this.settle(set, (g) => g.ok.push(set.stream));
+    settleMember(this.sink, set, (g) => g.ok.push(set.stream));
     // Look at the head at once: an empty reply while the head is ahead would otherwise look caught up.
     this.probe?.probe([set.stream]);
     // A new socket re-acknowledges where it starts (an ack lost with the old socket is not retried there).
     const watermark = this.sink.lastApplied(set.stream) ?? set.after;
     if (watermark !== undefined) this.acks?.committed(set.stream, watermark);
-  }
-
-  /** Record one member's outcome; when the group is complete, report it to the core. */
-  private settle(set: StreamSet, record: (group: RequestGroup) => void): void {
-    const group = set.group;
-    if (group === undefined) return;
-    set.group = undefined;
-    record(group);
-    if (--group.remaining > 0) return;
-    reportGroup(this.sink, group);
   }
 
   private onTransaction(body: JsonValue, text: string): void {
@@ -324,7 +283,7 @@ export class SpacetimeSession implements LaneSession {
     this.byRequest.delete(set.wireRequestId);
     this.ids.free(set.queryId);
     if (this.sets.get(set.stream) === set) this.sets.delete(set.stream);
-    if (set.group !== undefined) return this.settle(set, (g) => g.refused.push({ stream: set.stream, error: error.slice(0, 500) }));
+    if (set.group !== undefined) return settleMember(this.sink, set, (g) => g.refused.push({ stream: set.stream, error: error.slice(0, 500) }));
     // An already-applied set died on its own: its rows can no longer be trusted to arrive, and the
     // core has no per-topic "lost" call, so the connection starts over and resumes every cursor.
     this.sink.channelDown('subscription_error');

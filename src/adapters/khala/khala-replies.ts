@@ -1,0 +1,87 @@
+import { ErrorCodes } from '../../errors/codes.js';
+import type { ProtocolError } from '../../errors/protocol-error.js';
+import type { SyncErrorPayload } from '../../model/types.js';
+import type { JsonObject } from '../../util/json.js';
+import type { LaneSink } from '../lane.js';
+import { validateShape } from '../validate.js';
+import { heartbeatReply, joinOk, phxReply, subscribeOk, unsubscribeOk } from './checks.js';
+import { normalizeServerError } from './error-normalize.js';
+import { watermarkMap } from './watermark-map.js';
+
+/** An outstanding request of a Khala session, looked up by the `ref` its `phx_reply` will carry. */
+export type PendingRequest =
+  | { kind: 'join' }
+  | { kind: 'subscribe'; requestId: number; topics: string[] }
+  | { kind: 'unsubscribe'; topics: string[] }
+  | { kind: 'heartbeat' };
+
+const REQUEST_EVENT: Record<PendingRequest['kind'], string> = {
+  join: 'phx_join',
+  subscribe: 'sync:subscribe',
+  unsubscribe: 'sync:unsubscribe',
+  heartbeat: 'sync:heartbeat',
+};
+
+/**
+ * Tell `sink` what the `phx_reply` payload answering `request` means: the join's `ready` or
+ * `joinFailed`, a subscribe's `subscribed` or `subscribeFailed`, a heartbeat's watermarks. The
+ * session has already matched the reply to its request by `ref` and forgotten the request.
+ */
+export function deliverReply(sink: LaneSink, request: PendingRequest, payload: JsonObject): void {
+  const context = `phx_reply to ${REQUEST_EVENT[request.kind]}`;
+  const reply = validateShape(phxReply, payload, context);
+  if (!reply.ok) return unreadable(sink, request, reply.error);
+  const { status, response } = reply.value;
+
+  if (status === 'error') {
+    const error = normalizeServerError(response, `${context} response`);
+    if (!error.ok) return unreadable(sink, request, error.error);
+    switch (request.kind) {
+      case 'join':
+        return sink.joinFailed(error.value);
+      case 'subscribe':
+        return sink.subscribeFailed(request.requestId, request.topics, error.value);
+      default:
+        // No dedicated sink call exists for a refused unsubscribe/heartbeat (bad_subscription,
+        // unmatched topic after the channel died); report the server's word rather than lose it.
+        return sink.serverError(error.value);
+    }
+  }
+
+  switch (request.kind) {
+    case 'join': {
+      const ok = validateShape(joinOk, response, `${context} response`);
+      if (!ok.ok) return sink.protocolError(ok.error);
+      return sink.ready({ allowedTopics: ok.value.allowed_topics ?? undefined });
+    }
+    case 'subscribe': {
+      const ok = validateShape(subscribeOk, response, `${context} response`);
+      if (!ok.ok) return unreadable(sink, request, ok.error);
+      return sink.subscribed(request.requestId, request.topics, watermarkMap(ok.value.current_watermarks));
+    }
+    case 'unsubscribe': {
+      const ok = validateShape(unsubscribeOk, response, `${context} response`);
+      if (!ok.ok) sink.protocolError(ok.error);
+      return;
+    }
+    case 'heartbeat': {
+      const ok = validateShape(heartbeatReply, response, `${context} response`);
+      return ok.ok ? sink.heartbeat(watermarkMap(ok.value.watermarks)) : sink.protocolError(ok.error);
+    }
+  }
+}
+
+// A reply that cannot be read is reported; a subscribe it answered is lost, which the core must
+// hear (else its topics wait forever for a reply that already came). A lost join times out.
+function unreadable(sink: LaneSink, request: PendingRequest, error: ProtocolError): void {
+  sink.protocolError(error);
+  if (request.kind === 'subscribe') sink.subscribeFailed(request.requestId, request.topics, unreadableReply(error));
+}
+
+/**
+ * What the core is told about a subscribe whose reply could not be read: the request is lost (its
+ * topics are not known to be subscribed). The code is the `invalid_payload` already reported.
+ */
+function unreadableReply(error: ProtocolError): SyncErrorPayload {
+  return { code: ErrorCodes.INVALID_PAYLOAD, message: error.message, fullResyncRequired: false, staleTopics: [], snapshotHeads: undefined, topic: undefined, action: undefined, retryAfterMs: undefined, forbiddenTopics: [], raw: {} };
+}
