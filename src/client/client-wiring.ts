@@ -37,6 +37,11 @@ export interface ClientWiringInput {
  */
 export type ClientParts = [store: SyncStore, connection: Connection, tracker: HealthTracker, plugin: AttachedMetrics | undefined];
 
+/** How long `topic` took from subscribe to caught up, when it got there. */
+function caughtUpMs(connection: Connection, topic: string): number | undefined {
+  return ownValue(connection.driver.metrics.timeToCaughtUpMs, topic);
+}
+
 /**
  * Build a client's store, connection, replay driver, health tracker and plug-ins, and route what
  * they report to `client`'s events (every event leaves through its scrubbing `emit`). The facade
@@ -64,33 +69,32 @@ export function wireClient(client: Emitter<SyncClientEvents>, options: SyncClien
   const store = options.store ?? createMemoryStore();
   const log = createLog(options.logger, options.logLevel ?? CLIENT_DEFAULTS.logLevel, scrubber);
   if (log !== undefined) attachLogger(client, log);
-  // Every closure below reads the connection and its driver lazily: both exist before anything is observed.
-  const driver = (): ReplayDriver => connection.driver;
-  const caughtUpMs = (topic: string): number | undefined => ownValue(driver().metrics.timeToCaughtUpMs, topic);
+  // Every closure below reads the connection and its driver lazily: both exist before anything is
+  // observed. Each is made only for the plug-in that reads it (heap per idle client).
   const telemetry = options.telemetry?.attach({
     events: client,
     emit: (e) => client.emit('telemetry', e),
     build: clientInfo,
-    topics: () => driver().topics(),
-    requestedAfter: (topic) => driver().requestedAfter(topic),
-    caughtUpMs,
+    topics: () => connection.driver.topics(),
+    requestedAfter: (topic) => connection.driver.requestedAfter(topic),
+    caughtUpMs: (topic) => caughtUpMs(connection, topic),
   });
   const tracker = new HealthTracker({
     lane: lane.name,
-    topics: () => driver().topics(),
+    topics: () => connection.driver.topics(),
     state: () => connection.status,
     tokenRefreshAt: () => connection.tokenRefreshAt(),
   });
   const plugin = options.metrics?.attach({
     events: client,
     counters: () => ({
-      ...driver().metrics,
+      ...connection.driver.metrics,
       framesRejectedByCode: connection.metrics.framesRejectedByCode,
       inboundPauses: connection.metrics.inboundPauses + connection.metrics.inboundOverflows,
     }),
     inbound: () => connection.inboundBacklog(),
     health: () => tracker.health(),
-    caughtUpMs,
+    caughtUpMs: (topic) => caughtUpMs(connection, topic),
   });
   const driverOptions = {
     commitTiming: plugin?.commitTiming,

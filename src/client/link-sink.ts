@@ -70,7 +70,7 @@ class LinkSink implements LaneSink {
   }
 
   subscribed(requestId: number, topics: string[]): void {
-    this.link.replies?.answered(requestId);
+    this.answered(requestId);
     this.afterApply(() => {
       const s = this.host.swap.of(this.link);
       if (s !== undefined) this.host.swap.subscribed(s, topics);
@@ -79,8 +79,13 @@ class LinkSink implements LaneSink {
   }
 
   subscribeFailed(requestId: number, topics: string[], error: SyncErrorPayload): void {
-    this.link.replies?.answered(requestId);
+    this.answered(requestId);
     this.afterApply(() => this.orDrop(`subscribe failed (${error.code})`, () => this.host.driver.subscribeFailed(requestId, topics, error)));
+  }
+
+  /** A subscribe reply arrived: once none is awaited, the socket lets its reply deadline go. */
+  private answered(requestId: number): void {
+    if (this.link.replies?.answered(requestId)) this.link.replies = undefined;
   }
 
   serverError(error: SyncErrorPayload): void {

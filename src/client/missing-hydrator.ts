@@ -1,7 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
-import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
 import type { SyncDocument } from '../model/types.js';
+import type { DriverEvents } from './driver-ports.js';
 import type { DriverMetrics } from './metrics.js';
 
 /**
@@ -10,17 +10,20 @@ import type { DriverMetrics } from './metrics.js';
  * `payload_json` of `"null"`) would otherwise stay pending for good without a word (SPEC.md A14):
  * each one handed over is reported as `hydration_failed`, not retryable, `details.reason`
  * `no_hydrator`. It stays pending (cursor advanced, previous body kept), so a later start with a
- * hydrator fetches it.
+ * hydrator fetches it. A class, not a closure: every client without a hydrator holds one, and an
+ * object of two fields is the smallest thing that can (heap per idle client).
  */
-export function missingHydrator(
-  error: (error: KhalaSyncError) => void,
-  metrics: Pick<DriverMetrics, 'hydrationFailures'>,
-): { schedule(doc: SyncDocument): void } {
-  return {
-    schedule(doc) {
-      metrics.hydrationFailures++;
-      const { topic, docKey, docVersion } = doc;
-      error(new SnapshotError(ErrorCodes.HYDRATION_FAILED, `${docKey} has no body and no hydrator`, { topic, retryable: false, details: { docKey, docVersion, reason: 'no_hydrator' } }));
-    },
-  };
+export class MissingHydrator {
+  constructor(
+    private readonly events: Pick<DriverEvents, 'event'>,
+    private readonly metrics: Pick<DriverMetrics, 'hydrationFailures'>,
+  ) {}
+
+  /** Report `doc` as a body that cannot be fetched. */
+  schedule(doc: SyncDocument): void {
+    this.metrics.hydrationFailures++;
+    const { topic, docKey, docVersion } = doc;
+    const error = new SnapshotError(ErrorCodes.HYDRATION_FAILED, `${docKey} has no body and no hydrator`, { topic, retryable: false, details: { docKey, docVersion, reason: 'no_hydrator' } });
+    this.events.event({ type: 'error', error });
+  }
 }

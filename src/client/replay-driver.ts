@@ -10,7 +10,7 @@ import { createReplayState, type ReplayState, type TopicState } from '../replay/
 import { transition } from '../replay/transitions.js';
 import { DocumentCache } from './document-cache.js';
 import { HydrationScheduler } from './hydration-scheduler.js';
-import { missingHydrator } from './missing-hydrator.js';
+import { MissingHydrator } from './missing-hydrator.js';
 import type { DriverMetrics } from './metrics.js';
 import { SnapshotBootstrap } from './snapshot-bootstrap.js';
 import { checkStoredContents } from './stored-cursors.js';
@@ -64,7 +64,7 @@ export class ReplayDriver {
         },
         error: (error) => this.events.event({ type: 'error', error }),
       });
-    } else this.hydration = missingHydrator((error) => this.events.event({ type: 'error', error }), this.metrics);
+    } else this.hydration = new MissingHydrator(this.events, this.metrics);
   }
 
   // ---- read API ----

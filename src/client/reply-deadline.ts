@@ -34,11 +34,15 @@ export class ReplyDeadline {
     return id;
   }
 
-  /** A reply (ok or refused) to `requestId` arrived. */
-  answered(requestId: number): void {
+  /**
+   * A reply (ok or refused) to `requestId` arrived. Returns true when nothing is waiting any more:
+   * the link may then drop this deadline, so an idle live client holds none (heap per idle client).
+   */
+  answered(requestId: number): boolean {
     if (!this.waiting.delete(requestId)) this.early = requestId;
-    else if (this.waiting.size === 0) this.link.clear('reply');
-    else this.since = Date.now();
+    else if (this.waiting.size > 0) this.since = Date.now();
+    else this.link.clear('reply');
+    return this.waiting.size === 0;
   }
 
   /** A batch of `topic` arrived: a pending request naming it is making progress. */
