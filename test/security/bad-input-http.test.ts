@@ -96,8 +96,8 @@ describe('a snapshot page the client must refuse', () => {
     });
   }
 
-  it('a document payload may be any JSON value: [], "x", 42, true, 0 are applied as they are', async () => {
-    const payloads = [[], 'x', 42, true, 0];
+  it('a document payload may be any JSON value: [], "x", 42, true, 0, null are applied as they are (SPEC.md R4: no pointer mode in a snapshot)', async () => {
+    const payloads = [[], 'x', 42, true, 0, null];
     const docs = payloads.map((p, i) => ({ doc_key: `p${i}`, doc_version: 1, payload: p, payload_hash: payloadHashBase64(p) }));
     const http = await httpServer(() => json(page({ docs })));
     const srv = await staleAfterOne();
@@ -105,6 +105,7 @@ describe('a snapshot page the client must refuse', () => {
     await client.connect();
     await until(() => client.getWatermark(TOPIC) === 20 && client.status === 'live', 'snapshot applied');
     expect(client.listDocuments(TOPIC).map((d) => d.payload)).toEqual(payloads);
+    expect(client.listDocuments(TOPIC).filter((d) => d.hydrationPending)).toEqual([]);
     expect(errors).toEqual([]);
   });
 
