@@ -21,7 +21,7 @@ export interface BrowserSyncOptions {
   dbName?: string;
   /** Default true: one socket for all tabs of the origin. `false` opts out: this tab syncs on its own (single-tab apps). */
   multiTab?: boolean;
-  /** Election mechanism: `'auto'` (default: Web Locks, else a BroadcastChannel lease), `'web-locks'`, `'lease'`. */
+  /** Election mechanism: `'auto'` (Web Locks, else a BroadcastChannel lease), `'web-locks'`, `'lease'`. Default `'auto'`. */
   election?: 'auto' | 'web-locks' | 'lease';
   /** Lifecycle signals. Default `windowLifecycle()`; pass `hostLifecycle()` from a desktop/iOS host, or `false` for none. */
   lifecycle?: LifecycleSource | false;

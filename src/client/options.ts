@@ -41,7 +41,11 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
   hydrator?: Hydrator;
   /** Base URL of the SDK_CONTRACTS §2 document endpoint. Default none. */
   hydrateUrl?: string;
-  /** Compatibility metadata. Defaults in {@link CLIENT_DEFAULTS}.clientInfo. */
+  /**
+   * Compatibility metadata (socket query and join payload); the fields given replace those of the
+   * default. Default `CLIENT_DEFAULTS.clientInfo`: client `khala-sync`, build `20261122T000000Z`,
+   * protocol `khala.ws.v1`, schema 1.
+   */
   clientInfo?: Partial<ClientInfo>;
   /** Delay before reconnect attempt `attempt` (1-based). Default full-jitter 250 ms → 8 s. */
   reconnectDelay?: (attempt: number) => number;

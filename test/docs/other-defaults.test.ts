@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { CHECKPOINT_ACK_DEFAULTS } from '../../src/adapters/spacetime/checkpoint-acks.js';
+import { SPACETIME_LANE_DEFAULTS } from '../../src/adapters/spacetime/spacetime-lane.js';
+import { SERVER_DEFAULTS } from '../../src/server/options.js';
+import { SPACETIME_SERVER_DEFAULTS } from '../../src/server/spacetime/spacetime-server.js';
+import { interfaceOptions, tableDisagreements, tsdocDefault, tsdocDisagreements } from './option-docs.js';
+
+// The defaults objects besides CLIENT_DEFAULTS: each option's TSDoc states the default its object
+// holds, and where a doc has a table of the options, the table lists every one with that default.
+
+describe('the other defaults objects, their TSDoc and their docs tables', () => {
+  it('reference server: ReferenceServerOptions, SERVER_DEFAULTS, docs/reference-server.md', () => {
+    const options = interfaceOptions('src/server/options.ts', 'ReferenceServerOptions');
+    expect([...tsdocDisagreements(options, SERVER_DEFAULTS, 'src/server/options.ts'), ...tableDisagreements(options, SERVER_DEFAULTS, 'docs/reference-server.md')]).toEqual([]);
+  });
+
+  it('Spacetime lane: SpacetimeLaneOptions, SPACETIME_LANE_DEFAULTS, docs/spacetime-lane.md', () => {
+    const options = interfaceOptions('src/adapters/spacetime/spacetime-lane.ts', 'SpacetimeLaneOptions');
+    expect([...tsdocDisagreements(options, SPACETIME_LANE_DEFAULTS, 'src/adapters/spacetime/spacetime-lane.ts'), ...tableDisagreements(options, SPACETIME_LANE_DEFAULTS, 'docs/spacetime-lane.md')]).toEqual([]);
+  });
+
+  it('checkpoint acks: CheckpointAckOptions and CHECKPOINT_ACK_DEFAULTS', () => {
+    const options = interfaceOptions('src/adapters/spacetime/checkpoint-acks.ts', 'CheckpointAckOptions');
+    expect(tsdocDisagreements(options, CHECKPOINT_ACK_DEFAULTS, 'src/adapters/spacetime/checkpoint-acks.ts')).toEqual([]);
+  });
+
+  it('Spacetime reference server: SpacetimeServerOptions and SPACETIME_SERVER_DEFAULTS', () => {
+    const options = interfaceOptions('src/server/spacetime/types.ts', 'SpacetimeServerOptions');
+    expect(tsdocDisagreements(options, SPACETIME_SERVER_DEFAULTS, 'src/server/spacetime/types.ts')).toEqual([]);
+  });
+
+  it('BrowserSync: BrowserSyncOptions and the options table of docs/browser.md (no defaults object: the two must agree)', () => {
+    const options = interfaceOptions('src/browser/browser-sync.ts', 'BrowserSyncOptions');
+    const stated = Object.fromEntries(options.flatMap((o) => {
+      const d = tsdocDefault(o.tsdoc);
+      return d === undefined ? [] : [[o.name, d]];
+    }));
+    expect([...tsdocDisagreements(options, {}, 'src/browser/browser-sync.ts'), ...tableDisagreements(options, stated, 'docs/browser.md')]).toEqual([]);
+  });
+});
