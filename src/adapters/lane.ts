@@ -81,6 +81,7 @@ export interface LaneSession {
 export interface LaneSessionOptions {
   /** Send one text frame. */
   send(text: string): void;
+  /** Where the session reports what the frames meant (batches, replies, errors, notices). */
   sink: LaneSink;
   /** Inbound frames above this size are refused with `frame_too_large`. */
   maxFrameBytes: number;
@@ -102,10 +103,12 @@ export interface ClientInfo {
 
 /** A wire protocol the core can speak. */
 export interface Lane {
+  /** The lane's name in logs and metrics (`khala`, `spacetime`). */
   readonly name: string;
   /** Build the socket URL from a full or base URL plus the token. */
   buildUrl(url: string, token: string, info: ClientInfo): string;
   /** WebSocket subprotocols to offer, if any. */
   readonly protocols: string[] | undefined;
+  /** A session for one socket: it reads that socket's frames and speaks the lane's requests. */
   createSession(options: LaneSessionOptions): LaneSession;
 }

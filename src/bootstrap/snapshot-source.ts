@@ -2,16 +2,23 @@ import type { JsonValue } from '../util/json.js';
 
 /** One document of a snapshot page. */
 export interface SnapshotDoc {
+  /** The document's key within its topic. */
   docKey: string;
+  /** The document's version; a held document is only replaced by one of a higher or equal version. */
   docVersion: number;
+  /** The document's body (any JSON value). */
   payload: JsonValue;
+  /** The body's `payload_hash`, checked when `verifyPayloadHash` covers fetched bodies; null when the source sent none. */
   payloadHash: string | null;
 }
 
 /** One page of a snapshot (SDK_CONTRACTS §1). Every page of one snapshot has the same head. */
 export interface SnapshotPage {
+  /** The topic the page belongs to. */
   topic: string;
+  /** The watermark the snapshot stands at: the topic's cursor once the snapshot is committed. */
   headWatermark: number;
+  /** The page's documents. */
   docs: SnapshotDoc[];
 }
 

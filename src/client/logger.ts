@@ -10,9 +10,13 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  * lines, structured fields. Neither ever holds a token (both pass through the client's scrubber).
  */
 export interface SyncLogger {
+  /** Lifecycle detail: status changes on the way to live, lane notices. */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** Milestones: live, closed, reconnects, topics caught up or bootstrapped. */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Retryable errors, stale cursors and their recovery, states that wait for the app. */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** Errors the client does not recover from by itself. */
   error(message: string, fields?: Record<string, unknown>): void;
 }
 

@@ -8,6 +8,7 @@ import type { JsonValue } from '../util/json.js';
  * implement: only what the client calls. No validator library is imported here.
  */
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  /** The Standard Schema v1 entry point: the only property khala-sync reads (its `validate`). */
   readonly '~standard': {
     readonly version: 1;
     readonly vendor: string;

@@ -38,23 +38,39 @@ export interface ErrorCodeTable {
   readonly JSON_TOO_DEEP: 'json_too_deep';
 
   // Codes the server sends (normalized per KHALA_PROTOCOL §3.1).
+  /** The cursor is below the server's retention floor or replay budget: reported as a `stale` event and recovered by snapshot, never emitted as an error. */
   readonly STALE_CURSOR: 'stale_cursor';
+  /** The server is behind on this client: `throttle` forces a catch-up, `disconnect` reconnects no sooner than `reconnect_after_ms`. */
   readonly SLOW_CONSUMER: 'slow_consumer';
   /** The Rust-runtime lanes' eviction after three lag strikes (KHALA_PROTOCOL §8.3): handled like `slow_consumer` `disconnect`. */
   readonly SLOW_CONSUMER_EVICTED: 'slow_consumer_evicted';
+  /** The token does not allow the topic: it is dropped from the subscription, never retried in a loop. */
   readonly FORBIDDEN_TOPIC: 'forbidden_topic';
+  /** The subscribe request was refused as malformed (a client bug): its topics fail, not retried. */
   readonly BAD_SUBSCRIPTION: 'bad_subscription';
+  /** A topic name the server does not know: the topic fails, not retried. */
   readonly BAD_TOPIC: 'bad_topic';
+  /** The session was revoked or must sign in again: status `auth_required`, no reconnect until `connect()`. */
   readonly REAUTH_REQUIRED: 'reauth_required';
+  /** This client build is outside the server's compatibility window: status `upgrade_required`, no reconnect until `connect()`. */
   readonly UPGRADE_REQUIRED: 'upgrade_required';
+  /** The server does not speak the client's `protocolVersion`: handled like `upgrade_required`. */
   readonly UNSUPPORTED_PROTOCOL_VERSION: 'unsupported_protocol_version';
+  /** The server does not speak the client's `schemaVersion`: handled like `upgrade_required`. */
   readonly UNSUPPORTED_SCHEMA_VERSION: 'unsupported_schema_version';
+  /** The client's `clientBuildId` is not a build id the server can read: handled like `upgrade_required`. */
   readonly INVALID_CLIENT_BUILD: 'invalid_client_build';
+  /** The client's build is older or newer than the server accepts: handled like `upgrade_required`. */
   readonly UNSUPPORTED_CLIENT_BUILD: 'unsupported_client_build';
+  /** The token was refused at join: reconnect with backoff and a fresh token. */
   readonly UNAUTHORIZED: 'unauthorized';
+  /** Too many requests: reconnect after `retry_after_ms`. */
   readonly RATE_LIMITED: 'rate_limited';
+  /** A client request was larger than the server accepts: reported; as a subscribe reply, reconnect with backoff (SPEC.md S7). */
   readonly PAYLOAD_TOO_LARGE: 'payload_too_large';
+  /** A server-side failure: reconnect with backoff and a fresh token. */
   readonly INTERNAL: 'internal';
+  /** A message for a channel topic the server does not serve: reconnect with backoff and a fresh token. */
   readonly UNMATCHED_TOPIC: 'unmatched_topic';
 
   // Client-side conditions.

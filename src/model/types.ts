@@ -25,7 +25,9 @@ export interface SyncUpdate extends DocumentFields {
 
 /** A batch of updates for one topic, in ascending watermark order. */
 export interface SyncBatch {
+  /** The topic every update of the batch belongs to. */
   topic: string;
+  /** The updates, in ascending watermark order. */
   updates: SyncUpdate[];
   /** True when the batch reached the topic head as it stood when built. */
   replayComplete: boolean;
@@ -35,17 +37,25 @@ export interface SyncBatch {
 
 /** One entry of a `stale_cursor` error's `stale_topics`. */
 export interface StaleTopic {
+  /** The topic whose cursor is stale. */
   topic: string;
+  /** Why, as the server said it (`retention_floor_breach`, `replay_budget_exceeded`...), when it did. */
   reason: string | undefined;
+  /** The cursor the client resumed after. */
   resumeAfter: number | undefined;
+  /** The oldest watermark the server still keeps, when sent. */
   retentionFloor: number | undefined;
+  /** The topic's head on the server, when sent: a snapshot must reach at least this far (SPEC.md R12). */
   headWatermark: number | undefined;
 }
 
 /** A server error normalized per KHALA_PROTOCOL §3.1 (codes lowercased, `FORBIDDEN_STREAM` mapped). */
 export interface SyncErrorPayload {
+  /** The normalized code (lower case, no `SYNC_ERROR_CODE_` prefix; docs/errors.md). */
   code: string;
+  /** The server's message, when it sent one (scrubbed before it reaches an error). */
   message: string | undefined;
+  /** The server's `full_resync_required` flag: the cursor cannot be resumed. */
   fullResyncRequired: boolean;
   /** For stale_cursor: the stale topics (any subset of fields may be missing). */
   staleTopics: StaleTopic[];
@@ -77,6 +87,7 @@ export interface SyncDocument extends DocumentFields {
 
 /** One applied batch: its documents and the topic's new watermark, committed together. */
 export interface TopicCommit {
+  /** The topic written. */
   topic: string;
   /** The topic's new watermark (highest applied). */
   watermark: number;

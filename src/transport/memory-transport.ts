@@ -15,6 +15,7 @@ export interface MemoryPeer {
   onClientMessage: ((text: string) => void) | undefined;
   /** Called when the client closes. */
   onClientClose: ((info: CloseInfo) => void) | undefined;
+  /** The connection has closed (from either side). */
   readonly closed: boolean;
   /** The client paused reading (frames pushed meanwhile wait, in order, for its `resume()`). */
   readonly paused: boolean;

@@ -1,6 +1,8 @@
 /** Why a transport closed. `code` is the WebSocket close code (1006 when the connection dropped). */
 export interface CloseInfo {
+  /** The WebSocket close code (1006 when the socket dropped without a close frame). */
   code: number;
+  /** The close reason the peer sent (possibly empty). */
   reason: string;
   /** HTTP status when the upgrade itself was refused (e.g. 403), when the runtime exposes it. */
   httpStatus?: number | undefined;
@@ -30,6 +32,7 @@ export interface TransportHandlers {
    * `malformed_frame`. Optional so that existing transport users keep compiling; default: dropped.
    */
   onUndecodable?(byteLength: number): void;
+  /** The transport closed, once, whoever closed it. */
   onClose(info: CloseInfo): void;
 }
 
@@ -38,6 +41,7 @@ export interface TransportHandlers {
  * client core runs over a real WebSocket, an in-memory pair in tests, or a fault-injecting proxy.
  */
 export interface Transport {
+  /** Send one text frame; a transport that is not open (yet or any more) drops it. */
   send(text: string): void;
   /**
    * Close with a WebSocket close code (default 1000) and a reason (cut to 123 UTF-8 bytes).

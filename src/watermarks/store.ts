@@ -2,7 +2,9 @@ import type { SyncDocument, TopicCommit } from '../model/types.js';
 
 /** What a store holds, as loaded at start. */
 export interface StoreContents {
+  /** Each topic's committed watermark (its cursor). */
   watermarks: Record<string, number>;
+  /** Every stored document of the loaded topics. */
   documents: SyncDocument[];
 }
 
