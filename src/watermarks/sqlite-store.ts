@@ -31,21 +31,42 @@ interface WatermarkRow {
   watermark: number;
 }
 
+/** The driver of this module's own `better-sqlite3`, once its native module was seen to load. */
+let loaded: typeof BetterSqlite3 | undefined;
+
 /**
- * The better-sqlite3 constructor (also used by the store migrations).
+ * The better-sqlite3 constructor (also used by the store migrations), resolved from `from`
+ * (default: this module, i.e. the app's install).
  *
  * Loaded on first use rather than imported, so that a missing optional dependency becomes a clear
- * StoreError instead of a module-resolution crash of the whole entry point.
+ * StoreError instead of a module-resolution crash of the whole entry point. The package's
+ * JavaScript loads even when its native module was never built (npm ≥ 12 skips unapproved install
+ * scripts; an optional dependency whose build failed is dropped without a word), and the failure
+ * would then surface later as a misleading "cannot open the file": so one in-memory database is
+ * opened here first, and that failure gets its own message saying how to fix it.
  */
-export function loadDriver(): typeof BetterSqlite3 {
+export function loadDriver(from: string = import.meta.url): typeof BetterSqlite3 {
+  if (loaded !== undefined && from === import.meta.url) return loaded;
+  let Driver: typeof BetterSqlite3;
   try {
-    return createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+    Driver = createRequire(from)('better-sqlite3') as typeof BetterSqlite3;
   } catch (err) {
     throw new StoreError(ErrorCodes.STORE_FAILED, 'sqlite store needs the optional dependency better-sqlite3 (npm install better-sqlite3)', {
       details: { kind: KIND },
       cause: err,
     });
   }
+  try {
+    new Driver(':memory:').close();
+  } catch (err) {
+    throw new StoreError(
+      ErrorCodes.STORE_FAILED,
+      'better-sqlite3 is installed but its native module does not load (its install script did not run, or it was built for another Node or Electron): run `npm rebuild better-sqlite3`, after `npm approve-scripts better-sqlite3` on npm 12 or later',
+      { details: { kind: KIND, reason: 'native_module' }, cause: err },
+    );
+  }
+  if (from === import.meta.url) loaded = Driver;
+  return Driver;
 }
 
 /** Page size given to new database files (bytes). */
