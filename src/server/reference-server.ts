@@ -137,6 +137,16 @@ export async function startReferenceServer(options?: ReferenceServerOptions): Pr
   const httpUrl = `http://${hostForUrl}:${port}`;
   let listening = true;
 
+  // restart() and close() run one after another: two overlapping ones would both shut the same
+  // listener down and each open a new one, orphaning one (still listening after close) or failing
+  // with EADDRINUSE.
+  let lifecycle: Promise<void> = Promise.resolve();
+  const serially = (step: () => Promise<void>): Promise<void> => {
+    const run = lifecycle.then(step);
+    lifecycle = run.catch(() => undefined);
+    return run;
+  };
+
   const disconnectAll = async (graceful: boolean): Promise<void> => {
     const all = [...connections];
     for (const c of all) c.endChannel('silent');
@@ -192,18 +202,20 @@ export async function startReferenceServer(options?: ReferenceServerOptions): Pr
     },
     faults: createFaults(faultState, { connections: () => connections, snapshots, send: ctx.send }),
     stats: () => ({ ...stats }),
-    async restart() {
-      if (!listening) throw new Error('reference server is closed');
-      await shutdown(current, () => disconnectAll(true));
-      current = newListener();
-      await listen(current.server, port, opts.host);
-    },
-    async close() {
-      if (!listening) return;
-      listening = false;
-      await shutdown(current, () => disconnectAll(false));
-      wss.close();
-    },
+    restart: () =>
+      serially(async () => {
+        if (!listening) throw new Error('reference server is closed');
+        await shutdown(current, () => disconnectAll(true));
+        current = newListener();
+        await listen(current.server, port, opts.host);
+      }),
+    close: () =>
+      serially(async () => {
+        if (!listening) return;
+        listening = false;
+        await shutdown(current, () => disconnectAll(false));
+        wss.close();
+      }),
   };
   return server;
 }

@@ -58,3 +58,32 @@ describe('reference server restart', () => {
     stubborn.destroy();
   }, 10_000);
 });
+
+describe('reference server restart and close called at any moment', () => {
+  // A closed listener's handle is released a moment after its close callback.
+  const listeners = async (): Promise<number> => {
+    await new Promise((r) => setTimeout(r, 20));
+    return process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+  };
+
+  it('two concurrent restarts, and a close during a restart, leave one listener and then none', async () => {
+    const before = await listeners();
+    server = await startReferenceServer({ port: 0 });
+    const srv = server;
+    const outcomes = await Promise.allSettled([srv.restart(), srv.restart()]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(await listeners()).toBe(before + 1);
+    const token = await srv.mintToken();
+    const ws = new WebSocket(`${srv.url}?token=${encodeURIComponent(token)}&vsn=2.0.0`);
+    await new Promise((r, j) => {
+      ws.once('open', r);
+      ws.once('error', j);
+    });
+    ws.terminate();
+    const restarting = srv.restart();
+    await srv.close();
+    await expect(restarting).resolves.toBeUndefined();
+    await expect(srv.restart()).rejects.toThrow('reference server is closed');
+    expect(await listeners()).toBe(before);
+  });
+});
