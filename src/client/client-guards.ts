@@ -18,6 +18,11 @@ export function asClientError(err: unknown): KhalaSyncError {
   return new KhalaSyncError('client', ErrorCodes.INTERNAL, err instanceof Error ? err.message : String(err), { cause: err });
 }
 
+/** The `client_closed` error of a call made after `close()`. */
+export function clientClosedError(): KhalaSyncError {
+  return new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client is closed');
+}
+
 /** The `insecure_transport` error for a configured credential URL refused at `connect()`. */
 export function insecureUrlError(found: { option: string; host: string }): KhalaSyncError {
   return new KhalaSyncError(

@@ -22,7 +22,7 @@ import type { ReplayDriver } from './replay-driver.js';
 import { raceAbort, throwIfAborted, type WaitOptions } from './abort.js';
 import { LiveWaits } from './when-live.js';
 import { UpdatesIterator, type UpdatesOptions } from './updates-iterator.js';
-import { asClientError, handled, insecureUrlError, scrubEventArgs } from './client-guards.js';
+import { asClientError, clientClosedError, handled, insecureUrlError, scrubEventArgs } from './client-guards.js';
 import { firstInsecureCredentialUrl, validateOptions } from './validate-options.js';
 import { SecretScrubber } from '../errors/secret-scrubber.js';
 import { emptyRecord } from '../util/records.js';
@@ -98,7 +98,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
    * ends the wait for stored cursors with an `aborted` error, and then nothing is dialled.
    */
   async connect(options: WaitOptions = {}): Promise<void> {
-    if (this.closed) throw new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client is closed');
+    if (this.closed) throw clientClosedError();
     try {
       await raceAbort(this.ready, options.signal);
     } catch (err) {
@@ -116,13 +116,14 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
 
   /**
    * Add topics: their cursors and documents are loaded from the store first, then they are
-   * subscribed (at once when joined, else at the next join). Resolves when loaded. Listen for
-   * changes with {@link onChange} or `on('updates', …)`.
+   * subscribed (at once when joined, else at the next join). Resolves when loaded; after `close()`
+   * rejects with `client_closed`. Listen for changes with {@link onChange} or `on('updates', …)`.
    */
   subscribe(topics: string | string[], options: WaitOptions = {}): Promise<void> {
     const list = Array.isArray(topics) ? topics : [topics];
     const { signal } = options;
     try {
+      if (this.closed) throw clientClosedError(); // its store is closed: nothing to load from
       throwIfAborted(signal);
     } catch (err) {
       return Promise.reject(err);
@@ -168,17 +169,23 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     this.connection.holdReconnects(!available);
   }
 
-  /** Stop receiving topics. Their stored state is kept. `signal` (default none) aborts the wait for pending loads; then nothing changes. */
+  /**
+   * Stop receiving topics. Their stored state is kept. `signal` (default none) aborts the wait for
+   * pending loads; then nothing changes. After `close()`: `client_closed`.
+   */
   async unsubscribe(topics: string | string[], options: WaitOptions = {}): Promise<void> {
-    await raceAbort(this.ready, options.signal);
+    if (this.closed) throw clientClosedError();
+    // A failed earlier load is that subscribe's outcome, not this call's (the topic stayed out).
+    await raceAbort(this.ready.catch(() => undefined), options.signal);
+    if (this.closed) throw clientClosedError();
     const list = Array.isArray(topics) ? topics : [topics];
     this.driver.unsubscribe(list);
     this.tracker.forget(list);
   }
 
-  /** Force a snapshot bootstrap (or a cursor-less replay) of a topic, e.g. after `cursor_ahead_of_head`. */
+  /** Force a snapshot bootstrap (or a cursor-less replay) of a topic, e.g. after `cursor_ahead_of_head`. Does nothing after `close()`. */
   resync(topic: string): void {
-    this.driver.resync(topic);
+    if (!this.closed) this.driver.resync(topic);
   }
 
   /** A document by key, or undefined. Treat the result as read-only. */

@@ -1,0 +1,48 @@
+// API calls that race the client's own lifecycle: after close(), and after a failed load.
+import { afterEach, describe, expect, it } from 'vitest';
+import { SyncClient } from '../../src/client/sync-client.js';
+import type { ReferenceServer } from '../../src/server/index.js';
+import { createMemoryStore } from '../../src/watermarks/memory-store.js';
+import { StoreError } from '../../src/errors/store-error.js';
+import { ErrorCodes } from '../../src/errors/codes.js';
+import { publishRange, RUNS, server, until, WORKERS } from './harness.js';
+
+let srv: ReferenceServer;
+afterEach(async () => srv?.close());
+
+describe('API calls after close()', () => {
+  it('subscribe and unsubscribe reject with client_closed without touching the store; resync changes nothing', async () => {
+    srv = await server();
+    publishRange(srv, RUNS, 5);
+    const store = createMemoryStore();
+    const loads: string[][] = [];
+    const client = new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, topics: [RUNS], store: { ...store, load: (t) => (loads.push(t ?? []), store.load(t)) } });
+    await client.connect();
+    await until(() => client.getWatermark(RUNS) === 5, 'caught up');
+    await client.close();
+    const before = client.getSnapshot();
+    await expect(client.subscribe(WORKERS)).rejects.toMatchObject({ code: 'client_closed' });
+    await expect(client.unsubscribe(RUNS)).rejects.toMatchObject({ code: 'client_closed' });
+    client.resync(RUNS);
+    expect(loads).toEqual([[RUNS]]);
+    expect(client.getSnapshot()).toBe(before);
+    expect(client.getWatermark(RUNS)).toBe(5);
+  });
+});
+
+describe('a failed subscribe load', () => {
+  it('does not make later unsubscribe calls reject with its error', async () => {
+    srv = await server();
+    const store = createMemoryStore();
+    let fail = true;
+    const client = new SyncClient({
+      url: srv.url,
+      token: { url: srv.tokenUrl },
+      store: { ...store, load: (t) => (fail ? Promise.reject(new StoreError(ErrorCodes.STORE_FAILED, 'disk gone')) : store.load(t)) },
+    });
+    await expect(client.subscribe(RUNS)).rejects.toMatchObject({ code: 'store_failed' });
+    fail = false;
+    await expect(client.unsubscribe(RUNS)).resolves.toBeUndefined();
+    await client.close();
+  });
+});
