@@ -36,12 +36,15 @@ export type BrowserSyncRole = 'starting' | TabRole | 'single';
 export interface BrowserSyncEvents {
   /** New updates for this tab's view; `relayed` is true when another tab applied them. Never twice for one update. */
   updates: (batch: AppliedBatch, info: { relayed: boolean }) => void;
+  /** The connection status changed (a follower relays the leader's). */
   status: (status: ClientStatus) => void;
+  /** This tab's role changed (elected, took over, resigned). */
   role: (role: BrowserSyncRole) => void;
   /** The lifecycle source said the network went away (false) or came back (true). */
   network: (online: boolean) => void;
   /** Server head watermarks from a heartbeat (relayed to followers too). */
   heads: (heads: Record<string, number>) => void;
+  /** Errors of this tab's client, or of the follower's view of the shared store. */
   error: (error: KhalaSyncError) => void;
   /** Anything visible changed (documents, status, role, phases): re-render. */
   change: () => void;
@@ -53,8 +56,11 @@ export interface BrowserSyncEvents {
  * BroadcastChannel) and a takeover when the leader goes. See docs/browser.md.
  */
 export class BrowserSync extends Emitter<BrowserSyncEvents> {
+  /** This tab's part; `starting` until `start()` settles it. */
   role: BrowserSyncRole = 'starting';
+  /** The connection status, the leader's as relayed on a follower; `idle` before `start()`. */
   status: ClientStatus = 'idle';
+  /** Whether the network is up, as the lifecycle source says (read at start, then from its signals); true without one. */
   online = true;
   private client: SyncClient | undefined;
   private wake: WakeController | undefined;

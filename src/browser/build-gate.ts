@@ -10,6 +10,7 @@ export type BuildGateState = 'checking' | 'none' | 'promoting' | 'reloading' | '
 
 /** The outcome of {@link checkBuild}. */
 export interface BuildGateResult {
+  /** Where the gate ended: `none` (start sync), `reloading` (the page is reloading into the deployed build), `hard_refresh_required` (do not start sync; tell the user). */
   state: 'none' | 'reloading' | 'hard_refresh_required';
   /** Why: a skew reason, or `upgrade_required` when the server refused the build at join. */
   reason: SkewReason | 'upgrade_required';

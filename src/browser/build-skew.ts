@@ -18,7 +18,9 @@ export type SkewReason =
 
 /** The parts of `manifest.json` (v2) the skew check reads; anything else is ignored. */
 export interface BuildManifest {
+  /** The deployed build's id; missing or null: unknown, never a skew. */
   buildId?: string | null;
+  /** The deployed server's compatibility window, in the manifest's own names. */
   compatibility?: {
     protocolVersion?: string | null;
     minClientBuildId?: string | null;
@@ -42,6 +44,7 @@ export interface RunningBuild {
 
 /** Outcome of {@link evaluateSkew}. */
 export interface SkewVerdict {
+  /** Why the builds disagree, or `none`. */
   reason: SkewReason;
   /** `reason !== 'none'`. */
   skewed: boolean;

@@ -29,8 +29,9 @@ export interface LeaderElectionOptions {
   name: string;
   /** `'auto'` (default): Web Locks when the browser has them, else the BroadcastChannel lease. */
   mechanism?: 'auto' | 'web-locks' | 'lease';
-  /** Lease timings (fallback only): see {@link leaseElection}. */
+  /** How long a silent lease leader counts as alive (fallback only): see {@link leaseElection}. Default 1000. */
   leaseMs?: number;
+  /** How often the lease leader renews (fallback only): see {@link leaseElection}. Default 250. */
   renewMs?: number;
 }
 

@@ -19,7 +19,9 @@ interface EventSource {
 
 /** Where {@link windowLifecycle} listens; defaults to the page's `window` and `document`. */
 export interface WindowLifecycleTargets {
+  /** Where `pageshow`, `pagehide`, `online` and `offline` fire; `navigator.onLine` gives the first state. */
   window: EventSource & { navigator?: { onLine?: boolean } };
+  /** Where `visibilitychange`, `freeze` and `resume` fire. */
   document: EventSource & { visibilityState?: string };
 }
 

@@ -4,7 +4,9 @@ import type { TopicPhase } from '../replay/state.js';
 
 /** A topic's progress as the leader reports it to followers. */
 export interface RelayedTopic {
+  /** The topic's phase in the leader's client. */
   phase: TopicPhase;
+  /** The topic's committed watermark in the leader's client, when it has one. */
   watermark: number | undefined;
 }
 

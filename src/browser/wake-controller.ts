@@ -3,7 +3,9 @@ import type { LifecycleSignal, LifecycleSource } from './page-lifecycle.js';
 
 /** The part of a client the wake controller drives (`SyncClient` has it). */
 export interface WakeTarget {
+  /** Probe the socket on wake: `dead` replaces it at once. */
   probeConnection(timeoutMs: number): Promise<ProbeResult>;
+  /** Hold reconnect attempts while offline (false); dial at once when back (true). */
   setNetworkAvailable(available: boolean): void;
 }
 

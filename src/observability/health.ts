@@ -22,6 +22,7 @@ export interface ConnectionHealth {
 
 /** One topic (Khala) or stream (Spacetime) of a health snapshot. */
 export interface TopicHealth {
+  /** The topic's name. */
   readonly topic: string;
   /** Subscription phase (`pending`, `subscribing`, `live`, `recovering`, `failed`). */
   readonly phase: string;
@@ -43,7 +44,9 @@ export interface TopicHealth {
 export interface ClientHealth {
   /** Unix ms when taken. */
   readonly at: number;
+  /** The connection half: status, reconnects, disconnect reasons. */
   readonly connection: ConnectionHealth;
+  /** One entry per subscribed topic. */
   readonly topics: readonly TopicHealth[];
 }
 

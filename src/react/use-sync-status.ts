@@ -6,7 +6,9 @@ import type { TopicPhase } from '../replay/state.js';
 
 /** What {@link useSyncStatus} returns: the connection status and each topic's phase and watermark. */
 export interface SyncStatusView {
+  /** The client's connection status. */
   readonly status: ClientStatus;
+  /** Each subscribed topic's phase and watermark. */
   readonly topics: Readonly<Record<string, { readonly phase: TopicPhase; readonly watermark: number | undefined }>>;
 }
 

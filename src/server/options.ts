@@ -18,11 +18,17 @@ export interface TopicPolicy {
  * `00000000T000000Z`, max `null`, schema 1..1.
  */
 export interface CompatibilityWindow {
+  /** Whether the join checks the client against the window; off, any client joins. Default false. */
   enforce: boolean;
+  /** The protocol a client must declare. Default `khala.ws.v1`. */
   protocolVersion: string;
+  /** Oldest client build accepted (build ids compare as text). Default `00000000T000000Z`. */
   minClientBuildId: string;
+  /** Newest client build accepted; null: no upper bound. Default null. */
   maxClientBuildId: string | null;
+  /** Lowest schema version accepted. Default 1. */
   minSchemaVersion: number;
+  /** Highest schema version accepted. Default 1. */
   maxSchemaVersion: number;
 }
 

@@ -15,22 +15,29 @@ export interface PublishInput {
 
 /** A journal row: one event of one topic. */
 export interface JournalEntry {
+  /** The topic the entry was published on. */
   topic: string;
   /** Per-topic sequence, strictly increasing, gaps possible (§2.6). */
   watermark: number;
+  /** The document the entry writes. */
   docKey: string;
+  /** The document's version after this entry. */
   docVersion: number;
   /** The full payload, also when `pointer` is true. */
   payload: JsonValue;
   /** K1 wire hash of the full payload (§6). */
   payloadHash: string;
+  /** Sent in pointer mode: the socket carries no body, the client hydrates it over HTTP. */
   pointer: boolean;
 }
 
 /** Latest state of one document: what a converged client holds. */
 export interface DocumentState {
+  /** The document's latest version. */
   docVersion: number;
+  /** Its latest body. */
   payload: JsonValue;
+  /** The watermark of the entry that wrote it. */
   watermark: number;
 }
 
@@ -104,6 +111,7 @@ export interface Faults {
 
 /** A running reference server. */
 export interface ReferenceServer {
+  /** The port it listens on (the ephemeral one when `port` was 0). */
   readonly port: number;
   /** `ws://host:port/sync/socket/websocket` */
   readonly url: string;
@@ -137,7 +145,9 @@ export interface ReferenceServer {
   revokeSession(sessionId: string, reason?: string): void;
   /** Replace the compatibility window; `undefined` restores the default (enforcement off). */
   setCompatibility(window: ReferenceServerOptions['compatibility']): void;
+  /** Fault switches for tests (docs/reference-server.md). */
   readonly faults: Faults;
+  /** Counters since start: connections, joins, subscribes, frames sent, stale cursors... */
   stats(): ServerStats;
   /** Close every socket (code 1012) and the listener, then listen again on the same port. State is kept. */
   restart(): Promise<void>;

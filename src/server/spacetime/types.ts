@@ -70,9 +70,13 @@ export interface SpacetimeFaults {
 
 /** Counters. */
 export interface SpacetimeServerStats {
+  /** Sockets accepted since start. */
   connections: number;
+  /** Sockets open now. */
   openConnections: number;
+  /** Frames sent to clients since start. */
   framesOut: number;
+  /** Upgrades refused (no common subprotocol, unknown path or database, refused token). */
   upgradesRefused: number;
   /** Tokens minted by `POST /api/sync/token`. */
   tokensMinted: number;
@@ -82,6 +86,7 @@ export interface SpacetimeServerStats {
 
 /** A running reference Spacetime server. */
 export interface SpacetimeServer {
+  /** The port it listens on (the ephemeral one when `port` was 0). */
   readonly port: number;
   /** `ws://host:port/v1/database/{database}/subscribe`. */
   readonly url: string;
@@ -91,6 +96,7 @@ export interface SpacetimeServer {
   readonly snapshotUrl: string;
   /** `POST` here mints a token (`{"data": {"token": …}}`). */
   readonly tokenUrl: string;
+  /** The database name it serves (the `database` option). */
   readonly database: string;
   /** Append rows to a stream in one transaction (`append_sync_event` semantics) and notify subscribers. */
   publish(stream: string, inputs: AppendInput[]): SyncEventRecord[];
@@ -112,7 +118,10 @@ export interface SpacetimeServer {
   checkpointCalls(): CheckpointCall[];
   /** `connection_id` (decimal u128) of every open socket. */
   connectionIds(): string[];
+  /** Fault switches for tests and the harness. */
   readonly faults: SpacetimeFaults;
+  /** Counters of sockets, frames, refusals and tokens so far. */
   stats(): SpacetimeServerStats;
+  /** Terminate every socket, stop the ping timer and stop listening. */
   close(): Promise<void>;
 }
