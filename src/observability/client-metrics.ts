@@ -8,14 +8,23 @@ import { MetricsRegistry } from './registry.js';
 
 /** Counters the client core keeps as plain fields; the registry reads them at snapshot time. */
 export interface CoreCounters {
+  /** Updates applied (committed); `SyncMetrics.applied`. */
   readonly applied: number;
+  /** Updates dropped as already applied. */
   readonly duplicatesDropped: number;
+  /** Applied updates whose watermark jumped by more than 1. */
   readonly gapsSeen: number;
+  /** Snapshots applied. */
   readonly bootstraps: number;
+  /** Updates kept out because the held document's version is newer. */
   readonly conflicts: number;
+  /** Repeats of an applied `(topic, seq)` with another `payload_hash` (SPEC.md A13). */
   readonly payloadConflicts: number;
+  /** Pointer-mode document fetches started. */
   readonly hydrationFetches: number;
+  /** Pointer-mode document fetches that failed. */
   readonly hydrationFailures: number;
+  /** Inbound frames refused, by error code. */
   readonly framesRejectedByCode: Readonly<Record<string, number>>;
   /** Inbound budget crossings (pauses, and overflows of sockets that cannot pause). */
   readonly inboundPauses: number;
@@ -25,6 +34,7 @@ export interface CoreCounters {
 export interface MetricsHost {
   /** The client's events (the plug-in adds its own listeners). */
   readonly events: ObservableClient;
+  /** The client's plain counters now (read at each snapshot, never copied on the hot path). */
   counters(): CoreCounters;
   /** Inbound frames and bytes waiting, and whether reading is paused. */
   inbound(): { frames: number; bytes: number; paused: boolean };
@@ -46,6 +56,7 @@ export interface AttachedMetrics {
 
 /** The `metrics` client option: builds a client's registry when the client attaches it. */
 export interface MetricsPlugin {
+  /** Called once by the client it is given to: register the catalog's instruments over `host`. */
   attach(host: MetricsHost): AttachedMetrics;
 }
 

@@ -4,7 +4,9 @@ import { DEFAULT_SECONDS_BUCKETS } from './metric-catalog.js';
 export interface HistogramValue {
   /** `[upperBound, cumulative count]`, ascending; the last bound is `Infinity`. */
   readonly buckets: ReadonlyArray<readonly [number, number]>;
+  /** Sum of every observed value. */
   readonly sum: number;
+  /** Number of observed values. */
   readonly count: number;
 }
 
@@ -15,7 +17,9 @@ export interface HistogramValue {
 export class Histogram {
   private readonly bounds: readonly number[];
   private readonly counts: number[];
+  /** Sum of every observed value so far. */
   sum = 0;
+  /** Number of values observed so far. */
   count = 0;
   /** Called with every observed value (the OpenTelemetry bridge sets it). Default none. */
   listener: ((value: number) => void) | undefined;

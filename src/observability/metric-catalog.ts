@@ -7,10 +7,13 @@ export type MetricKind = 'counter' | 'gauge' | 'histogram';
  * (`_seconds`, `_bytes`) and counters end in `_total`. Renaming one is a breaking change.
  */
 export interface MetricDef {
+  /** The OpenTelemetry name (`khala_sync.…`); {@link prometheusName} derives the Prometheus one from it. */
   readonly name: string;
+  /** Counter, gauge or histogram. */
   readonly kind: MetricKind;
   /** UCUM unit as OpenTelemetry writes it: `s`, `By`, or a `{annotation}` for counts. */
   readonly unit: string;
+  /** What it measures, one sentence (the Prometheus `# HELP` line and the OpenTelemetry description). */
   readonly help: string;
   /** The one label this metric is split by, if any (e.g. `code`). */
   readonly label?: string;

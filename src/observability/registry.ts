@@ -3,14 +3,19 @@ import type { MetricDef } from './metric-catalog.js';
 
 /** One labelled value of a counter or gauge. `label` is undefined for an unlabelled metric. */
 export interface Sample {
+  /** The label value of this series; undefined for a metric without a label. */
   readonly label: string | undefined;
+  /** The series' value when the snapshot was taken. */
   readonly value: number;
 }
 
 /** One metric in a {@link MetricsSnapshot}. Counters and gauges carry samples; histograms a value. */
 export interface MetricSnapshot {
+  /** The metric's definition (name, kind, unit, help). */
   readonly def: MetricDef;
+  /** Its series (one per label value); empty for a histogram. */
   readonly samples: readonly Sample[];
+  /** A histogram's buckets, sum and count; only for a histogram. */
   readonly histogram?: HistogramValue;
 }
 
@@ -18,6 +23,7 @@ export interface MetricSnapshot {
 export interface MetricsSnapshot {
   /** Unix ms when taken. */
   readonly at: number;
+  /** Every registered metric, in registration order. */
   readonly metrics: readonly MetricSnapshot[];
 }
 
@@ -31,7 +37,9 @@ interface Entry {
 
 /** A counter owned by the registry: a plain number field (`c.value += n` on the hot path). */
 export class Counter {
+  /** The count so far; the hot path adds to it directly. */
   value = 0;
+  /** Add `n` (default 1). */
   inc(n = 1): void {
     this.value += n;
   }
@@ -50,8 +58,10 @@ export const MAX_LABEL_CHARS = 64;
  * longer than {@link MAX_LABEL_CHARS} (a server's stale reason can be as long as a frame).
  */
 export class LabeledCounter {
+  /** Count per label value (`other` past the caps). */
   readonly values: Record<string, number> = Object.create(null) as Record<string, number>;
   private distinct = 0;
+  /** Add `n` (default 1) to the series of label `value`. */
   inc(value: string, n = 1): void {
     const label = value.length > MAX_LABEL_CHARS ? 'other' : value;
     const current = this.values[label];
@@ -78,18 +88,21 @@ export class MetricsRegistry {
     this.add(def, read);
   }
 
+  /** A counter owned by the registry under `def`. */
   counter(def: MetricDef): Counter {
     const c = new Counter();
     this.add(def, () => c.value);
     return c;
   }
 
+  /** A counter split by `def.label`, owned by the registry. */
   labeled(def: MetricDef): LabeledCounter {
     const c = new LabeledCounter();
     this.add(def, () => c.values);
     return c;
   }
 
+  /** A histogram with `def.buckets` (default seconds buckets), owned by the registry. */
   histogram(def: MetricDef): Histogram {
     const h = new Histogram(def.buckets);
     this.add(def, () => h);
