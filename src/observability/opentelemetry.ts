@@ -8,27 +8,37 @@ import type { MetricsRegistry } from './registry.js';
 export type OtelAttributes = Record<string, string>;
 /** `ObservableResult` of `@opentelemetry/api`. */
 export interface OtelObservableResult {
+  /** Report the current value of one series. */
   observe(value: number, attributes?: OtelAttributes): void;
 }
 /** `ObservableCounter` / `ObservableGauge` of `@opentelemetry/api`. */
 export interface OtelObservable {
+  /** Called at each collection to observe the values. */
   addCallback(callback: (result: OtelObservableResult) => void): void;
+  /** Stop calling `callback` (on `close()`). */
   removeCallback(callback: (result: OtelObservableResult) => void): void;
 }
 /** `Histogram` of `@opentelemetry/api`. */
 export interface OtelHistogram {
+  /** Record one observation. */
   record(value: number, attributes?: OtelAttributes): void;
 }
 /** Options the bridge passes when creating an instrument. */
 export interface OtelInstrumentOptions {
+  /** The metric's help text. */
   description?: string;
+  /** The metric's UCUM unit. */
   unit?: string;
+  /** Bucket bounds for a histogram: the catalog's own, so both exports agree. */
   advice?: { explicitBucketBoundaries?: number[] };
 }
 /** The `Meter` methods the bridge calls (a real `@opentelemetry/api` Meter fits). */
 export interface OtelMeter {
+  /** A counter read at collection time. */
   createObservableCounter(name: string, options?: OtelInstrumentOptions): OtelObservable;
+  /** A gauge read at collection time. */
   createObservableGauge(name: string, options?: OtelInstrumentOptions): OtelObservable;
+  /** A histogram fed each observation as it happens. */
   createHistogram(name: string, options?: OtelInstrumentOptions): OtelHistogram;
 }
 
@@ -44,6 +54,7 @@ export interface OpenTelemetryOptions {
 export interface OpenTelemetryBinding {
   /** False when no meter was given and `@opentelemetry/api` is not installed: nothing is reported. */
   readonly active: boolean;
+  /** Remove every callback and listener: the meter stops reading the client. */
   close(): void;
 }
 
