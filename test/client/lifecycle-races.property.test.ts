@@ -1,6 +1,7 @@
 // Property: whatever the app calls, at whatever connection phase (connecting, joining, replaying,
 // a snapshot bootstrap mid-page, a token refresh's standby socket, backoff, live), and whatever the
-// reference server does meanwhile (restart on the same port, prune under a cursor), every promise
+// reference server does meanwhile (restart on the same port, prune under a cursor, pointer-mode
+// documents to hydrate), and probes, network blips or a store closed from under it, every promise
 // the API returns settles, nothing is thrown unhandled, no (topic, seq) is applied twice and no
 // watermark goes backwards; after `close()` the store holds the last applied watermark, and a new
 // client on the same store converges to the server's documents (nothing skipped).
@@ -24,14 +25,14 @@ const TOPICS = [RUNS, WORKERS];
 
 type Op =
   | { op: 'wait'; ms: number }
-  | { op: 'connect' | 'connectTwice' | 'close' | 'closeTwice' | 'restart' | 'whenLiveAbort' | 'storeClose' }
-  | { op: 'resubscribe' | 'resync' | 'publish' | 'prune'; topic: string };
+  | { op: 'connect' | 'connectTwice' | 'close' | 'closeTwice' | 'restart' | 'whenLiveAbort' | 'storeClose' | 'probe' | 'networkBlip' }
+  | { op: 'resubscribe' | 'resync' | 'publish' | 'publishPointer' | 'prune'; topic: string };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 60 }) }) },
-  { weight: 2, arbitrary: fc.constantFrom<Op>({ op: 'connect' }, { op: 'connectTwice' }, { op: 'restart' }, { op: 'whenLiveAbort' }, { op: 'storeClose' }) },
+  { weight: 2, arbitrary: fc.constantFrom<Op>({ op: 'connect' }, { op: 'connectTwice' }, { op: 'restart' }, { op: 'whenLiveAbort' }, { op: 'storeClose' }, { op: 'probe' }, { op: 'networkBlip' }) },
   { weight: 1, arbitrary: fc.constantFrom<Op>({ op: 'close' }, { op: 'closeTwice' }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('resubscribe' as const, 'resync' as const, 'publish' as const, 'prune' as const), topic: fc.constantFrom(...TOPICS) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('resubscribe' as const, 'resync' as const, 'publish' as const, 'publishPointer' as const, 'prune' as const), topic: fc.constantFrom(...TOPICS) }) },
 );
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -107,7 +108,8 @@ async function run(ops: Op[]): Promise<void> {
   const pending = new Pending();
   let closed = false;
   try {
-    for (const [i, o] of ops.entries()) {
+    // Connected from the start, so that the ops land in every connection phase.
+    for (const [i, o] of [{ op: 'connect' } as Op, ...ops].entries()) {
       const label = `${i}:${o.op}`;
       switch (o.op) {
         case 'wait': await sleep(o.ms); break;
@@ -127,6 +129,12 @@ async function run(ops: Op[]): Promise<void> {
           break;
         case 'resync': client.resync(o.topic); break;
         case 'publish': publishRange(srv, o.topic, 7, 5, `p${i}`); break;
+        case 'publishPointer': srv.publish(o.topic, [{ docKey: `ptr${i % 3}`, payload: { i }, pointer: true }]); break;
+        case 'probe': pending.push([label, client.probeConnection(20)]); break;
+        case 'networkBlip':
+          client.setNetworkAvailable(false);
+          setTimeout(() => client.setNetworkAvailable(true), 25);
+          break;
         case 'storeClose': pending.push([label, store.close()]); break;
         case 'prune': srv.prune(o.topic, srv.head(o.topic) - 1); break;
       }
