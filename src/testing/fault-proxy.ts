@@ -34,6 +34,7 @@ export interface FaultProxyOptions {
 export interface FaultProxyStats {
   /** WebSocket connections established through the proxy. */
   connections: number;
+  /** WebSocket connections open now. */
   openConnections: number;
   /** Connections cut by `cutAtFrame` or `cutAll()`. */
   cuts: number;
@@ -43,7 +44,9 @@ export interface FaultProxyStats {
   upgradeFailures: number;
   /** Plain HTTP: requests seen, answered by a rule, forwarded, failed upstream, and answers by status. */
   http: HttpStats;
+  /** Frame counters from the server to the client. */
   toClient: DirectionStats;
+  /** Frame counters from the client to the server. */
   toServer: DirectionStats;
   /** Faults applied (also those past `maxEvents`). */
   faults: number;
@@ -55,7 +58,9 @@ export interface FaultProxy {
   readonly url: string;
   /** `http://host:port` of the proxy: plain HTTP is forwarded to the target's origin. */
   readonly httpUrl: string;
+  /** The port the proxy listens on. */
   readonly port: number;
+  /** The seed of every fault draw: the same seed and rules give the same faults. */
   readonly seed: number;
   /** Rewrite an upstream URL (same origin as the target) to go through the proxy. */
   via(upstreamUrl: string): string;
@@ -63,6 +68,7 @@ export interface FaultProxy {
   setRules(rules: FaultRules): void;
   /** Cut every open connection at once (no close frame). Returns how many were cut. */
   cutAll(): number;
+  /** Counters so far. */
   stats(): FaultProxyStats;
   /** Every fault applied so far, in order (up to `maxEvents`). */
   events(): FaultEvent[];

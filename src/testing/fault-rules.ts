@@ -9,13 +9,17 @@ export type Direction = 'to_client' | 'to_server';
 
 /** What the proxy knows about one WebSocket message. Parsing is lazy (only when a rule asks). */
 export interface FrameInfo {
+  /** Which way the frame travels: `to_client` or `to_server`. */
   readonly direction: Direction;
   /** Connection ordinal (1-based, in upgrade order). */
   readonly connection: number;
   /** Index of this frame on its connection and direction, 0-based, counting every frame. */
   readonly index: number;
+  /** The frame as text (a binary frame decoded as UTF-8). */
   readonly text: string;
+  /** The frame's size in bytes. */
   readonly bytes: number;
+  /** Whether it was a binary WebSocket frame. */
   readonly binary: boolean;
   /** Phoenix event (`[join_ref, ref, topic, event, payload]`), or undefined for other frames. */
   readonly event: string | undefined;
@@ -67,6 +71,7 @@ export interface DirectionRules {
 
 /** A request as an HTTP rule or observer sees it. The query string is never included (tokens). */
 export interface HttpRequestInfo {
+  /** The request method (`GET`, `POST`...). */
   method: string;
   /** Path without the query string. */
   path: string;
@@ -92,7 +97,9 @@ export interface HttpFaultRule {
 
 /** Every rule of the proxy. */
 export interface FaultRules {
+  /** Faults on frames from the server to the client. Default none. */
   toClient?: DirectionRules;
+  /** Faults on frames from the client to the server. Default none. */
   toServer?: DirectionRules;
   /** Plain HTTP faults; the first armed rule that matches applies. */
   http?: HttpFaultRule[];
@@ -106,12 +113,17 @@ export interface FaultEvent {
   n: number;
   /** Milliseconds since the proxy started (timing, not part of the deterministic schedule). */
   atMs: number;
+  /** The fault applied. */
   kind: 'drop' | 'duplicate' | 'delay' | 'reorder' | 'cut' | 'stall' | 'http' | 'refuse_upgrade';
+  /** The direction of the frame it hit, for frame faults. */
   direction?: Direction;
+  /** The connection ordinal (1-based), for connection and frame faults. */
   connection?: number;
   /** Frame index on the connection and direction (`-1` for a cut not tied to a frame). */
   frame?: number;
+  /** The Phoenix event of the frame it hit, when it had one. */
   event?: string;
+  /** Topic and highest watermark of the update batch it hit, when it was one. */
   batch?: { topic: string; seq: number };
   /** Kind-specific: delay ms, reorder positions, HTTP status and path. */
   detail?: string;

@@ -10,10 +10,15 @@ export interface DirectionStats {
   bytes: number;
   /** Frames handed to the receiver (duplicates included). */
   delivered: number;
+  /** Frames dropped by `dropRate`. */
   dropped: number;
+  /** Frames sent twice by `duplicateRate`. */
   duplicated: number;
+  /** Frames held back by a delay rule. */
   delayed: number;
+  /** Frames delivered ahead of one received before them. */
   reordered: number;
+  /** Frames swallowed while `stall` was on. */
   stalled: number;
 }
 

@@ -8,20 +8,31 @@ const ACK_REDUCER_ID = 7;
 
 /** One `stream_checkpoint` row (§2.1), keyed `"<client_id>:<stream_id>"`. */
 export interface CheckpointRow {
+  /** `<client_id>:<stream_id>`: one row per client and stream, upserted. */
   checkpoint_key: string;
+  /** The `client_id` argument of the acknowledging call. */
   client_id: string;
+  /** The stream acknowledged. */
   stream_id: string;
+  /** The seq the client says it has durably applied. */
   last_applied_seq: number;
+  /** The durable offset the client acknowledged with it. */
   durable_offset: number;
+  /** When the row was last written, ms since the epoch. */
   updated_at_unix_ms: number;
 }
 
 /** One `ack_stream_checkpoint` call the server received. */
 export interface CheckpointCall {
+  /** The `client_id` argument. */
   clientId: string;
+  /** The stream argument. */
   stream: string;
+  /** The seq argument. */
   seq: number;
+  /** The call's `request_id`, which its reply echoes. */
   requestId: number;
+  /** What the server did: `committed` (row written), `failed` (a scripted error reply), `dropped` (no reply). */
   outcome: 'committed' | 'failed' | 'dropped';
 }
 

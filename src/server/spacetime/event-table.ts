@@ -4,13 +4,21 @@ import type { SqlValue } from './sql-subset.js';
 
 /** One `sync_event` row (SPACETIME_PROTOCOL §2.1), column names as on the wire. */
 export interface SyncEventRecord {
+  /** The row's unique key; default `stream:<stream>:seq:<seq>`. */
   idempotency_key: string;
+  /** The stream (the client's topic) the row belongs to. */
   stream_id: string;
+  /** Per-stream sequence, from 1, strictly increasing: the client's watermark. */
   seq: number;
+  /** `sha256:<hex>` of the payload's canonical JSON, or what `AppendInput.payloadHash` forced. */
   payload_hash: string;
+  /** The payload as JSON text. */
   payload_json: string;
+  /** When the transaction committed, ms since the epoch. */
   committed_at_unix_ms: number;
+  /** The durable offset of the commit; the reference server uses the seq. */
   durable_offset: number;
+  /** Whether the commit is confirmed durable; always true here. */
   confirmed_read: boolean;
 }
 
@@ -21,7 +29,9 @@ export const STREAM_HEAD_COLUMN_ORDER = ['stream_id', 'head_seq', 'updated_at_un
 
 /** What to append: a body, optionally with its idempotency key and a hash override (for fault tests). */
 export interface AppendInput {
+  /** The event's body. */
   payload: JsonValue;
+  /** The row's `idempotency_key`. Default `stream:<stream>:seq:<seq>`. */
   idempotencyKey?: string;
   /** Stored instead of the computed `sha256:<hex>` (a wrong hash, or `''` for none). */
   payloadHash?: string;
