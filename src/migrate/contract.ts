@@ -10,6 +10,7 @@ import { verifyManifest } from './verify.js';
 
 /** What {@link contractManifest} did. */
 export interface ContractResult {
+  /** The run's manifest after the contract. */
   manifest: Manifest;
   /** Pre-migration files removed (their backups stay in the run directory). */
   removed: string[];

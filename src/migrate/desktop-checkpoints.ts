@@ -8,9 +8,13 @@ export const DESKTOP_CHECKPOINT_VERSION = 1;
 
 /** One entry of `runtime-sync-checkpoints.v1.json`. */
 export interface DesktopCheckpoint {
+  /** The entry's `worker_id`. */
   workerId: string;
+  /** The entry's `stream_id`. */
   streamId: string;
+  /** The stream's cursor. */
   watermark: number;
+  /** The entry's `updated_at`, as written. */
   updatedAt: string;
 }
 

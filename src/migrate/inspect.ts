@@ -4,7 +4,9 @@ import { readStoreFile, storeCounts, storeCursors, type StoreKind } from './read
 
 /** What `khala-sync store inspect` prints (docs/migrations.md). */
 export interface StoreInspection {
+  /** The file inspected. */
   path: string;
+  /** What it is: our SQLite store, the desktop checkpoint file or the web shell's sync state. */
   kind: StoreKind;
   /** The store's schema version: SQLite `user_version`, the legacy record's version (0 = unversioned v0). */
   schema_version: number;

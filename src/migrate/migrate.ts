@@ -33,7 +33,9 @@ export interface MigrateOptions {
 
 /** What {@link migrateStore} did. */
 export interface MigrateResult {
+  /** The run's manifest. */
   manifest: Manifest;
+  /** Where it was written (`<run dir>/manifest.json`); `verify`, `rollback` and `contract` take this path. */
   manifestPath: string;
 }
 

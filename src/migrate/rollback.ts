@@ -8,6 +8,7 @@ import { readManifest, updateManifest } from './manifest-file.js';
 
 /** What {@link rollbackManifest} did. */
 export interface RollbackResult {
+  /** The run's manifest after the rollback. */
   manifest: Manifest;
   /** Stores whose bytes were restored from their backup, or moved away because they did not exist before. */
   restored: string[];

@@ -9,6 +9,7 @@ export interface MappingEntry {
   from: string;
   /** The stream id it became. */
   to: string;
+  /** Which rule of the topic → stream table produced `to`. */
   rule: MappingRule;
   /**
    * The topic the reverse table gives for `to`, or `null` when it would not give `from` back

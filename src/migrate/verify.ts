@@ -8,15 +8,21 @@ import { readStoreFile, storeCounts } from './read-store.js';
 
 /** One difference between a manifest and the disk. */
 export interface VerifyProblem {
+  /** Which store of the manifest differs. */
   store: ManifestStore['store'];
+  /** Its path on disk. */
   path: string;
+  /** What differs: the hash, the row counts, a file missing or present against the manifest, a backup, or a file that cannot be read. */
   what: 'sha256' | 'counts' | 'missing' | 'present' | 'backup' | 'unreadable';
+  /** What the manifest says. */
   expected: unknown;
+  /** What is on disk. */
   found: unknown;
 }
 
 /** What {@link verifyManifest} found when everything matched. */
 export interface VerifyResult {
+  /** The manifest checked. */
   manifest: Manifest;
   /** Per store: the path, the state it was checked against, and the recomputed hash and counts. */
   stores: Array<{ store: ManifestStore['store']; path: string; expected: 'after' | 'before' | 'removed'; sha256: string | null; counts: Record<string, number> }>;

@@ -14,6 +14,7 @@ export interface WebSyncState {
   topicWatermarks: Record<string, number>;
   /** Trimmed, deduplicated, sorted (as the web shell writes them). */
   subscribedTopics: string[];
+  /** The record's `updated_at_unix_ms`; 0 for the unversioned legacy record. */
   updatedAtUnixMs: number;
 }
 

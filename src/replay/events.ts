@@ -42,7 +42,9 @@ export type ReplayEffect =
 
 /** Applied updates reported for one committed batch. */
 export interface AppliedBatch {
+  /** The topic the updates belong to. */
   topic: string;
+  /** The updates just committed, in watermark order. */
   updates: SyncUpdate[];
   /** True while the topic had not caught up yet when the batch arrived. */
   replayed: boolean;

@@ -6,6 +6,7 @@ export type RecoveryStep = 'snapshot' | 'resubscribe' | 'resubscribed';
 
 /** One recovery of one topic (KHALA_PROTOCOL §7.5). */
 export interface Recovery {
+  /** Where the recovery stands: fetching the `snapshot`, sending the `resubscribe`, or `resubscribed` (awaiting its reply). */
   step: RecoveryStep;
   /** Head captured from the stale error before fetching the snapshot. */
   head: number | undefined;
@@ -19,12 +20,15 @@ export interface Recovery {
 
 /** Replay state of one topic. */
 export interface TopicState {
+  /** The topic's name. */
   readonly topic: string;
   /** Highest applied watermark (durable), or undefined when none. */
   lastApplied: number | undefined;
+  /** Where the topic's subscription stands (`pending`, `subscribing`, `live`, `recovering`, `failed`). */
   phase: TopicPhase;
   /** Caught-up has been reported for the current subscription. */
   caughtUp: boolean;
+  /** The stale-cursor recovery under way, or undefined. */
   recovery: Recovery | undefined;
   /** `cursor_ahead_of_head` already reported on this connection. */
   aheadReported: boolean;
@@ -34,6 +38,7 @@ export interface TopicState {
 
 /** Replay state of a client: desired topics and in-flight subscribe requests. */
 export interface ReplayState {
+  /** Every subscribed topic's state, by name. */
   topics: Map<string, TopicState>;
   /** Subscribe requests awaiting a reply, by request id. */
   pending: Map<number, string[]>;

@@ -15,7 +15,9 @@ export interface ReplayContext {
 
 /** Result of one transition. */
 export interface Transition {
+  /** The state after the input. */
   state: ReplayState;
+  /** What the driver must do for it, in order (store writes, requests, events). */
   effects: ReplayEffect[];
 }
 

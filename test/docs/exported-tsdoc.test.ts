@@ -66,18 +66,8 @@ describe('TSDoc on every exported symbol', () => {
     expect([...new Set(missing)].sort(), 'exported without TSDoc: add a /** … */ comment (what it is, why, its default) at the declaration').toEqual([]);
   });
 
-  // Public members are held to the same rule, starting from the ones still without TSDoc when this
-  // test was written (undocumented-members.txt): that list may only shrink.
-  const missingMembers = new Set(exported.flatMap((e) => e.decls.flatMap((d) => undocumentedMembers(d, e.name))));
-  const knownDebt = readRepoFile('test/docs/undocumented-members.txt').split('\n').filter((l) => l !== '');
-
-  it('no public member of an exported class or interface lacks TSDoc beyond the known list', () => {
-    const added = [...missingMembers].filter((m) => !knownDebt.includes(m)).sort();
-    expect(added, 'public members without TSDoc: add a /** … */ comment (what it is, why, its default)').toEqual([]);
-  });
-
-  it('the known list names only members still without TSDoc', () => {
-    const done = knownDebt.filter((m) => !missingMembers.has(m));
-    expect(done, 'documented (or gone) since: remove these lines from test/docs/undocumented-members.txt').toEqual([]);
+  it('every public member of an exported class or interface has a TSDoc comment', () => {
+    const missing = [...new Set(exported.flatMap((e) => e.decls.flatMap((d) => undocumentedMembers(d, e.name))))].sort();
+    expect(missing, 'public members without TSDoc: add a /** … */ comment (what it is, why, its default)').toEqual([]);
   });
 });

@@ -22,12 +22,17 @@ export const STREAM_HEAD_COLUMNS: readonly string[] = Object.freeze(['stream_id'
 
 /** One `sync_event` row, fully decoded (`payload_json` parsed a third time, §1.3 rule 7). */
 export interface SyncEventRow {
+  /** The row's `idempotency_key`. */
   idempotencyKey: string;
+  /** The row's stream: the client's topic. */
   streamId: string;
+  /** Per-stream sequence: the watermark. */
   seq: number;
   /** `payload_hash` as stored, or null when empty. */
   payloadHash: string | null;
+  /** The event's body, parsed from `payload_json`. */
   payload: JsonValue;
+  /** The row's `confirmed_read`, when the row has that column. */
   confirmedRead: boolean | undefined;
   /** `committed_at_unix_ms`, when the row has it (the apply-latency metric uses it). */
   committedAtMs: number | undefined;

@@ -106,6 +106,7 @@ export class SpacetimeSession implements LaneSession {
     if (this.ready && !this.disposed) this.acks?.committed(topic, watermark);
   }
 
+  /** {@link LaneSession.dispose}: drop pending requests and timers; the transport is gone. */
   dispose(): void {
     this.disposed = true;
     this.sets.clear();
@@ -114,6 +115,7 @@ export class SpacetimeSession implements LaneSession {
     this.acks?.dispose();
   }
 
+  /** {@link LaneSession.receive}: one inbound text frame. */
   receive(text: string, byteLength: number): void {
     if (this.disposed) return;
     const oversized = oversizedBytes(text, byteLength, this.maxFrameBytes);

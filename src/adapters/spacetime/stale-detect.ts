@@ -13,7 +13,9 @@ export type StaleReason = 'retention_floor_breach' | 'replay_budget_exceeded' | 
 
 /** A locally detected stale stream. */
 export interface StaleFinding {
+  /** The stream found stale. */
   stream: string;
+  /** Why: a gap after the cursor, a replay above the budget, or a head that stayed ahead. */
   reason: StaleReason;
   /** The cursor the client resumed after. */
   resumeAfter: number;

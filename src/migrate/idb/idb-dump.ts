@@ -3,6 +3,7 @@ import type { JsonValue } from '../../util/json.js';
 
 /** Every record of a database, per object store, in key order: what a browser migration hashes and backs up. */
 export interface IdbDump {
+  /** The database name. */
   name: string;
   /** 0 when the database does not exist. */
   version: number;

@@ -7,7 +7,9 @@ const RUNS = 'runs';
 
 /** The backup of a browser migration: the exact records of both databases before the run. */
 export interface WebShellBackup {
+  /** Shape version of the backup. */
   format: 'khala-sync.indexeddb-backup.v1';
+  /** The migration run it belongs to. */
   run_id: string;
   /** The legacy database, and the legacy localStorage value (`null` when absent). */
   source: { idb: IdbDump; local_storage: string | null };
@@ -17,9 +19,11 @@ export interface WebShellBackup {
 
 /** One browser migration run, as kept in {@link MIGRATIONS_DB} and handed to the app. */
 export interface WebShellRun {
+  /** The run's id (also its key in the migrations database). */
   run_id: string;
   /** `null` only while the run is between its backup and its switch (a crash there leaves it so). */
   manifest: Manifest | null;
+  /** Everything the run replaced, as it was before. */
   backup: WebShellBackup;
   /** What a rollback replaced (our store's records at that moment): kept, never dropped. */
   replaced?: IdbDump[];
