@@ -27,7 +27,7 @@ export interface LeaderElection {
 export interface LeaderElectionOptions {
   /** Lock / channel name; one per app and store. */
   name: string;
-  /** `'auto'` (default): Web Locks when the browser has them, else the BroadcastChannel lease. */
+  /** `'auto'`: Web Locks when the browser has them, else the BroadcastChannel lease; or force `'web-locks'` / `'lease'`. Default `'auto'`. */
   mechanism?: 'auto' | 'web-locks' | 'lease';
   /** How long a silent lease leader counts as alive (fallback only): see {@link leaseElection}. Default 1000. */
   leaseMs?: number;

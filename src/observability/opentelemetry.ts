@@ -25,11 +25,11 @@ export interface OtelHistogram {
 }
 /** Options the bridge passes when creating an instrument. */
 export interface OtelInstrumentOptions {
-  /** The metric's help text. */
+  /** The metric's help text. Default none. */
   description?: string;
-  /** The metric's UCUM unit. */
+  /** The metric's UCUM unit. Default none. */
   unit?: string;
-  /** Bucket bounds for a histogram: the catalog's own, so both exports agree. */
+  /** Bucket bounds for a histogram: the catalog's own, so both exports agree. Default: the SDK's. */
   advice?: { explicitBucketBoundaries?: number[] };
 }
 /** The `Meter` methods the bridge calls (a real `@opentelemetry/api` Meter fits). */

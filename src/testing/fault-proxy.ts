@@ -22,9 +22,9 @@ export interface FaultProxyOptions {
   seed?: number;
   /** Initial rules. Default none (a transparent proxy). */
   rules?: FaultRules;
-  /** Called for every plain HTTP request, before rules apply (credentials are never passed). */
+  /** Called for every plain HTTP request, before rules apply (credentials are never passed). Default none. */
   onRequest?: (req: HttpRequestInfo) => void;
-  /** Called for every fault applied, as it is applied. */
+  /** Called for every fault applied, as it is applied. Default none (`events()` keeps them). */
   onFault?: (event: FaultEvent) => void;
   /** Events kept by `events()`; later ones are counted but not kept. Default 50 000. */
   maxEvents?: number;

@@ -24,8 +24,8 @@ export interface MemoryPeer {
 /** Options of {@link createMemoryNetwork}. */
 export interface MemoryNetworkOptions {
   /**
-   * Decide how a dial ends: `'accept'` (default), or a refusal with an HTTP status, as a real
-   * server refusing the upgrade would.
+   * Decide how a dial ends: `'accept'`, or a refusal with an HTTP status, as a real server refusing
+   * the upgrade would. Default: every dial is accepted.
    */
   accept?: (url: string) => 'accept' | { refuse: number };
   /**

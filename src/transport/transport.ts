@@ -64,7 +64,10 @@ export interface Transport {
 export interface TransportOptions {
   /** `Sec-WebSocket-Protocol` values to offer. Default none. */
   protocols?: string[] | undefined;
-  /** Largest inbound frame in bytes the transport should accept. */
+  /**
+   * Largest inbound frame in bytes the lane accepts; the WebSocket transport sets its hard cap at 4×
+   * it (at least 64 KiB) and leaves refusing single frames to the lane. Default none: the 64 KiB floor.
+   */
   maxFrameBytes?: number | undefined;
 }
 

@@ -36,6 +36,14 @@ function undocumentedMembers(decl: ts.Declaration, owner: string): string[] {
   return members.filter((m) => isPublicMember(m) && !hasTsdoc(m)).map((m) => `${owner}.${m.name?.getText() ?? '?'} (${file})`);
 }
 
+/** `Owner.option (file)` for each optional member of an exported `…Options` interface whose TSDoc states no default. */
+function optionsWithoutDefault(decl: ts.Declaration, owner: string): string[] {
+  if (!ts.isInterfaceDeclaration(decl) || !owner.endsWith('Options')) return [];
+  const file = decl.getSourceFile().fileName.slice(ROOT.length);
+  const stated = (m: ts.TypeElement): boolean => ts.getJSDocCommentsAndTags(m).some((d) => /\bDefault\b/.test(d.getText()));
+  return decl.members.filter((m) => m.questionToken !== undefined && !stated(m)).map((m) => `${owner}.${m.name?.getText() ?? '?'} (${file})`);
+}
+
 /** The exports of every entry point, each with its declarations. */
 function exportedDeclarations(): { name: string; decls: ts.Declaration[] }[] {
   const entries = entryFiles();
@@ -69,5 +77,10 @@ describe('TSDoc on every exported symbol', () => {
   it('every public member of an exported class or interface has a TSDoc comment', () => {
     const missing = [...new Set(exported.flatMap((e) => e.decls.flatMap((d) => undocumentedMembers(d, e.name))))].sort();
     expect(missing, 'public members without TSDoc: add a /** … */ comment (what it is, why, its default)').toEqual([]);
+  });
+
+  it('every optional member of an exported …Options interface states its default', () => {
+    const missing = [...new Set(exported.flatMap((e) => e.decls.flatMap((d) => optionsWithoutDefault(d, e.name))))].sort();
+    expect(missing, 'options whose TSDoc has no "Default …": say what happens when it is not given').toEqual([]);
   });
 });
