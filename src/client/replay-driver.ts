@@ -40,6 +40,8 @@ export class ReplayDriver {
   private readonly hydration: Pick<HydrationScheduler, 'schedule'>;
   /** Made on the first barrier (most clients never add one). */
   private barriers: Set<() => Promise<void> | undefined> | undefined;
+  /** Topics the app unsubscribed on this socket: their batches still in flight are dropped silently (A9). */
+  private leaving: Set<string> | undefined;
 
   constructor(private readonly options: DriverOptions, private readonly transport: DriverTransport, private readonly events: DriverEvents) {
     const { store, token, check } = options;
@@ -135,6 +137,7 @@ export class ReplayDriver {
 
   /** Unsubscribe `topics`; their documents and per-topic timings leave memory (the store keeps the documents). */
   unsubscribe(topics: string[]): void {
+    if (this.state.joined) for (const t of topics) if (this.state.topics.has(t)) (this.leaving ??= new Set()).add(t);
     this.input({ type: 'unsubscribe', topics });
     for (const t of topics) {
       this.docs.drop(t);
@@ -153,6 +156,7 @@ export class ReplayDriver {
 
   /** The socket is gone (no-op when it never joined). */
   disconnected(): void {
+    this.leaving = undefined;
     if (this.state.joined) this.input({ type: 'disconnected' });
   }
 
@@ -189,7 +193,7 @@ export class ReplayDriver {
     const t = this.state.topics.get(batch.topic);
     const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyPayloadHash === 'all', refused, history: this.hashes });
     if (t === undefined) {
-      this.events.event({ type: 'error', error: new KhalaSyncError('protocol', ErrorCodes.UNSUBSCRIBED_TOPIC, `batch for unsubscribed topic ${batch.topic} ignored`, { topic: batch.topic }) });
+      if (this.leaving?.has(batch.topic) !== true) this.events.event({ type: 'error', error: new KhalaSyncError('protocol', ErrorCodes.UNSUBSCRIBED_TOPIC, `batch for unsubscribed topic ${batch.topic} ignored`, { topic: batch.topic }) });
       return;
     }
     for (const d of plan.diagnostics) this.events.event({ type: 'error', error: d });

@@ -46,3 +46,26 @@ describe('a failed subscribe load', () => {
     await client.close();
   });
 });
+
+describe('unsubscribe while batches of the topic are in flight', () => {
+  it('drops them without an unsubscribed_topic error; a resubscribe resumes with no gap and no duplicate', async () => {
+    srv = await server({ maxBatchSize: 5 });
+    publishRange(srv, RUNS, 600);
+    const client = new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, topics: [RUNS, WORKERS] });
+    const errors: string[] = [];
+    const applied: number[] = [];
+    client.on('error', (e) => errors.push(e.code));
+    client.on('updates', (b) => applied.push(...b.updates.filter((u) => u.topic === RUNS).map((u) => u.watermark)));
+    let left: Promise<void> | undefined;
+    client.on('updates', (b) => void (b.topic === RUNS && (left ??= client.unsubscribe(RUNS))));
+    await client.connect();
+    await until(() => left !== undefined, 'first batch');
+    await left;
+    await new Promise((r) => setTimeout(r, 200)); // the batches already sent arrive
+    expect(errors).toEqual([]);
+    await client.subscribe(RUNS);
+    await until(() => client.getWatermark(RUNS) === 600, 'resubscribed');
+    expect(applied).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    await client.close();
+  });
+});
