@@ -2,7 +2,6 @@ import type { ClientInfo, Lane } from '../adapters/lane.js';
 import { httpHydrator, httpSnapshotSource } from '../bootstrap/http-snapshot-source.js';
 import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import { webSocketTransport } from '../transport/websocket-transport.js';
-import { defaultReconnectDelay } from './backoff.js';
 import type { ConnectionSettings } from './connection-settings.js';
 import { CLIENT_DEFAULTS, type SyncClientOptions } from './options.js';
 import type { TopicPayloads } from './topic-schemas.js';
@@ -48,7 +47,7 @@ export function connectionSettings(options: SyncClientOptions<TopicPayloads>, la
     transport: options.transport ?? webSocketTransport,
     token,
     clientInfo,
-    reconnectDelay: options.reconnectDelay ?? ((n) => defaultReconnectDelay(n)),
+    reconnectDelay: options.reconnectDelay ?? CLIENT_DEFAULTS.reconnectDelay,
     allowInsecure: options.allowInsecure ?? CLIENT_DEFAULTS.allowInsecure,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? CLIENT_DEFAULTS.heartbeatIntervalMs,
     deadAfterMs: options.deadAfterMs ?? CLIENT_DEFAULTS.deadAfterMs,

@@ -1,4 +1,5 @@
 import type { ClientInfo, Lane } from '../adapters/lane.js';
+import { defaultReconnectDelay } from './backoff.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from '../bootstrap/http-fetch.js';
 import { DEFAULT_MAX_SNAPSHOT_PAGES } from '../bootstrap/http-snapshot-source.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/read-body.js';
@@ -47,7 +48,7 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
    * protocol `khala.ws.v1`, schema 1.
    */
   clientInfo?: Partial<ClientInfo>;
-  /** Delay before reconnect attempt `attempt` (1-based). Default full-jitter 250 ms → 8 s. */
+  /** Delay before reconnect attempt `attempt` (1-based). Default `CLIENT_DEFAULTS.reconnectDelay`: full jitter, 250 ms → 8 s. */
   reconnectDelay?: (attempt: number) => number;
   /**
    * Allow plain `ws://` / `http://` to a non-loopback host for every URL that carries a credential
@@ -159,7 +160,7 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
    * `token_refresh_failed` and retries after `reconnectDelay`. Default true.
    */
   tokenRefresh?: boolean;
-  /** Connect in the constructor. Default false (call `connect()`). */
+  /** Connect in the constructor. Default false (`CLIENT_DEFAULTS.autoConnect`: call `connect()`). */
   autoConnect?: boolean;
 }
 
@@ -181,6 +182,9 @@ export const CLIENT_DEFAULTS = Object.freeze({
   maxSnapshotPages: DEFAULT_MAX_SNAPSHOT_PAGES,
   maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
   tokenRefresh: true,
+  autoConnect: false,
+  /** Full jitter in [0, min(250 · 2^(attempt−1), 8000)] ms; `Math.random` is its only source. */
+  reconnectDelay: (attempt: number): number => defaultReconnectDelay(attempt),
   clientInfo: Object.freeze({
     client: 'khala-sync',
     clientBuildId: '20261122T000000Z',

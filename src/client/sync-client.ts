@@ -76,7 +76,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
       if (this.listenerCount('health') > 0) this.emit('health', this.tracker.health());
     });
     if (options.topics?.length) this.ready = handled(this.driver.subscribe(options.topics));
-    if (options.autoConnect) this.connect().catch((err: unknown) => this.emit('error', asClientError(err)));
+    if (options.autoConnect ?? CLIENT_DEFAULTS.autoConnect) this.connect().catch((err: unknown) => this.emit('error', asClientError(err)));
   }
 
   /**

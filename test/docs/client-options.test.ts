@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLIENT_DEFAULTS } from '../../src/client/options.js';
 import { codeSpans, readRepoFile, tablesWithColumn } from './doc-text.js';
-import { interfaceOptions, tableDisagreements, tsdocDisagreements } from './option-docs.js';
+import { interfaceOptions, tableDisagreements, tsdocDefault, tsdocDisagreements } from './option-docs.js';
 
 // CLIENT_DEFAULTS is the one defaults object of the client: docs/api.md's options table and the
 // TSDoc of each option in src/client/options.ts must say the same.
@@ -13,6 +13,12 @@ describe('SyncClientOptions, CLIENT_DEFAULTS and docs/api.md', () => {
   it('every CLIENT_DEFAULTS key is an option', () => {
     const names = new Set(options.map((o) => o.name));
     expect(Object.keys(defaults).filter((k) => !names.has(k)), 'CLIENT_DEFAULTS keys that are not SyncClientOptions members (src/client/options.ts)').toEqual([]);
+  });
+
+  it('an option whose TSDoc default is a plain value (number, boolean, quoted string) takes it from CLIENT_DEFAULTS', () => {
+    const literal = /^(?:-?[\d.]+|true|false|'[^']*')$/;
+    const outside = options.filter((o) => o.optional && !(o.name in defaults) && literal.test(tsdocDefault(o.tsdoc) ?? ''));
+    expect(outside.map((o) => o.name), 'options with a literal default missing from CLIENT_DEFAULTS (src/client/options.ts)').toEqual([]);
   });
 
   it('every option has a row in docs/api.md with the default of CLIENT_DEFAULTS', () => {
