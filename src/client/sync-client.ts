@@ -50,6 +50,8 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
   private revision = 0;
   private ready: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The one `close()` run, shared by every call. */
+  private closing: Promise<void> | undefined;
   /** Aborted by `close()`: ends every token request in flight and refuses new ones. */
   private readonly lifetime = new AbortController();
 
@@ -243,9 +245,15 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     return this.snapshot;
   };
 
-  /** Close the socket, wait for pending writes, and close the store. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Close the socket, wait for pending writes, and close the store. Every call resolves once all
+   * of that is done (a second call shares the first one's wait).
+   */
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown());
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
     this.lifetime.abort(new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed'));
     this.connection.stop('closed');

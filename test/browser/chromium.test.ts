@@ -15,7 +15,7 @@ import type { PageClientOptions, PageDocument, PageView } from './page-entry.js'
 
 /**
  * Ceiling for the main entry (SyncClient, Khala lane, memory store, errors), minified + gzip: a
- * ratchet just above the measured 37 867 B (37.0 KiB). Issue #11's target is 20 KiB; the history
+ * ratchet just above the measured 37 908 B (37.0 KiB). Issue #11's target is 20 KiB; the history
  * and what would close the gap are in docs/browser.md (Bundle size).
  */
 const MAIN_ENTRY_GZIP_BUDGET = 37.05 * 1024;

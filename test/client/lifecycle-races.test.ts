@@ -69,3 +69,24 @@ describe('unsubscribe while batches of the topic are in flight', () => {
     await client.close();
   });
 });
+
+describe('close() twice', () => {
+  it('the second call resolves only once the first finished: the store is flushed and closed', async () => {
+    srv = await server();
+    publishRange(srv, RUNS, 5);
+    const store = createMemoryStore();
+    let storeClosed = false;
+    const slowClose = async (): Promise<void> => {
+      await new Promise((r) => setTimeout(r, 50));
+      await store.close();
+      storeClosed = true;
+    };
+    const client = new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, topics: [RUNS], store: { ...store, close: slowClose } });
+    await client.connect();
+    await until(() => client.getWatermark(RUNS) === 5, 'caught up');
+    const first = client.close();
+    await client.close();
+    expect(storeClosed).toBe(true);
+    await first;
+  });
+});
