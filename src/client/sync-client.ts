@@ -3,7 +3,6 @@ import type { SyncClientEvents, SyncSnapshot } from './client-events.js';
 import type { ClientInfo } from '../adapters/lane.js';
 import { khalaLane } from '../adapters/khala/khala-lane.js';
 import { ErrorCodes } from '../errors/codes.js';
-import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { AppliedBatch } from '../replay/events.js';
 import type { TopicPhase } from '../replay/state.js';
 import type { SyncStore } from '../watermarks/store.js';
@@ -255,7 +254,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
 
   private async shutdown(): Promise<void> {
     this.closed = true;
-    this.lifetime.abort(new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed'));
+    this.lifetime.abort(clientClosedError());
     this.connection.stop('closed');
     this.driver.dispose();
     await this.ready.catch(() => undefined);

@@ -2,6 +2,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { TopicState } from '../replay/state.js';
 import { abortError, raceAbort, throwIfAborted } from './abort.js';
+import { clientClosedError } from './client-guards.js';
 import { TERMINAL } from './connection-settings.js';
 import type { ClientStatus } from './options.js';
 
@@ -84,7 +85,7 @@ export class LiveWaits {
 
   private outcome(topics: readonly string[] | undefined): 'live' | 'pending' | KhalaSyncError {
     const status = this.host.status();
-    if (this.host.closed()) return new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client is closed');
+    if (this.host.closed()) return clientClosedError();
     if (TERMINAL.has(status)) return this.stopError ?? new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, `client stopped (${status})`);
     const held = new Map<string, Readonly<TopicState>>();
     for (const t of this.host.topics()) held.set(t.topic, t);
