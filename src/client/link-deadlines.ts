@@ -1,4 +1,4 @@
-import { ErrorCodes } from '../errors/codes.js';
+import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { TransportError } from '../errors/transport-error.js';
 import { ReplyDeadline } from './reply-deadline.js';
@@ -15,26 +15,17 @@ export interface DeadlineHost {
  * that takes the TCP connection and never answers the upgrade would otherwise hold `connecting` for good.
  */
 export function awaitHandshake(link: SocketLink, ms: number, host: DeadlineHost): void {
-  link.timer('join', ms, () => {
-    host.error(new TransportError(ErrorCodes.CONNECT_FAILED, `no WebSocket handshake within ${ms} ms`, { retryable: true }));
-    host.reconnect(undefined, 'open_timeout');
-  });
+  link.timer('join', ms, () => missed(host, ErrorCodes.CONNECT_FAILED, `no WebSocket handshake within ${ms} ms`, 'open_timeout'));
 }
 
 /** Give the lane's join `ms` once the socket is open (`join_timeout`); cleared when it joined. */
 export function awaitJoin(link: SocketLink, ms: number, host: DeadlineHost): void {
-  link.timer('join', ms, () => {
-    host.error(new TransportError(ErrorCodes.REPLY_TIMEOUT, `no join reply within ${ms} ms`, { retryable: true }));
-    host.reconnect(undefined, 'join_timeout');
-  });
+  link.timer('join', ms, () => missed(host, ErrorCodes.REPLY_TIMEOUT, `no join reply within ${ms} ms`, 'join_timeout'));
 }
 
 /** Declare the socket dead after `deadAfterMs` of inbound silence (`heartbeat_timeout`). */
 export function watchSilence(link: SocketLink, deadAfterMs: number, host: DeadlineHost): void {
-  link.watch(deadAfterMs, () => {
-    host.error(new TransportError(ErrorCodes.HEARTBEAT_TIMEOUT, `no inbound frame for ${deadAfterMs} ms; connection declared dead`, { retryable: true }));
-    host.reconnect(undefined, 'heartbeat_timeout');
-  });
+  link.watch(deadAfterMs, () => missed(host, ErrorCodes.HEARTBEAT_TIMEOUT, `no inbound frame for ${deadAfterMs} ms; connection declared dead`, 'heartbeat_timeout'));
 }
 
 /**
@@ -42,8 +33,11 @@ export function watchSilence(link: SocketLink, deadAfterMs: number, host: Deadli
  * last progress is `reply_timeout` and a reconnect (SPEC.md S8).
  */
 export function subscribeReplies(link: SocketLink, ms: number, host: DeadlineHost): ReplyDeadline {
-  return (link.replies ??= new ReplyDeadline(link, ms, () => {
-    host.error(new TransportError(ErrorCodes.REPLY_TIMEOUT, `no subscribe reply within ${ms} ms`, { retryable: true }));
-    host.reconnect(undefined, 'subscribe_timeout');
-  }));
+  return (link.replies ??= new ReplyDeadline(link, ms, () => missed(host, ErrorCodes.REPLY_TIMEOUT, `no subscribe reply within ${ms} ms`, 'subscribe_timeout')));
+}
+
+/** Every missed deadline ends the same way: a retryable transport error, then a reconnect. */
+function missed(host: DeadlineHost, code: ErrorCode, message: string, reason: string): void {
+  host.error(new TransportError(code, message, { retryable: true }));
+  host.reconnect(undefined, reason);
 }
