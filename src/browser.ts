@@ -4,7 +4,7 @@ export { BrowserSync, type BrowserSyncEvents, type BrowserSyncOptions, type Brow
 export { windowLifecycle, hostLifecycle, type HostLifecycle, type LifecycleSignal, type LifecycleSource, type WindowLifecycleTargets } from './browser/page-lifecycle.js';
 export { attachWakeController, type WakeController, type WakeControllerOptions, type WakeEvent, type WakeTarget } from './browser/wake-controller.js';
 export { createLeaderElection, type LeaderElection, type LeaderElectionOptions, type TabRole } from './browser/leader-election.js';
-export { leaseElection, type LeaseElectionOptions } from './browser/lease-election.js';
+export { leaseElection, LEASE_ELECTION_DEFAULTS, type LeaseElectionOptions } from './browser/lease-election.js';
 export { webLocksElection } from './browser/web-locks-election.js';
 export { compareBuildIds, evaluateSkew, fetchBuildManifest, type BuildManifest, type RunningBuild, type SkewReason, type SkewVerdict } from './browser/build-skew.js';
 export { promoteServiceWorker, type PromotionOptions, type PromotionResult } from './browser/sw-promotion.js';

@@ -26,4 +26,4 @@ export {
 } from './observability/opentelemetry.js';
 export { healthLine, replayProgressPct, type ClientHealth, type ConnectionHealth, type TopicHealth } from './observability/health.js';
 export { classifyDisconnect, type DisconnectClass } from './observability/disconnect-class.js';
-export { actorScopeHash, defaultTopicClass, TelemetryGate, type TelemetryGateOptions } from './observability/telemetry-gate.js';
+export { actorScopeHash, defaultTopicClass, TelemetryGate, TELEMETRY_GATE_DEFAULTS, type TelemetryGateOptions } from './observability/telemetry-gate.js';

@@ -12,6 +12,9 @@ export interface LeaseElectionOptions {
   id?: string;
 }
 
+/** Defaults of {@link LeaseElectionOptions}. */
+export const LEASE_ELECTION_DEFAULTS = Object.freeze({ leaseMs: 1000, renewMs: 250 });
+
 /**
  * Election without Web Locks, over a BroadcastChannel: the leader posts a lease every `renewMs`;
  * a member that has heard no lease for `leaseMs` (or heard the leader's `release`) claims, and
@@ -20,8 +23,8 @@ export interface LeaseElectionOptions {
  * within one renewal. A crashed leader is replaced within about `leaseMs + 2 × renewMs`.
  */
 export function leaseElection(name: string, options: LeaseElectionOptions = {}): LeaderElection {
-  const leaseMs = options.leaseMs ?? 1000;
-  const renewMs = options.renewMs ?? 250;
+  const leaseMs = options.leaseMs ?? LEASE_ELECTION_DEFAULTS.leaseMs;
+  const renewMs = options.renewMs ?? LEASE_ELECTION_DEFAULTS.renewMs;
   const id = options.id ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   let role: TabRole = 'follower';
   let notify: (role: TabRole) => void = () => undefined;

@@ -10,6 +10,9 @@ import { ExitCodes, UsageError } from './exit-codes.js';
 import { watchStop } from './stop-signal.js';
 import { startTailObserve } from './tail-observe.js';
 
+/** How often `--health` prints its summary when `--health-interval` is not given, ms. */
+const HEALTH_INTERVAL_MS = 5000;
+
 const HELP = `khala-sync tail --url <ws(s) url> --topic <t> [--topic <t> ...]
   [--lane khala|spacetime]            wire protocol (default khala); spacetime: SpacetimeDB v1 JSON,
                                       --url is the database URL (…/v1/database/<db>/subscribe)
@@ -20,7 +23,7 @@ const HELP = `khala-sync tail --url <ws(s) url> --topic <t> [--topic <t> ...]
   [--until-caught-up] [--max-updates <n>] [--idle-exit <ms>]
   [--verify-hashes]                   check payload_hash of socket updates too (default: HTTP bodies only)
   [--allow-insecure]                  allow ws:// to a non-loopback host
-  [--health] [--health-interval <ms>] one-line health summary on stderr every 5000 ms (or <ms>)
+  [--health] [--health-interval <ms>] one-line health summary on stderr every ${HEALTH_INTERVAL_MS} ms (or <ms>)
   [--metrics-port <port>]             serve Prometheus /metrics on 127.0.0.1:<port> while running (0: any)
   [--verbose]                         diagnostics on stderr: token refreshes, head probes and gaps, reply
                                       correlation, checkpoint acks (one [notice] line each)
@@ -121,7 +124,7 @@ export async function runTail(argv: string[]): Promise<number> {
       ...(schemaVersion !== undefined ? { schemaVersion } : {}),
     },
   });
-  const healthEveryMs = v.health || healthInterval !== undefined ? (healthInterval ?? 5000) : undefined;
+  const healthEveryMs = v.health || healthInterval !== undefined ? (healthInterval ?? HEALTH_INTERVAL_MS) : undefined;
   let stopObserve: () => Promise<void>;
   try {
     stopObserve = await startTailObserve(client, { healthEveryMs, metricsPort, notices: v.verbose });

@@ -9,6 +9,9 @@ export interface TelemetryGateOptions {
   maxEventsPerMinute?: number;
 }
 
+/** Defaults of {@link TelemetryGateOptions}. */
+export const TELEMETRY_GATE_DEFAULTS = Object.freeze({ sampleRate: 1, maxEventsPerMinute: 60 });
+
 /**
  * Decides which telemetry events are delivered. Sampling is deterministic (every 1/rate-th event,
  * spread evenly) so a test, or a fleet dashboard, sees exactly the configured share; the rate limit
@@ -26,8 +29,8 @@ export class TelemetryGate {
   rateLimited = 0;
 
   constructor(options: TelemetryGateOptions = {}) {
-    const rate = options.sampleRate ?? 1;
-    const perMinute = options.maxEventsPerMinute ?? 60;
+    const rate = options.sampleRate ?? TELEMETRY_GATE_DEFAULTS.sampleRate;
+    const perMinute = options.maxEventsPerMinute ?? TELEMETRY_GATE_DEFAULTS.maxEventsPerMinute;
     if (!(rate >= 0 && rate <= 1)) throw new RangeError('telemetry sampleRate must be between 0 and 1');
     if (!(perMinute >= 0)) throw new RangeError('telemetry maxEventsPerMinute must be >= 0');
     this.rate = rate;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CHECKPOINT_ACK_DEFAULTS } from '../../src/adapters/spacetime/checkpoint-acks.js';
 import { SPACETIME_LANE_DEFAULTS } from '../../src/adapters/spacetime/spacetime-lane.js';
+import { LEASE_ELECTION_DEFAULTS } from '../../src/browser/lease-election.js';
+import { TELEMETRY_GATE_DEFAULTS } from '../../src/observability/telemetry-gate.js';
 import { SERVER_DEFAULTS } from '../../src/server/options.js';
 import { SPACETIME_SERVER_DEFAULTS } from '../../src/server/spacetime/spacetime-server.js';
 import { interfaceOptions, tableDisagreements, tsdocDefault, tsdocDisagreements } from './option-docs.js';
@@ -27,6 +29,16 @@ describe('the other defaults objects, their TSDoc and their docs tables', () => 
   it('Spacetime reference server: SpacetimeServerOptions and SPACETIME_SERVER_DEFAULTS', () => {
     const options = interfaceOptions('src/server/spacetime/types.ts', 'SpacetimeServerOptions');
     expect(tsdocDisagreements(options, SPACETIME_SERVER_DEFAULTS, 'src/server/spacetime/types.ts')).toEqual([]);
+  });
+
+  it('lease election: LeaseElectionOptions and LEASE_ELECTION_DEFAULTS', () => {
+    const options = interfaceOptions('src/browser/lease-election.ts', 'LeaseElectionOptions');
+    expect(tsdocDisagreements(options, LEASE_ELECTION_DEFAULTS, 'src/browser/lease-election.ts')).toEqual([]);
+  });
+
+  it('telemetry gate: TelemetryGateOptions and TELEMETRY_GATE_DEFAULTS', () => {
+    const options = interfaceOptions('src/observability/telemetry-gate.ts', 'TelemetryGateOptions');
+    expect(tsdocDisagreements(options, TELEMETRY_GATE_DEFAULTS, 'src/observability/telemetry-gate.ts')).toEqual([]);
   });
 
   it('BrowserSync: BrowserSyncOptions and the options table of docs/browser.md (no defaults object: the two must agree)', () => {

@@ -31,8 +31,15 @@ export interface SpacetimeLaneOptions {
   checkpointAck?: CheckpointAckOptions;
 }
 
-/** Defaults of {@link SpacetimeLaneOptions} timings. */
-export const SPACETIME_LANE_DEFAULTS = Object.freeze({ headGapMs: 5_000, queryTimeoutMs: 10_000 });
+/** Defaults of {@link SpacetimeLaneOptions}: the deployed OA module's names, and the lane's timings. */
+export const SPACETIME_LANE_DEFAULTS = Object.freeze({
+  database: 'autopilot-sync',
+  table: 'sync_event',
+  headTable: 'stream_head' as string | null,
+  replayBudget: DEFAULT_REPLAY_BUDGET,
+  headGapMs: 5_000,
+  queryTimeoutMs: 10_000,
+});
 
 function invalid(message: string): KhalaSyncError {
   return new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, message);
@@ -45,9 +52,9 @@ function invalid(message: string): KhalaSyncError {
  * SQL unquoted), an empty database, or a budget that is not a positive safe integer.
  */
 export function createSpacetimeLane(options: SpacetimeLaneOptions = {}): Lane {
-  const database = options.database ?? 'autopilot-sync';
-  const table = options.table ?? 'sync_event';
-  const headTable = options.headTable === undefined ? 'stream_head' : options.headTable;
+  const database = options.database ?? SPACETIME_LANE_DEFAULTS.database;
+  const table = options.table ?? SPACETIME_LANE_DEFAULTS.table;
+  const headTable = options.headTable === undefined ? SPACETIME_LANE_DEFAULTS.headTable : options.headTable;
   const columns = Object.freeze([...(options.columns ?? SYNC_EVENT_COLUMNS)]);
   if (database === '') throw invalid('database must not be empty');
   if (!isPlainIdentifier(table)) throw invalid('table must be a plain SQL identifier');
@@ -55,7 +62,7 @@ export function createSpacetimeLane(options: SpacetimeLaneOptions = {}): Lane {
   for (const needed of ['stream_id', 'seq', 'payload_json', 'idempotency_key', 'payload_hash']) {
     if (!columns.includes(needed)) throw invalid(`columns must include ${needed}`);
   }
-  const budget = options.replayBudget ?? DEFAULT_REPLAY_BUDGET;
+  const budget = options.replayBudget ?? SPACETIME_LANE_DEFAULTS.replayBudget;
   if (typeof budget === 'number' && (!Number.isSafeInteger(budget) || budget < 1)) throw invalid('replayBudget must be a positive safe integer');
   const replayBudget = typeof budget === 'number' ? () => budget : budget;
   const headGapMs = options.headGapMs ?? SPACETIME_LANE_DEFAULTS.headGapMs;
