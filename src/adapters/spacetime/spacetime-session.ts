@@ -13,7 +13,7 @@ import { replyTables } from './reply-tables.js';
 import { joinGroup, newGroup, settleMember, type StreamSet } from './request-group.js';
 import type { SpacetimeSessionSettings } from './session-settings.js';
 import { cursorOf, streamQuery } from './sql.js';
-import { checkResume, staleCursorError, type StaleFinding } from './stale-detect.js';
+import { checkResume, firstGap, staleCursorError, type StaleFinding } from './stale-detect.js';
 import { collectInserts, toStreamBatch } from './table-rows.js';
 import { readTransactionUpdate } from './transaction-update.js';
 import { WireIds } from './wire-ids.js';
@@ -260,9 +260,9 @@ export class SpacetimeSession implements LaneSession {
     for (const [stream, list] of rows.byStream) {
       const set = this.sets.get(stream)!;
       const expected = this.sink.lastApplied(stream) ?? set.after;
-      const first = list[0]!.seq;
-      if (expected !== undefined && first > expected + 1) {
-        stale.push({ stream, reason: 'retention_floor_breach', resumeAfter: expected, retentionFloor: first - 1, head: list[list.length - 1]!.seq });
+      const gap = expected === undefined ? undefined : firstGap(expected, list.map((r) => r.seq));
+      if (gap !== undefined) {
+        stale.push({ stream, reason: 'retention_floor_breach', resumeAfter: expected!, retentionFloor: gap - 1, head: list[list.length - 1]!.seq });
         this.drop(stream);
         continue;
       }

@@ -26,16 +26,31 @@ export interface StaleFinding {
 }
 
 /**
- * Check the first rows a stream delivered after resuming at `after` (§2.5, §5 rule 7):
- * `first > after + 1` is a gap (rows below were pruned or lost) → `retention_floor_breach`;
+ * The first of the ascending `seqs` that is more than one past `after` or past the highest seq
+ * before it; undefined when the rows continue `after` without a hole. Seqs of a stream are
+ * contiguous (§2.5), so a hole anywhere in a message — not only before its first row — is a loss
+ * nothing else would bring back. Repeats and rows at or below `after` are not holes.
+ */
+export function firstGap(after: number, seqs: readonly number[]): number | undefined {
+  let last = after;
+  for (const seq of seqs) {
+    if (seq > last + 1) return seq;
+    if (seq > last) last = seq;
+  }
+  return undefined;
+}
+
+/**
+ * Check the first rows a stream delivered after resuming at `after` (§2.5, §5 rule 7): a hole
+ * after the cursor or between two rows (rows pruned or lost) → `retention_floor_breach`;
  * `head - after > budget` → `replay_budget_exceeded`. `after` undefined (a cursor-less replay)
  * is never stale. SpacetimeDB knows nothing of either; only the client can tell.
  */
 export function checkResume(stream: string, after: number | undefined, seqs: readonly number[], budget: number): StaleFinding | undefined {
   if (after === undefined || seqs.length === 0) return undefined;
-  const first = seqs[0]!;
+  const gap = firstGap(after, seqs);
   const head = seqs[seqs.length - 1]!;
-  if (first > after + 1) return { stream, reason: 'retention_floor_breach', resumeAfter: after, retentionFloor: first - 1, head };
+  if (gap !== undefined) return { stream, reason: 'retention_floor_breach', resumeAfter: after, retentionFloor: gap - 1, head };
   if (head - after > budget) return { stream, reason: 'replay_budget_exceeded', resumeAfter: after, retentionFloor: undefined, head };
   return undefined;
 }
