@@ -133,7 +133,11 @@ function onSubscribeFailed(d: Draft, input: Extract<ReplayInput, { type: 'subscr
   if (error.code === ErrorCodes.STALE_CURSOR) {
     const named = error.staleTopics.map((s) => s.topic).filter((n) => wanted.includes(n));
     // A minimal producer may omit stale_topics: then every topic sent with a cursor is suspect.
-    const stale = named.length > 0 ? named : wanted.filter((n) => resumeCursor(d.topics.get(n)!, ctx.hasSnapshotSource) !== undefined);
+    let stale = named.length > 0 ? named : wanted.filter((n) => resumeCursor(d.topics.get(n)!, ctx.hasSnapshotSource) !== undefined);
+    // None of them can be (none named, none sent with a cursor), yet nothing was subscribed: sending the
+    // same request again would get the same answer at once, forever. Recover them all, so a second
+    // stale answer ends in stale_cursor_loop (R6).
+    if (stale.length === 0) stale = wanted;
     const again = recoverStale(d, error, ctx, stale, input.requestId);
     // A stale subscribe subscribes nothing: send the fresh topics again with their cursors (§7.5.4).
     d.subscribe([...wanted.filter((n) => !stale.includes(n)), ...again]);
