@@ -126,7 +126,9 @@ bad.push(
 
 // ---- rows
 const ROW_VARIANTS: Record<string, unknown[]> = {
-  idempotency_key: [1, null, [], undefined],
+  // A lone surrogate cannot come from SpacetimeDB (its strings are UTF-8) and does not survive a
+  // UTF-8 store: SQLite gives back U+FFFD for it, so two such keys become one document after a restart.
+  idempotency_key: [1, null, [], undefined, 'bad:\ud800', 'bad:\udc00x', 'bad:x\ud83d'],
   stream_id: [1, null, undefined],
   seq: ['1', true, null, -1, 1.5, 2 ** 53, 1e300, undefined],
   payload_hash: [1, null, undefined],
@@ -183,12 +185,13 @@ describe('bad Spacetime input over a real socket', () => {
     it(b.name, async () => {
       const n = cursor + 1;
       const seen = errors.length;
+      const updated = keys.length;
       const accepted = server.accepted;
       const input = b.make(n);
       server.socket()!.send(input, { binary: typeof input !== 'string' });
       if (b.reconnect === true) await until(() => server.accepted === accepted + 1 && client.status === 'live', 'reconnected', 3000);
       await good(n);
-      expect({ codes: errors.slice(seen).map((e) => e.code), bad: keys.filter((k) => k.startsWith('bad:')), reconnected: server.accepted !== accepted }).toEqual({ codes: b.codes, bad: [], reconnected: b.reconnect === true });
+      expect({ codes: errors.slice(seen).map((e) => e.code), bad: keys.slice(updated).filter((k) => k.startsWith('bad:')), reconnected: server.accepted !== accepted }).toEqual({ codes: b.codes, bad: [], reconnected: b.reconnect === true });
       expect(escaped).toEqual([]);
     });
   }

@@ -12,6 +12,11 @@ export const UintSchema = z.int(UINT).check(z.nonnegative(UINT));
 /** A u32: request and query ids. */
 export const U32Schema = z.int(UINT).check(z.nonnegative(UINT), z.lte(U32_MAX, 'expected a u32'));
 const str = () => z.string(STRING);
+// A lone surrogate (`"\ud800"` in the JSON text) cannot come from SpacetimeDB, whose strings are
+// UTF-8, and does not survive a UTF-8 store: SQLite hands it back as U+FFFD, so two such keys would
+// become one document after a restart, and neither could be looked up by its key.
+const LONE_SURROGATE = /\p{Cs}/u;
+const wellFormed = () => str().check(z.refine((s: string) => !LONE_SURROGATE.test(s), 'expected well-formed Unicode (no lone surrogate)'));
 
 /** `Option<T>`: `{"some": v}` or `{"none": []}` (§1.3 rule 4). Decoded to `T | undefined`. */
 export function optionOf<T extends z.ZodMiniType>(schema: T) {
@@ -86,7 +91,7 @@ export const OneOffQueryResponseSchema = z.object({
 
 /** A `sync_event` row after the positional/object forms were unified (§2.1 column list). */
 export const SyncEventRowSchema = z.object({
-  idempotency_key: str(),
+  idempotency_key: wellFormed(),
   stream_id: str(),
   seq: UintSchema,
   payload_hash: str(),
