@@ -5,7 +5,7 @@ import { ServerError } from '../errors/server-error.js';
 import { TransportError } from '../errors/transport-error.js';
 import type { SyncBatch, SyncErrorPayload } from '../model/types.js';
 import { serverError, STOP_CODES } from '../replay/transitions.js';
-import type { ConnectionMetrics } from './metrics.js';
+import { countRejected, type ConnectionMetrics } from './metrics.js';
 import type { ReplayDriver } from './replay-driver.js';
 import type { SocketLink } from './socket-link.js';
 import type { SocketSwap } from './socket-swap.js';
@@ -105,9 +105,7 @@ class LinkSink implements LaneSink {
 
   protocolError(error: KhalaSyncError): void {
     if (!this.link.live()) return;
-    const m = this.host.metrics;
-    m.framesRejected++;
-    m.framesRejectedByCode[error.code] = (m.framesRejectedByCode[error.code] ?? 0) + 1;
+    countRejected(this.host.metrics, error.code);
     this.host.error(error);
     if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.host.driver.oversized(error.topic);
   }

@@ -66,6 +66,12 @@ export function connectionMetrics(): ConnectionMetrics {
   return { reconnects: 0, framesRejected: 0, framesRejectedByCode: emptyRecord<number>(), unmatchedReplies: 0, replyTimeouts: 0, headGapsStale: 0, checkpointAcks: 0, checkpointAckFailures: 0, tokenRefreshes: 0, tokenRefreshFailures: 0, inboundPauses: 0, inboundOverflows: 0 };
 }
 
+/** Count one refused inbound frame into `m`, under the code it was reported with. */
+export function countRejected(m: ConnectionMetrics, code: string): void {
+  m.framesRejected++;
+  m.framesRejectedByCode[code] = (m.framesRejectedByCode[code] ?? 0) + 1;
+}
+
 /** Count one lane notice into `m`. */
 export function countNotice(m: ConnectionMetrics, n: LaneNotice): void {
   if (n.type === 'unmatched_reply') m.unmatchedReplies++;

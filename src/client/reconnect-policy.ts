@@ -4,7 +4,7 @@ import { TransportError } from '../errors/transport-error.js';
 import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo } from '../transport/transport.js';
 import { TERMINAL, type ConnectionHooks, type ConnectionSettings } from './connection-settings.js';
 import { subprotocolMismatch } from './link-open.js';
-import type { ConnectionMetrics } from './metrics.js';
+import { countRejected, type ConnectionMetrics } from './metrics.js';
 import type { ClientStatus } from './options.js';
 import { REFUSAL_CLOSE_CODES, type RefusalCounter } from './refusals.js';
 import { SignInRequiredError, tokenFailure } from './token-provider.js';
@@ -57,7 +57,7 @@ export function linkClosed(host: PolicyHost, settings: ConnectionSettings, refus
   } else if (refusals.counts() && REFUSAL_CLOSE_CODES.has(info.code)) {
     return refused(host, refusals, info.code, info.reason);
   } else if (info.code === 1009) {
-    host.metrics.framesRejected++;
+    countRejected(host.metrics, ErrorCodes.FRAME_TOO_LARGE);
     host.hooks.error(frameTooLarge(undefined, settings.maxFrameBytes, undefined, 1009));
   }
   host.scheduleReconnect(wasOpen ? `socket closed (${info.code})` : 'connect_failed');

@@ -14,7 +14,7 @@ export interface LinkOwner {
   overflow(link: SocketLink): void;
   onOpen(link: SocketLink, info: OpenInfo | undefined): void;
   onMessage(link: SocketLink, text: string, bytes: number): void;
-  onUndecodable(link: SocketLink, bytes: number): void;
+  onUndecodable(link: SocketLink, bytes: number, reason: string | undefined): void;
   onClose(link: SocketLink, info: CloseInfo): void;
 }
 
@@ -72,8 +72,8 @@ export class SocketLink implements TransportHandlers, InboundFlow {
     if (this.live()) this.owner.onMessage(this, text, bytes);
   }
 
-  onUndecodable(bytes: number): void {
-    if (this.live()) this.owner.onUndecodable(this, bytes);
+  onUndecodable(bytes: number, reason?: string): void {
+    if (this.live()) this.owner.onUndecodable(this, bytes, reason);
   }
 
   onClose(info: CloseInfo): void {

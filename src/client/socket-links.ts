@@ -120,11 +120,14 @@ export class SocketLinks implements LinkOwner {
     if (!link.overflowed) link.inbound.push(text, bytes);
   }
 
-  /** A frame that is not UTF-8 arrived on a link: it counts as inbound traffic and is refused unread. */
-  onUndecodable(link: SocketLink, bytes: number): void {
+  /**
+   * A frame that cannot be read arrived on a link (not UTF-8, or, with `reason`, breaking the
+   * WebSocket protocol: the socket then closes): it counts as inbound traffic and is refused unread.
+   */
+  onUndecodable(link: SocketLink, bytes: number, reason: string | undefined): void {
     link.lastInbound = Date.now();
     if (link === this.link) this.probes.settle('alive');
-    linkSink(this.host, link).protocolError(new ProtocolError(ErrorCodes.MALFORMED_FRAME, `binary frame of ${bytes} bytes is not valid UTF-8`, { details: { bytes } }));
+    linkSink(this.host, link).protocolError(new ProtocolError(ErrorCodes.MALFORMED_FRAME, reason ?? `binary frame of ${bytes} bytes is not valid UTF-8`, { details: { bytes, reason } }));
   }
 
   /**

@@ -27,11 +27,13 @@ export interface TransportHandlers {
   /** One inbound text frame (binary frames are decoded as UTF-8 first). */
   onMessage(text: string, byteLength: number): void;
   /**
-   * One inbound frame whose bytes are not valid UTF-8 (a binary frame: text frames are checked by
-   * the WebSocket stack). It carries nothing that can be read; the client reports it as
-   * `malformed_frame`. Optional so that existing transport users keep compiling; default: dropped.
+   * One inbound frame that cannot be read: a binary frame whose bytes are not valid UTF-8, or, with
+   * `reason` (the WebSocket stack's error code, such as `WS_ERR_INVALID_UTF8`; default undefined), a
+   * frame that broke the WebSocket protocol, after which the stack fails the connection. The client
+   * reports it as `malformed_frame`. Optional so that existing transport users keep compiling;
+   * default: dropped.
    */
-  onUndecodable?(byteLength: number): void;
+  onUndecodable?(byteLength: number, reason?: string): void;
   /** The transport closed, once, whoever closed it. */
   onClose(info: CloseInfo): void;
 }

@@ -100,7 +100,11 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
     // was): say so in the close, so the connection reports `subprotocol_mismatch`, not a network failure.
     nodeSocket.on('error', (err: unknown) => {
       if (err instanceof Error && /subprotocol/i.test(err.message)) subprotocolRefused = true;
-      if ((err as { code?: unknown }).code === WS_TOO_LARGE) tooLarge = true;
+      const code = (err as { code?: unknown }).code;
+      if (code === WS_TOO_LARGE) tooLarge = true;
+      // A frame that breaks the WebSocket protocol (text not UTF-8, a reserved opcode...): `ws` fails
+      // the connection and then reports a plain 1006 drop, so the frame is reported here.
+      else if (/^WS_ERR_/.test(code as string)) handlers.onUndecodable?.(0, code as string);
     });
   }
   let released: () => void = () => undefined;
