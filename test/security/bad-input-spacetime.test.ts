@@ -63,6 +63,8 @@ interface Bad {
   codes: string[];
   /** The protocol says to start over (reconnect and resubscribe). */
   reconnect?: boolean;
+  /** Send bytes (a Buffer `make`) as a text frame rather than a binary one (not UTF-8: the connection fails, RFC 6455 §8.1). */
+  asText?: boolean;
 }
 
 const INVALID = 'invalid_payload';
@@ -94,6 +96,8 @@ bad.push(
   { name: 'nested 10,000 deep', make: () => `{"TransactionUpdate":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, codes: ['json_too_deep'] },
   { name: 'above maxFrameBytes', make: (n) => tx([row(n, { payload_json: JSON.stringify({ pad: 'x'.repeat(70 * 1024) }) })]), codes: ['frame_too_large'] },
   { name: 'binary frame whose bytes are not UTF-8', make: (n) => Buffer.concat([Buffer.from(tx([row(n)]).slice(0, -2)), Buffer.from([0xff, 0xfe]), Buffer.from('}}')]), codes: ['malformed_frame'] },
+  { name: 'text frame whose bytes are not UTF-8', make: (n) => Buffer.concat([Buffer.from(tx([row(n)]).slice(0, -2)), Buffer.from([0xff, 0xfe]), Buffer.from('}}')]), codes: ['malformed_frame'], reconnect: true, asText: true },
+  { name: 'text frame with a lone surrogate encoded in UTF-8 (CESU)', make: (n) => Buffer.concat([Buffer.from(tx([row(n)]).slice(0, -2)), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('}}')]), codes: ['malformed_frame'], reconnect: true, asText: true },
   { name: 'binary frame with a BSATN compression tag byte', make: (n) => Buffer.concat([Buffer.from([0]), Buffer.from(tx([row(n)]))]), codes: ['malformed_frame'] },
   { name: 'binary frame of gzip bytes', make: () => Buffer.from([0x02, 0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00]), codes: ['malformed_frame'] },
 );
@@ -188,7 +192,7 @@ describe('bad Spacetime input over a real socket', () => {
       const updated = keys.length;
       const accepted = server.accepted;
       const input = b.make(n);
-      server.socket()!.send(input, { binary: typeof input !== 'string' });
+      server.socket()!.send(input, { binary: typeof input !== 'string' && b.asText !== true });
       if (b.reconnect === true) await until(() => server.accepted === accepted + 1 && client.status === 'live', 'reconnected', 3000);
       await good(n);
       expect({ codes: errors.slice(seen).map((e) => e.code), bad: keys.slice(updated).filter((k) => k.startsWith('bad:')), reconnected: server.accepted !== accepted }).toEqual({ codes: b.codes, bad: [], reconnected: b.reconnect === true });
