@@ -273,7 +273,14 @@ export class SpacetimeSession implements LaneSession {
 
   private onSubscriptionError(body: JsonValue): void {
     const v = validatePayload(SubscriptionErrorSchema, body, 'SubscriptionError');
-    if (!v.ok) return this.sink.protocolError(v.error);
+    if (!v.ok) {
+      this.sink.protocolError(v.error);
+      // Whose it is cannot be read: it may refuse a pending set (which would wait for good) or be
+      // the one without ids that dropped every subscription (§1.6). As with an unreadable subscribe
+      // reply, the connection starts over (SPEC.md S7).
+      if (this.sets.size > 0) this.sink.channelDown('SubscriptionError_refused');
+      return;
+    }
     const { request_id: requestId, query_id: queryId, error } = v.value;
     if (requestId === undefined && queryId === undefined) {
       // From evaluating a transaction: the server dropped this client's subscriptions (§1.6).

@@ -64,8 +64,18 @@ describe('Spacetime bad frames → typed protocol error, nothing applied, never 
     refused(h, JSON.stringify({ TransactionUpdate: { status: { Committed: { tables: 'x' } } } }), ErrorCodes.INVALID_PAYLOAD);
     refused(h, JSON.stringify({ TransactionUpdate: { status: { Maybe: 1 } } }), ErrorCodes.INVALID_PAYLOAD);
     refused(h, JSON.stringify({ TransactionUpdate: { status: 'Committed' } }), ErrorCodes.INVALID_PAYLOAD);
-    refused(h, JSON.stringify({ SubscriptionError: { request_id: 5, query_id: { none: [] }, error: 'x' } }), ErrorCodes.INVALID_PAYLOAD);
     refused(h, JSON.stringify({ TransactionUpdate: { status: { Committed: { tables: [{ table_name: 'sync_event', updates: [{ deletes: [], inserts: [7] }] }] } } } }), ErrorCodes.INVALID_PAYLOAD);
+  });
+
+  it('an unreadable SubscriptionError with a set on the connection → invalid_payload, then the connection starts over (S7)', () => {
+    const h = live();
+    h.receiveText(JSON.stringify({ SubscriptionError: { request_id: 5, query_id: { none: [] }, error: 'x' } }));
+    expect(h.calls.map((c) => c.type)).toEqual(['protocolError', 'channelDown']);
+    expect(h.of('protocolError')[0]!.error.code).toBe(ErrorCodes.INVALID_PAYLOAD);
+    const idle = harness();
+    idle.receiveText(IDENTITY_FRAME);
+    idle.calls.length = 0;
+    refused(idle, JSON.stringify({ SubscriptionError: { request_id: 5, query_id: { none: [] }, error: 'x' } }), ErrorCodes.INVALID_PAYLOAD);
   });
 
   it('__proto__ / constructor keys anywhere (envelope, row, payload_json) → forbidden_key', () => {
