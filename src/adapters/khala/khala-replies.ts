@@ -1,6 +1,5 @@
 import { ErrorCodes } from '../../errors/codes.js';
 import type { ProtocolError } from '../../errors/protocol-error.js';
-import type { SyncErrorPayload } from '../../model/types.js';
 import type { JsonObject } from '../../util/json.js';
 import type { LaneSink } from '../lane.js';
 import { validateShape } from '../validate.js';
@@ -72,16 +71,10 @@ export function deliverReply(sink: LaneSink, request: PendingRequest, payload: J
 }
 
 // A reply that cannot be read is reported; a subscribe it answered is lost, which the core must
-// hear (else its topics wait forever for a reply that already came). A lost join times out.
+// hear (else its topics wait forever for a reply that already came), with the code already reported
+// (`invalid_payload`: the request is lost, its topics are not known to be subscribed). A lost join times out.
 function unreadable(sink: LaneSink, request: PendingRequest, error: ProtocolError): void {
   sink.protocolError(error);
-  if (request.kind === 'subscribe') sink.subscribeFailed(request.requestId, request.topics, unreadableReply(error));
-}
-
-/**
- * What the core is told about a subscribe whose reply could not be read: the request is lost (its
- * topics are not known to be subscribed). The code is the `invalid_payload` already reported.
- */
-function unreadableReply(error: ProtocolError): SyncErrorPayload {
-  return { code: ErrorCodes.INVALID_PAYLOAD, message: error.message, fullResyncRequired: false, staleTopics: [], snapshotHeads: undefined, topic: undefined, action: undefined, retryAfterMs: undefined, forbiddenTopics: [], raw: {} };
+  const lost = normalizeServerError({ code: ErrorCodes.INVALID_PAYLOAD }, '');
+  if (request.kind === 'subscribe' && lost.ok) sink.subscribeFailed(request.requestId, request.topics, lost.value);
 }
