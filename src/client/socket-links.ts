@@ -127,7 +127,7 @@ export class SocketLinks implements LinkOwner {
   onUndecodable(link: SocketLink, bytes: number, reason: string | undefined): void {
     link.lastInbound = Date.now();
     if (link === this.link) this.probes.settle('alive');
-    linkSink(this.host, link).protocolError(new ProtocolError(ErrorCodes.MALFORMED_FRAME, reason ?? `binary frame of ${bytes} bytes is not valid UTF-8`, { details: { bytes, reason } }));
+    linkSink(this.host, link).protocolError(new ProtocolError(ErrorCodes.MALFORMED_FRAME, reason ?? 'binary frame is not valid UTF-8', { details: { bytes, reason } }));
   }
 
   /**

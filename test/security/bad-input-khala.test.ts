@@ -31,7 +31,9 @@ const table: BadInput[] = [];
 const fieldVariants: Record<string, unknown[]> = {
   watermark: BAD_UINTS,
   doc_version: BAD_UINTS,
-  doc_key: [1, true, null, [], {}, undefined],
+  // A lone surrogate is not Unicode text: a UTF-8 store (SQLite) hands it back as U+FFFD, so two
+  // such keys would become one document after a restart, and neither could be looked up by its key.
+  doc_key: [1, true, null, [], {}, undefined, 'bad:\ud800', 'bad:\udc00x', 'bad:x\ud83d'],
   payload: [1, true, [], undefined, 'not base64!', Buffer.from('[1]').toString('base64')],
   payload_hash: [1, true, {}, []],
   hydration_required: ['true', 1, null, {}],

@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
 import { decodeBase64Json } from './payload-bytes.js';
-import { isFrameKind } from './checks.js';
+import { isFrameKind, LONE_SURROGATE, NOT_WELL_FORMED } from './checks.js';
 import { quote } from '../validate.js';
 
 const UINT = 'expected a non-negative safe integer';
@@ -53,7 +53,7 @@ export const UpdatePayloadSchema = z.pipe(
 /** One `Update` of an `UpdateBatch` (§2.5). `payload_hash` absent → null; `hydration_required` absent → false. */
 export const UpdateSchema = z.object({
   topic: str(),
-  doc_key: str(),
+  doc_key: str().check(z.refine((s: string) => !LONE_SURROGATE.test(s), NOT_WELL_FORMED)),
   doc_version: UintSchema,
   payload: UpdatePayloadSchema,
   payload_hash: z._default(z.nullable(str()), null),

@@ -10,7 +10,7 @@
 // error messages are exactly zod's.
 import type { SyncBatch, SyncUpdate } from '../../model/types.js';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
-import { updateBatch } from './checks.js';
+import { LONE_SURROGATE, updateBatch } from './checks.js';
 import { toSyncBatch } from './update-batch.js';
 import { validateShape, type Validated } from '../validate.js';
 
@@ -28,7 +28,7 @@ function uint(value: unknown): value is number {
 function fastUpdate(u: unknown): SyncUpdate | undefined {
   if (!plainObject(u)) return undefined;
   const { topic, doc_key, doc_version, payload, payload_hash, watermark, hydration_required } = u;
-  if (typeof topic !== 'string' || typeof doc_key !== 'string' || !uint(doc_version) || !uint(watermark)) return undefined;
+  if (typeof topic !== 'string' || typeof doc_key !== 'string' || LONE_SURROGATE.test(doc_key) || !uint(doc_version) || !uint(watermark)) return undefined;
   // null (pointer mode) or a JSON object pass through the schema's transform unchanged.
   if (payload !== null && !isJsonObject(payload)) return undefined;
   if (payload_hash !== undefined && payload_hash !== null && typeof payload_hash !== 'string') return undefined;
