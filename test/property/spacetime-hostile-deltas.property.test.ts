@@ -1,19 +1,20 @@
 // Property: whatever a Spacetime server pushes on top of its honest traffic — deltas of a random
 // subset of its own rows (holes, repeats, any order, array or object form, rows already applied),
 // junk next to good rows, the same applied seq with another body and hash, unknown tags, dropped
-// sockets and lost deltas — a real client over a real loopback socket (the reference Spacetime
-// server, its snapshot endpoint, a memory store) ends holding exactly the server's
+// sockets, lost deltas and restarts — a real client over a real loopback socket (the reference
+// Spacetime server, its snapshot endpoint, a SQLite file) ends holding exactly the server's
 // history: every seq once, each with its own body; nothing escapes to the host process, and the
 // only errors are those a lying server earns.
 //
 // Replay a failure with FC_SEED=<seed> FC_PATH=<path> (printed by fast-check); PROPERTY_RUNS=<n>
-// changes the number of runs (default 25, about 5 s; 200 runs pass).
+// changes the number of runs (default 25, about 5 s; 100 runs pass).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { payloadHashText } from '../../src/hash/index.js';
 import { arrayRowText, objectRowText, rowMap, SYNC_EVENT_COLUMN_ORDER, type SyncEventRecord } from '../../src/server/spacetime/event-table.js';
 import { transactionUpdate } from '../../src/server/spacetime/server-frames.js';
-import { publishN, stClient, stServer, STREAM_A, until } from '../adapters/spacetime/client-helpers.js';
+import { createSqliteStore } from '../../src/sqlite.js';
+import { publishN, sqlitePath, stClient, stServer, STREAM_A, until, type StRecorded } from '../adapters/spacetime/client-helpers.js';
 
 const NUM_RUNS = Number(process.env['PROPERTY_RUNS'] ?? 25);
 const SEED = process.env['FC_SEED'] === undefined ? undefined : Number(process.env['FC_SEED']);
@@ -29,6 +30,7 @@ type Action =
   | { kind: 'conflict'; back: number }
   | { kind: 'unknown' }
   | { kind: 'drop' }
+  | { kind: 'restart' }
   | { kind: 'wait' };
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
@@ -38,6 +40,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ kind: fc.constant('conflict' as const), back: fc.integer({ min: 0, max: 4 }) }),
   fc.constant({ kind: 'unknown' as const }),
   fc.constant({ kind: 'drop' as const }),
+  fc.constant({ kind: 'restart' as const }),
   fc.constant({ kind: 'wait' as const }),
 );
 
@@ -67,7 +70,10 @@ function shuffled<T>(items: T[], order: number[]): T[] {
 
 async function run(actions: Action[]): Promise<void> {
   const srv = await stServer();
-  const r = stClient(srv, { topics: [STREAM_A], heartbeatIntervalMs: 100 }, { headGapMs: 150 });
+  const path = sqlitePath('ks-st-prop-');
+  const open = (): StRecorded => stClient(srv, { topics: [STREAM_A], heartbeatIntervalMs: 100, store: createSqliteStore({ path }) }, { headGapMs: 150 });
+  let r = open();
+  const applied: number[] = [];
   try {
     publishN(srv, STREAM_A, 2);
     await r.client.connect();
@@ -105,6 +111,12 @@ async function run(actions: Action[]): Promise<void> {
         case 'drop':
           srv.faults.dropConnections();
           break;
+        case 'restart':
+          await r.client.close();
+          applied.push(...r.applied.map((x) => x.seq));
+          r = open();
+          await r.client.connect();
+          break;
         case 'wait':
           await sleep(30);
           break;
@@ -116,7 +128,7 @@ async function run(actions: Action[]): Promise<void> {
     const held = (): Array<{ seq: number; payload: unknown }> => [...r.client.listDocuments(STREAM_A)].sort((x, y) => x.docVersion - y.docVersion).map((d) => ({ seq: d.docVersion, payload: d.payload }));
     await until(() => r.client.status === 'live' && r.client.getWatermark(STREAM_A) === want.length && JSON.stringify(held()) === JSON.stringify(want), 'converged on the history', 8000).catch(() => undefined);
     expect(held()).toEqual(want);
-    const seqs = r.applied.map((x) => x.seq);
+    const seqs = [...applied, ...r.applied.map((x) => x.seq)];
     expect(new Set(seqs).size).toBe(seqs.length);
     expect(r.errors.map((e) => e.code).filter((c) => !EXPECTED.has(c))).toEqual([]);
     expect(escaped.splice(0)).toEqual([]);
