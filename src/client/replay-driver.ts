@@ -1,10 +1,10 @@
 import { ErrorCodes } from '../errors/codes.js';
-import { KhalaSyncError } from '../errors/khala-sync-error.js';
+import { ProtocolError } from '../errors/protocol-error.js';
 import { asStoreError, commitBatch } from './batch-commit.js';
 import type { DriverEvents, DriverOptions, DriverTransport } from './driver-ports.js';
 import type { SyncBatch, SyncDocument, SyncErrorPayload } from '../model/types.js';
 import type { ReplayEffect, ReplayEvent, ReplayInput } from '../replay/events.js';
-import { planBatch } from '../replay/plan-batch.js';
+import { droppedWhole, planBatch } from '../replay/plan-batch.js';
 import { RecentHashes } from '../replay/recent-hashes.js';
 import { createReplayState, type ReplayState, type TopicState } from '../replay/state.js';
 import { transition } from '../replay/transitions.js';
@@ -14,8 +14,8 @@ import { MissingHydrator } from './missing-hydrator.js';
 import type { DriverMetrics } from './metrics.js';
 import { SnapshotBootstrap } from './snapshot-bootstrap.js';
 import { checkStoredContents } from './stored-cursors.js';
-import { refusedUpdates } from './topic-schemas.js';
 import { emptyRecord } from '../util/records.js';
+import { refusedUpdates } from './topic-schemas.js';
 import { WriteQueue } from './write-queue.js';
 
 // connection.ts imports the transport port from here.
@@ -33,8 +33,8 @@ export class ReplayDriver {
   private readonly hashes = new RecentHashes();
   /** Counters this driver keeps (plain fields: read them, never write them). */
   readonly metrics: DriverMetrics = { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, conflicts: 0, payloadConflicts: 0, hydrationFetches: 0, hydrationFailures: 0, timeToCaughtUpMs: emptyRecord() };
-  private readonly subscribedAt = new Map<string, number>();
-  private readonly requested = new Map<string, number>();
+  /** Per topic, its latest subscribe: when it was sent (for time to caught up) and the cursor it carried. */
+  private readonly sent = new Map<string, { at: number; after: number }>();
   private readonly queue = new WriteQueue();
   private readonly snapshots: SnapshotBootstrap | undefined;
   private readonly hydration: Pick<HydrationScheduler, 'schedule'>;
@@ -78,7 +78,7 @@ export class ReplayDriver {
 
   /** The cursor sent with the topic's latest subscribe (0 when sent without one). */
   requestedAfter(topic: string): number {
-    return this.requested.get(topic) ?? 0;
+    return this.sent.get(topic)?.after ?? 0;
   }
 
   /** The subscribed topics' states, in subscription order. */
@@ -142,8 +142,7 @@ export class ReplayDriver {
     for (const t of topics) {
       this.docs.drop(t);
       this.hashes.drop(t);
-      this.subscribedAt.delete(t);
-      this.requested.delete(t);
+      this.sent.delete(t);
       delete this.metrics.timeToCaughtUpMs[t];
     }
     this.events.changed();
@@ -189,13 +188,18 @@ export class ReplayDriver {
   /** Apply one batch: plan, commit atomically, then advance the machine. Resolves when durable. */
   async applyBatch(batch: SyncBatch): Promise<void> {
     const check = this.options.check;
-    const refused = check === undefined ? undefined : await refusedUpdates(check, batch, this.lastApplied(batch.topic));
+    const before = this.state.topics.get(batch.topic);
+    // App code (schemas) never sees a batch the plan drops whole (SPEC.md A6).
+    const refused = check && !droppedWhole(before) ? await refusedUpdates(check, batch, before?.lastApplied) : undefined;
+    // Read again: the app may have unsubscribed or resynced the topic while its schemas ran. The
+    // cursor only moves up meanwhile, so every update still new was checked; the plan reports the
+    // refusals it passes, none of a batch it drops.
     const t = this.state.topics.get(batch.topic);
-    const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyPayloadHash === 'all', refused, history: this.hashes });
     if (t === undefined) {
-      if (this.leaving?.has(batch.topic) !== true) this.events.event({ type: 'error', error: new KhalaSyncError('protocol', ErrorCodes.UNSUBSCRIBED_TOPIC, `batch for unsubscribed topic ${batch.topic} ignored`, { topic: batch.topic }) });
+      if (this.leaving?.has(batch.topic) !== true) this.events.event({ type: 'error', error: new ProtocolError(ErrorCodes.UNSUBSCRIBED_TOPIC, `batch for unsubscribed topic ${batch.topic} ignored`, { topic: batch.topic }) });
       return;
     }
+    const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyPayloadHash === 'all', refused, history: this.hashes });
     for (const d of plan.diagnostics) this.events.event({ type: 'error', error: d });
     this.hashes.noteReported(batch.topic, plan.payloadConflicts);
     this.metrics.payloadConflicts += plan.payloadConflicts.length;
@@ -267,7 +271,7 @@ export class ReplayDriver {
     if (event.type === 'stale') this.metrics.staleRecoveries++;
     else if (event.type === 'bootstrap') this.metrics.bootstraps++;
     else if (event.type === 'caught_up') {
-      const at = this.subscribedAt.get(event.topic);
+      const at = this.sent.get(event.topic)?.at;
       if (at !== undefined) this.metrics.timeToCaughtUpMs[event.topic] = Date.now() - at;
     }
   }
@@ -279,8 +283,7 @@ export class ReplayDriver {
         if (id === undefined) break;
         const now = Date.now();
         for (const t of e.topics) {
-          this.subscribedAt.set(t, now);
-          this.requested.set(t, e.resumeAfter[t] ?? 0);
+          this.sent.set(t, { at: now, after: e.resumeAfter[t] ?? 0 });
         }
         this.input({ type: 'subscribe_sent', requestId: id, topics: e.topics });
         break;

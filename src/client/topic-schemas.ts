@@ -41,8 +41,11 @@ export interface Checked {
   readonly payload: JsonValue | null;
 }
 
-/** Keeps the updates or documents whose payload passes its topic's schema; reports each other one. */
-export type DocumentCheck = <D extends Checked>(topic: string, items: readonly D[]) => Promise<D[]>;
+/**
+ * Keeps the updates or documents whose payload passes its topic's schema; reports each other one
+ * with its error, to `report` when given (default: the client's error event).
+ */
+export type DocumentCheck = <D extends Checked>(topic: string, items: readonly D[], report?: (error: KhalaSyncError, item: D) => void) => Promise<D[]>;
 
 const MAX_ISSUES = 5;
 
@@ -52,7 +55,7 @@ const MAX_ISSUES = 5;
  * and the first issues (messages and paths, never the payload).
  */
 export function schemaCheck(schemas: TopicSchemas<TopicPayloads>, report: (error: KhalaSyncError) => void): DocumentCheck {
-  return async <D extends Checked>(topic: string, docs: readonly D[]): Promise<D[]> => {
+  return async <D extends Checked>(topic: string, docs: readonly D[], reportTo: (error: KhalaSyncError, item: D) => void = report): Promise<D[]> => {
     const schema = Object.hasOwn(schemas, topic) ? schemas[topic] : undefined;
     if (schema === undefined) return [...docs];
     const kept: D[] = [];
@@ -72,20 +75,24 @@ export function schemaCheck(schemas: TopicSchemas<TopicPayloads>, report: (error
         continue;
       }
       const issues = result.issues.slice(0, MAX_ISSUES).map((i) => ({ message: String(i.message).slice(0, 200), path: (i.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.') }));
-      report(
+      reportTo(
         new KhalaSyncError('client', ErrorCodes.SCHEMA_MISMATCH, `payload of ${doc.docKey} at watermark ${doc.watermark} fails the ${topic} schema; not stored`, {
           topic,
           details: { docKey: doc.docKey, watermark: doc.watermark, issues },
         }),
+        doc,
       );
     }
     return kept;
   };
 }
 
-/** The updates of `batch` past `after` whose payload fails the topic's schema (checked in order). */
-export async function refusedUpdates(check: DocumentCheck, batch: SyncBatch, after: number | undefined): Promise<ReadonlySet<SyncUpdate> | undefined> {
-  const fresh = after === undefined ? batch.updates : batch.updates.filter((u) => u.watermark > after);
-  const kept = new Set(await check(batch.topic, fresh));
-  return kept.size === fresh.length ? undefined : new Set(fresh.filter((u) => !kept.has(u)));
+/**
+ * The updates of `batch` past `after` whose payload fails the topic's schema (checked in order),
+ * each with its `schema_mismatch` error, unreported: the plan reports those it passes (SPEC.md A6).
+ */
+export async function refusedUpdates(check: DocumentCheck, batch: SyncBatch, after: number | undefined): Promise<ReadonlyMap<SyncUpdate, KhalaSyncError>> {
+  const refused = new Map<SyncUpdate, KhalaSyncError>();
+  await check(batch.topic, batch.updates.filter((u) => after === undefined || u.watermark > after), (error, u) => refused.set(u, error));
+  return refused;
 }

@@ -28,7 +28,7 @@ export interface BatchPlan {
   conflicts: number;
   /** Duplicates whose `payload_hash` differs from the first copy's (A13), each reported once. */
   payloadConflicts: Array<{ seq: number; first: string; hash: string }>;
-  /** Non-fatal findings (hash mismatch, payload conflict, cursor ahead of head). */
+  /** Non-fatal findings (hash mismatch, payload conflict, cursor ahead of head, schema refusal). */
   diagnostics: KhalaSyncError[];
   /** True when `diagnostics` reports `cursor_ahead_of_head` (the machine reports it once per connection, A10). */
   cursorAheadReported: boolean;
@@ -39,10 +39,11 @@ export interface PlanOptions {
   /** Check `payload_hash` when present. Default true. */
   verifyHashes: boolean;
   /**
-   * Updates the app's topic schema refused (`schemas` option): the cursor passes them, but they are
-   * neither written nor reported as applied. Default none.
+   * Updates the app's topic schema refused (`schemas` option), each with its `schema_mismatch`: the
+   * cursor passes them, but they are neither written nor reported as applied; the error of each one
+   * passed joins `diagnostics` (one a plan skips as a duplicate is not reported). Default none.
    */
-  refused?: ReadonlySet<SyncUpdate> | undefined;
+  refused?: ReadonlyMap<SyncUpdate, KhalaSyncError> | undefined;
   /** Hashes of earlier applied copies, for A13. Default none: only held documents answer. */
   history?: HashHistory;
 }
@@ -58,6 +59,15 @@ function pointerRecord(u: SyncUpdate, existing: SyncDocument | undefined): SyncD
     watermark: u.watermark,
     hydrationPending: true,
   };
+}
+
+/**
+ * Why every batch for a topic in `state` is dropped unread (A9, R7, a failed topic), or undefined
+ * when its batches are planned. The driver asks before running app code (schemas) on a batch.
+ */
+export function droppedWhole(state: TopicState | undefined): 'unsubscribed' | 'failed_topic' | 'awaiting_snapshot' | undefined {
+  // Replay from the snapshot head re-delivers anything that arrives meanwhile (SPEC.md R7).
+  return state === undefined ? 'unsubscribed' : state.phase === 'failed' ? 'failed_topic' : state.recovery?.step === 'snapshot' ? 'awaiting_snapshot' : undefined;
 }
 
 /**
@@ -78,10 +88,8 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     diagnostics,
     cursorAheadReported,
   });
-  if (state === undefined) return empty('unsubscribed');
-  if (state.phase === 'failed') return empty('failed_topic');
-  // Replay from the snapshot head re-delivers anything that arrives meanwhile (SPEC.md R7).
-  if (state.recovery?.step === 'snapshot') return empty('awaiting_snapshot');
+  const dropped = droppedWhole(state);
+  if (dropped !== undefined || state === undefined) return empty(dropped!);
 
   const diagnostics: KhalaSyncError[] = [];
   const last = state.lastApplied;
@@ -134,7 +142,11 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     if (cursor !== undefined && u.watermark > cursor + 1) gaps++;
     cursor = u.watermark;
     if (u.payloadHash && inBatch !== undefined) inBatch.set(u.watermark, [u.payloadHash]);
-    if (options.refused?.has(u)) continue;
+    const refusal = options.refused?.get(u);
+    if (refusal !== undefined) {
+      diagnostics.push(refusal);
+      continue;
+    }
     applied.push(u);
     const existing = written.get(u.docKey) ?? lookup(u.topic, u.docKey);
     if (existing !== undefined && u.docVersion < existing.docVersion) {
