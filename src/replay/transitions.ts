@@ -144,8 +144,11 @@ function onSubscribeFailed(d: Draft, input: Extract<ReplayInput, { type: 'subscr
     return;
   }
   if (error.code === ErrorCodes.FORBIDDEN_TOPIC) {
-    const forbidden = error.forbiddenTopics.length > 0 ? error.forbiddenTopics : wanted;
-    for (const n of forbidden.filter((x) => wanted.includes(x))) d.fail(n, ErrorCodes.FORBIDDEN_TOPIC, `topic ${n} is not allowed for this token`, error);
+    // The request was refused: a list that names none of its topics (or no list) refuses them all,
+    // else sending the rest again would be refused again at once, in a loop.
+    const named = error.forbiddenTopics.filter((x) => wanted.includes(x));
+    const forbidden = named.length > 0 ? named : wanted;
+    for (const n of forbidden) d.fail(n, ErrorCodes.FORBIDDEN_TOPIC, `topic ${n} is not allowed for this token`, error);
     d.subscribe(wanted.filter((n) => !forbidden.includes(n)));
     return;
   }

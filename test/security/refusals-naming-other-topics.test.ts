@@ -3,11 +3,12 @@ import { until } from '../client/harness.js';
 import { watchedClient, watchHost } from './bad-input-table.js';
 import { hostileServer, joinOk, push, type HostileServer } from './hostile-server.js';
 
-// `stale_cursor` answers whose fields do not say which topic went stale. The server checks
-// freshness only for topics sent with a cursor (KHALA_PROTOCOL §2.2), so a stale answer to a
-// request that sent none, or that names only topics the request did not carry, cannot be acted on
-// as written; resending the same request at once would get the same answer, in a loop (12,000
-// subscribes a second before the fix). Each must end in a bounded way: one `stale` event, one
+// Subscribe refusals whose fields name no topic of the request they answer. First, `stale_cursor`
+// answers whose fields do not say which topic went stale. The server checks freshness only for
+// topics sent with a cursor (KHALA_PROTOCOL §2.2), so a stale answer to a request that sent none,
+// or that names only topics the request did not carry, cannot be acted on as written; resending
+// the same request at once would get the same answer, in a loop (12,000 subscribes a second
+// before the fix). Each must end in a bounded way: one `stale` event, one
 // recovery, and a second stale answer fails the topic (`stale_cursor_loop`, SPEC.md R6).
 const TOPIC = 'runtime.run_summaries';
 const cleanups = watchHost();
@@ -65,4 +66,20 @@ describe('a stale_cursor reply that names no topic the request could be stale fo
       expect(client.getWatermark(TOPIC)).toBe(1);
     });
   }
+});
+
+// The same for `forbidden_topic`: the reply refuses the request, so a `forbidden_topics` list that
+// names none of its topics cannot mean "the rest may be subscribed again" (264 subscribes in the
+// property run that found it, test/property/hostile-khala-server.property.test.ts).
+describe('a forbidden_topic reply whose forbidden_topics names none of the request\'s topics', () => {
+  it('fails the request\'s topics (one forbidden_topic each), no resubscribe, no reconnect', async () => {
+    const srv = await staleAfter(0, { code: 'forbidden_topic', forbidden_topics: ['runtime.other'] });
+    const { client, errors } = watchedClient(cleanups, { url: srv.url });
+    await client.connect();
+    await until(() => client.status === 'failed', 'topic failed', 3000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(errors.map((e) => [e.code, e.topic])).toEqual([['forbidden_topic', TOPIC]]);
+    expect(srv.subscribes()).toBe(1);
+    expect(srv.accepted).toBe(1);
+  });
 });
