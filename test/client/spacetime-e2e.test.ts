@@ -110,6 +110,9 @@ describe('SyncClient over the Spacetime lane, SQLite store, real reference serve
     await r.client.connect();
     await until(() => r.events.some((e) => e.type === 'bootstrap') && r.client.status === 'live', 'bootstrapped');
     expect(r.errors.map((e) => e.code)).toEqual([ErrorCodes.FRAME_TOO_LARGE]);
+    // SPEC.md "What is reported": an oversized subscribe reply names its topic.
+    expect(r.errors[0]!.topic).toBe(STREAM_A);
+    expect(r.events.filter((e) => e.type === 'bootstrap')).toHaveLength(1);
     expect(r.client.getWatermark(STREAM_A)).toBe(40);
     srv.publish(STREAM_A, [{ payload: { i: 40 } }]);
     await until(() => r.client.getWatermark(STREAM_A) === 41, 'live row');

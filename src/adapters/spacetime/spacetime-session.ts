@@ -119,9 +119,7 @@ export class SpacetimeSession implements LaneSession {
   receive(text: string, byteLength: number): void {
     if (this.disposed) return;
     const oversized = oversizedBytes(text, byteLength, this.maxFrameBytes);
-    if (oversized !== undefined) {
-      return this.onOversized(text, frameTooLarge(oversized, this.maxFrameBytes));
-    }
+    if (oversized !== undefined) return this.onOversized(text, oversized);
     const env = decodeEnvelope(text);
     if (!env.ok) return this.sink.protocolError(env.error);
     const { tag, body } = env;
@@ -178,12 +176,14 @@ export class SpacetimeSession implements LaneSession {
    * core bootstraps from a snapshot and resubscribes from its head, or, without a snapshot source,
    * stops the topic through its loop guard instead of hanging. Anything else is reported and skipped.
    */
-  private onOversized(text: string, error: ProtocolError): void {
+  private onOversized(text: string, byteLength: number): void {
     const reply = peekReply(text);
     if (reply?.unsubscribe === true && this.ids.unsubscribed(reply.requestId)) return;
-    this.sink.protocolError(error);
-    const set = reply === undefined || reply.unsubscribe ? undefined : this.byRequest.get(reply.requestId);
-    if (set === undefined || this.sets.get(set.stream) !== set) return;
+    const found = reply === undefined || reply.unsubscribe ? undefined : this.byRequest.get(reply.requestId);
+    const set = found !== undefined && this.sets.get(found.stream) === found ? found : undefined;
+    // The report names the stream of a subscribe reply (SPEC.md A12 table).
+    this.sink.protocolError(frameTooLarge(byteLength, this.maxFrameBytes, set?.stream));
+    if (set === undefined) return;
     this.byRequest.delete(set.wireRequestId);
     this.abandon(set, { stream: set.stream, reason: 'replay_budget_exceeded', resumeAfter: set.after ?? 0, retentionFloor: undefined, head: undefined });
   }

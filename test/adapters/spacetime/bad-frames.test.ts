@@ -116,7 +116,7 @@ describe('Spacetime oversized subscribe reply', () => {
     const { requestId, queryId } = subscribeIds(h, A);
     h.receive(multiApplied(requestId, queryId, [table('sync_event', Array.from({ length: 20 }, (_, i) => objRow(A, i + 5)))]));
     expect(h.calls.map((c) => c.type)).toEqual(['ready', 'protocolError', 'subscribeFailed']);
-    expect(h.of('protocolError')[0]!.error.code).toBe(ErrorCodes.FRAME_TOO_LARGE);
+    expect(h.of('protocolError')[0]!.error).toMatchObject({ code: ErrorCodes.FRAME_TOO_LARGE, topic: A });
     expect(h.of('subscribeFailed')[0]).toMatchObject({ requestId: rid, topics: [A], error: { code: 'stale_cursor', staleTopics: [{ topic: A, reason: 'replay_budget_exceeded', resumeAfter: 4 }] } });
     expect(h.sentJson().at(-1)).toEqual({ UnsubscribeMulti: { request_id: expect.any(Number), query_id: { id: queryId } } });
     expect(h.applied.get(A)).toBeUndefined();
