@@ -193,7 +193,7 @@ async function run(vector: Vector): Promise<string[]> {
         await settle();
         return;
       case 'store_failure':
-        store.fail(step.operation ?? 'commit');
+        store.fail(step.operation ?? 'commit', step.reason);
         return;
       case 'app': {
         const topics = step.topics ?? [];

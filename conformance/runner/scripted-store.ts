@@ -14,13 +14,13 @@ export type FailingOperation = 'commit' | 'replace_topic';
  */
 export class ScriptedStore {
   private readonly inner: SyncStore = createMemoryStore();
-  private readonly failNext = new Map<FailingOperation, number>();
+  private readonly failNext = new Map<FailingOperation, Array<'closed' | 'quota' | undefined>>();
   /** Topics seeded with documents but no watermark: the store holds one until a write sets it. */
   private readonly unmarked = new Set<string>();
 
-  /** Arm one failure of `op`. */
-  fail(op: FailingOperation): void {
-    this.failNext.set(op, (this.failNext.get(op) ?? 0) + 1);
+  /** Arm one failure of `op`: transient (retryable), or one that cannot go on (`reason`, SPEC C5). */
+  fail(op: FailingOperation, reason?: 'closed' | 'quota'): void {
+    this.failNext.set(op, [...(this.failNext.get(op) ?? []), reason]);
   }
 
   async seed(watermarks: Record<string, number>, documents: VectorDocument[]): Promise<void> {
@@ -61,11 +61,13 @@ export class ScriptedStore {
 
   private guard<T>(h: { closed: boolean }, op: FailingOperation | undefined, topic: string | undefined, body: () => Promise<T>): Promise<T> {
     if (h.closed) return Promise.reject(new StoreError(ErrorCodes.STORE_FAILED, 'store handle is closed', { topic }));
-    const armed = op === undefined ? 0 : (this.failNext.get(op) ?? 0);
-    if (op !== undefined && armed > 0) {
-      this.failNext.set(op, armed - 1);
-      // Real backends wrap every failure as a retryable StoreError (store-guards.ts toStoreError).
-      return Promise.reject(new StoreError(ErrorCodes.STORE_FAILED, `memory store ${op} failed: scripted failure`, { topic, retryable: true }));
+    const armed = op === undefined ? undefined : this.failNext.get(op);
+    if (armed !== undefined && armed.length > 0) {
+      const reason = armed.shift();
+      // Real backends wrap a transient failure as a retryable StoreError, and a closed or full one
+      // as a non-retryable one with its reason (store-guards.ts toStoreError, closedStoreError).
+      const details = reason === undefined ? {} : { reason };
+      return Promise.reject(new StoreError(ErrorCodes.STORE_FAILED, `memory store ${op} failed: scripted failure`, { topic, retryable: reason === undefined, details }));
     }
     return body();
   }

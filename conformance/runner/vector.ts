@@ -96,7 +96,7 @@ export type Step =
   | { type: 'snapshot_response'; topic: string; response: Exclude<HttpResponse, { deferred: true }>; note?: string }
   | { type: 'hydrate_response'; topic: string; doc_key: string; response: Exclude<HttpResponse, { deferred: true }>; note?: string }
   | { type: 'advance_time'; ms: number; note?: string }
-  | { type: 'store_failure'; operation?: 'commit' | 'replace_topic'; note?: string }
+  | { type: 'store_failure'; operation?: 'commit' | 'replace_topic'; reason?: 'closed' | 'quota'; note?: string }
   | { type: 'app'; call: 'connect' | 'subscribe' | 'unsubscribe' | 'resync' | 'close' | 'restart'; topics?: string[]; note?: string }
   | ({ type: 'check'; note?: string } & Assertions);
 

@@ -1,6 +1,3 @@
-import { ErrorCodes } from '../errors/codes.js';
-import { isKhalaSyncError, type KhalaSyncError } from '../errors/khala-sync-error.js';
-import { StoreError } from '../errors/store-error.js';
 import type { TopicCommit } from '../model/types.js';
 import type { SyncStore } from '../watermarks/store.js';
 import type { WriteQueue } from './write-queue.js';
@@ -20,10 +17,4 @@ export function commitBatch(queue: WriteQueue, store: SyncStore, commit: TopicCo
           timing.observe((performance.now() - t0) / 1000);
         },
   );
-}
-
-/** A failed commit as the typed error the app sees: a store error, retryable (nothing advanced). */
-export function asStoreError(err: unknown, topic: string): KhalaSyncError {
-  if (isKhalaSyncError(err)) return err;
-  return new StoreError(ErrorCodes.STORE_FAILED, `store write failed: ${err instanceof Error ? err.message : String(err)}`, { topic, retryable: true, cause: err });
 }

@@ -135,10 +135,10 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
     if (this.isJoined()) this.links.current?.session?.unsubscribe(topics);
   }
 
-  /** Report `error` and stop until the app calls `start` again (SPEC.md C1). */
-  halt(error: KhalaSyncError): void {
+  /** Report `error` and stop with `status` (default: the stop code's, SPEC.md C1) until the app calls `start` again. */
+  halt(error: KhalaSyncError, status = statusForStopCode(error.code)): void {
     this.hooks.error(error);
-    this.stop(statusForStopCode(error.code), error.code);
+    this.stop(status, error.code);
   }
 
   // The connection is every link's sink host (link-sink.ts): methods, not a closure per hook, keep

@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import { ProtocolError } from '../errors/protocol-error.js';
-import { asStoreError, commitBatch } from './batch-commit.js';
+import { commitBatch } from './batch-commit.js';
+import { toStoreError } from '../watermarks/store-guards.js';
 import type { DriverEvents, DriverOptions, DriverTransport } from './driver-ports.js';
 import type { SyncBatch, SyncDocument, SyncErrorPayload } from '../model/types.js';
 import type { ReplayEffect, ReplayEvent, ReplayInput } from '../replay/events.js';
@@ -208,9 +209,14 @@ export class ReplayDriver {
       try {
         await commitBatch(this.queue, this.options.store, commit, this.options.commitTiming);
       } catch (err) {
-        // Nothing advanced: drop the connection so the server re-delivers from the durable cursor.
-        this.events.event({ type: 'error', error: asStoreError(err, batch.topic) });
-        this.transport.reconnect(undefined, 'store_failed');
+        // Typed whatever a custom store threw: retryable unless the store said it cannot go on.
+        const error = toStoreError(this.options.store.kind, 'commit', err, batch.topic);
+        if (error.retryable) {
+          // Nothing advanced: drop the connection so the server re-delivers from the durable cursor.
+          this.events.event({ type: 'error', error });
+          this.transport.reconnect(undefined, error.code);
+          // A store that cannot recover (closed, out of space) would fail every redelivery: stop.
+        } else this.transport.halt(error, 'closed');
         return;
       }
       this.docs.putAll(commit.topic, commit.documents);

@@ -1,7 +1,8 @@
 import { ErrorCodes, StoreError } from '../errors/index.js';
 import type { SyncDocument } from '../model/types.js';
 import type { StoreContents, SyncStore } from './store.js';
-import { checkDocument, checkWrite, closedStoreError, collapseByKey, hydratedRecord, isSequence, toStoreError, wins } from './store-guards.js';
+import { checkDocument, checkWrite, collapseByKey, hydratedRecord, isSequence, wins } from './store-guards.js';
+import { backendClosedError, backendError } from './backend-error.js';
 import { BY_TOPIC, DOCUMENTS, openIdb, STAGED, transact, WATERMARKS, type TransactBody } from './indexeddb-schema.js';
 import { setOwn } from '../util/records.js';
 
@@ -50,7 +51,9 @@ function toRecord(doc: SyncDocument): SyncDocument {
  * transaction over the object stores (`watermarks`, `documents`, and `staged_documents` where
  * snapshot pages wait until `commitSnapshot` swaps them in), and resolves only once that transaction has
  * completed. Values are stored by structured clone, so callers cannot mutate stored state. When
- * another tab upgrades the database this connection closes and reopens on next use.
+ * another tab upgrades or deletes the database, or the browser closes the connection, the store
+ * closes for good: every later call rejects with a non-retryable `STORE_FAILED`
+ * (`details.reason: 'closed'`), and the client stops on it.
  *
  * @param options see {@link IndexedDbStoreOptions}: `dbName` defaults to `'khala-sync'`,
  *   `indexedDB` to `globalThis.indexedDB`, `durability` to `'default'`.
@@ -62,6 +65,12 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): SyncS
   const durability = options.durability ?? 'default';
   let opening: Promise<IDBDatabase> | undefined;
   let closed = false;
+  /**
+   * How the connection was closed from under us, if it was. Never reopened: after another tab's
+   * delete a reopen would create an empty database and the next commit would store a cursor
+   * without the documents before it; after an upgrade this code cannot read the database anyway.
+   */
+  let lost: string | undefined;
 
   function database(): Promise<IDBDatabase> {
     if (opening !== undefined) return opening;
@@ -73,12 +82,16 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): SyncS
       const forget = () => {
         if (opening === attempt) opening = undefined;
       };
-      // Let another tab's upgrade proceed; the next call reopens (and sees the new version).
-      db.onversionchange = () => {
+      // Let another tab's upgrade or delete proceed; this store is closed for good from then on.
+      db.onversionchange = (event) => {
+        lost ??= event.newVersion === null ? ': another connection deleted the database' : `: another connection upgraded the database to version ${event.newVersion}`;
         db.close();
         forget();
       };
-      db.onclose = forget;
+      db.onclose = () => {
+        lost ??= ': the browser closed the connection';
+        forget();
+      };
       return db;
     });
     // A failed open is not cached: the next call tries again.
@@ -96,14 +109,14 @@ export function createIndexedDbStore(options: IndexedDbStoreOptions = {}): SyncS
     body: TransactBody<T>,
     check?: () => void,
   ): Promise<T> {
-    if (closed) throw closedStoreError(KIND);
+    if (closed || lost !== undefined) throw backendClosedError(KIND, topic, lost);
     try {
       check?.();
       const db = await database();
-      if (closed) throw closedStoreError(KIND);
+      if (closed || lost !== undefined) throw backendClosedError(KIND, topic, lost);
       return await transact(db, mode, mode === 'readwrite' ? durability : 'default', body);
     } catch (err) {
-      throw toStoreError(KIND, operation, err, topic);
+      throw lost === undefined ? backendError(KIND, operation, err, topic) : backendClosedError(KIND, topic, lost);
     }
   }
 

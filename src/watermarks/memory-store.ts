@@ -25,12 +25,10 @@ export function createMemoryStore(): SyncStore {
   let staged: Map<string, Map<string, SyncDocument>> | undefined;
   let closed = false;
 
-  function topicDocs(topic: string): Map<string, SyncDocument> {
-    let docs = documents?.get(topic);
-    if (docs === undefined) {
-      docs = new Map();
-      (documents ??= new Map()).set(topic, docs);
-    }
+  /** The topic's map in `maps` (documents or staged pages), made on first use. */
+  function topicMap(maps: Map<string, Map<string, SyncDocument>>, topic: string): Map<string, SyncDocument> {
+    let docs = maps.get(topic);
+    if (docs === undefined) maps.set(topic, (docs = new Map()));
     return docs;
   }
 
@@ -66,7 +64,7 @@ export function createMemoryStore(): SyncStore {
         checkWrite(KIND, commit.topic, commit.watermark, commit.documents);
         // Owned, not copied (bench profile, docs/benchmarks.md: a deep copy per commit was ~10% of
         // the client's apply path plus its garbage).
-        upsert(topicDocs(commit.topic), commit.documents);
+        upsert(topicMap((documents ??= new Map()), commit.topic), commit.documents);
         watermarks ??= new Map();
         watermarks.set(commit.topic, Math.max(watermarks.get(commit.topic) ?? commit.watermark, commit.watermark));
       });
@@ -89,12 +87,7 @@ export function createMemoryStore(): SyncStore {
     stageSnapshot(topic: string, docs: SyncDocument[]): Promise<void> {
       return run('stageSnapshot', topic, () => {
         checkWrite(KIND, topic, 0, docs);
-        let area = staged?.get(topic);
-        if (area === undefined) {
-          area = new Map();
-          (staged ??= new Map()).set(topic, area);
-        }
-        upsert(area, docs);
+        upsert(topicMap((staged ??= new Map()), topic), docs);
       });
     },
 

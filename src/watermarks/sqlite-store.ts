@@ -7,6 +7,7 @@ import { checkDocument, checkWrite, collapseByKey, toStoreError, runSync } from 
 import { assertKnownVersion, runMigrations, type SqliteDatabase } from './sqlite-schema.js';
 import { setOwn } from '../util/records.js';
 import { fromRow, type DocRow } from './sqlite-rows.js';
+import { backendClosedError, backendError } from './backend-error.js';
 
 const KIND = 'sqlite';
 
@@ -249,7 +250,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SyncStore {
 
   // Every method runs as one synchronous step behind an async facade (see runSync).
   function run<T>(operation: string, topic: string | undefined, body: () => T): Promise<T> {
-    return runSync(KIND, closed, operation, topic, body);
+    if (closed) return Promise.reject(backendClosedError(KIND, topic));
+    return runSync(KIND, false, operation, topic, () => {
+      try {
+        return body();
+      } catch (err) {
+        throw backendError(KIND, operation, err, topic);
+      }
+    });
   }
 
   return {

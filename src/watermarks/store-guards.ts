@@ -4,9 +4,12 @@ import type { SyncDocument } from '../model/types.js';
 // Checks and helpers shared by every SyncStore implementation, so that the three backends refuse
 // the same inputs with the same error and apply the same last-writer rule.
 
-/** The error every store raises for a call made after `close()`. */
-export function closedStoreError(kind: string): StoreError {
-  return new StoreError(ErrorCodes.STORE_FAILED, `${kind} store is closed`, { details: { kind } });
+/**
+ * The error every store raises for a call made after its `close()`. Not retryable: the client stops
+ * on it. The durable stores raise `backendClosedError` (backend-error.ts), which also says `details.reason: 'closed'`.
+ */
+export function closedStoreError(kind: string, topic?: string): StoreError {
+  return new StoreError(ErrorCodes.STORE_FAILED, `${kind} store is closed`, { topic, details: { kind } });
 }
 
 /** Wrap a backend failure (already a StoreError is passed through) as `STORE_FAILED`. */
@@ -95,7 +98,7 @@ export function hydratedRecord(stored: SyncDocument, incoming: SyncDocument): Sy
  * synchronous backend's write atomic with respect to the client.
  */
 export function runSync<T>(kind: string, closed: boolean, operation: string, topic: string | undefined, body: () => T): Promise<T> {
-  if (closed) return Promise.reject(closedStoreError(kind));
+  if (closed) return Promise.reject(closedStoreError(kind, topic));
   try {
     return Promise.resolve(body());
   } catch (err) {

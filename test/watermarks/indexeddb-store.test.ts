@@ -75,7 +75,7 @@ describe('indexeddb store', () => {
     await store.close();
   });
 
-  it('runs an appended upgrade step, keeping data; the older code then refuses the database', async () => {
+  it('runs an appended upgrade step, keeping data; the older code then refuses the database, and the old store is closed', async () => {
     const factory = new IDBFactory();
     const store = createIndexedDbStore({ indexedDB: factory });
     await store.commit({ topic: 't', watermark: 2, documents: [doc('t', 'k', 2, { keep: 'é😀' })] });
@@ -95,7 +95,8 @@ describe('indexeddb store', () => {
 
     const upgradedStore = createIndexedDbStore({ indexedDB: factory });
     await expect(upgradedStore.load()).rejects.toMatchObject({ code: ErrorCodes.STORE_VERSION_TOO_NEW });
-    await expect(store.load()).rejects.toMatchObject({ code: ErrorCodes.STORE_VERSION_TOO_NEW });
+    // The old store's connection was closed by the upgrade: it is closed for good, never reopened.
+    await expect(store.load()).rejects.toMatchObject({ code: ErrorCodes.STORE_FAILED, retryable: false, details: { reason: 'closed' } });
     await store.close();
     await upgradedStore.close();
 
