@@ -67,7 +67,7 @@ function pointerRecord(u: SyncUpdate, existing: SyncDocument | undefined): SyncD
  */
 export function droppedWhole(state: TopicState | undefined): 'unsubscribed' | 'failed_topic' | 'awaiting_snapshot' | undefined {
   // Replay from the snapshot head re-delivers anything that arrives meanwhile (SPEC.md R7).
-  return state === undefined ? 'unsubscribed' : state.phase === 'failed' ? 'failed_topic' : state.recovery?.step === 'snapshot' ? 'awaiting_snapshot' : undefined;
+  return !state ? 'unsubscribed' : state.phase === 'failed' ? 'failed_topic' : state.recovery?.step === 'snapshot' ? 'awaiting_snapshot' : undefined;
 }
 
 /**
@@ -89,7 +89,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     cursorAheadReported,
   });
   const dropped = droppedWhole(state);
-  if (dropped !== undefined || state === undefined) return empty(dropped!);
+  if (dropped || !state) return empty(dropped!);
 
   const diagnostics: KhalaSyncError[] = [];
   const last = state.lastApplied;
@@ -143,7 +143,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     cursor = u.watermark;
     if (u.payloadHash && inBatch !== undefined) inBatch.set(u.watermark, [u.payloadHash]);
     const refusal = options.refused?.get(u);
-    if (refusal !== undefined) {
+    if (refusal) {
       diagnostics.push(refusal);
       continue;
     }

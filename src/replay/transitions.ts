@@ -1,7 +1,7 @@
 import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { ServerError } from '../errors/server-error.js';
-import type { ReplayEffect, ReplayInput } from './events.js';
+import type { ReplayEffect, ReplayEvent, ReplayInput } from './events.js';
 import { behindRetryMs, resumeCursor, snapshotBehind, snapshotFallback, snapshotFor, startRecovery } from './recovery.js';
 import { newTopicState, type ReplayState, type TopicState } from './state.js';
 import type { SyncErrorPayload } from '../model/types.js';
@@ -70,8 +70,11 @@ class Draft {
   set(t: TopicState): void {
     this.topics.set(t.topic, t);
   }
-  emitError(err: KhalaSyncError): void {
-    this.effects.push({ type: 'emit', event: { type: 'error', error: err } });
+  emit(event: ReplayEvent): void {
+    this.effects.push({ type: 'emit', event });
+  }
+  emitError(error: KhalaSyncError): void {
+    this.emit({ type: 'error', error });
   }
   /**
    * Subscribe `topics` (those still wanted and not waiting on a snapshot) with their cursors;
@@ -246,7 +249,7 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
         const t = d.topics.get(n);
         if (t === undefined || t.phase === 'failed' || t.recovery?.step === 'snapshot') continue;
         if (t.recovery !== undefined && t.recovery.requestId !== input.requestId) continue;
-        if (!t.caughtUp) d.effects.push({ type: 'emit', event: { type: 'caught_up', topic: n, watermark: t.lastApplied } });
+        if (!t.caughtUp) d.emit({ type: 'caught_up', topic: n, watermark: t.lastApplied });
         d.set({ ...t, phase: 'live', caughtUp: true, recovery: undefined });
       }
       break;
@@ -265,7 +268,7 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       const head = input.head !== undefined && (t.headSeen === undefined || input.head > t.headSeen) ? input.head : t.headSeen;
       const next: TopicState = { ...t, lastApplied: input.lastApplied, aheadReported: t.aheadReported || input.cursorAheadReported, headSeen: head };
       if (input.replayComplete && !t.caughtUp && t.phase === 'subscribing') {
-        d.effects.push({ type: 'emit', event: { type: 'caught_up', topic: t.topic, watermark: input.lastApplied } });
+        d.emit({ type: 'caught_up', topic: t.topic, watermark: input.lastApplied });
         next.caughtUp = true;
         next.phase = 'live';
       }
@@ -291,14 +294,14 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       const t = d.topics.get(input.topic);
       if (t?.recovery === undefined) break;
       d.set({ ...t, lastApplied: input.head, aheadReported: false, recovery: { ...t.recovery, step: 'resubscribe', head: input.head, behind: 0 } });
-      d.effects.push({ type: 'emit', event: { type: 'bootstrap', topic: t.topic, headWatermark: input.head, documents: input.documents } });
+      d.emit({ type: 'bootstrap', topic: t.topic, headWatermark: input.head, documents: input.documents });
       d.subscribe([t.topic]);
       break;
     }
     case 'snapshot_failed': {
       const t = d.topics.get(input.topic);
       if (t?.recovery === undefined) break;
-      d.effects.push({ type: 'emit', event: { type: 'error', error: input.error } });
+      d.emitError(input.error);
       const fallback = snapshotFallback(input.error);
       if (fallback === 'retry') {
         d.effects.push({ type: 'fetch_snapshot', topic: t.topic, head: t.recovery.head, delayMs: 1000 });
