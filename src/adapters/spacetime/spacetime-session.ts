@@ -183,7 +183,16 @@ export class SpacetimeSession implements LaneSession {
     const set = found !== undefined && this.sets.get(found.stream) === found ? found : undefined;
     // The report names the stream of a subscribe reply (SPEC.md A12 table).
     this.sink.protocolError(frameTooLarge(byteLength, this.maxFrameBytes, set?.stream));
-    if (set === undefined) return;
+    if (set !== undefined) this.unreadable(set);
+  }
+
+  /**
+   * A subscribe reply whose rows cannot be taken (too large to parse, or a row refused). The server
+   * sends the same rows in every reply to this query, so waiting or starting the connection over
+   * cannot help (it only flapped the socket, and every stream on it): as a replay over budget, the
+   * set is dropped and reported stale, and its stream alone recovers.
+   */
+  private unreadable(set: StreamSet): void {
     this.byRequest.delete(set.wireRequestId);
     this.abandon(set, { stream: set.stream, reason: 'replay_budget_exceeded', resumeAfter: set.after ?? 0, retentionFloor: undefined, head: undefined });
   }
@@ -227,9 +236,8 @@ export class SpacetimeSession implements LaneSession {
     if (set === undefined || this.sets.get(set.stream) !== set) return; // a reply to a set dropped meanwhile
     const rows = collectInserts(tables, this.settings.table, this.settings.columns, (s) => s === set.stream, tag);
     if (!rows.ok) {
-      // Nothing of the reply is applied; the set's state is unknown, so the connection starts over.
       this.sink.protocolError(rows.error);
-      return this.sink.channelDown(`${tag}_refused`);
+      return this.unreadable(set);
     }
     this.byRequest.delete(wireRequestId);
     const list = rows.byStream.get(set.stream) ?? [];
