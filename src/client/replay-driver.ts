@@ -1,5 +1,3 @@
-import { ErrorCodes } from '../errors/codes.js';
-import { ProtocolError } from '../errors/protocol-error.js';
 import { commitBatch } from './batch-commit.js';
 import { toStoreError } from '../watermarks/store-guards.js';
 import type { DriverEvents, DriverOptions, DriverTransport } from './driver-ports.js';
@@ -41,8 +39,6 @@ export class ReplayDriver {
   private readonly hydration: Pick<HydrationScheduler, 'schedule'>;
   /** Made on the first barrier (most clients never add one). */
   private barriers: Set<() => Promise<void> | undefined> | undefined;
-  /** Topics the app unsubscribed on this socket: their batches still in flight are dropped silently (A9). */
-  private leaving: Set<string> | undefined;
 
   constructor(private readonly options: DriverOptions, private readonly transport: DriverTransport, private readonly events: DriverEvents) {
     const { store, token, check } = options;
@@ -138,7 +134,6 @@ export class ReplayDriver {
 
   /** Unsubscribe `topics`; their documents and per-topic timings leave memory (the store keeps the documents). */
   unsubscribe(topics: string[]): void {
-    if (this.state.joined) for (const t of topics) if (this.state.topics.has(t)) (this.leaving ??= new Set()).add(t);
     this.input({ type: 'unsubscribe', topics });
     for (const t of topics) {
       this.docs.drop(t);
@@ -156,7 +151,6 @@ export class ReplayDriver {
 
   /** The socket is gone (no-op when it never joined). */
   disconnected(): void {
-    this.leaving = undefined;
     if (this.state.joined) this.input({ type: 'disconnected' });
   }
 
@@ -197,7 +191,7 @@ export class ReplayDriver {
     // refusals it passes, none of a batch it drops.
     const t = this.state.topics.get(batch.topic);
     if (t === undefined) {
-      if (this.leaving?.has(batch.topic) !== true) this.events.event({ type: 'error', error: new ProtocolError(ErrorCodes.UNSUBSCRIBED_TOPIC, `batch for unsubscribed topic ${batch.topic} ignored`, { topic: batch.topic }) });
+      this.input({ type: 'batch_unsubscribed', topic: batch.topic });
       return;
     }
     const plan = planBatch(t, batch, (topic, key) => this.docs.get(topic, key), { verifyHashes: this.options.verifyPayloadHash === 'all', refused, history: this.hashes });

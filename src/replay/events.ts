@@ -15,6 +15,8 @@ export type ReplayInput =
    * its `head_watermarks` entry; `cursorAheadReported` says the plan reported `cursor_ahead_of_head`.
    */
   | { type: 'batch_committed'; topic: string; lastApplied: number | undefined; replayComplete: boolean; head: number | undefined; cursorAheadReported: boolean }
+  /** A batch arrived for a topic not subscribed: reported unless the app just left it (A9). */
+  | { type: 'batch_unsubscribed'; topic: string }
   /** Every page of a snapshot was read (nothing stored yet): the machine accepts it (`store_snapshot`) or refuses it (R12). */
   | { type: 'snapshot_read'; topic: string; head: number }
   | { type: 'snapshot_applied'; topic: string; head: number; documents: number }

@@ -70,6 +70,11 @@ export function droppedWhole(state: TopicState | undefined): 'unsubscribed' | 'f
   return !state ? 'unsubscribed' : state.phase === 'failed' ? 'failed_topic' : state.recovery?.step === 'snapshot' ? 'awaiting_snapshot' : undefined;
 }
 
+/** The error of a batch for a topic the client does not want (A9). */
+export function unsubscribedTopic(topic: string): KhalaSyncError {
+  return new ProtocolError(ErrorCodes.UNSUBSCRIBED_TOPIC, `batch for unsubscribed topic ${topic} ignored`, { topic });
+}
+
 /**
  * Decide what a batch does to a topic (KHALA_PROTOCOL §7.4): updates at or below the cursor are
  * duplicates; a partly overlapping batch applies only its new tail; a document is written only

@@ -44,6 +44,11 @@ export interface ReplayState {
   pending: Map<number, string[]>;
   /** True between a lane's `ready` and the next disconnect. */
   joined: boolean;
+  /**
+   * Topics the app unsubscribed while this socket was joined: a batch still in flight for one that
+   * is not subscribed again is dropped without a report (SPEC.md A9). Emptied on disconnect.
+   */
+  leaving: ReadonlySet<string>;
 }
 
 /** A fresh topic entry. */
@@ -53,5 +58,5 @@ export function newTopicState(topic: string, lastApplied: number | undefined): T
 
 /** Empty replay state. */
 export function createReplayState(): ReplayState {
-  return { topics: new Map(), pending: new Map(), joined: false };
+  return { topics: new Map(), pending: new Map(), joined: false, leaving: new Set() };
 }

@@ -1,5 +1,6 @@
 import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
+import { unsubscribedTopic } from './plan-batch.js';
 import { ServerError } from '../errors/server-error.js';
 import type { ReplayEffect, ReplayEvent, ReplayInput } from './events.js';
 import { behindRetryMs, resumeCursor, snapshotBehind, snapshotFallback, snapshotFor, startRecovery } from './recovery.js';
@@ -54,6 +55,7 @@ const NONE: ReadonlySet<string> = new Set();
 class Draft {
   readonly topics: Map<string, TopicState>;
   joined: boolean;
+  leaving: ReadonlySet<string>;
   readonly effects: ReplayEffect[] = [];
   private ownPending: Map<number, string[]> | undefined;
   constructor(
@@ -62,6 +64,7 @@ class Draft {
   ) {
     this.topics = new Map(s.topics);
     this.joined = s.joined;
+    this.leaving = s.leaving;
   }
   /** In-flight subscribe requests, this transition's own copy (made on first use). */
   get pending(): Map<number, string[]> {
@@ -99,7 +102,7 @@ class Draft {
     this.emitError(new ServerError(code, message, { topic: name, details: error ? { payload: error.raw } : {} }));
   }
   done(): Transition {
-    return { state: { topics: this.topics, pending: this.ownPending ?? this.s.pending, joined: this.joined }, effects: this.effects };
+    return { state: { topics: this.topics, pending: this.ownPending ?? this.s.pending, joined: this.joined, leaving: this.leaving }, effects: this.effects };
   }
 }
 
@@ -226,9 +229,16 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
     }
     case 'unsubscribe': {
       const removed = input.topics.filter((n) => d.topics.delete(n));
-      if (removed.length > 0 && d.joined) d.effects.push({ type: 'unsubscribe', topics: removed });
+      if (removed.length > 0 && d.joined) {
+        d.effects.push({ type: 'unsubscribe', topics: removed });
+        // The server may have sent batches of these before it saw the unsubscribe (A9).
+        d.leaving = new Set([...d.leaving, ...removed]);
+      }
       break;
     }
+    case 'batch_unsubscribed':
+      if (!d.leaving.has(input.topic)) d.emitError(unsubscribedTopic(input.topic));
+      break;
     case 'ready':
       d.joined = true;
       d.subscribe(d.topics.keys());
@@ -326,6 +336,8 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
     case 'disconnected':
       d.joined = false;
       d.pending.clear();
+      // The next socket was never asked for the topics the app left: a batch of one is unwanted (A9).
+      d.leaving = NONE;
       for (const t of d.topics.values()) {
         const recovery = t.recovery?.step === 'resubscribed' ? { ...t.recovery, step: 'resubscribe' as const } : t.recovery;
         d.set({ ...t, phase: t.phase === 'failed' ? 'failed' : t.recovery ? 'recovering' : 'pending', caughtUp: false, aheadReported: false, headSeen: undefined, recovery });

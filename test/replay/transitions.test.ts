@@ -96,6 +96,31 @@ describe('apply bookkeeping (SPEC.md A10)', () => {
   });
 });
 
+describe('unsubscribed topics (SPEC.md A9)', () => {
+  const unwanted = (topic: string): ReplayInput => ({ type: 'batch_unsubscribed', topic });
+  const joined: ReplayInput[] = [{ type: 'subscribe', topics: [A, B], cursors: {} }, { type: 'ready' }];
+
+  it('A9: a batch for a topic never subscribed reports unsubscribed_topic and changes nothing', () => {
+    const before = run(joined).state;
+    const { state, effects } = run([unwanted('runtime.notifications')], undefined, before);
+    expect(errors(effects)).toEqual(['unsubscribed_topic']);
+    expect(state.topics).toEqual(before.topics);
+  });
+
+  it('A9: a topic the app left on this socket drops its in-flight batches silently, until the next socket', () => {
+    const left = run([...joined, { type: 'unsubscribe', topics: [B] }]).state;
+    expect(errors(run([unwanted(B), unwanted(B)], undefined, left).effects)).toEqual([]);
+    expect(errors(run([{ type: 'disconnected' }, { type: 'ready' }, unwanted(B)], undefined, left).effects)).toEqual(['unsubscribed_topic']);
+    const back = run([{ type: 'subscribe', topics: [B], cursors: {} }, { type: 'unsubscribe', topics: [B] }], undefined, left).state;
+    expect(errors(run([unwanted(B)], undefined, back).effects)).toEqual([]);
+  });
+
+  it('A9: unsubscribing before the socket joined leaves nothing in flight: a later batch is reported', () => {
+    const { effects } = run([{ type: 'subscribe', topics: [A, B], cursors: {} }, { type: 'unsubscribe', topics: [B] }, { type: 'ready' }, unwanted(B)]);
+    expect(errors(effects)).toEqual(['unsubscribed_topic']);
+  });
+});
+
 
 describe('connection-level errors (SPEC.md C1–C2)', () => {
   it('C1: upgrade_required and reauth_required stop', () => {
