@@ -33,33 +33,36 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
   readonly driver: ReplayDriver;
   /** Counters this connection keeps (plain fields: read them, never write them). */
   readonly metrics: ConnectionMetrics = connectionMetrics();
-  private readonly links: SocketLinks;
+  readonly #links: SocketLinks;
   /** The standby socket of a token refresh (make-before-break). */
   readonly swap: SocketSwap;
-  private readonly refresher: TokenRefresh;
+  readonly #refresher: TokenRefresh;
   /** The grant the current socket was opened with, and when it was fetched. */
-  private grant: { grant: TokenGrant; at: number } | undefined;
+  #grant: { grant: TokenGrant; at: number } | undefined;
   /** The current socket's subscription went live (its token refresh is armed once). */
-  private wentLive = false;
-  private dialing = 0;
-  private readonly schedule: ReconnectSchedule;
+  #wentLive = false;
+  #dialing = 0;
+  readonly #schedule: ReconnectSchedule;
   /** The upgrade was already retried once with a fresh token since the last open. */
   authRetried = false;
-  private readonly refusals: RefusalCounter;
+  readonly #refusals: RefusalCounter;
   /** Every socket's batches commit through this one queue (two overlap during a token refresh). */
-  private applying: Promise<void> = Promise.resolve();
+  #applying: Promise<void> = Promise.resolve();
+
+  readonly #settings: ConnectionSettings;
 
   constructor(
-    private readonly settings: ConnectionSettings,
+    settings: ConnectionSettings,
     /** Where the connection reports to its client. */
     readonly hooks: ConnectionHooks,
     createDriver: (transport: DriverTransport) => ReplayDriver,
   ) {
+    this.#settings = settings;
     this.driver = createDriver(this);
-    this.refusals = new RefusalCounter(settings.maxRefusals);
-    this.schedule = new ReconnectSchedule((n) => settings.reconnectDelay(n), () => void this.dial());
-    this.links = new SocketLinks(settings, this);
-    this.refresher = new TokenRefresh({
+    this.#refusals = new RefusalCounter(settings.maxRefusals);
+    this.#schedule = new ReconnectSchedule((n) => settings.reconnectDelay(n), () => void this.#dial());
+    this.#links = new SocketLinks(settings, this);
+    this.#refresher = new TokenRefresh({
       token: () => settings.token(),
       replace: (grant) => this.swap.start(grant),
       retryDelay: (n) => settings.reconnectDelay(n),
@@ -71,52 +74,52 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
     this.swap = new SocketSwap({
       driver: this.driver,
       status: () => this.status,
-      open: (token) => openLink(settings, token, this.links),
+      open: (token) => openLink(settings, token, this.#links),
       joinTimeoutMs: settings.joinTimeoutMs,
       promote: (standby) => {
-        this.grant = { grant: standby.grant, at: standby.fetchedAt };
-        this.links.adopt(standby.link);
+        this.#grant = { grant: standby.grant, at: standby.fetchedAt };
+        this.#links.adopt(standby.link);
         this.notify({ type: 'token_refresh', outcome: 'switched', overlapMs: Date.now() - standby.startedAt });
-        this.refresher.arm(standby.grant, standby.fetchedAt);
+        this.#refresher.arm(standby.grant, standby.fetchedAt);
       },
-      release: (closing) => this.links.track(closing),
+      release: (closing) => this.#links.track(closing),
     });
   }
 
   /** Start (or restart after a terminal status). */
   start(): void {
-    if (this.links.current !== undefined || this.schedule.pending()) return;
-    this.schedule.attempt = 0;
+    if (this.#links.current !== undefined || this.#schedule.pending()) return;
+    this.#schedule.attempt = 0;
     this.authRetried = false;
-    this.refusals.restart();
-    void this.dial();
+    this.#refusals.restart();
+    void this.#dial();
   }
 
   /** Close for good (until `start` is called again) with the given terminal status. */
   stop(status: ClientStatus = 'closed', reason?: string): void {
-    this.teardown(1000, reason ?? status);
-    this.setStatus(status, reason);
+    this.#teardown(1000, reason ?? status);
+    this.#setStatus(status, reason);
   }
 
   /** Drop the current socket and reconnect after the backoff, no sooner than `afterMs` (a server's wish: at most `maxRetryAfterMs`). */
   reconnect(afterMs: number | undefined, reason: string): void {
     if (TERMINAL.has(this.status)) return;
-    if (afterMs !== undefined) this.schedule.floor(Math.min(afterMs, this.settings.maxRetryAfterMs));
-    this.teardown(4000, reason);
+    if (afterMs !== undefined) this.#schedule.floor(Math.min(afterMs, this.#settings.maxRetryAfterMs));
+    this.#teardown(4000, reason);
     this.scheduleReconnect(reason);
   }
 
   /** Heartbeat now; `dead` when no frame arrives within `timeoutMs` (socket-links.ts). */
   probe(timeoutMs: number): Promise<ProbeResult> {
-    return this.links.probe(timeoutMs);
+    return this.#links.probe(timeoutMs);
   }
 
   /** Hold reconnect attempts while the network is down; releasing dials at once if one was due. */
   holdReconnects(held: boolean): void {
-    this.schedule.held = held;
+    this.#schedule.held = held;
     if (this.status !== 'backoff') return;
-    this.schedule.cancel();
-    if (!held) void this.dial();
+    this.#schedule.cancel();
+    if (!held) void this.#dial();
   }
 
   /**
@@ -124,15 +127,15 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
    * No reply within `subscribeTimeoutMs` of the last progress: `reply_timeout` and a reconnect (S8).
    */
   subscribe(topics: string[], resumeAfter: Record<string, number>): number | undefined {
-    const link = this.links.current;
-    const session = this.isJoined() ? link?.session : undefined;
+    const link = this.#links.current;
+    const session = this.#isJoined() ? link?.session : undefined;
     if (session === undefined) return undefined;
-    return subscribeReplies(link!, this.settings.subscribeTimeoutMs, this).send(topics, () => session.subscribe(topics, resumeAfter));
+    return subscribeReplies(link!, this.#settings.subscribeTimeoutMs, this).send(topics, () => session.subscribe(topics, resumeAfter));
   }
 
   /** Send an unsubscribe (dropped when not joined: the next join does not subscribe the topics). */
   unsubscribe(topics: string[]): void {
-    if (this.isJoined()) this.links.current?.session?.unsubscribe(topics);
+    if (this.#isJoined()) this.#links.current?.session?.unsubscribe(topics);
   }
 
   /** Report `error` and stop with `status` (default: the stop code's, SPEC.md C1) until the app calls `start` again. */
@@ -146,14 +149,14 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
 
   /** Whether `link` is the current socket. */
   current(link: SocketLink): boolean {
-    return link === this.links.current;
+    return link === this.#links.current;
   }
 
   /** The current socket joined: start replaying on it. */
   joined(link: SocketLink): void {
     link.clear('join');
-    this.setStatus('replaying', undefined);
-    link.keepAlive(this.settings.heartbeatIntervalMs);
+    this.#setStatus('replaying', undefined);
+    link.keepAlive(this.#settings.heartbeatIntervalMs);
     this.driver.ready();
     this.refresh();
   }
@@ -170,110 +173,110 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
 
   /** Inbound frames (and their bytes) received on the current socket but not yet handled. */
   inboundBacklog(): { frames: number; bytes: number; paused: boolean } {
-    return this.links.backlog();
+    return this.#links.backlog();
   }
 
   /** Unix ms when the next token refresh starts; undefined when none is scheduled. */
   tokenRefreshAt(): number | undefined {
-    return this.refresher.dueAt();
+    return this.#refresher.dueAt();
   }
 
   /** Resolves once every socket this connection closed is released. */
   released(): Promise<void> {
-    return this.links.released();
+    return this.#links.released();
   }
 
-  private isJoined(): boolean {
+  #isJoined(): boolean {
     return this.status === 'replaying' || this.status === 'live' || this.status === 'failed';
   }
 
   /** Recompute replaying/live/failed from the topics' phases. */
   refresh(): void {
-    if (!this.isJoined()) return;
+    if (!this.#isJoined()) return;
     const next = this.driver.allFailed() ? 'failed' : this.driver.settled() ? 'live' : 'replaying';
     if (next === this.status) return;
-    this.setStatus(next, undefined);
+    this.#setStatus(next, undefined);
     if (next !== 'live') return;
-    if (!this.wentLive && this.grant !== undefined && this.settings.tokenRefresh) this.refresher.arm(this.grant.grant, this.grant.at);
-    this.wentLive = true;
-    this.refusals.wentLive();
-    this.schedule.stable(this.settings.stableAfterMs, () => this.status === 'live');
+    if (!this.#wentLive && this.#grant !== undefined && this.#settings.tokenRefresh) this.#refresher.arm(this.#grant.grant, this.#grant.at);
+    this.#wentLive = true;
+    this.#refusals.wentLive();
+    this.#schedule.stable(this.#settings.stableAfterMs, () => this.status === 'live');
   }
 
-  private setStatus(status: ClientStatus, reason: string | undefined): void {
+  #setStatus(status: ClientStatus, reason: string | undefined): void {
     if (this.status === status) return;
     this.status = status;
     this.hooks.status(status, reason);
   }
 
-  private async dial(): Promise<void> {
-    const attempt = ++this.dialing;
-    this.setStatus('connecting', undefined);
+  async #dial(): Promise<void> {
+    const attempt = ++this.#dialing;
+    this.#setStatus('connecting', undefined);
     let grant: TokenGrant;
     const at = Date.now();
     try {
-      grant = await this.settings.token();
+      grant = await this.#settings.token();
     } catch (err) {
-      return attempt === this.dialing ? tokenFailed(this, err) : undefined;
+      return attempt === this.#dialing ? tokenFailed(this, err) : undefined;
     }
-    if (attempt !== this.dialing) return;
-    this.wentLive = false;
-    this.grant = { grant, at };
+    if (attempt !== this.#dialing) return;
+    this.#wentLive = false;
+    this.#grant = { grant, at };
     try {
-      this.links.use(openLink(this.settings, grant.token, this.links));
+      this.#links.use(openLink(this.#settings, grant.token, this.#links));
     } catch (err) {
       this.hooks.error(err as KhalaSyncError);
       return this.stop('closed', 'insecure_transport');
     }
-    awaitHandshake(this.links.current!, this.settings.joinTimeoutMs, this);
+    awaitHandshake(this.#links.current!, this.#settings.joinTimeoutMs, this);
   }
 
   /** A link's transport opened (socket-links.ts). */
   opened(link: SocketLink, info: OpenInfo | undefined): void {
-    const offered = this.settings.lane.protocols;
+    const offered = this.#settings.lane.protocols;
     const selected = info?.protocol;
     const mismatch = subprotocolRejected(offered, selected);
-    if (this.swap.of(link) !== undefined) return mismatch ? this.swap.drop(ErrorCodes.SUBPROTOCOL_MISMATCH, 'subprotocol mismatch') : startSession(this.settings, link, linkSink(this, link));
+    if (this.swap.of(link) !== undefined) return mismatch ? this.swap.drop(ErrorCodes.SUBPROTOCOL_MISMATCH, 'subprotocol mismatch') : startSession(this.#settings, link, linkSink(this, link));
     if (mismatch) return mismatched(this, offered!, selected);
     this.authRetried = false;
-    this.setStatus('joining', undefined);
-    startSession(this.settings, link, linkSink(this, link));
-    awaitJoin(link, this.settings.joinTimeoutMs, this);
-    watchSilence(link, this.settings.deadAfterMs, this);
+    this.#setStatus('joining', undefined);
+    startSession(this.#settings, link, linkSink(this, link));
+    awaitJoin(link, this.#settings.joinTimeoutMs, this);
+    watchSilence(link, this.#settings.deadAfterMs, this);
   }
 
   /** A link's transport closed (socket-links.ts). */
   closed(link: SocketLink, info: CloseInfo): void {
     if (this.swap.of(link) !== undefined) return this.swap.drop(ErrorCodes.CONNECT_FAILED, `closed (${info.httpStatus ? `HTTP ${info.httpStatus}` : `close ${info.code}`})`, { code: info.code, httpStatus: info.httpStatus });
     const wasOpen = link.opened;
-    this.teardown(info.code, 'closed');
-    linkClosed(this, this.settings, this.refusals, info, wasOpen);
+    this.#teardown(info.code, 'closed');
+    linkClosed(this, this.#settings, this.#refusals, info, wasOpen);
   }
 
   /** Dial again at once with a fresh token: the one retry of a refused upgrade (reconnect-policy.ts). */
   redial(): void {
     this.authRetried = true;
-    void this.dial();
+    void this.#dial();
   }
 
-  private teardown(code: number, reason: string): void {
-    this.dialing++;
-    this.schedule.stop();
-    this.refresher.cancel();
+  #teardown(code: number, reason: string): void {
+    this.#dialing++;
+    this.#schedule.stop();
+    this.#refresher.cancel();
     this.swap.drop(ErrorCodes.CHANNEL_CLOSED, `the current socket went away (${reason})`);
-    this.grant = undefined;
-    this.links.drop(code, reason);
+    this.#grant = undefined;
+    this.#links.drop(code, reason);
     this.driver.disconnected();
   }
 
   /** Reconnect after the backoff; `reason` says why. */
   scheduleReconnect(reason: string): void {
     if (TERMINAL.has(this.status)) return;
-    const delay = this.schedule.next();
+    const delay = this.#schedule.next();
     this.metrics.reconnects++;
-    this.hooks.reconnecting({ attempt: this.schedule.attempt, delayMs: delay, reason });
-    this.setStatus('backoff', reason);
-    this.schedule.arm(delay);
+    this.hooks.reconnecting({ attempt: this.#schedule.attempt, delayMs: delay, reason });
+    this.#setStatus('backoff', reason);
+    this.#schedule.arm(delay);
   }
 
   /** Count a lane notice and report it to the client. */
@@ -288,13 +291,13 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
    * one committed, so the second copy is dropped as a duplicate (SPEC.md A2).
    */
   apply(batch: SyncBatch): Promise<void> {
-    const run = this.applying.then(async () => {
+    const run = this.#applying.then(async () => {
       await this.driver.applyBatch(batch);
       this.refresh();
       const w = this.driver.lastApplied(batch.topic);
-      if (w !== undefined) this.links.current?.session?.committed?.(batch.topic, w);
+      if (w !== undefined) this.#links.current?.session?.committed?.(batch.topic, w);
     });
-    this.applying = run.catch(() => undefined);
+    this.#applying = run.catch(() => undefined);
     return run;
   }
 }

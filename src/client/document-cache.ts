@@ -7,48 +7,48 @@ import type { SyncDocument } from '../model/types.js';
  */
 export class DocumentCache {
   // Made on first write: an idle client with empty topics holds no maps (docs/benchmarks.md, figure 4).
-  private topics: Map<string, Map<string, SyncDocument>> | undefined;
-  private lists: Map<string, readonly SyncDocument[]> | undefined;
+  #topics: Map<string, Map<string, SyncDocument>> | undefined;
+  #lists: Map<string, readonly SyncDocument[]> | undefined;
 
   get(topic: string, docKey: string): SyncDocument | undefined {
-    return this.topics?.get(topic)?.get(docKey);
+    return this.#topics?.get(topic)?.get(docKey);
   }
 
   list(topic: string): readonly SyncDocument[] {
-    let l = this.lists?.get(topic);
+    let l = this.#lists?.get(topic);
     if (l === undefined) {
-      l = Object.freeze([...(this.topics?.get(topic)?.values() ?? [])]);
-      (this.lists ??= new Map()).set(topic, l);
+      l = Object.freeze([...(this.#topics?.get(topic)?.values() ?? [])]);
+      (this.#lists ??= new Map()).set(topic, l);
     }
     return l;
   }
 
   put(doc: SyncDocument): void {
-    this.topicMap(doc.topic).set(doc.docKey, doc);
-    this.lists?.delete(doc.topic);
+    this.#topicMap(doc.topic).set(doc.docKey, doc);
+    this.#lists?.delete(doc.topic);
   }
 
   /** Store one committed batch's documents (all of `topic`): one topic lookup per batch. */
   putAll(topic: string, docs: readonly SyncDocument[]): void {
-    const m = this.topicMap(topic);
+    const m = this.#topicMap(topic);
     for (let i = 0; i < docs.length; i++) m.set(docs[i]!.docKey, docs[i]!);
-    this.lists?.delete(topic);
+    this.#lists?.delete(topic);
   }
 
   replace(topic: string, docs: SyncDocument[]): void {
     // A topic without documents reads the same with no entry at all.
-    if (docs.length === 0) this.topics?.delete(topic);
-    else (this.topics ??= new Map()).set(topic, new Map(docs.map((d) => [d.docKey, d])));
-    this.lists?.delete(topic);
+    if (docs.length === 0) this.#topics?.delete(topic);
+    else (this.#topics ??= new Map()).set(topic, new Map(docs.map((d) => [d.docKey, d])));
+    this.#lists?.delete(topic);
   }
 
   drop(topic: string): void {
-    this.topics?.delete(topic);
-    this.lists?.delete(topic);
+    this.#topics?.delete(topic);
+    this.#lists?.delete(topic);
   }
 
-  private topicMap(topic: string): Map<string, SyncDocument> {
-    const topics = (this.topics ??= new Map());
+  #topicMap(topic: string): Map<string, SyncDocument> {
+    const topics = (this.#topics ??= new Map());
     let m = topics.get(topic);
     if (m === undefined) {
       m = new Map();

@@ -34,43 +34,47 @@ export const MAX_HYDRATIONS_IN_FLIGHT = 8;
  */
 export class HydrationScheduler {
   /** Documents scheduled: fetching, or waiting for a slot. */
-  private readonly inFlight = new Set<string>();
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  readonly #inFlight = new Set<string>();
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
 
-  constructor(private readonly deps: HydrationDeps) {}
+  readonly #deps: HydrationDeps;
+
+  constructor(deps: HydrationDeps) {
+    this.#deps = deps;
+  }
 
   /** Fetch `doc`'s body unless a fetch for it is already scheduled. */
   schedule(doc: SyncDocument, attempt = 0): void {
-    const { deps } = this;
+    const deps = this.#deps;
     const key = `${doc.topic}\u0000${doc.docKey}`;
-    if (this.inFlight.has(key) || deps.queue.signal.aborted) return;
-    this.inFlight.add(key);
-    void this.slot()
+    if (this.#inFlight.has(key) || deps.queue.signal.aborted) return;
+    this.#inFlight.add(key);
+    void this.#slot()
       .then(() => {
         if (deps.queue.signal.aborted) return;
         deps.metrics.hydrationFetches++;
-        return this.run(doc, attempt);
+        return this.#run(doc, attempt);
       })
       .finally(() => {
-        this.inFlight.delete(key);
+        this.#inFlight.delete(key);
         // The slot passes to the next waiting document, if any.
-        const next = this.waiting.shift();
-        if (next === undefined) this.running--;
+        const next = this.#waiting.shift();
+        if (next === undefined) this.#running--;
         else next();
       });
   }
 
-  private slot(): Promise<void> {
-    if (this.running < MAX_HYDRATIONS_IN_FLIGHT) {
-      this.running++;
+  #slot(): Promise<void> {
+    if (this.#running < MAX_HYDRATIONS_IN_FLIGHT) {
+      this.#running++;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
-  private async run(doc: SyncDocument, attempt: number): Promise<void> {
-    const { deps } = this;
+  async #run(doc: SyncDocument, attempt: number): Promise<void> {
+    const deps = this.#deps;
     try {
       const held = () => deps.held(doc.topic, doc.docKey);
       const next = await hydrateDocument(deps.hydrator, doc, { signal: deps.queue.signal, token: deps.token, verifyHashes: deps.verifyHashes, held });

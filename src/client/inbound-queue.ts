@@ -25,24 +25,32 @@ export class InboundQueue {
   // the frame's text reachable, and a flood's handled frames (up to COMPACT_AFTER of them, tens of
   // MB) would survive every young-generation GC and be copied into the old one (bench profile, docs/benchmarks.md).
   private frames: Array<[string, number] | undefined> = [];
-  private head = 0;
-  private draining = false;
-  private pending: Promise<void> | undefined;
-  private readonly idle: Array<() => void> = [];
+  #head = 0;
+  #draining = false;
+  #pending: Promise<void> | undefined;
+  readonly #idle: Array<() => void> = [];
   /** Bytes of the frames queued and not yet handled. */
   bytes = 0;
   /** True between an `onPressure(true)` and the next `onPressure(false)`. */
   over = false;
 
+  readonly #handle: (text: string, bytes: number) => void;
+  readonly #live: () => boolean;
+  readonly #flow: InboundFlow | undefined;
+
   constructor(
-    private readonly handle: (text: string, bytes: number) => void,
-    private readonly live: () => boolean,
-    private readonly flow?: InboundFlow,
-  ) {}
+    handle: (text: string, bytes: number) => void,
+    live: () => boolean,
+    flow?: InboundFlow,
+  ) {
+    this.#handle = handle;
+    this.#live = live;
+    this.#flow = flow;
+  }
 
   /** Frames queued and not yet handled. */
   get depth(): number {
-    return this.frames.length - this.head;
+    return this.frames.length - this.#head;
   }
 
   /** Queue one inbound text frame of `bytes` bytes. */
@@ -50,11 +58,11 @@ export class InboundQueue {
     this.frames.push([text, bytes]);
     this.bytes += bytes;
     // One frame alone never counts as a backlog: its size is already bounded by maxFrameBytes.
-    if (this.flow !== undefined && !this.over && this.bytes > this.flow.highWater && this.depth > 1) {
+    if (this.#flow !== undefined && !this.over && this.bytes > this.#flow.highWater && this.depth > 1) {
       this.over = true;
-      this.flow.onPressure(true);
+      this.#flow.onPressure(true);
     }
-    if (!this.draining) void this.drain();
+    if (!this.#draining) void this.#drain();
   }
 
   /**
@@ -62,8 +70,8 @@ export class InboundQueue {
    * carry several batches; each starts once the previous one committed).
    */
   chain(work: () => Promise<void>): void {
-    const prev = this.pending;
-    this.pending = prev === undefined ? work() : prev.then(() => (this.live() ? work() : undefined));
+    const prev = this.#pending;
+    this.#pending = prev === undefined ? work() : prev.then(() => (this.#live() ? work() : undefined));
   }
 
   /**
@@ -72,52 +80,52 @@ export class InboundQueue {
    * must see the committed cursor, or caught-up would name a stale watermark.
    */
   after(fn: () => void): void {
-    if (!this.live()) return;
-    const prev = this.pending;
+    if (!this.#live()) return;
+    const prev = this.#pending;
     if (prev === undefined) return fn();
-    this.pending = prev.then(() => {
-      if (this.live()) fn();
+    this.#pending = prev.then(() => {
+      if (this.#live()) fn();
     });
   }
 
   /** Resolves once nothing is queued or being handled (at once when idle). */
   drained(): Promise<void> {
-    if (!this.draining && this.depth === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
+    if (!this.#draining && this.depth === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  private async drain(): Promise<void> {
-    this.draining = true;
+  async #drain(): Promise<void> {
+    this.#draining = true;
     try {
-      while (this.head < this.frames.length && this.live()) {
-        const frame = this.frames[this.head]!;
+      while (this.#head < this.frames.length && this.#live()) {
+        const frame = this.frames[this.#head]!;
         const text = frame[0];
         const bytes = frame[1];
-        this.frames[this.head++] = undefined;
+        this.frames[this.#head++] = undefined;
         // A queue that never runs empty (a steady flood) must still let go of handled frames.
-        if (this.head >= COMPACT_AFTER && this.head * 2 >= this.frames.length) {
-          this.frames = this.frames.slice(this.head);
-          this.head = 0;
+        if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.frames.length) {
+          this.frames = this.frames.slice(this.#head);
+          this.#head = 0;
         }
         this.bytes -= bytes;
-        if (this.over && this.bytes <= this.flow!.lowWater) {
+        if (this.over && this.bytes <= this.#flow!.lowWater) {
           this.over = false;
-          this.flow!.onPressure(false);
+          this.#flow!.onPressure(false);
         }
-        this.handle(text, bytes);
-        if (this.pending !== undefined) {
-          const p = this.pending;
-          this.pending = undefined;
+        this.#handle(text, bytes);
+        if (this.#pending !== undefined) {
+          const p = this.#pending;
+          this.#pending = undefined;
           await p;
         }
       }
-      if (this.live()) {
+      if (this.#live()) {
         this.frames = [];
-        this.head = 0;
+        this.#head = 0;
       }
     } finally {
-      this.draining = false;
-      for (const resolve of this.idle.splice(0)) resolve();
+      this.#draining = false;
+      for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
 }

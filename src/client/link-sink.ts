@@ -43,104 +43,110 @@ export function linkSink(host: SinkHost, link: SocketLink): LaneSink {
 
 // Methods rather than a closure per callback: one per socket of every client (docs/benchmarks.md, figure 4).
 class LinkSink implements LaneSink {
+  readonly #host: SinkHost;
+  readonly #link: SocketLink;
+
   constructor(
-    private readonly host: SinkHost,
-    private readonly link: SocketLink,
-  ) {}
+    host: SinkHost,
+    link: SocketLink,
+  ) {
+    this.#host = host;
+    this.#link = link;
+  }
 
   ready(): void {
-    const s = this.host.swap.of(this.link);
-    if (s !== undefined) this.host.swap.joined(s);
-    else if (this.current()) this.host.joined(this.link);
+    const s = this.#host.swap.of(this.#link);
+    if (s !== undefined) this.#host.swap.joined(s);
+    else if (this.#current()) this.#host.joined(this.#link);
   }
 
   joinFailed(error: SyncErrorPayload): void {
-    this.orDrop(`join failed (${error.code})`, () => {
-      this.link.clear('join');
-      if (STOP_CODES.has(error.code)) return this.host.halt(new ServerError(error.code as never, error.message ?? error.code, { details: { payload: error.raw } }));
-      this.host.error(serverError(error, undefined, true));
-      this.host.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
+    this.#orDrop(`join failed (${error.code})`, () => {
+      this.#link.clear('join');
+      if (STOP_CODES.has(error.code)) return this.#host.halt(new ServerError(error.code as never, error.message ?? error.code, { details: { payload: error.raw } }));
+      this.#host.error(serverError(error, undefined, true));
+      this.#host.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
     });
   }
 
   batch(batch: SyncBatch): void {
-    if (!this.link.live()) return;
-    this.link.replies?.progress(batch.topic);
-    this.link.inbound.chain(() => this.host.apply(batch));
+    if (!this.#link.live()) return;
+    this.#link.replies?.progress(batch.topic);
+    this.#link.inbound.chain(() => this.#host.apply(batch));
   }
 
   subscribed(requestId: number, topics: string[]): void {
-    this.answered(requestId);
-    this.afterApply(() => {
-      const s = this.host.swap.of(this.link);
-      if (s !== undefined) this.host.swap.subscribed(s, topics);
-      else if (this.current()) this.host.driver.subscribed(requestId, topics);
+    this.#answered(requestId);
+    this.#afterApply(() => {
+      const s = this.#host.swap.of(this.#link);
+      if (s !== undefined) this.#host.swap.subscribed(s, topics);
+      else if (this.#current()) this.#host.driver.subscribed(requestId, topics);
     });
   }
 
   subscribeFailed(requestId: number, topics: string[], error: SyncErrorPayload): void {
-    this.answered(requestId);
-    this.afterApply(() => this.orDrop(`subscribe failed (${error.code})`, () => this.host.driver.subscribeFailed(requestId, topics, error)));
+    this.#answered(requestId);
+    this.#afterApply(() => this.#orDrop(`subscribe failed (${error.code})`, () => this.#host.driver.subscribeFailed(requestId, topics, error)));
   }
 
   /** A subscribe reply arrived: once none is awaited, the socket lets its reply deadline go. */
-  private answered(requestId: number): void {
-    if (this.link.replies?.answered(requestId)) this.link.replies = undefined;
+  #answered(requestId: number): void {
+    if (this.#link.replies?.answered(requestId)) this.#link.replies = undefined;
   }
 
   serverError(error: SyncErrorPayload): void {
-    this.afterApply(() => this.orDrop(`server error (${error.code})`, () => this.host.driver.serverError(error)));
+    this.#afterApply(() => this.#orDrop(`server error (${error.code})`, () => this.#host.driver.serverError(error)));
   }
 
   heartbeat(watermarks: Record<string, number>): void {
-    if (this.current()) this.host.heartbeat(watermarks);
+    if (this.#current()) this.#host.heartbeat(watermarks);
   }
 
   channelDown(reason: string): void {
-    this.orDrop(reason, () => {
-      this.host.error(new TransportError(ErrorCodes.CHANNEL_CLOSED, `server ended the channel (${reason}) while the socket stayed open`, { retryable: true }));
-      this.host.reconnect(undefined, reason);
+    this.#orDrop(reason, () => {
+      this.#host.error(new TransportError(ErrorCodes.CHANNEL_CLOSED, `server ended the channel (${reason}) while the socket stayed open`, { retryable: true }));
+      this.#host.reconnect(undefined, reason);
     });
   }
 
   protocolError(error: KhalaSyncError): void {
-    if (!this.link.live()) return;
-    countRejected(this.host.metrics, error.code);
-    this.host.error(error);
-    if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.host.driver.oversized(error.topic);
+    if (!this.#link.live()) return;
+    countRejected(this.#host.metrics, error.code);
+    this.#host.error(error);
+    if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.#host.driver.oversized(error.topic);
   }
 
   lastApplied(topic: string): number | undefined {
-    return this.host.driver.lastApplied(topic);
+    return this.#host.driver.lastApplied(topic);
   }
 
   carriesHashes(topic: string): boolean {
-    return this.host.driver.carriesHashes(topic);
+    return this.#host.driver.carriesHashes(topic);
   }
 
   notice(notice: LaneNotice): void {
-    if (this.link.live()) this.host.notify(notice);
+    if (this.#link.live()) this.#host.notify(notice);
   }
 
   report(error: KhalaSyncError): void {
-    if (this.link.live()) this.host.error(error);
+    if (this.#link.live()) this.#host.error(error);
   }
 
-  private current(): boolean {
-    return this.host.current(this.link);
+  #current(): boolean {
+    return this.#host.current(this.#link);
   }
 
   // Replies and errors act after the batches of the same inbound frame have committed.
-  private afterApply(act: () => void): void {
-    this.link.inbound.after(() => {
+  #afterApply(act: () => void): void {
+    this.#link.inbound.after(() => {
       act();
-      this.host.refresh();
+      this.#host.refresh();
     });
   }
 
   // Anything but data and a subscribe ok on a standby gives it up; the current socket carries on.
-  private orDrop(what: string, act: () => void): void {
-    if (this.host.swap.of(this.link) !== undefined) this.host.swap.drop(ErrorCodes.CHANNEL_CLOSED, what);
-    else if (this.current()) act();
+  #orDrop(what: string, act: () => void): void {
+    if (this.#host.swap.of(this.#link) !== undefined) this.#host.swap.drop(ErrorCodes.CHANNEL_CLOSED, what);
+    else if (this.#current()) act();
   }
 }

@@ -11,15 +11,15 @@ export type ProbeResult = 'alive' | 'dead' | 'not_connected';
  * outcome, so two wake events in a row never lead to two reconnects.
  */
 export class LivenessProbes {
-  private pending: { promise: Promise<ProbeResult>; settle: (r: ProbeResult) => void } | undefined;
+  #pending: { promise: Promise<ProbeResult>; settle: (r: ProbeResult) => void } | undefined;
 
   /** The outcome of the probe in flight, or of a new one whose heartbeat `send` sends. */
   probe(timeoutMs: number, send: () => void): { result: Promise<ProbeResult>; started: boolean } {
-    if (this.pending !== undefined) return { result: this.pending.promise, started: false };
+    if (this.#pending !== undefined) return { result: this.#pending.promise, started: false };
     let settle!: (r: ProbeResult) => void;
     const promise = new Promise<ProbeResult>((resolve) => (settle = resolve));
     const timer = setTimeout(() => this.settle('dead'), timeoutMs);
-    this.pending = {
+    this.#pending = {
       promise,
       settle: (r) => {
         clearTimeout(timer);
@@ -32,8 +32,8 @@ export class LivenessProbes {
 
   /** A frame arrived, or the socket went away (`not_connected`). */
   settle(result: ProbeResult = 'alive'): void {
-    const p = this.pending;
-    this.pending = undefined;
+    const p = this.#pending;
+    this.#pending = undefined;
     p?.settle(result);
   }
 }

@@ -14,16 +14,22 @@ import type { DriverMetrics } from './metrics.js';
  * object of two fields is the smallest thing that can (heap per idle client).
  */
 export class MissingHydrator {
+  readonly #events: Pick<DriverEvents, 'event'>;
+  readonly #metrics: Pick<DriverMetrics, 'hydrationFailures'>;
+
   constructor(
-    private readonly events: Pick<DriverEvents, 'event'>,
-    private readonly metrics: Pick<DriverMetrics, 'hydrationFailures'>,
-  ) {}
+    events: Pick<DriverEvents, 'event'>,
+    metrics: Pick<DriverMetrics, 'hydrationFailures'>,
+  ) {
+    this.#events = events;
+    this.#metrics = metrics;
+  }
 
   /** Report `doc` as a body that cannot be fetched. */
   schedule(doc: SyncDocument): void {
-    this.metrics.hydrationFailures++;
+    this.#metrics.hydrationFailures++;
     const { topic, docKey, docVersion } = doc;
     const error = new SnapshotError(ErrorCodes.HYDRATION_FAILED, `${docKey} has no body and no hydrator`, { topic, retryable: false, details: { docKey, docVersion, reason: 'no_hydrator' } });
-    this.events.event({ type: 'error', error });
+    this.#events.event({ type: 'error', error });
   }
 }

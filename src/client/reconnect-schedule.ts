@@ -6,55 +6,61 @@
 export class ReconnectSchedule {
   /** Reconnects since the connection was last stable (1-based once one is scheduled). */
   attempt = 0;
-  private floorMs = 0;
+  #floorMs = 0;
   /** While true (the network is down), due attempts wait instead of dialling. */
   held = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private stableTimer: ReturnType<typeof setTimeout> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stableTimer: ReturnType<typeof setTimeout> | undefined;
+
+  readonly #delay: (attempt: number) => number;
+  readonly #dial: () => void;
 
   constructor(
-    private readonly delay: (attempt: number) => number,
-    private readonly dial: () => void,
-  ) {}
+    delay: (attempt: number) => number,
+    dial: () => void,
+  ) {
+    this.#delay = delay;
+    this.#dial = dial;
+  }
 
   /** A reconnect timer is running. */
   pending(): boolean {
-    return this.timer !== undefined;
+    return this.#timer !== undefined;
   }
 
   /** The next reconnect waits at least `ms`. */
   floor(ms: number): void {
-    this.floorMs = Math.max(this.floorMs, ms);
+    this.#floorMs = Math.max(this.#floorMs, ms);
   }
 
   /** Count one more attempt and return its delay (the backoff, no sooner than the floor). */
   next(): number {
     this.attempt++;
-    const delay = Math.max(this.floorMs, this.delay(this.attempt));
-    this.floorMs = 0;
+    const delay = Math.max(this.#floorMs, this.#delay(this.attempt));
+    this.#floorMs = 0;
     return delay;
   }
 
   /** Dial after `delayMs`, unless held (releasing the hold dials then). */
   arm(delayMs: number): void {
-    clearTimeout(this.timer);
+    clearTimeout(this.#timer);
     if (this.held) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.dial();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#dial();
     }, delayMs);
   }
 
   /** Forget the pending reconnect (it will be dialled by the caller, or not at all). */
   cancel(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Start the attempt count over after `ms` if `stillLive()` then. */
   stable(ms: number, stillLive: () => boolean): void {
-    clearTimeout(this.stableTimer);
-    this.stableTimer = setTimeout(() => {
+    clearTimeout(this.#stableTimer);
+    this.#stableTimer = setTimeout(() => {
       if (stillLive()) this.attempt = 0;
     }, ms);
   }
@@ -62,6 +68,6 @@ export class ReconnectSchedule {
   /** The socket went away: cancel the pending reconnect and the stability timer. */
   stop(): void {
     this.cancel();
-    clearTimeout(this.stableTimer);
+    clearTimeout(this.#stableTimer);
   }
 }

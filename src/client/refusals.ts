@@ -29,41 +29,45 @@ export interface RefusalOutcome {
  * error is emitted.
  */
 export class RefusalCounter {
-  private key: string | undefined;
-  private count = 0;
-  private everLive = false;
+  #key: string | undefined;
+  #count = 0;
+  #everLive = false;
 
-  constructor(private readonly max: number) {}
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
 
   /** `connect()` was called: a fresh session, nothing counted and never live. */
   restart(): void {
-    this.key = undefined;
-    this.count = 0;
-    this.everLive = false;
+    this.#key = undefined;
+    this.#count = 0;
+    this.#everLive = false;
   }
 
   /** The subscription went live: closes are ordinary drops from now until `restart()`. */
   wentLive(): void {
-    this.everLive = true;
+    this.#everLive = true;
   }
 
   /** Whether a refusal close now counts as one (the subscription never went live since `connect()`). */
   counts(): boolean {
-    return !this.everLive;
+    return !this.#everLive;
   }
 
   /** The server closed an open, not-yet-live socket with `code` and `reason`. */
   refused(code: number, rawReason: string): RefusalOutcome {
     const reason = rawReason.slice(0, MAX_REASON);
     const key = `${code}\u0000${reason}`;
-    this.count = key === this.key ? this.count + 1 : 1;
-    this.key = key;
-    const details = { code, reason, consecutive: this.count, maxRefusals: this.max };
+    this.#count = key === this.#key ? this.#count + 1 : 1;
+    this.#key = key;
+    const details = { code, reason, consecutive: this.#count, maxRefusals: this.#max };
     const error = new TransportError(ErrorCodes.SERVER_REFUSED, `server refused the session before it went live (close ${code}${reason === '' ? '' : `: ${reason}`})`, {
-      retryable: this.count < this.max,
+      retryable: this.#count < this.#max,
       details,
     });
-    if (this.count < this.max) return { error, stop: undefined };
-    return { error, stop: new TransportError(ErrorCodes.INCOMPATIBLE_SERVER, `server refused the session ${this.count} times in a row with close ${code}${reason === '' ? '' : ` (${reason})`}; not reconnecting`, { details }) };
+    if (this.#count < this.#max) return { error, stop: undefined };
+    return { error, stop: new TransportError(ErrorCodes.INCOMPATIBLE_SERVER, `server refused the session ${this.#count} times in a row with close ${code}${reason === '' ? '' : ` (${reason})`}; not reconnecting`, { details }) };
   }
 }

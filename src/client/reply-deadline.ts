@@ -10,27 +10,35 @@ import type { SocketLink } from './socket-link.js';
  */
 export class ReplyDeadline {
   /** Topics of each pending request, by request id; emptied when the link is dropped. */
-  private readonly waiting = new Map<number, readonly string[]>();
-  private since = 0;
+  readonly #waiting = new Map<number, readonly string[]>();
+  #since = 0;
   /** The latest reply to an id not waited for: a transport delivering synchronously answers a request before its id is known. */
-  private early: number | undefined;
+  #early: number | undefined;
+
+  readonly #link: SocketLink;
+  readonly #ms: number;
+  readonly #expired: () => void;
 
   constructor(
-    private readonly link: SocketLink,
-    private readonly ms: number,
-    private readonly expired: () => void,
-  ) {}
+    link: SocketLink,
+    ms: number,
+    expired: () => void,
+  ) {
+    this.#link = link;
+    this.#ms = ms;
+    this.#expired = expired;
+  }
 
   /** Send a subscribe with `send` (it returns the request id) and wait for its reply. */
   send(topics: readonly string[], send: () => number): number {
-    this.early = undefined;
+    this.#early = undefined;
     const id = send();
-    if (this.early === id) return id;
-    if (this.waiting.size === 0) {
-      this.since = Date.now();
-      this.arm(this.ms);
+    if (this.#early === id) return id;
+    if (this.#waiting.size === 0) {
+      this.#since = Date.now();
+      this.#arm(this.#ms);
     }
-    this.waiting.set(id, topics);
+    this.#waiting.set(id, topics);
     return id;
   }
 
@@ -39,32 +47,32 @@ export class ReplyDeadline {
    * the link may then drop this deadline, so an idle live client holds none (heap per idle client).
    */
   answered(requestId: number): boolean {
-    if (!this.waiting.delete(requestId)) this.early = requestId;
-    else if (this.waiting.size > 0) this.since = Date.now();
-    else this.link.clear('reply');
-    return this.waiting.size === 0;
+    if (!this.#waiting.delete(requestId)) this.#early = requestId;
+    else if (this.#waiting.size > 0) this.#since = Date.now();
+    else this.#link.clear('reply');
+    return this.#waiting.size === 0;
   }
 
   /** A batch of `topic` arrived: a pending request naming it is making progress. */
   progress(topic: string): void {
-    if (this.waiting.size === 0) return;
-    for (const topics of this.waiting.values()) {
+    if (this.#waiting.size === 0) return;
+    for (const topics of this.#waiting.values()) {
       if (topics.includes(topic)) {
-        this.since = Date.now();
+        this.#since = Date.now();
         return;
       }
     }
   }
 
-  private arm(ms: number): void {
-    this.link.timer('reply', ms, () => this.check());
+  #arm(ms: number): void {
+    this.#link.timer('reply', ms, () => this.#check());
   }
 
-  private check(): void {
-    if (this.link.inbound.depth > 0 || this.link.inbound.over) this.since = Date.now();
-    const left = this.since + this.ms - Date.now();
-    if (left > 0) return this.arm(left);
-    this.waiting.clear();
-    this.expired();
+  #check(): void {
+    if (this.#link.inbound.depth > 0 || this.#link.inbound.over) this.#since = Date.now();
+    const left = this.#since + this.#ms - Date.now();
+    if (left > 0) return this.#arm(left);
+    this.#waiting.clear();
+    this.#expired();
   }
 }

@@ -31,23 +31,27 @@ class Superseded extends Error {}
  */
 export class SnapshotBootstrap {
   /** The run each topic is staging, until its commit is queued. */
-  private readonly runs = new Map<string, symbol>();
+  readonly #runs = new Map<string, symbol>();
 
-  constructor(private readonly deps: SnapshotDeps) {}
+  readonly #deps: SnapshotDeps;
+
+  constructor(deps: SnapshotDeps) {
+    this.#deps = deps;
+  }
 
   /** Read the topic's snapshot into the staging area, then report `snapshot_read` (or the failure). */
   async start(topic: string): Promise<void> {
-    const { store, source, queue, check } = this.deps;
+    const { store, source, queue, check } = this.#deps;
     if (queue.signal.aborted) return;
     const run = Symbol(topic);
-    this.runs.set(topic, run);
+    this.#runs.set(topic, run);
     // Every staging write goes through the write queue and only while this is the topic's newest
     // snapshot: a newer one (unsubscribe + subscribe mid-read) owns the staging area from then on.
-    const staged = (op: () => Promise<void>): Promise<void> => queue.write(() => (this.runs.get(topic) === run ? op() : Promise.reject(new Superseded())));
+    const staged = (op: () => Promise<void>): Promise<void> => queue.write(() => (this.#runs.get(topic) === run ? op() : Promise.reject(new Superseded())));
     let head: number;
     try {
       await staged(() => store.discardSnapshot(topic));
-      head = await readSnapshot(source, topic, { signal: queue.signal, token: this.deps.token, verifyHashes: this.deps.verifyHashes }, {
+      head = await readSnapshot(source, topic, { signal: queue.signal, token: this.#deps.token, verifyHashes: this.#deps.verifyHashes }, {
         page: async (docs) => {
           const kept = check === undefined ? docs : await check(topic, docs);
           return staged(() => store.stageSnapshot(topic, kept));
@@ -56,15 +60,15 @@ export class SnapshotBootstrap {
       });
     } catch (err) {
       if (err instanceof Superseded) return;
-      this.drop(topic, run);
-      if (!queue.signal.aborted) this.deps.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
+      this.#drop(topic, run);
+      if (!queue.signal.aborted) this.#deps.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
       return;
     }
-    if (queue.signal.aborted || this.runs.get(topic) !== run) return;
+    if (queue.signal.aborted || this.#runs.get(topic) !== run) return;
     // `store_snapshot` takes the run over (commit); a refusal, or a topic no longer waiting for this
     // snapshot, leaves it here and its pages are dropped.
-    this.deps.input({ type: 'snapshot_read', topic, head });
-    this.drop(topic, run);
+    this.#deps.input({ type: 'snapshot_read', topic, head });
+    this.#drop(topic, run);
   }
 
   /**
@@ -73,23 +77,23 @@ export class SnapshotBootstrap {
    * the commit is queued ahead of any newer run's first write.
    */
   async commit(topic: string, head: number): Promise<void> {
-    if (!this.runs.delete(topic)) return;
+    if (!this.#runs.delete(topic)) return;
     let documents: SyncDocument[];
     try {
-      documents = await this.deps.queue.write(() => this.deps.store.commitSnapshot(topic, head));
+      documents = await this.#deps.queue.write(() => this.#deps.store.commitSnapshot(topic, head));
     } catch (err) {
       // The swap is atomic: the old state stands, and the retry's start drops the staged pages.
-      if (!this.deps.queue.signal.aborted) this.deps.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
+      if (!this.#deps.queue.signal.aborted) this.#deps.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
       return;
     }
-    this.deps.replaced(topic, head, documents);
+    this.#deps.replaced(topic, head, documents);
   }
 
   /** Forget `run` and free its staged pages now rather than at the next start (best effort). */
-  private drop(topic: string, run: symbol): void {
-    if (this.runs.get(topic) !== run) return;
-    this.runs.delete(topic);
+  #drop(topic: string, run: symbol): void {
+    if (this.#runs.get(topic) !== run) return;
+    this.#runs.delete(topic);
     // Queued ahead of any newer run's own first discard, so it never touches that run's pages.
-    this.deps.queue.write(() => this.deps.store.discardSnapshot(topic)).catch(() => undefined);
+    this.#deps.queue.write(() => this.#deps.store.discardSnapshot(topic)).catch(() => undefined);
   }
 }

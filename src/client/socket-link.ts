@@ -44,12 +44,15 @@ export class SocketLink implements TransportHandlers, InboundFlow {
   readonly inbound: InboundQueue;
   readonly highWater: number;
   readonly lowWater: number;
-  private readonly timers = new Map<string, { id: ReturnType<typeof setTimeout>; repeat: boolean }>();
+  readonly #timers = new Map<string, { id: ReturnType<typeof setTimeout>; repeat: boolean }>();
+
+  readonly #owner: LinkOwner;
 
   constructor(
-    private readonly owner: LinkOwner,
+    owner: LinkOwner,
     maxInboundBytes: number,
   ) {
+    this.#owner = owner;
     this.highWater = maxInboundBytes;
     this.lowWater = Math.floor(maxInboundBytes / 2);
     this.inbound = new InboundQueue(
@@ -61,23 +64,23 @@ export class SocketLink implements TransportHandlers, InboundFlow {
 
   /** Whether the link still serves its connection (a replaced socket's events are dropped). */
   live(): boolean {
-    return this.owner.serves(this);
+    return this.#owner.serves(this);
   }
 
   onOpen(info?: OpenInfo): void {
-    if (this.live()) this.owner.onOpen(this, info);
+    if (this.live()) this.#owner.onOpen(this, info);
   }
 
   onMessage(text: string, bytes: number): void {
-    if (this.live()) this.owner.onMessage(this, text, bytes);
+    if (this.live()) this.#owner.onMessage(this, text, bytes);
   }
 
   onUndecodable(bytes: number, reason?: string): void {
-    if (this.live()) this.owner.onUndecodable(this, bytes, reason);
+    if (this.live()) this.#owner.onUndecodable(this, bytes, reason);
   }
 
   onClose(info: CloseInfo): void {
-    if (this.live()) this.owner.onClose(this, info);
+    if (this.live()) this.#owner.onClose(this, info);
   }
 
   /** The inbound backlog crossed the budget: pause or resume the transport, or report an overflow. */
@@ -87,27 +90,27 @@ export class SocketLink implements TransportHandlers, InboundFlow {
     if (t.pause !== undefined && t.resume !== undefined) {
       if (over) t.pause();
       else t.resume();
-      this.owner.paused(this, over);
+      this.#owner.paused(this, over);
       // Silence while paused was ours: the dead-socket watchdog starts over.
       if (!over) this.lastInbound = Date.now();
     } else if (over) {
-      this.owner.overflow(this);
+      this.#owner.overflow(this);
     }
   }
 
   /** Run `fn` after `ms` (every `ms` with `repeat`), replacing the link's timer of that name. */
   timer(name: string, ms: number, fn: () => void, repeat = false): void {
     this.clear(name);
-    this.timers.set(name, { id: repeat ? setInterval(fn, ms) : setTimeout(fn, ms), repeat });
+    this.#timers.set(name, { id: repeat ? setInterval(fn, ms) : setTimeout(fn, ms), repeat });
   }
 
   /** Cancel the named timer, if any. */
   clear(name: string): void {
-    const t = this.timers.get(name);
+    const t = this.#timers.get(name);
     if (t === undefined) return;
     if (t.repeat) clearInterval(t.id);
     else clearTimeout(t.id);
-    this.timers.delete(name);
+    this.#timers.delete(name);
   }
 
   /** Send a heartbeat every `ms`. */
@@ -125,7 +128,7 @@ export class SocketLink implements TransportHandlers, InboundFlow {
 
   /** Stop its timers, end the lane session and close the socket; resolves when the socket is released. */
   close(code: number, reason: string): void | Promise<void> {
-    for (const name of [...this.timers.keys()]) this.clear(name);
+    for (const name of [...this.#timers.keys()]) this.clear(name);
     this.session?.dispose();
     this.session = undefined;
     const t = this.transport;

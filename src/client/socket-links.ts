@@ -24,43 +24,49 @@ export interface LinksHost extends SinkHost, DeadlineHost {
  */
 export class SocketLinks implements LinkOwner {
   /** The current socket; undefined between sockets. */
-  private link: SocketLink | undefined;
-  private readonly probes = new LivenessProbes();
+  #link: SocketLink | undefined;
+  readonly #probes = new LivenessProbes();
   /** Sockets closing and not yet released; made on the first close (an idle client has none). */
-  private closing: Set<Promise<void>> | undefined;
+  #closing: Set<Promise<void>> | undefined;
+
+  readonly #settings: ConnectionSettings;
+  readonly #host: LinksHost;
 
   constructor(
-    private readonly settings: ConnectionSettings,
-    private readonly host: LinksHost,
-  ) {}
+    settings: ConnectionSettings,
+    host: LinksHost,
+  ) {
+    this.#settings = settings;
+    this.#host = host;
+  }
 
   /** The current socket, if any. */
   get current(): SocketLink | undefined {
-    return this.link;
+    return this.#link;
   }
 
   /** `link` (just dialled) is the current socket. */
   use(link: SocketLink): void {
-    this.link = link;
+    this.#link = link;
   }
 
   /** The current socket went away: close it with `code` and `reason`; pending probes find nothing connected. */
   drop(code: number, reason: string): void {
-    const link = this.link;
-    this.link = undefined;
+    const link = this.#link;
+    this.#link = undefined;
     this.track(link?.close(code, reason));
-    this.probes.settle('not_connected');
+    this.#probes.settle('not_connected');
   }
 
   /** A standby took over (token refresh): `link` becomes the current socket and the old one closes. */
   adopt(link: SocketLink): void {
-    const old = this.link;
-    this.link = link;
+    const old = this.#link;
+    this.#link = link;
     link.clear('standby');
-    link.keepAlive(this.settings.heartbeatIntervalMs);
-    watchSilence(link, this.settings.deadAfterMs, this.host);
+    link.keepAlive(this.#settings.heartbeatIntervalMs);
+    watchSilence(link, this.#settings.deadAfterMs, this.#host);
     this.track(old?.close(1000, 'token refresh'));
-    this.probes.settle('alive');
+    this.#probes.settle('alive');
   }
 
   /**
@@ -68,55 +74,55 @@ export class SocketLinks implements LinkOwner {
    * Overlapping probes share one outcome (and one replacement).
    */
   probe(timeoutMs: number): Promise<ProbeResult> {
-    const link = this.link;
+    const link = this.#link;
     const session = link?.session;
     if (session === undefined || !link!.opened) return Promise.resolve('not_connected');
     // Not reading because of our own backlog: the server was heard from, and no reply could arrive.
     if (link!.inbound.over) return Promise.resolve('alive');
-    const { result, started } = this.probes.probe(timeoutMs, () => session.heartbeat());
-    if (started) void result.then((r) => r === 'dead' && link === this.link && this.host.reconnect(undefined, 'probe_timeout'));
+    const { result, started } = this.#probes.probe(timeoutMs, () => session.heartbeat());
+    if (started) void result.then((r) => r === 'dead' && link === this.#link && this.#host.reconnect(undefined, 'probe_timeout'));
     return result;
   }
 
   /** Inbound frames (and their bytes) received on the current socket but not yet handled. */
   backlog(): { frames: number; bytes: number; paused: boolean } {
-    const link = this.link;
+    const link = this.#link;
     return link === undefined ? { frames: 0, bytes: 0, paused: false } : { frames: link.inbound.depth, bytes: link.inbound.bytes, paused: link.inbound.over && !link.overflowed };
   }
 
   /** Track a closing socket until it is released. */
   track(closing: void | Promise<void>): void {
     if (closing === undefined) return;
-    const p = closing.catch(() => undefined).finally(() => this.closing?.delete(p));
-    (this.closing ??= new Set()).add(p);
+    const p = closing.catch(() => undefined).finally(() => this.#closing?.delete(p));
+    (this.#closing ??= new Set()).add(p);
   }
 
   /** Resolves once every socket closed here is released. */
   async released(): Promise<void> {
-    while (this.closing?.size) await Promise.all([...this.closing]);
+    while (this.#closing?.size) await Promise.all([...this.#closing]);
   }
 
   // What the links hear from their transports.
 
   /** Live while it is the current socket or the standby; a replaced socket's frames are dropped. */
   serves(link: SocketLink): boolean {
-    return link === this.link || this.host.swap.of(link) !== undefined;
+    return link === this.#link || this.#host.swap.of(link) !== undefined;
   }
 
   /** A link's transport paused (true) or resumed reading. */
   paused(_link: SocketLink, paused: boolean): void {
-    if (paused) this.host.metrics.inboundPauses++;
+    if (paused) this.#host.metrics.inboundPauses++;
   }
 
   /** A link's transport opened. */
   onOpen(link: SocketLink, info: OpenInfo | undefined): void {
-    this.host.opened(link, info);
+    this.#host.opened(link, info);
   }
 
   /** A frame arrived on a link. */
   onMessage(link: SocketLink, text: string, bytes: number): void {
     link.lastInbound = Date.now();
-    if (link === this.link) this.probes.settle('alive');
+    if (link === this.#link) this.#probes.settle('alive');
     if (!link.overflowed) link.inbound.push(text, bytes);
   }
 
@@ -126,8 +132,8 @@ export class SocketLinks implements LinkOwner {
    */
   onUndecodable(link: SocketLink, bytes: number, reason: string | undefined): void {
     link.lastInbound = Date.now();
-    if (link === this.link) this.probes.settle('alive');
-    linkSink(this.host, link).protocolError(new ProtocolError(ErrorCodes.MALFORMED_FRAME, reason ?? 'binary frame is not valid UTF-8', { details: { bytes, reason } }));
+    if (link === this.#link) this.#probes.settle('alive');
+    linkSink(this.#host, link).protocolError(new ProtocolError(ErrorCodes.MALFORMED_FRAME, reason ?? 'binary frame is not valid UTF-8', { details: { bytes, reason } }));
   }
 
   /**
@@ -137,18 +143,18 @@ export class SocketLinks implements LinkOwner {
    */
   overflow(link: SocketLink): void {
     link.overflowed = true;
-    this.host.metrics.inboundOverflows++;
-    if (this.host.swap.of(link) !== undefined) return this.host.swap.drop(ErrorCodes.INBOUND_OVERFLOW, 'inbound backlog above maxInboundBytes');
-    this.host.error(
-      new TransportError(ErrorCodes.INBOUND_OVERFLOW, `inbound backlog above maxInboundBytes (${this.settings.maxInboundBytes}) and the transport cannot pause; reconnecting once drained`, {
+    this.#host.metrics.inboundOverflows++;
+    if (this.#host.swap.of(link) !== undefined) return this.#host.swap.drop(ErrorCodes.INBOUND_OVERFLOW, 'inbound backlog above maxInboundBytes');
+    this.#host.error(
+      new TransportError(ErrorCodes.INBOUND_OVERFLOW, `inbound backlog above maxInboundBytes (${this.#settings.maxInboundBytes}) and the transport cannot pause; reconnecting once drained`, {
         retryable: true,
       }),
     );
-    void link.inbound.drained().then(() => link === this.link && this.host.reconnect(undefined, 'inbound_overflow'));
+    void link.inbound.drained().then(() => link === this.#link && this.#host.reconnect(undefined, 'inbound_overflow'));
   }
 
   /** A link's transport closed. */
   onClose(link: SocketLink, info: CloseInfo): void {
-    this.host.closed(link, info);
+    this.#host.closed(link, info);
   }
 }

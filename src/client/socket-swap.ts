@@ -31,7 +31,11 @@ export class SocketSwap {
   /** The socket being made ready to take over, while a refresh runs. */
   standby: StandbyLink | undefined;
 
-  constructor(private readonly host: SwapHost) {}
+  readonly #host: SwapHost;
+
+  constructor(host: SwapHost) {
+    this.#host = host;
+  }
 
   /** The standby whose socket is `link`, if it is one. */
   of(link: SocketLink): StandbyLink | undefined {
@@ -40,32 +44,32 @@ export class SocketSwap {
 
   /** Open a standby socket with `grant`; resolves once it replaced the current one. */
   start(grant: TokenGrant): Promise<void> {
-    const status = this.host.status();
+    const status = this.#host.status();
     if (status !== 'live' || this.standby !== undefined) return Promise.reject(new TransportError(ErrorCodes.CHANNEL_CLOSED, `not live (${status})`));
-    const standby = new StandbyLink(this.host.open(grant.token), grant, Date.now());
+    const standby = new StandbyLink(this.#host.open(grant.token), grant, Date.now());
     this.standby = standby;
-    const ms = this.host.joinTimeoutMs;
+    const ms = this.#host.joinTimeoutMs;
     standby.link.timer('standby', ms, () => this.drop(ErrorCodes.REPLY_TIMEOUT, `not live within ${ms} ms`));
     return standby.done;
   }
 
   /** The standby joined: subscribe every wanted topic from its committed watermark. */
   joined(standby: StandbyLink): void {
-    const driver = this.host.driver;
+    const driver = this.#host.driver;
     if (!driver.settled()) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'a topic is catching up or recovering');
-    const topics = this.wantedTopics();
+    const topics = this.#wantedTopics();
     const resumeAfter: Record<string, number> = {};
     for (const t of topics) {
       const w = driver.lastApplied(t);
       if (w !== undefined) resumeAfter[t] = w;
     }
     standby.subscribe(topics, resumeAfter);
-    if (topics.length === 0) this.switchOver(standby);
+    if (topics.length === 0) this.#switchOver(standby);
   }
 
   /** Subscribe oks arrived on the standby; it takes over once every topic was answered. */
   subscribed(standby: StandbyLink, topics: readonly string[]): void {
-    if (standby.subscribed(topics)) this.switchOver(standby);
+    if (standby.subscribed(topics)) this.#switchOver(standby);
   }
 
   /** Give the standby up (the current socket is untouched) and fail its refresh attempt with `code`. */
@@ -73,7 +77,7 @@ export class SocketSwap {
     const standby = this.standby;
     if (standby === undefined) return;
     this.standby = undefined;
-    this.host.release(standby.link.close(1000, 'token refresh abandoned'));
+    this.#host.release(standby.link.close(1000, 'token refresh abandoned'));
     standby.settle(new TransportError(code, `standby socket: ${why}`, details === undefined ? {} : { details }));
   }
 
@@ -82,15 +86,15 @@ export class SocketSwap {
    * is closed. The driver is not told: its topics stay live, so no status changes and nothing is
    * replayed to the app — the standby's rows at or below the watermark were dropped as duplicates.
    */
-  private switchOver(standby: StandbyLink): void {
-    if (!this.host.driver.settled() || !standby.covers(this.wantedTopics())) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'subscriptions changed during the refresh');
+  #switchOver(standby: StandbyLink): void {
+    if (!this.#host.driver.settled() || !standby.covers(this.#wantedTopics())) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'subscriptions changed during the refresh');
     this.standby = undefined;
-    this.host.promote(standby);
+    this.#host.promote(standby);
     standby.settle();
   }
 
   /** Topics a socket must carry: every subscribed topic that has not failed. */
-  private wantedTopics(): string[] {
-    return [...this.host.driver.topics()].filter((t) => t.phase !== 'failed').map((t) => t.topic);
+  #wantedTopics(): string[] {
+    return [...this.#host.driver.topics()].filter((t) => t.phase !== 'failed').map((t) => t.topic);
   }
 }

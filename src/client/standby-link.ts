@@ -13,8 +13,8 @@ export class StandbyLink {
   readonly startedAt = Date.now();
   /** The topics subscribed on it, in order. */
   topics: string[] = [];
-  private readonly waiting = new Set<string>();
-  private finish: ((error?: KhalaSyncError) => void) | undefined;
+  readonly #waiting = new Set<string>();
+  #finish: ((error?: KhalaSyncError) => void) | undefined;
   readonly done: Promise<void>;
 
   constructor(
@@ -23,21 +23,21 @@ export class StandbyLink {
     readonly fetchedAt: number,
   ) {
     this.done = new Promise<void>((resolve, reject) => {
-      this.finish = (error) => (error === undefined ? resolve() : reject(error));
+      this.#finish = (error) => (error === undefined ? resolve() : reject(error));
     });
   }
 
   /** Subscribe `topics` on the standby's session, resuming after the given cursors. */
   subscribe(topics: string[], resumeAfter: Record<string, number>): void {
     this.topics = topics;
-    for (const t of topics) this.waiting.add(t);
+    for (const t of topics) this.#waiting.add(t);
     if (topics.length > 0) this.link.session?.subscribe(topics, resumeAfter);
   }
 
   /** `topics` were answered ok; true when nothing is left to wait for. */
   subscribed(topics: readonly string[]): boolean {
-    for (const t of topics) this.waiting.delete(t);
-    return this.waiting.size === 0;
+    for (const t of topics) this.#waiting.delete(t);
+    return this.#waiting.size === 0;
   }
 
   /** True when the standby subscribed exactly `wanted` (order aside). */
@@ -47,8 +47,8 @@ export class StandbyLink {
 
   /** Settle `done`: took over (no error) or given up. */
   settle(error?: KhalaSyncError): void {
-    const f = this.finish;
-    this.finish = undefined;
+    const f = this.#finish;
+    this.#finish = undefined;
     f?.(error);
   }
 }

@@ -88,6 +88,17 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     return super.emit(event, ...(scrubEventArgs(this.scrubber, event, args) as Parameters<SyncClientEvents[T]>));
   }
 
+  /**
+   * `'SyncClient'`, so `String(client)` is `[object SyncClient]`. It also keeps the client out of
+   * deep reactive proxies (Vue's `reactive()`/`ref()` proxy only objects tagged `Object` and hand
+   * any other back as is): its internals hold `#private` fields, which a proxy standing in for
+   * `this` cannot read. The client's own members stay TypeScript-private, so a plain `Proxy`
+   * around it keeps working too.
+   */
+  get [Symbol.toStringTag](): string {
+    return 'SyncClient';
+  }
+
   /** Current connection status. */
   get status(): ClientStatus {
     return this.connection.status;

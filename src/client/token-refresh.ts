@@ -30,17 +30,21 @@ export interface TokenRefreshHost {
  * One refresh runs at a time; `cancel` (the socket went away) forgets everything.
  */
 export class TokenRefresh {
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private due: number | undefined;
-  private attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #due: number | undefined;
+  #attempt = 0;
   /** Bumped by `cancel` and `arm`: an attempt that finishes after it no longer counts. */
-  private epoch = 0;
+  #epoch = 0;
 
-  constructor(private readonly host: TokenRefreshHost) {}
+  readonly #host: TokenRefreshHost;
+
+  constructor(host: TokenRefreshHost) {
+    this.#host = host;
+  }
 
   /** Unix ms when the next refresh starts; undefined when none is scheduled. */
   dueAt(): number | undefined {
-    return this.due;
+    return this.#due;
   }
 
   /**
@@ -50,53 +54,53 @@ export class TokenRefresh {
    */
   arm(grant: TokenGrant, fetchedAt: number): void {
     this.cancel();
-    this.attempt = 0;
+    this.#attempt = 0;
     const after = grant.refreshAfterMs;
     if (after === undefined) return;
     const lead = Math.min(after / 10, REFRESH_LEAD_MAX_MS);
-    this.schedule(Math.max(0, fetchedAt + after - lead - Date.now()));
+    this.#schedule(Math.max(0, fetchedAt + after - lead - Date.now()));
   }
 
   /** Stop: no refresh is pending and a running one is ignored when it ends. */
   cancel(): void {
-    this.epoch++;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.due = undefined;
+    this.#epoch++;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#due = undefined;
   }
 
-  private schedule(wantedMs: number): void {
-    clearTimeout(this.timer);
+  #schedule(wantedMs: number): void {
+    clearTimeout(this.#timer);
     // `refresh_after_in` is the token endpoint's number: past the largest delay a timer honours it
     // would fire at once, and every refresh would schedule the next one at once. Sooner is safe.
     const delayMs = Math.min(wantedMs, MAX_TIMER_MS);
-    this.due = Date.now() + delayMs;
-    const epoch = this.epoch;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.run(epoch);
+    this.#due = Date.now() + delayMs;
+    const epoch = this.#epoch;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#run(epoch);
     }, delayMs);
   }
 
-  private async run(epoch: number): Promise<void> {
+  async #run(epoch: number): Promise<void> {
     let grant: TokenGrant;
     try {
-      grant = await this.host.token();
-      if (epoch !== this.epoch) return;
-      await this.host.replace(grant);
+      grant = await this.#host.token();
+      if (epoch !== this.#epoch) return;
+      await this.#host.replace(grant);
     } catch (err) {
-      if (epoch !== this.epoch) return;
-      this.attempt++;
-      const delay = this.host.retryDelay(this.attempt);
+      if (epoch !== this.#epoch) return;
+      this.#attempt++;
+      const delay = this.#host.retryDelay(this.#attempt);
       const cause = isKhalaSyncError(err) ? `${err.code}: ${err.message}` : String(err);
-      this.host.failed(
-        new KhalaSyncError('client', ErrorCodes.TOKEN_REFRESH_FAILED, `token refresh failed (${cause}); the current socket is kept, retry ${this.attempt} in ${delay} ms`, {
+      this.#host.failed(
+        new KhalaSyncError('client', ErrorCodes.TOKEN_REFRESH_FAILED, `token refresh failed (${cause}); the current socket is kept, retry ${this.#attempt} in ${delay} ms`, {
           retryable: true,
           cause: err,
-          details: { attempt: this.attempt, retryInMs: delay, cause: isKhalaSyncError(err) ? err.code : 'unknown' },
+          details: { attempt: this.#attempt, retryInMs: delay, cause: isKhalaSyncError(err) ? err.code : 'unknown' },
         }),
       );
-      this.schedule(delay);
+      this.#schedule(delay);
     }
   }
 }

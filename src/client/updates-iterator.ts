@@ -41,55 +41,55 @@ type Pending = { resolve: (r: IteratorResult<AppliedBatch, undefined>) => void; 
  * listener and the apply chain.
  */
 export class UpdatesIterator implements AsyncIterableIterator<AppliedBatch, undefined> {
-  private readonly buffer: AppliedBatch[] = [];
-  private readonly size: number;
-  private pending: Pending | undefined;
-  private space: (() => void) | undefined;
-  private failure: KhalaSyncError | undefined;
-  private ended = false;
-  private readonly releases: Array<() => void> = [];
+  readonly #buffer: AppliedBatch[] = [];
+  readonly #size: number;
+  #pending: Pending | undefined;
+  #space: (() => void) | undefined;
+  #failure: KhalaSyncError | undefined;
+  #ended = false;
+  readonly #releases: Array<() => void> = [];
 
   constructor(host: UpdatesHost, options: UpdatesOptions) {
     const { topics, signal, bufferSize = UPDATES_BUFFER_SIZE } = options;
     if (!Number.isSafeInteger(bufferSize) || bufferSize < 1) throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, 'updates(): bufferSize must be a positive integer', { details: { option: 'bufferSize' } });
-    this.size = bufferSize;
+    this.#size = bufferSize;
     if (signal?.aborted || host.closed()) {
-      this.end(signal?.aborted ? abortError(signal) : undefined);
+      this.#end(signal?.aborted ? abortError(signal) : undefined);
       return;
     }
     const wanted = topics === undefined ? undefined : new Set(typeof topics === 'string' ? [topics] : topics);
-    const onAbort = (): void => this.end(abortError(signal!));
-    const onApplied = (batch: AppliedBatch): void => void ((wanted === undefined || wanted.has(batch.topic)) && this.push(batch));
+    const onAbort = (): void => this.#end(abortError(signal!));
+    const onApplied = (batch: AppliedBatch): void => void ((wanted === undefined || wanted.has(batch.topic)) && this.#push(batch));
     signal?.addEventListener('abort', onAbort, { once: true });
     host.emitter.on('updates', onApplied);
-    this.releases.push(
+    this.#releases.push(
       () => signal?.removeEventListener('abort', onAbort),
       () => void host.emitter.off('updates', onApplied),
-      host.driver.addApplyBarrier(() => (this.buffer.length < this.size ? undefined : new Promise<void>((resolve) => (this.space = resolve)))),
-      host.onChange(() => host.closed() && this.end(undefined)),
+      host.driver.addApplyBarrier(() => (this.#buffer.length < this.#size ? undefined : new Promise<void>((resolve) => (this.#space = resolve)))),
+      host.onChange(() => host.closed() && this.#end(undefined)),
     );
   }
 
   next(): Promise<IteratorResult<AppliedBatch, undefined>> {
-    const batch = this.buffer.shift();
+    const batch = this.#buffer.shift();
     if (batch !== undefined) {
-      if (this.buffer.length < this.size) this.release();
+      if (this.#buffer.length < this.#size) this.#release();
       return Promise.resolve({ value: batch, done: false });
     }
-    if (this.failure !== undefined) {
-      const failure = this.failure;
-      this.failure = undefined; // reported once; the iteration is then simply over
+    if (this.#failure !== undefined) {
+      const failure = this.#failure;
+      this.#failure = undefined; // reported once; the iteration is then simply over
       return Promise.reject(failure);
     }
-    if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
+    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => (this.#pending = { resolve, reject }));
   }
 
   /** End the iteration (what `break` calls): the listener and the apply chain are released. */
   return(): Promise<IteratorResult<AppliedBatch, undefined>> {
-    this.buffer.length = 0;
-    this.end(undefined);
-    this.failure = undefined;
+    this.#buffer.length = 0;
+    this.#end(undefined);
+    this.#failure = undefined;
     return Promise.resolve({ value: undefined, done: true });
   }
 
@@ -97,28 +97,28 @@ export class UpdatesIterator implements AsyncIterableIterator<AppliedBatch, unde
     return this;
   }
 
-  private push(batch: AppliedBatch): void {
-    const pending = this.pending;
-    this.pending = undefined;
+  #push(batch: AppliedBatch): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
     if (pending !== undefined) pending.resolve({ value: batch, done: false });
-    else this.buffer.push(batch);
+    else this.#buffer.push(batch);
   }
 
-  private release(): void {
-    const space = this.space;
-    this.space = undefined;
+  #release(): void {
+    const space = this.#space;
+    this.#space = undefined;
     space?.();
   }
 
-  private end(failure: KhalaSyncError | undefined): void {
-    if (this.ended) return;
-    this.ended = true;
-    for (const r of this.releases.splice(0)) r();
-    this.release();
-    if (failure !== undefined) this.buffer.length = 0;
-    const pending = this.pending;
-    this.pending = undefined;
-    if (pending === undefined) this.failure = failure;
+  #end(failure: KhalaSyncError | undefined): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    for (const r of this.#releases.splice(0)) r();
+    this.#release();
+    if (failure !== undefined) this.#buffer.length = 0;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending === undefined) this.#failure = failure;
     else if (failure === undefined) pending.resolve({ value: undefined, done: true });
     else pending.reject(failure);
   }

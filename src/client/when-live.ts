@@ -27,10 +27,14 @@ const STOP_CODE = { closed: ErrorCodes.CLIENT_CLOSED, upgrade_required: ErrorCod
 export class LiveWaits {
   /** Made on the first topic error (an idle client has none). */
   private topicErrors: Map<string, KhalaSyncError> | undefined;
-  private lastError: KhalaSyncError | undefined;
-  private stopError: KhalaSyncError | undefined;
+  #lastError: KhalaSyncError | undefined;
+  #stopError: KhalaSyncError | undefined;
 
-  constructor(private readonly host: LiveHost) {}
+  readonly #host: LiveHost;
+
+  constructor(host: LiveHost) {
+    this.#host = host;
+  }
 
   /**
    * Record an emitted error (the client calls this for every `error` event). Per topic, only the
@@ -39,17 +43,17 @@ export class LiveWaits {
    * `maxFrameBytes`, so keeping one per name would let it grow memory without bound.
    */
   error(error: KhalaSyncError): void {
-    this.lastError = error;
+    this.#lastError = error;
     const topic = error.topic;
-    if (topic !== undefined && this.failed(topic)) (this.topicErrors ??= new Map()).set(topic, error);
+    if (topic !== undefined && this.#failed(topic)) (this.topicErrors ??= new Map()).set(topic, error);
   }
 
   /** Record a status change: a stop status keeps the error that caused it. */
   status(status: ClientStatus): void {
     if (!TERMINAL.has(status)) return;
-    const closedByApp = this.host.closed();
-    const cause = closedByApp ? undefined : this.lastError;
-    this.stopError = cause ?? new KhalaSyncError('client', closedByApp ? ErrorCodes.CLIENT_CLOSED : STOP_CODE[status as keyof typeof STOP_CODE], `client stopped (${status})`);
+    const closedByApp = this.#host.closed();
+    const cause = closedByApp ? undefined : this.#lastError;
+    this.#stopError = cause ?? new KhalaSyncError('client', closedByApp ? ErrorCodes.CLIENT_CLOSED : STOP_CODE[status as keyof typeof STOP_CODE], `client stopped (${status})`);
   }
 
   /**
@@ -59,7 +63,7 @@ export class LiveWaits {
    */
   async wait(topics: readonly string[] | undefined, signal: AbortSignal | undefined): Promise<void> {
     throwIfAborted(signal);
-    await raceAbort(this.host.ready(), signal);
+    await raceAbort(this.#host.ready(), signal);
     return new Promise<void>((resolve, reject) => {
       const settle = (error: KhalaSyncError | undefined): void => {
         off();
@@ -68,27 +72,27 @@ export class LiveWaits {
         else reject(error);
       };
       const check = (): void => {
-        const outcome = this.outcome(topics);
+        const outcome = this.#outcome(topics);
         if (outcome !== 'pending') settle(outcome === 'live' ? undefined : outcome);
       };
       const onAbort = (): void => settle(abortError(signal!));
-      const off = this.host.onChange(check);
+      const off = this.#host.onChange(check);
       signal?.addEventListener('abort', onAbort, { once: true });
       check();
     });
   }
 
-  private failed(topic: string): boolean {
-    for (const t of this.host.topics()) if (t.topic === topic) return t.phase === 'failed';
+  #failed(topic: string): boolean {
+    for (const t of this.#host.topics()) if (t.topic === topic) return t.phase === 'failed';
     return false;
   }
 
-  private outcome(topics: readonly string[] | undefined): 'live' | 'pending' | KhalaSyncError {
-    const status = this.host.status();
-    if (this.host.closed()) return clientClosedError();
-    if (TERMINAL.has(status)) return this.stopError ?? new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, `client stopped (${status})`);
+  #outcome(topics: readonly string[] | undefined): 'live' | 'pending' | KhalaSyncError {
+    const status = this.#host.status();
+    if (this.#host.closed()) return clientClosedError();
+    if (TERMINAL.has(status)) return this.#stopError ?? new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, `client stopped (${status})`);
     const held = new Map<string, Readonly<TopicState>>();
-    for (const t of this.host.topics()) held.set(t.topic, t);
+    for (const t of this.#host.topics()) held.set(t.topic, t);
     let live = topics !== undefined || status === 'live';
     for (const name of topics ?? held.keys()) {
       const t = held.get(name);

@@ -7,16 +7,16 @@ import { KhalaSyncError } from '../errors/khala-sync-error.js';
  * `dispose()` aborts in-flight HTTP work (through `signal`) and clears every timer.
  */
 export class WriteQueue {
-  private tail: Promise<void> = Promise.resolve();
+  #tail: Promise<void> = Promise.resolve();
   /** Writes started and not yet settled (bookkeeping included). */
-  private inFlight = 0;
-  private readonly abort = new AbortController();
+  #inFlight = 0;
+  readonly #abort = new AbortController();
   /** Pending timers; made on the first (an idle client has none). */
-  private timers: Set<ReturnType<typeof setTimeout>> | undefined;
+  #timers: Set<ReturnType<typeof setTimeout>> | undefined;
 
   /** Aborted by {@link dispose} (reason: `client_closed`). */
   get signal(): AbortSignal {
-    return this.abort.signal;
+    return this.#abort.signal;
   }
 
   /**
@@ -26,38 +26,38 @@ export class WriteQueue {
    */
   write<T>(op: () => Promise<T>): Promise<T> {
     let next: Promise<T>;
-    if (this.inFlight === 0) {
+    if (this.#inFlight === 0) {
       try {
         next = op();
       } catch (err) {
         next = Promise.reject(err);
       }
-    } else next = this.tail.then(op);
-    this.inFlight++;
-    const settled = (): void => void this.inFlight--;
-    this.tail = next.then(settled, settled);
+    } else next = this.#tail.then(op);
+    this.#inFlight++;
+    const settled = (): void => void this.#inFlight--;
+    this.#tail = next.then(settled, settled);
     return next;
   }
 
   /** Resolves when every queued write has finished. */
   flush(): Promise<void> {
-    return this.tail;
+    return this.#tail;
   }
 
   /** Run `fn` in `ms` unless disposed by then. */
   later(ms: number, fn: () => void): void {
-    if (this.abort.signal.aborted) return;
+    if (this.#abort.signal.aborted) return;
     const t = setTimeout(() => {
-      this.timers?.delete(t);
+      this.#timers?.delete(t);
       fn();
     }, ms);
-    (this.timers ??= new Set()).add(t);
+    (this.#timers ??= new Set()).add(t);
   }
 
   /** Abort in-flight work and clear timers. */
   dispose(): void {
-    this.abort.abort(new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed'));
-    for (const t of this.timers ?? []) clearTimeout(t);
-    this.timers = undefined;
+    this.#abort.abort(new KhalaSyncError('client', ErrorCodes.CLIENT_CLOSED, 'client closed'));
+    for (const t of this.#timers ?? []) clearTimeout(t);
+    this.#timers = undefined;
   }
 }
