@@ -112,21 +112,27 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
 export class PaginationGuard {
   private readonly seen = new Set<string>();
 
+  readonly #topic: string;
+  readonly #maxPages: number;
+
   constructor(
-    private readonly topic: string,
-    private readonly maxPages: number,
-  ) {}
+    topic: string,
+    maxPages: number,
+  ) {
+    this.#topic = topic;
+    this.#maxPages = maxPages;
+  }
 
   /** `next` is the token page number `page` (1-based) names. */
   check(next: string, page: number): void {
     const key = payloadHashBase64(next);
-    if (this.seen.has(key)) throw this.bad(`snapshot of ${this.topic} repeats a next_page_token (page ${page})`);
-    if (page >= this.maxPages) throw this.bad(`snapshot of ${this.topic} has more than ${this.maxPages} pages`);
+    if (this.seen.has(key)) throw this.#bad(`snapshot of ${this.#topic} repeats a next_page_token (page ${page})`);
+    if (page >= this.#maxPages) throw this.#bad(`snapshot of ${this.#topic} has more than ${this.#maxPages} pages`);
     this.seen.add(key);
   }
 
-  private bad(message: string): SnapshotError {
-    return new SnapshotError(ErrorCodes.BAD_SNAPSHOT, message, { topic: this.topic, details: { maxPages: this.maxPages } });
+  #bad(message: string): SnapshotError {
+    return new SnapshotError(ErrorCodes.BAD_SNAPSHOT, message, { topic: this.#topic, details: { maxPages: this.#maxPages } });
   }
 }
 
@@ -136,18 +142,18 @@ export class PaginationGuard {
  * is awaited.
  */
 class PageAhead {
-  private readonly controller = new AbortController();
-  private readonly unlink: () => void;
+  readonly #controller = new AbortController();
+  readonly #unlink: () => void;
 
   constructor(parent: AbortSignal) {
-    const onAbort = (): void => this.controller.abort(parent.reason);
+    const onAbort = (): void => this.#controller.abort(parent.reason);
     if (parent.aborted) onAbort();
     else parent.addEventListener('abort', onAbort, { once: true });
-    this.unlink = () => parent.removeEventListener('abort', onAbort);
+    this.#unlink = () => parent.removeEventListener('abort', onAbort);
   }
 
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return this.#controller.signal;
   }
 
   track<T>(request: Promise<T>): Promise<T> {
@@ -156,8 +162,8 @@ class PageAhead {
   }
 
   cancel(): void {
-    this.unlink();
-    this.controller.abort(new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, 'snapshot read ended', { retryable: true }));
+    this.#unlink();
+    this.#controller.abort(new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, 'snapshot read ended', { retryable: true }));
   }
 }
 

@@ -18,23 +18,23 @@ const MIN_PREFIX = 8;
  */
 export class SecretScrubber {
   /** A handful at most (the token, the mint request's headers): a list is smaller than a set. */
-  private readonly fixed: string[] = [];
+  readonly #fixed: string[] = [];
   private readonly recent: string[] = [];
-  private spellings: Spellings | undefined;
+  #spellings: Spellings | undefined;
 
   /** Remember a credential for the client's lifetime (a fixed token, a header of the mint request). */
   addFixed(secret: string): void {
-    if (secret.length < MIN_SECRET_LENGTH || this.fixed.includes(secret)) return;
-    this.fixed.push(secret);
-    this.rebuild();
+    if (secret.length < MIN_SECRET_LENGTH || this.#fixed.includes(secret)) return;
+    this.#fixed.push(secret);
+    this.#rebuild();
   }
 
   /** Remember a minted token; the oldest of more than {@link REMEMBERED_TOKENS} is forgotten. */
   add(secret: string): void {
-    if (secret.length < MIN_SECRET_LENGTH || this.fixed.includes(secret) || this.recent.includes(secret)) return;
+    if (secret.length < MIN_SECRET_LENGTH || this.#fixed.includes(secret) || this.recent.includes(secret)) return;
     this.recent.unshift(secret);
     if (this.recent.length > REMEMBERED_TOKENS) this.recent.pop();
-    this.rebuild();
+    this.#rebuild();
   }
 
   /**
@@ -45,17 +45,17 @@ export class SecretScrubber {
    */
   text(text: string): string {
     let out = text;
-    const forms = this.spellings?.forms;
+    const forms = this.#spellings?.forms;
     if (forms?.length) {
       const lower = out.toLowerCase();
       // Case-insensitive replacement by position needs both strings to line up; the rare text whose
       // lowercase form has another length is scrubbed in its lowercase form.
-      out = this.replaceForms(forms, lower.length === out.length ? out : lower, lower);
+      out = this.#replaceForms(forms, lower.length === out.length ? out : lower, lower);
     }
     return redact(out);
   }
 
-  private replaceForms(forms: readonly string[], text: string, lower: string): string {
+  #replaceForms(forms: readonly string[], text: string, lower: string): string {
     const cuts: Array<[number, number]> = [];
     for (const form of forms) {
       for (let at = lower.indexOf(form); at >= 0; at = lower.indexOf(form, at + form.length)) cuts.push([at, at + form.length]);
@@ -86,7 +86,7 @@ export class SecretScrubber {
     if (typeof value !== 'object' || value === null) return value;
     if (depth >= MAX_SCRUB_DEPTH) return '[truncated]';
     if (Array.isArray(value)) return value.map((v) => this.value(v, depth + 1));
-    if (value instanceof Error) return this.errorCopy(value);
+    if (value instanceof Error) return this.#errorCopy(value);
     const out: Record<string, unknown> = {};
     // defineProperty: a key `__proto__` stays an own entry instead of replacing the prototype.
     for (const [k, v] of Object.entries(value)) Object.defineProperty(out, this.text(k), { value: this.value(v, depth + 1), enumerable: true, writable: true, configurable: true });
@@ -107,15 +107,15 @@ export class SecretScrubber {
     return err;
   }
 
-  private errorCopy(err: Error): Error {
+  #errorCopy(err: Error): Error {
     const copy = new Error(this.text(err.message));
     copy.name = err.name;
     copy.stack = this.text(err.stack ?? '');
     return copy;
   }
 
-  private rebuild(): void {
-    const secrets = [...this.fixed, ...this.recent];
+  #rebuild(): void {
+    const secrets = [...this.#fixed, ...this.recent];
     const key = JSON.stringify(secrets);
     let spellings = lastSpellings?.deref();
     if (spellings?.key !== key) {
@@ -128,7 +128,7 @@ export class SecretScrubber {
       spellings = { key, forms: [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length) };
       lastSpellings = new WeakRef(spellings);
     }
-    this.spellings = spellings;
+    this.#spellings = spellings;
   }
 }
 

@@ -20,37 +20,41 @@ export interface HealthSource {
  * `clientMetrics()` plug-in (khala-sync/observability).
  */
 export class HealthTracker {
-  private connectAttempts = 0;
-  private reconnectAttempts = 0;
-  private nextRetryAt: number | undefined;
-  private lastDisconnect: DisconnectClass | undefined;
-  private lastError: { code: string; message: string; at: number } | undefined;
+  #connectAttempts = 0;
+  #reconnectAttempts = 0;
+  #nextRetryAt: number | undefined;
+  #lastDisconnect: DisconnectClass | undefined;
+  #lastError: { code: string; message: string; at: number } | undefined;
   // Made on first write: an idle client that has learned nothing holds no maps.
   private heads: Map<string, number> | undefined;
   private appliedAt: Map<string, number> | undefined;
 
-  constructor(private readonly core: HealthSource) {}
+  readonly #core: HealthSource;
+
+  constructor(core: HealthSource) {
+    this.#core = core;
+  }
 
   /** The connection changed status. */
   onStatus(status: string): void {
-    if (status === 'connecting') this.connectAttempts++;
-    else if (status === 'auth_required' || status === 'upgrade_required' || status === 'incompatible_server') this.lastDisconnect = status === 'auth_required' ? 'unauthorized' : 'upgrade_required';
+    if (status === 'connecting') this.#connectAttempts++;
+    else if (status === 'auth_required' || status === 'upgrade_required' || status === 'incompatible_server') this.#lastDisconnect = status === 'auth_required' ? 'unauthorized' : 'upgrade_required';
     else if (status !== 'closed') return;
-    this.nextRetryAt = undefined;
+    this.#nextRetryAt = undefined;
   }
 
   /** A reconnect was scheduled after `delayMs` because of `reason`; returns the disconnect class. */
   onReconnecting(delayMs: number, reason: string, now = Date.now()): DisconnectClass {
     const cls = classifyDisconnect(reason);
-    this.reconnectAttempts++;
-    this.lastDisconnect = cls;
-    this.nextRetryAt = now + delayMs;
+    this.#reconnectAttempts++;
+    this.#lastDisconnect = cls;
+    this.#nextRetryAt = now + delayMs;
     return cls;
   }
 
   /** Any reported error. */
   onError(code: string, message: string, now = Date.now()): void {
-    this.lastError = { code, message, at: now };
+    this.#lastError = { code, message, at: now };
   }
 
   /** A batch of `topic` was applied. */
@@ -63,7 +67,7 @@ export class HealthTracker {
    * may name any topic there and a head kept per name would grow without bound.
    */
   learnHeads(watermarks: Readonly<Record<string, number>>): void {
-    for (const t of this.core.topics()) if (hasOwn(watermarks, t.topic)) this.learnHead(t.topic, watermarks[t.topic]);
+    for (const t of this.#core.topics()) if (hasOwn(watermarks, t.topic)) this.learnHead(t.topic, watermarks[t.topic]);
   }
 
   /** A server head learned for `topic` (stale errors, snapshots, heartbeats through {@link learnHeads}). */
@@ -82,19 +86,19 @@ export class HealthTracker {
 
   /** The health snapshot now (both lanes: a Spacetime stream is a topic here). */
   health(now = Date.now()): ClientHealth {
-    const refreshAt = this.core.tokenRefreshAt?.();
+    const refreshAt = this.#core.tokenRefreshAt?.();
     const topics = [];
-    for (const t of this.core.topics()) topics.push(topicHealth(t, this.heads?.get(t.topic), this.appliedAt?.get(t.topic)));
+    for (const t of this.#core.topics()) topics.push(topicHealth(t, this.heads?.get(t.topic), this.appliedAt?.get(t.topic)));
     return {
       at: now,
       connection: {
-        lane: this.core.lane,
-        state: this.core.state(),
-        connectAttempts: this.connectAttempts,
-        reconnectAttempts: this.reconnectAttempts,
-        nextRetryMs: this.nextRetryAt === undefined ? null : Math.max(0, this.nextRetryAt - now),
-        lastDisconnectReason: this.lastDisconnect ?? null,
-        lastError: this.lastError ?? null,
+        lane: this.#core.lane,
+        state: this.#core.state(),
+        connectAttempts: this.#connectAttempts,
+        reconnectAttempts: this.#reconnectAttempts,
+        nextRetryMs: this.#nextRetryAt === undefined ? null : Math.max(0, this.#nextRetryAt - now),
+        lastDisconnectReason: this.#lastDisconnect ?? null,
+        lastError: this.#lastError ?? null,
         tokenRefreshDueInMs: refreshAt === undefined ? null : Math.max(0, refreshAt - now),
       },
       topics,

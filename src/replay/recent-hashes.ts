@@ -26,18 +26,22 @@ export interface HashHistory {
  */
 export class RecentHashes implements HashHistory {
   /** Per topic that has carried a hash (only its duplicates are worth decoding); made on first use. */
-  private topics: Map<string, HashWindow> | undefined;
+  #topics: Map<string, HashWindow> | undefined;
 
-  constructor(private readonly perTopic = RECENT_HASHES_PER_TOPIC) {}
+  readonly #perTopic: number;
+
+  constructor(perTopic = RECENT_HASHES_PER_TOPIC) {
+    this.#perTopic = perTopic;
+  }
 
   hashes(topic: string, seq: number): readonly string[] | undefined {
-    const seen = this.topics?.get(topic)?.seqs.get(seq);
+    const seen = this.#topics?.get(topic)?.seqs.get(seq);
     return typeof seen === 'string' ? [seen] : seen;
   }
 
   /** True when a duplicate of `topic` can be compared at all (some hash was seen for it). */
   carriesHashes(topic: string): boolean {
-    return this.topics?.has(topic) === true;
+    return this.#topics?.has(topic) === true;
   }
 
   /** Remember the hashes of freshly applied updates (the first copies): one window lookup per batch. */
@@ -45,33 +49,33 @@ export class RecentHashes implements HashHistory {
     let w: HashWindow | undefined;
     for (let i = 0; i < updates.length; i++) {
       const u = updates[i]!;
-      if (u.payloadHash) this.add((w ??= this.window(topic)), u.watermark, u.payloadHash);
+      if (u.payloadHash) this.#add((w ??= this.#window(topic)), u.watermark, u.payloadHash);
     }
   }
 
   /** Remember reported conflicts, so another copy of the same one is not reported again. */
   noteReported(topic: string, conflicts: ReadonlyArray<{ seq: number; first: string; hash: string }>): void {
     for (const c of conflicts) {
-      const w = this.window(topic);
-      this.add(w, c.seq, c.first);
-      this.add(w, c.seq, c.hash);
+      const w = this.#window(topic);
+      this.#add(w, c.seq, c.first);
+      this.#add(w, c.seq, c.hash);
     }
   }
 
   /** Documents loaded or bootstrapped for `topic`: their hashes make its duplicates comparable. */
   documents(topic: string, docs: readonly SyncDocument[]): void {
-    if (docs.some((d) => d.payloadHash)) this.window(topic);
+    if (docs.some((d) => d.payloadHash)) this.#window(topic);
   }
 
   /** Forget a topic (unsubscribed). */
   drop(topic: string): void {
-    this.topics?.delete(topic);
+    this.#topics?.delete(topic);
   }
 
-  private window(topic: string): HashWindow {
-    const topics = (this.topics ??= new Map());
+  #window(topic: string): HashWindow {
+    const topics = (this.#topics ??= new Map());
     let w = topics.get(topic);
-    if (w === undefined) topics.set(topic, (w = { seqs: new Map(), order: new Array<number>(this.perTopic), next: 0 }));
+    if (w === undefined) topics.set(topic, (w = { seqs: new Map(), order: new Array<number>(this.#perTopic), next: 0 }));
     return w;
   }
 
@@ -80,16 +84,16 @@ export class RecentHashes implements HashHistory {
   // docs/benchmarks.md). A second hash for a seq (a reported conflict) makes it a list.
   // The server chooses both the hash and how often it repeats a seq: an overlong hash is not kept
   // (the window would hold 1024 of them, each up to a frame), and a seq keeps HASHES_PER_SEQ at most.
-  private add(w: HashWindow, seq: number, hash: string): void {
+  #add(w: HashWindow, seq: number, hash: string): void {
     if (hash.length > MAX_KEPT_HASH_CHARS) return;
     const seen = w.seqs.get(seq);
     if (seen === undefined) {
       w.seqs.set(seq, hash);
       // The ring holds the remembered seqs in insertion order; the slot taken is the oldest one.
       const slot = w.next;
-      if (w.seqs.size > this.perTopic) w.seqs.delete(w.order[slot]!);
+      if (w.seqs.size > this.#perTopic) w.seqs.delete(w.order[slot]!);
       w.order[slot] = seq;
-      w.next = slot + 1 === this.perTopic ? 0 : slot + 1;
+      w.next = slot + 1 === this.#perTopic ? 0 : slot + 1;
     } else if (typeof seen === 'string') {
       if (seen !== hash) w.seqs.set(seq, [seen, hash]);
     } else if (seen.length < HASHES_PER_SEQ && !seen.includes(hash)) seen.push(hash);

@@ -43,7 +43,11 @@ export function errorIdentity(raw: JsonObject): string {
 export class ErrorPairing {
   private readonly pending: Record<ErrorStream, string[]> = { event: [], frame: [] };
 
-  constructor(private readonly limit: number = DEFAULT_PAIRING_LIMIT) {}
+  readonly #limit: number;
+
+  constructor(limit: number = DEFAULT_PAIRING_LIMIT) {
+    this.#limit = limit;
+  }
 
   /** Record an error from `stream`; true when it must be delivered, false when it completes a pair. */
   admit(stream: ErrorStream, raw: JsonObject): boolean {
@@ -56,7 +60,7 @@ export class ErrorPairing {
     }
     const mine = this.pending[stream];
     mine.push(key);
-    if (mine.length > this.limit) mine.shift();
+    if (mine.length > this.#limit) mine.shift();
     return true;
   }
 

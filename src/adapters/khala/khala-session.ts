@@ -55,37 +55,37 @@ export function joinPayload(info: ClientInfo): JsonObject {
  *   `sink.protocolError` and nothing else happens for that message.
  */
 export class KhalaSession implements LaneSession {
-  private readonly send: (text: string) => void;
-  private readonly sink: LaneSink;
-  private readonly maxFrameBytes: number;
-  private readonly clientInfo: ClientInfo;
-  private readonly replayBatchSize: number;
+  readonly #send: (text: string) => void;
+  readonly #sink: LaneSink;
+  readonly #maxFrameBytes: number;
+  readonly #clientInfo: ClientInfo;
+  readonly #replayBatchSize: number;
   /** Requests awaiting a reply by ref; made on demand and dropped when empty (an idle session holds none). */
   private pending: Map<string, PendingRequest> | undefined;
-  private readonly pairing = new ErrorPairing();
-  private nextRef = 1;
-  private nextRequestId = 1;
-  private joinRef: string | null = null;
-  private heartbeatRef: string | undefined;
-  private unsubscribeRef: string | undefined;
-  private disposed = false;
+  readonly #pairing = new ErrorPairing();
+  #nextRef = 1;
+  #nextRequestId = 1;
+  #joinRef: string | null = null;
+  #heartbeatRef: string | undefined;
+  #unsubscribeRef: string | undefined;
+  #disposed = false;
 
   constructor(options: LaneSessionOptions, settings: KhalaSessionSettings = {}) {
-    this.send = options.send;
-    this.sink = options.sink;
-    this.maxFrameBytes = options.maxFrameBytes;
-    this.clientInfo = options.clientInfo;
-    this.replayBatchSize = settings.replayBatchSize ?? DEFAULT_REPLAY_BATCH_SIZE;
+    this.#send = options.send;
+    this.#sink = options.sink;
+    this.#maxFrameBytes = options.maxFrameBytes;
+    this.#clientInfo = options.clientInfo;
+    this.#replayBatchSize = settings.replayBatchSize ?? DEFAULT_REPLAY_BATCH_SIZE;
   }
 
   /** Send `phx_join`. Calling it again rejoins with a new join ref and forgets pending requests. */
   start(): void {
-    if (this.disposed) return;
-    this.pairing.reset();
-    const ref = String(this.nextRef++);
-    this.joinRef = ref;
+    if (this.#disposed) return;
+    this.#pairing.reset();
+    const ref = String(this.#nextRef++);
+    this.#joinRef = ref;
     this.pending = new Map<string, PendingRequest>([[ref, { kind: 'join' }]]);
-    this.transmit({ joinRef: ref, ref, topic: SYNC_CHANNEL, event: 'phx_join', payload: joinPayload(this.clientInfo) });
+    this.#transmit({ joinRef: ref, ref, topic: SYNC_CHANNEL, event: 'phx_join', payload: joinPayload(this.#clientInfo) });
   }
 
   /**
@@ -110,9 +110,9 @@ export class KhalaSession implements LaneSession {
     // which a careful server refuses whole (as this client does); the list form (§2.2) carries it as a value.
     if (resumed.some((t) => PROTOTYPE_KEYS.has(t))) payload['resume_after'] = resumed.map((topic) => ({ topic, watermark: resume[topic]! }));
     else if (resumed.length > 0) payload['resume_after'] = resume;
-    payload['replay_batch_size'] = this.replayBatchSize;
-    const requestId = this.nextRequestId++;
-    this.push('sync:subscribe', payload, { kind: 'subscribe', requestId, topics: [...topics] });
+    payload['replay_batch_size'] = this.#replayBatchSize;
+    const requestId = this.#nextRequestId++;
+    this.#push('sync:subscribe', payload, { kind: 'subscribe', requestId, topics: [...topics] });
     return requestId;
   }
 
@@ -121,114 +121,114 @@ export class KhalaSession implements LaneSession {
    * latest one's reply is awaited: a server that never answers them cannot grow the pending requests.
    */
   unsubscribe(topics: string[]): void {
-    if (this.unsubscribeRef !== undefined) this.pending?.delete(this.unsubscribeRef);
-    this.unsubscribeRef = this.push('sync:unsubscribe', { topics: [...topics] }, { kind: 'unsubscribe', topics: [...topics] });
+    if (this.#unsubscribeRef !== undefined) this.pending?.delete(this.#unsubscribeRef);
+    this.#unsubscribeRef = this.#push('sync:unsubscribe', { topics: [...topics] }, { kind: 'unsubscribe', topics: [...topics] });
   }
 
   /** Send `sync:heartbeat` `{}`. Only the latest heartbeat's reply is awaited, so unanswered ones never pile up. */
   heartbeat(): void {
-    if (this.heartbeatRef !== undefined) this.pending?.delete(this.heartbeatRef);
-    this.heartbeatRef = this.push('sync:heartbeat', {}, { kind: 'heartbeat' });
+    if (this.#heartbeatRef !== undefined) this.pending?.delete(this.#heartbeatRef);
+    this.#heartbeatRef = this.#push('sync:heartbeat', {}, { kind: 'heartbeat' });
   }
 
   /** Forget pending requests; later sends and inbound frames are ignored. */
   dispose(): void {
-    this.disposed = true;
+    this.#disposed = true;
     this.pending = undefined;
-    this.pairing.reset();
+    this.#pairing.reset();
   }
 
   /** Handle one inbound text frame; `byteLength` is checked against `maxFrameBytes` before parsing. */
   receive(text: string, byteLength: number): void {
-    if (this.disposed) return;
-    const oversized = oversizedBytes(text, byteLength, this.maxFrameBytes);
+    if (this.#disposed) return;
+    const oversized = oversizedBytes(text, byteLength, this.#maxFrameBytes);
     if (oversized !== undefined) {
-      this.sink.protocolError(frameTooLarge(oversized, this.maxFrameBytes, peekTopic(text)));
+      this.#sink.protocolError(frameTooLarge(oversized, this.#maxFrameBytes, peekTopic(text)));
       return;
     }
     const decoded = decodePhoenixFrame(text);
     if (!decoded.ok) {
-      this.sink.protocolError(decoded.error);
+      this.#sink.protocolError(decoded.error);
       return;
     }
     const msg = decoded.msg;
     if (msg.topic !== SYNC_CHANNEL) return;
-    if (msg.joinRef !== null && msg.joinRef !== this.joinRef) return;
+    if (msg.joinRef !== null && msg.joinRef !== this.#joinRef) return;
     switch (msg.event) {
       case 'phx_reply':
-        return this.onReply(msg);
+        return this.#onReply(msg);
       case 'phx_close':
       case 'phx_error':
         // The channel is gone (the socket may stay open): nothing pending will be answered.
         this.pending = undefined;
-        this.pairing.reset();
-        return this.sink.channelDown(msg.event);
+        this.#pairing.reset();
+        return this.#sink.channelDown(msg.event);
       case 'sync:update_batch':
-        return this.onUpdateBatch(msg.payload);
+        return this.#onUpdateBatch(msg.payload);
       case 'sync:frame':
-        return this.onFrame(msg.payload);
+        return this.#onFrame(msg.payload);
       case 'sync:error':
-        return this.onPushedError(msg.payload);
+        return this.#onPushedError(msg.payload);
       case 'sync:heartbeat': {
         const hb = validateShape(heartbeat, msg.payload, 'sync:heartbeat');
-        return hb.ok ? this.sink.heartbeat(watermarkMap(hb.value.watermarks)) : this.sink.protocolError(hb.error);
+        return hb.ok ? this.#sink.heartbeat(watermarkMap(hb.value.watermarks)) : this.#sink.protocolError(hb.error);
       }
       default: {
         const event = quote(msg.event);
-        this.sink.protocolError(new ProtocolError(ErrorCodes.UNKNOWN_EVENT, `unknown event "${event}" on ${SYNC_CHANNEL} ignored`, { details: { event } }));
+        this.#sink.protocolError(new ProtocolError(ErrorCodes.UNKNOWN_EVENT, `unknown event "${event}" on ${SYNC_CHANNEL} ignored`, { details: { event } }));
       }
     }
   }
 
-  private push(event: string, payload: JsonObject, request: PendingRequest): string {
-    const ref = String(this.nextRef++);
+  #push(event: string, payload: JsonObject, request: PendingRequest): string {
+    const ref = String(this.#nextRef++);
     // Registered before sending: an in-memory transport may deliver the reply synchronously.
-    if (!this.disposed) (this.pending ??= new Map()).set(ref, request);
-    this.transmit({ joinRef: this.joinRef, ref, topic: SYNC_CHANNEL, event, payload });
+    if (!this.#disposed) (this.pending ??= new Map()).set(ref, request);
+    this.#transmit({ joinRef: this.#joinRef, ref, topic: SYNC_CHANNEL, event, payload });
     return ref;
   }
 
-  private transmit(msg: PhoenixMessage): void {
-    if (!this.disposed) this.send(encodePhoenixFrame(msg));
+  #transmit(msg: PhoenixMessage): void {
+    if (!this.#disposed) this.#send(encodePhoenixFrame(msg));
   }
 
-  private onUpdateBatch(payload: JsonObject): void {
+  #onUpdateBatch(payload: JsonObject): void {
     const decoded = decodeUpdateBatch(payload, 'sync:update_batch');
-    if (!decoded.ok) return this.sink.protocolError(decoded.error);
-    if (decoded.value !== undefined) this.sink.batch(decoded.value);
+    if (!decoded.ok) return this.#sink.protocolError(decoded.error);
+    if (decoded.value !== undefined) this.#sink.batch(decoded.value);
   }
 
-  private onFrame(payload: JsonObject): void {
-    const result = decodeKhalaFrame(payload, (topic) => this.sink.lastApplied(topic), (topic) => this.sink.carriesHashes?.(topic) === true);
+  #onFrame(payload: JsonObject): void {
+    const result = decodeKhalaFrame(payload, (topic) => this.#sink.lastApplied(topic), (topic) => this.#sink.carriesHashes?.(topic) === true);
     switch (result.type) {
       case 'batch':
-        return this.sink.batch(result.batch);
+        return this.#sink.batch(result.batch);
       case 'error':
-        if (this.pairing.admit('frame', result.raw)) this.sink.serverError(result.error);
+        if (this.#pairing.admit('frame', result.raw)) this.#sink.serverError(result.error);
         return;
       case 'heartbeat':
-        return this.sink.heartbeat(result.watermarks);
+        return this.#sink.heartbeat(result.watermarks);
       case 'refused':
-        return this.sink.protocolError(result.error);
+        return this.#sink.protocolError(result.error);
       case 'skipped':
         return;
     }
   }
 
-  private onPushedError(payload: JsonObject): void {
+  #onPushedError(payload: JsonObject): void {
     const normalized = normalizeServerError(payload, 'sync:error');
-    if (!normalized.ok) return this.sink.protocolError(normalized.error);
-    if (this.pairing.admit('event', payload)) this.sink.serverError(normalized.value);
+    if (!normalized.ok) return this.#sink.protocolError(normalized.error);
+    if (this.#pairing.admit('event', payload)) this.#sink.serverError(normalized.value);
   }
 
-  private onReply(msg: PhoenixMessage): void {
+  #onReply(msg: PhoenixMessage): void {
     if (msg.ref === null) return;
     const request = this.pending?.get(msg.ref);
     if (request === undefined) return;
     this.pending!.delete(msg.ref);
     if (this.pending!.size === 0) this.pending = undefined;
-    if (msg.ref === this.heartbeatRef) this.heartbeatRef = undefined;
-    deliverReply(this.sink, request, msg.payload);
+    if (msg.ref === this.#heartbeatRef) this.#heartbeatRef = undefined;
+    deliverReply(this.#sink, request, msg.payload);
   }
 }
 
