@@ -78,15 +78,14 @@ export class SnapshotBootstrap {
    */
   async commit(topic: string, head: number): Promise<void> {
     if (!this.#runs.delete(topic)) return;
-    let documents: SyncDocument[];
     try {
-      documents = await this.#deps.queue.write(() => this.#deps.store.commitSnapshot(topic, head));
+      // Refreshing the read copy is inside the try: a custom store resolving with something other
+      // than the documents must end in snapshot_failed, not in a rejection nobody handles.
+      this.#deps.replaced(topic, head, await this.#deps.queue.write(() => this.#deps.store.commitSnapshot(topic, head)));
     } catch (err) {
       // The swap is atomic: the old state stands, and the retry's start drops the staged pages.
       if (!this.#deps.queue.signal.aborted) this.#deps.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
-      return;
     }
-    this.#deps.replaced(topic, head, documents);
   }
 
   /** Forget `run` and free its staged pages now rather than at the next start (best effort). */

@@ -25,14 +25,9 @@ export class WriteQueue {
    * three promise hops before its commit (latency pass, docs/benchmarks.md).
    */
   write<T>(op: () => Promise<T>): Promise<T> {
-    let next: Promise<T>;
-    if (this.#inFlight === 0) {
-      try {
-        next = op();
-      } catch (err) {
-        next = Promise.reject(err);
-      }
-    } else next = this.#tail.then(op);
+    // Started in the executor, so a store that throws synchronously or returns a plain value (an
+    // app's own SyncStore) still yields a promise, as the later writes' `then(op)` does.
+    const next = this.#inFlight === 0 ? new Promise<T>((resolve) => resolve(op())) : this.#tail.then(op);
     this.#inFlight++;
     const settled = (): void => void this.#inFlight--;
     this.#tail = next.then(settled, settled);
