@@ -1,5 +1,6 @@
 import { ErrorCodes } from '../../errors/codes.js';
-import type { ProtocolError } from '../../errors/protocol-error.js';
+import { ProtocolError } from '../../errors/protocol-error.js';
+import { quote } from '../validate.js';
 import { TransportError } from '../../errors/transport-error.js';
 import type { LaneSink } from '../lane.js';
 import { HeadGaps } from './head-gaps.js';
@@ -58,6 +59,8 @@ export interface HeadProbeSettings {
 export class HeadProbe {
   private readonly queries: OneOffQueries;
   private readonly gaps: HeadGaps;
+  /** Streams whose head was seen below their cursor on this connection (reported once each). */
+  private readonly reportedBehind = new Set<string>();
 
   constructor(
     private readonly settings: HeadProbeSettings,
@@ -90,6 +93,7 @@ export class HeadProbe {
       const expected = this.host.expected(stream);
       if (expected === undefined) continue; // dropped meanwhile, or a cursor-less replay (never judged stale)
       if (head <= expected) {
+        if (head < expected) this.behindCursor(stream, head, expected);
         this.close(stream, head, expected);
         continue;
       }
@@ -108,6 +112,7 @@ export class HeadProbe {
   /** Stop watching `stream` (its set was dropped). */
   forget(stream: string): void {
     this.gaps.forget(stream);
+    this.reportedBehind.delete(stream);
   }
 
   dispose(): void {
@@ -120,6 +125,17 @@ export class HeadProbe {
     if (expected === undefined || expected >= purpose.seq || this.gaps.head(purpose.stream) === undefined) return; // caught up or dropped meanwhile
     if (tables.some((t) => t.table_name === this.settings.table && t.rows.length > 0)) return; // the row exists: its delta gets the bounded wait
     this.stale({ stream: purpose.stream, reason: 'retention_floor_breach', resumeAfter: expected, retentionFloor: undefined, head: purpose.head });
+  }
+
+  /**
+   * The server's head below the local cursor: the database was reset or replaced (its seqs start
+   * again), and `seq > cursor` will never deliver what it now numbers below. The Spacetime form of
+   * `cursor_ahead_of_head` (SPEC.md A10): reported once per stream and connection, nothing rewound.
+   */
+  private behindCursor(stream: string, head: number, cursor: number): void {
+    if (this.reportedBehind.has(stream)) return;
+    this.reportedBehind.add(stream);
+    this.host.sink.report?.(new ProtocolError(ErrorCodes.CURSOR_AHEAD_OF_HEAD, `server head ${head} of ${quote(stream)} is below the local cursor ${cursor}`, { topic: stream, details: { head, cursor } }));
   }
 
   private expired(stream: string, head: number): void {
