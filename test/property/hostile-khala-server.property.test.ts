@@ -1,9 +1,11 @@
 // Property: a Khala server on a real loopback socket that sends any sequence of frames — good
-// batches in both encodings and their copies, bad batches, server errors of every code and shape,
-// channel ends, stray replies, heartbeats, junk text, binary and protocol-breaking frames — never
-// makes the client throw into the host, apply a refused update, deliver a (topic, seq) twice or
-// move a watermark back, report an error without a known code, flood the server with requests
-// (subscribes, dials), or outlive close().
+// batches of two topics in both encodings and their copies (pointer mode, right and wrong
+// payload hashes under verifyPayloadHash 'all'), bad batches, server errors of every code and shape,
+// channel ends, stray replies, heartbeats, junk text, binary and protocol-breaking frames — while
+// the app resyncs, unsubscribes, resubscribes and probes, never makes the client throw into the
+// host, apply a refused update, deliver a (topic, seq) twice or move a watermark back, report an
+// error without a known code, flood the server with requests (subscribes, dials), leave an API
+// promise unsettled, or emit after close().
 //
 // Replay a failure with FC_SEED=<seed> FC_PATH=<path>; HOSTILE_RUNS=<n> changes the runs (default 40).
 import fc from 'fast-check';
@@ -12,17 +14,21 @@ import type { WebSocket } from 'ws';
 import { SyncClient } from '../../src/client/sync-client.js';
 import { ErrorCodes } from '../../src/errors/codes.js';
 import { hostileServer, push } from '../security/hostile-server.js';
+import { payloadHashBase64 } from '../../src/hash/index.js';
 
 const NUM_RUNS = Number(process.env['HOSTILE_RUNS'] ?? 40);
 const SEED = process.env['FC_SEED'] === undefined ? undefined : Number(process.env['FC_SEED']);
 const PATH = process.env['FC_PATH'];
 const TOPIC = 'runtime.run_summaries';
+const TOPIC2 = 'runtime.codex_worker_summaries';
+const TOPICS = [TOPIC, TOPIC2];
 /** Watermarks of refused updates: applying one is a failure. */
 const BAD = 1_000_000;
 const CODES = new Set<string>(Object.values(ErrorCodes));
 
 type Step =
-  | { t: 'good'; enc: 'batch' | 'frame' | 'binary'; copy: boolean }
+  | { t: 'good'; enc: 'batch' | 'frame' | 'binary'; copy: boolean; topic: number; pointer: boolean; hash: 'none' | 'right' | 'wrong' }
+  | { t: 'app'; op: 'resync' | 'resubscribe' | 'unsubscribe' | 'probe'; topic: number }
   | { t: 'bad'; k: number }
   | { t: 'error'; body: Record<string, unknown>; frame: boolean }
   | { t: 'end'; event: 'phx_close' | 'phx_error'; joinRef: 'current' | 'stale' | 'null' }
@@ -56,7 +62,8 @@ const errorBody = fc.oneof(
 );
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ t: fc.constant('good' as const), enc: fc.constantFrom('batch' as const, 'frame' as const, 'binary' as const), copy: fc.boolean() }) },
+  { weight: 6, arbitrary: fc.record({ t: fc.constant('good' as const), enc: fc.constantFrom('batch' as const, 'frame' as const, 'binary' as const), copy: fc.boolean(), topic: fc.nat(1), pointer: fc.nat(4).map((x) => x === 0), hash: fc.constantFrom('none' as const, 'right' as const, 'wrong' as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('app' as const), op: fc.constantFrom('resync' as const, 'resubscribe' as const, 'unsubscribe' as const, 'probe' as const), topic: fc.nat(1) }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('bad' as const), k: fc.nat(11) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('error' as const), body: errorBody, frame: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('end' as const), event: fc.constantFrom('phx_close' as const, 'phx_error' as const), joinRef: fc.constantFrom('current' as const, 'stale' as const, 'null' as const) }) },
@@ -135,19 +142,23 @@ async function run(answer: { join: Record<string, unknown>; okFirst: number; rep
       push(ws, [jr, ref, topic, 'phx_reply', subscribes++ < answer.okFirst ? { status: 'ok', response: {} } : answer.reply]);
     } else if (event === 'sync:heartbeat') push(ws, [jr, ref, topic, 'phx_reply', { status: 'ok', response: { watermarks: [] } }]);
   });
-  const client = new SyncClient({ url: srv.url, token: 't0ken', topics: [TOPIC], reconnectDelay: () => 30, heartbeatIntervalMs: 50 });
-  const seen = new Set<number>();
+  const client = new SyncClient({ url: srv.url, token: 't0ken', topics: TOPICS, reconnectDelay: () => 30, heartbeatIntervalMs: 50, verifyPayloadHash: 'all' });
+  const seenBy = new Map<string, Set<number>>();
+  const lastBy = new Map<string, number>();
   const problems: string[] = [];
-  let last = 0;
+  const pending: Array<Promise<unknown>> = [];
   let closed = false;
   client.on('updates', (b) => {
     if (closed) problems.push('updates after close()');
     for (const u of b.updates) {
+      const seen = seenBy.get(u.topic) ?? new Set<number>();
+      seenBy.set(u.topic, seen);
+      const last = lastBy.get(u.topic) ?? 0;
       if (u.watermark >= BAD) problems.push(`refused update ${u.watermark} applied`);
-      if (seen.has(u.watermark)) problems.push(`seq ${u.watermark} twice`);
-      if (u.watermark <= last) problems.push(`watermark back ${last} -> ${u.watermark}`);
+      if (seen.has(u.watermark)) problems.push(`${u.topic} seq ${u.watermark} twice`);
+      if (u.watermark <= last) problems.push(`${u.topic} watermark back ${last} -> ${u.watermark}`);
       seen.add(u.watermark);
-      last = u.watermark;
+      lastBy.set(u.topic, u.watermark);
     }
   });
   client.on('error', (e) => {
@@ -157,7 +168,7 @@ async function run(answer: { join: Record<string, unknown>; okFirst: number; rep
   try {
     await client.connect();
     await sleep(30);
-    let n = 0;
+    const ns = [0, 0];
     let k = 0;
     for (const s of steps) {
       const ws = socket;
@@ -169,9 +180,12 @@ async function run(answer: { join: Record<string, unknown>; okFirst: number; rep
       const send = (frame: unknown[]): void => ws.send(JSON.stringify(frame));
       switch (s.t) {
         case 'good': {
-          const w = s.copy && n > 0 ? n : ++n;
-          const body = { updates: [update(w)], replay_complete: true, head_watermarks: [{ topic: TOPIC, watermark: w }] };
-          if (s.enc === 'frame') send([jr, null, 'sync:v1', 'sync:frame', { topic: TOPIC, seq: w, kind: 'KHALA_FRAME_KIND_UPDATE_BATCH', payload_bytes: b64(body), schema_version: 1 }]);
+          const topic = TOPICS[s.topic]!;
+          const w = s.copy && ns[s.topic]! > 0 ? ns[s.topic]! : ++ns[s.topic]!;
+          const payload = { n: w };
+          const u = update(w, { topic, payload: s.pointer ? null : payload, hydration_required: s.pointer, payload_hash: s.hash === 'none' ? null : payloadHashBase64(s.hash === 'right' ? payload : { n: -w }) });
+          const body = { updates: [u], replay_complete: true, head_watermarks: [{ topic, watermark: w }] };
+          if (s.enc === 'frame') send([jr, null, 'sync:v1', 'sync:frame', { topic, seq: w, kind: 'KHALA_FRAME_KIND_UPDATE_BATCH', payload_bytes: b64(body), schema_version: 1 }]);
           else if (s.enc === 'binary') ws.send(Buffer.from(JSON.stringify([jr, null, 'sync:v1', 'sync:update_batch', body])), { binary: true });
           else send([jr, null, 'sync:v1', 'sync:update_batch', body]);
           break;
@@ -201,6 +215,14 @@ async function run(answer: { join: Record<string, unknown>; okFirst: number; rep
         case 'wait':
           await sleep(s.ms);
           break;
+        case 'app': {
+          const topic = TOPICS[s.topic]!;
+          if (s.op === 'resync') client.resync(topic);
+          else if (s.op === 'probe') pending.push(client.probeConnection(100));
+          else if (s.op === 'unsubscribe') pending.push(client.unsubscribe(topic));
+          else pending.push(client.unsubscribe(topic), client.subscribe(topic));
+          break;
+        }
       }
     }
     await sleep(100);
@@ -210,6 +232,8 @@ async function run(answer: { join: Record<string, unknown>; okFirst: number; rep
     if (socket?.readyState === 1) for (let i = 1; i <= 3; i++) socket.send(JSON.stringify([joinRef, null, 'sync:v1', 'sync:update_batch', { updates: [update(BAD - i)] }]));
     const t0 = Date.now();
     await closing;
+    const settled = await Promise.race([Promise.allSettled(pending).then(() => true), sleep(2000).then(() => false)]);
+    if (!settled) problems.push('an API promise never settled');
     closed = true;
     if (Date.now() - t0 > 2000) problems.push('close() took over 2 s');
     await sleep(30);
