@@ -120,7 +120,13 @@ export class ReplayDriver {
   async subscribe(topics: string[]): Promise<void> {
     const fresh = topics.filter((t) => !this.state.topics.has(t));
     if (fresh.length === 0) return;
-    const loaded = checkStoredContents(fresh, await this.options.store.load(fresh));
+    let loaded;
+    try {
+      loaded = checkStoredContents(fresh, await this.options.store.load(fresh));
+    } catch (err) {
+      // A custom store that throws, or resolves with something that is not StoreContents.
+      throw toStoreError(this.options.store.kind, 'load', err);
+    }
     for (const error of loaded.errors) this.events.event({ type: 'error', error });
     for (const t of fresh) {
       const docs = loaded.documents.filter((d) => d.topic === t);

@@ -37,6 +37,25 @@ function broken(overrides: Partial<SyncStore>): SyncStore {
 }
 
 describe('a custom store that breaks the SyncStore contract', () => {
+  for (const [name, load] of [
+    ['resolves undefined', () => Promise.resolve(undefined)],
+    ['resolves null watermarks and documents', () => Promise.resolve({ watermarks: null, documents: null })],
+    ['resolves a null document', () => Promise.resolve({ watermarks: {}, documents: [null] })],
+    [
+      'throws synchronously',
+      () => {
+        throw new Error('sync throw');
+      },
+    ],
+  ] as const) {
+    it(`load ${name}: subscribe rejects with a typed store_failed`, async () => {
+      srv = await server();
+      const r = record(srv, { store: broken({ load: load as never }) });
+      await expect(r.client.subscribe(RUNS)).rejects.toMatchObject({ code: 'store_failed', source: 'store', details: { operation: 'load' } });
+      await r.client.close();
+    });
+  }
+
   it('commit returns a plain value (a synchronous store): the write counts, no error, no reconnect loop', async () => {
     srv = await server();
     const inner = createMemoryStore();
