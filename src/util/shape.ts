@@ -120,6 +120,21 @@ export function refine<T>(check: Check<T>, rule: (value: T) => void): Check<T> {
   };
 }
 
+/**
+ * A lone surrogate (`"\ud800"` in JSON text): a string holding one is not Unicode text and does not
+ * survive a UTF-8 store (SQLite hands it back as U+FFFD), so two document keys holding one would
+ * become one document after a restart, and neither could be looked up by its key.
+ */
+export const LONE_SURROGATE = /\p{Cs}/u;
+
+/** What a string holding a {@link LONE_SURROGATE} is told. */
+export const NOT_WELL_FORMED = 'not valid UTF-8';
+
+/** A string that is Unicode text (no {@link LONE_SURROGATE}): document keys. */
+export const text: Check<string> = refine(str(), (s) => {
+  if (LONE_SURROGATE.test(s)) fail(NOT_WELL_FORMED);
+});
+
 /** Refuse at a path below the current one (for cross-field rules in {@link refine}). */
 export function failAt(path: Array<string | number>, message: string): never {
   const issue = new ShapeIssue(message);

@@ -73,6 +73,8 @@ const BAD: Array<[string, (pageToken: string | null) => Answer]> = [
   ['docs not an array', () => json(page({ docs: {} }))],
   ['a doc that is a number', () => json(page({ docs: [1] }))],
   ['doc_key a number', () => doc({ doc_key: 1 })],
+  // Not Unicode text: a UTF-8 store (SQLite) keeps it as U+FFFD and merges such keys.
+  ['doc_key with a lone surrogate', () => doc({ doc_key: 'snap\ud800' })],
   ['doc_version negative', () => doc({ doc_version: -1 })],
   ['doc_version fractional', () => doc({ doc_version: 1.5 })],
   ['payload missing', () => doc({ payload: undefined })],

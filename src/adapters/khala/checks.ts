@@ -3,21 +3,11 @@
 // output, same first issue — which test/property/khala-checks.property.test.ts holds them to.
 // Every check runs on values that already went through `safeJsonParse`.
 import { isJsonObject, type JsonObject } from '../../util/json.js';
-import { arrayOf, bool, custom, fail, failAt, int, maybe, nullable, num, objectOf, oneOf, refine, str, uint, withDefault, type Check, type Checked } from '../../util/shape.js';
+import { arrayOf, bool, custom, fail, failAt, int, maybe, nullable, num, objectOf, oneOf, refine, str, text, uint, withDefault, type Check, type Checked } from '../../util/shape.js';
 import { decodeBase64Json } from './payload-bytes.js';
 import { quote } from '../validate.js';
 
 const STRINGS = 'expected an array of strings';
-
-/**
- * A lone surrogate (`"\ud800"` in the JSON text): a string holding one is not Unicode text and does
- * not survive a UTF-8 store (SQLite hands it back as U+FFFD), so two document keys holding one would
- * become one document after a restart, and neither could be looked up by its key.
- */
-export const LONE_SURROGATE = /\p{Cs}/u;
-
-/** What a document key with a {@link LONE_SURROGATE} is told. */
-export const NOT_WELL_FORMED = 'not valid UTF-8';
 
 /** `{topic, watermark}`, as in `head_watermarks`, `current_watermarks` and heartbeat `watermarks`. */
 const topicWatermark = objectOf({ topic: str(), watermark: uint() });
@@ -36,9 +26,7 @@ const updatePayload: Check<JsonObject | null> = (value) => {
 
 const update = objectOf({
   topic: str(),
-  doc_key: refine(str(), (s) => {
-    if (LONE_SURROGATE.test(s)) fail(NOT_WELL_FORMED);
-  }),
+  doc_key: text,
   doc_version: uint(),
   payload: updatePayload,
   payload_hash: withDefault(nullable(str()), () => null),

@@ -5,7 +5,8 @@
 import * as z from 'zod/mini';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
 import { decodeBase64Json } from './payload-bytes.js';
-import { isFrameKind, LONE_SURROGATE, NOT_WELL_FORMED } from './checks.js';
+import { isFrameKind } from './checks.js';
+import { LONE_SURROGATE, NOT_WELL_FORMED } from '../../util/shape.js';
 import { quote } from '../validate.js';
 
 const UINT = 'expected a non-negative safe integer';

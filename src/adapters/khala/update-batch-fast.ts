@@ -10,7 +10,8 @@
 // error messages are exactly zod's.
 import type { SyncBatch, SyncUpdate } from '../../model/types.js';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
-import { LONE_SURROGATE, updateBatch } from './checks.js';
+import { updateBatch } from './checks.js';
+import { LONE_SURROGATE } from '../../util/shape.js';
 import { toSyncBatch } from './update-batch.js';
 import { validateShape, type Validated } from '../validate.js';
 
