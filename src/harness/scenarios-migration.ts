@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMigrations, SQLITE_MIGRATIONS } from '../watermarks/sqlite-schema.js';
-import { loadDriver } from '../watermarks/sqlite-store.js';
+import { loadDriver } from '../watermarks/sqlite-open.js';
 import { decodeDesktopCheckpoints, desktopCursors } from '../migrate/desktop-checkpoints.js';
 import { sha256File } from '../migrate/fs-atomic.js';
 import { decodeWebSyncState } from '../migrate/web-sync-state.js';

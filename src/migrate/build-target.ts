@@ -2,7 +2,7 @@ import { closeSync, copyFileSync, fsyncSync, openSync, readdirSync, renameSync, 
 import { basename, dirname, join } from 'node:path';
 import { ErrorCodes, StoreError } from '../errors/index.js';
 import { runMigrations, type SqliteDatabase, type SqliteMigration } from '../watermarks/sqlite-schema.js';
-import { loadDriver, SQLITE_PAGE_SIZE } from '../watermarks/sqlite-store.js';
+import { loadDriver, SQLITE_PAGE_SIZE } from '../watermarks/sqlite-open.js';
 import { fsyncDir, ioFailed, sha256File, tempSibling } from './fs-atomic.js';
 import { IMPORTS_TABLE, readSqliteFacts } from './sqlite-file.js';
 import type { MappingEntry } from './topic-stream-map.js';

@@ -1,6 +1,6 @@
 import { ErrorCodes, StoreError } from '../errors/index.js';
 import type { SqliteDatabase } from '../watermarks/sqlite-schema.js';
-import { loadDriver } from '../watermarks/sqlite-store.js';
+import { loadDriver } from '../watermarks/sqlite-open.js';
 
 /** A held migration lock; `release` is idempotent. */
 export interface MigrationLock {

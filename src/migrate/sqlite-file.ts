@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, StoreError } from '../errors/index.js';
 import { readSchemaVersion, runMigrations, SQLITE_MIGRATIONS, type SqliteDatabase, type SqliteMigration } from '../watermarks/sqlite-schema.js';
-import { loadDriver } from '../watermarks/sqlite-store.js';
+import { loadDriver } from '../watermarks/sqlite-open.js';
 import { ioFailed } from './fs-atomic.js';
 
 /** The table a migration keeps its imported cursors in (docs/migrations.md, "Cursors without documents"). */

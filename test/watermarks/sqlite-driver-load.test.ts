@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isStoreError } from '../../src/errors/index.js';
-import { loadDriver } from '../../src/watermarks/sqlite-store.js';
+import { loadDriver } from '../../src/watermarks/sqlite-open.js';
 
 const dirs: string[] = [];
 afterEach(() => {
