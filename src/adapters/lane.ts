@@ -9,13 +9,16 @@ import type { SyncBatch, SyncErrorPayload } from '../model/types.js';
 export interface LaneSink {
   /** The session is joined and may subscribe. */
   ready(info: { allowedTopics: string[] | undefined }): void;
-  /** The join was refused (upgrade_required, reauth_required, unmatched topic...). */
+  /**
+   * The join was refused (upgrade_required, reauth_required, unmatched topic...), or its reply could
+   * not be read: then the code is `invalid_payload`, already reported through {@link LaneSink.protocolError}.
+   */
   joinFailed(error: SyncErrorPayload): void;
   /** Updates for one topic. May arrive before the subscribe reply. */
   batch(batch: SyncBatch): void;
   /** A subscribe request succeeded; its topics are now live. `currentWatermarks` are hints only. */
   subscribed(requestId: number, topics: string[], currentWatermarks: Record<string, number>): void;
-  /** A subscribe request failed; nothing of it was subscribed. */
+  /** A subscribe request failed; nothing of it was subscribed. `invalid_payload`: its reply could not be read (already reported). */
   subscribeFailed(requestId: number, topics: string[], error: SyncErrorPayload): void;
   /** An error pushed by the server outside a reply (already de-duplicated across the two streams). */
   serverError(error: SyncErrorPayload): void;

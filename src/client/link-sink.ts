@@ -64,7 +64,8 @@ class LinkSink implements LaneSink {
     this.#orDrop(`join failed (${error.code})`, () => {
       this.#link.clear('join');
       if (STOP_CODES.has(error.code)) return this.#host.halt(new ServerError(error.code as never, error.message ?? error.code, { details: { payload: error.raw } }));
-      this.#host.error(serverError(error, undefined, true));
+      // invalid_payload: a reply the lane could not read, which it has reported already.
+      if (error.code !== ErrorCodes.INVALID_PAYLOAD) this.#host.error(serverError(error, undefined, true));
       this.#host.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
     });
   }

@@ -59,6 +59,34 @@ describe('a subscribe reply the client has no rule for', () => {
   });
 });
 
+// The same for the join: its reply came, so nothing will answer the join again; waiting
+// `joinTimeoutMs` (10 s) for it left the client in `joining` for nothing.
+describe('a join reply the client cannot read', () => {
+  const JOIN_REPLIES: Array<[string, unknown]> = [
+    ['error without a response', { status: 'error' }],
+    ['error whose response is a string', { status: 'error', response: 'nope' }],
+    ['error whose code is a number', { status: 'error', response: { code: 5 } }],
+    ['ok with current_watermarks of the wrong type', { status: 'ok', response: { current_watermarks: 'x' } }],
+    ['a status that is neither ok nor error', { status: 'maybe', response: {} }],
+  ];
+  for (const [name, reply] of JOIN_REPLIES) {
+    it(`${name}: reported ${INVALID} once, then reconnect at once and live`, async () => {
+      let joins = 0;
+      const srv = await hostileServer((frame, socket) => {
+        const [joinRef, ref, topic, event] = frame;
+        if (event === 'phx_join') push(socket, [joinRef, ref, topic, 'phx_reply', joins++ === 0 ? reply : { status: 'ok', response: {} }]);
+        if (event === 'sync:subscribe') push(socket, [joinRef, ref, topic, 'phx_reply', { status: 'ok', response: {} }]);
+      });
+      cleanups.push(() => srv.close());
+      const { client, errors } = watchedClient(cleanups, { url: srv.url });
+      await client.connect();
+      await until(() => client.status === 'live', 'live after the reconnect', 3000);
+      expect(errors.map((e) => e.code)).toEqual([INVALID]);
+      expect(srv.accepted).toBe(2);
+    });
+  }
+});
+
 describe('a Spacetime subscribe reply the client cannot read', () => {
   const STREAM = 'runtime.codex.worker.worker_1';
   const applied = (requestId: unknown, queryId: unknown, update: unknown): string => JSON.stringify({ SubscribeMultiApplied: { request_id: requestId, total_host_execution_duration_micros: 1, query_id: { id: queryId }, update } });

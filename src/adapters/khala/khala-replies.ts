@@ -50,7 +50,7 @@ export function deliverReply(sink: LaneSink, request: PendingRequest, payload: J
   switch (request.kind) {
     case 'join': {
       const ok = validateShape(joinOk, response, `${context} response`);
-      if (!ok.ok) return sink.protocolError(ok.error);
+      if (!ok.ok) return unreadable(sink, request, ok.error);
       return sink.ready({ allowedTopics: ok.value.allowed_topics ?? undefined });
     }
     case 'subscribe': {
@@ -70,11 +70,13 @@ export function deliverReply(sink: LaneSink, request: PendingRequest, payload: J
   }
 }
 
-// A reply that cannot be read is reported; a subscribe it answered is lost, which the core must
-// hear (else its topics wait forever for a reply that already came), with the code already reported
-// (`invalid_payload`: the request is lost, its topics are not known to be subscribed). A lost join times out.
+// A reply that cannot be read is reported, and the request it answered is lost: nothing will answer
+// it again, so the core must hear (else a join waits out joinTimeoutMs and a subscribe's topics wait
+// forever for a reply that already came), with the code already reported (`invalid_payload`).
 function unreadable(sink: LaneSink, request: PendingRequest, error: ProtocolError): void {
   sink.protocolError(error);
   const lost = normalizeServerError({ code: ErrorCodes.INVALID_PAYLOAD }, '');
-  if (request.kind === 'subscribe' && lost.ok) sink.subscribeFailed(request.requestId, request.topics, lost.value);
+  if (!lost.ok) return;
+  if (request.kind === 'subscribe') sink.subscribeFailed(request.requestId, request.topics, lost.value);
+  else if (request.kind === 'join') sink.joinFailed(lost.value);
 }
