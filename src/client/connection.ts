@@ -138,10 +138,13 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
     if (this.#isJoined()) this.#links.current?.session?.unsubscribe(topics);
   }
 
-  /** Report `error` and stop with `status` (default: the stop code's, SPEC.md C1) until the app calls `start` again. */
-  halt(error: KhalaSyncError, status = statusForStopCode(error.code)): void {
+  /**
+   * Report `error` and stop until the app calls `start` again: status `closed` for a store that
+   * cannot go on (SPEC.md C5), else the stop code's (C1).
+   */
+  halt(error: KhalaSyncError): void {
     this.hooks.error(error);
-    this.stop(status, error.code);
+    this.stop(error.source === 'store' ? 'closed' : statusForStopCode(error.code), error.code);
   }
 
   // The connection is every link's sink host (link-sink.ts): methods, not a closure per hook, keep

@@ -3,7 +3,7 @@ import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { SyncDocument } from '../model/types.js';
 import type { AppliedBatch, ReplayEvent } from '../replay/events.js';
 import type { SyncStore } from '../watermarks/store.js';
-import type { ClientStatus, PayloadHashPolicy } from './options.js';
+import type { PayloadHashPolicy } from './options.js';
 import type { DocumentCheck } from './topic-schemas.js';
 
 // The replay driver's three ports (what it is given, what it drives, what it reports), kept apart
@@ -15,8 +15,8 @@ export interface DriverTransport {
   subscribe(topics: string[], resumeAfter: Record<string, number>): number | undefined;
   unsubscribe(topics: string[]): void;
   reconnect(afterMs: number | undefined, reason: string): void;
-  /** Stop for good: report `error`, then status `status` (default: the stop code's, SPEC.md C1) until the app acts. */
-  halt(error: KhalaSyncError, status?: ClientStatus): void;
+  /** Stop for good (a stop code, a store that cannot go on): report `error` and wait for the app. */
+  halt(error: KhalaSyncError): void;
   /** Recompute replaying/live/failed from the topics' phases (after a change no reply carried). */
   refresh(): void;
 }

@@ -216,7 +216,7 @@ export class ReplayDriver {
           this.events.event({ type: 'error', error });
           this.transport.reconnect(undefined, error.code);
           // A store that cannot recover (closed, out of space) would fail every redelivery: stop.
-        } else this.transport.halt(error, 'closed');
+        } else this.transport.halt(error);
         return;
       }
       this.docs.putAll(commit.topic, commit.documents);

@@ -193,6 +193,13 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
     case 'snapshot_failed': {
       const t = d.topics.get(input.topic);
       if (t?.recovery === undefined) break;
+      if (input.error.source === 'store' && !input.error.retryable) {
+        // C5: a store that cannot go on stops the client; after connect() the topic starts over
+        // from its stored cursor (stale again: a new recovery), so nothing is lost.
+        d.set({ ...t, phase: 'pending', recovery: undefined });
+        d.effects.push({ type: 'stop', error: input.error });
+        break;
+      }
       d.emitError(input.error);
       const fallback = snapshotFallback(input.error);
       if (fallback === 'retry') {

@@ -5,11 +5,12 @@ import type { SyncDocument } from '../model/types.js';
 // the same inputs with the same error and apply the same last-writer rule.
 
 /**
- * The error every store raises for a call made after its `close()`. Not retryable: the client stops
- * on it. The durable stores raise `backendClosedError` (backend-error.ts), which also says `details.reason: 'closed'`.
+ * The error every store raises for a call made after its `close()` (`details.reason: 'closed'`). Not
+ * retryable: the client stops on it. The durable stores raise `backendClosedError` (backend-error.ts),
+ * which can also say what closed them.
  */
 export function closedStoreError(kind: string, topic?: string): StoreError {
-  return new StoreError(ErrorCodes.STORE_FAILED, `${kind} store is closed`, { topic, details: { kind } });
+  return new StoreError(ErrorCodes.STORE_FAILED, `${kind} store is closed`, { topic, details: { kind, reason: 'closed' } });
 }
 
 /** Wrap a backend failure (already a StoreError is passed through) as `STORE_FAILED`. */

@@ -119,7 +119,7 @@ describe('a store closed from under the client', () => {
     expect((await factory.databases()).map((d) => d.name)).toEqual([]);
   });
 
-  it('sqlite closed while a snapshot is staged: the topic fails once (no retry every second); a new client on the reopened file recovers from the stored cursor', async () => {
+  it('sqlite closed while a snapshot is staged: the client stops (no retry every second); a new client on the reopened file recovers from the stored cursor', async () => {
     const dir = tempDir();
     const path = join(dir, 'store.sqlite');
     const srv = await startServer({ snapshotPageSize: 10 });
@@ -133,10 +133,11 @@ describe('a store closed from under the client', () => {
     r.client.on('stale', () => snapshotReads.push(Date.now()));
     await r.client.connect();
     await expect(r.client.whenLive(RUNS)).rejects.toMatchObject({ code: 'store_failed', topic: RUNS });
+    expect(r.client.status).toBe('closed');
     await new Promise((resolve) => setTimeout(resolve, 1300)); // a retry would come after 1 s
     expect(r.errors.filter((e) => e.code === 'store_failed')).toMatchObject([{ retryable: false, details: { reason: 'closed' } }]);
     expect(snapshotReads).toHaveLength(1);
-    expect(r.client.getSnapshot().topics[RUNS]?.phase).toBe('failed');
+    expect(r.client.getSnapshot().topics[RUNS]?.phase).toBe('pending'); // not failed: connect() recovers it
     expect(r.client.getWatermark(RUNS)).toBe(1);
     await r.client.close();
     const second = createSqliteStore({ path });
