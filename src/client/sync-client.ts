@@ -6,6 +6,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import type { AppliedBatch } from '../replay/events.js';
 import type { TopicPhase } from '../replay/state.js';
 import type { SyncStore } from '../watermarks/store.js';
+import { toStoreError } from '../watermarks/store-guards.js';
 import { wireClient } from './client-wiring.js';
 import type { Connection } from './connection.js';
 import type { ProbeResult } from './liveness-probe.js';
@@ -270,8 +271,14 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     this.driver.dispose();
     await this.ready.catch(() => undefined);
     await this.driver.flush();
-    await this.store.close();
-    await this.connection.released(); // no socket outlives close() (a stalled peer gets a short grace)
+    try {
+      await this.store.close();
+    } catch (err) {
+      // A custom store's close may throw anything: typed, and only once the socket is released.
+      throw toStoreError(this.store.kind, 'close', err);
+    } finally {
+      await this.connection.released(); // no socket outlives close() (a stalled peer gets a short grace)
+    }
   }
 
   private changed(): void {

@@ -150,4 +150,25 @@ describe('a custom store that breaks the SyncStore contract', () => {
     expect(r.errors[0]).toMatchObject({ code: 'snapshot_failed', message: 'Error: sync throw' }); // the store's own error, not a TypeError of ours
     await r.client.close();
   });
+
+  for (const [name, close] of [
+    ['rejects', () => Promise.reject(new Error('close failed'))],
+    [
+      'throws synchronously',
+      () => {
+        throw new Error('close failed');
+      },
+    ],
+  ] as const) {
+    it(`close ${name}: client.close() still releases the socket, then rejects with a typed store_failed`, async () => {
+      srv = await server();
+      publishRange(srv, RUNS, 2);
+      const r = record(srv, { topics: [RUNS], store: broken({ close: close as never }) });
+      await r.client.connect();
+      await r.client.whenLive();
+      expect(srv.stats().openConnections).toBe(1);
+      await expect(r.client.close()).rejects.toMatchObject({ code: 'store_failed', details: { operation: 'close' } });
+      expect(srv.stats().openConnections).toBe(0);
+    });
+  }
 });
