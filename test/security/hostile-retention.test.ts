@@ -104,11 +104,10 @@ describe('unsubscribed topics leave no per-topic state behind', () => {
     await until(() => w.client.health().topics.every((t) => t.serverHead === 1 && t.lastAppliedAt !== null), 'heads and applies of every topic');
     await w.client.unsubscribe(churn);
     const inner = w.client as unknown as {
-      driver: { subscribedAt: Map<string, number>; requested: Map<string, number> };
+      driver: { sent: Map<string, { at: number; after: number }> };
       tracker: { heads?: Map<string, number>; appliedAt?: Map<string, number> };
     };
-    expect([...inner.driver.subscribedAt.keys()]).toEqual([TOPIC]);
-    expect([...inner.driver.requested.keys()]).toEqual([TOPIC]);
+    expect([...inner.driver.sent.keys()]).toEqual([TOPIC]);
     expect(Object.keys(w.client.getMetrics().timeToCaughtUpMs)).toEqual([TOPIC]);
     expect([...(inner.tracker.heads?.keys() ?? [])]).toEqual([TOPIC]);
     expect([...(inner.tracker.appliedAt?.keys() ?? [])]).toEqual([TOPIC]);
