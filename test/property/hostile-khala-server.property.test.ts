@@ -58,6 +58,8 @@ const errorBody = fc.oneof(
     { code: 'SYNC_ERROR_CODE_INTERNAL', extra: { deep: [1, { x: null }] } },
     { code: 5 },
     {},
+    { code: 'reauth_required', reauth_required: true },
+    { code: 'UPGRADE_REQUIRED', min_client_build_id: '99999999T000000Z' },
   ),
 );
 
