@@ -90,6 +90,8 @@ for (const [what, text] of [
 }
 table.push(
   { name: 'unknown sync:* event', make: () => raw('sync:future', {}), code: 'unknown_event' },
+  { name: 'a Phoenix Presence event on sync:v1', make: () => raw('presence_diff', { joins: {}, leaves: {} }), code: 'unknown_event' },
+  { name: 'a phx_* event the client does not know', make: () => raw('phx_leave', {}), code: 'unknown_event' },
   { name: 'a push on another Phoenix topic', make: (n) => JSON.stringify([null, null, 'sync:v2', 'sync:update_batch', { updates: [update(n)] }]), code: null },
   { name: 'a push of an older join', make: (n) => JSON.stringify(['old', null, 'sync:v1', 'sync:update_batch', { updates: [update(n)] }]), code: null },
   { name: 'a reply to a ref never sent', make: () => JSON.stringify([null, '999', 'sync:v1', 'phx_reply', { status: 'ok', response: {} }]), code: null },
