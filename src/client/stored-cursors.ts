@@ -1,7 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import { StoreError } from '../errors/store-error.js';
 import type { SyncDocument } from '../model/types.js';
-import { emptyRecord, ownValue } from '../util/records.js';
+import { emptyRecord } from '../util/records.js';
 import { isSequence } from '../watermarks/store-guards.js';
 import type { StoreContents } from '../watermarks/store.js';
 
@@ -32,8 +32,10 @@ function describe(value: unknown): string {
 export function checkStoredContents(topics: readonly string[], loaded: StoreContents): CheckedContents {
   const out: CheckedContents = { cursors: emptyRecord(), documents: [], errors: [] };
   for (const topic of topics) {
-    const value: unknown = ownValue(loaded.watermarks, topic);
-    if (value === undefined) continue;
+    // A topic present with no value (an IndexedDB record that lost its watermark) is damage too,
+    // reported like any other bad cursor rather than silently taken for "never cursored".
+    if (!Object.hasOwn(loaded.watermarks, topic)) continue;
+    const value: unknown = loaded.watermarks[topic];
     if (isSequence(value)) {
       out.cursors[topic] = value;
       continue;

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createIndexedDbStore } from '../../src/indexeddb.js';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { createSqliteStore } from '../../src/sqlite.js';
-import { DOCUMENTS } from '../../src/watermarks/indexeddb-schema.js';
+import { DOCUMENTS, WATERMARKS } from '../../src/watermarks/indexeddb-schema.js';
 import type { SyncStore } from '../../src/watermarks/store.js';
 import { publishRange, record, RUNS, server } from './harness.js';
 
@@ -26,6 +26,19 @@ const stored = (docKey: string) => ({ topic: RUNS, docKey, docVersion: 3, payloa
 async function seed(store: SyncStore): Promise<void> {
   await store.commit({ topic: RUNS, watermark: 3, documents: ['good', 'bad-version', 'bad-watermark', 'bad-body'].map(stored) });
   await store.close();
+}
+
+/** Write `records` into `objectStore` of the khala-sync database behind the store's back. */
+function tamper(factory: IDBFactory, objectStore: string, records: object[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const req = factory.open('khala-sync');
+    req.onsuccess = () => {
+      const tx = req.result.transaction(objectStore, 'readwrite');
+      for (const rec of records) tx.objectStore(objectStore).put(rec);
+      tx.oncomplete = () => (req.result.close(), resolve());
+      tx.onerror = () => reject(tx.error);
+    };
+  });
 }
 
 async function startOn(store: SyncStore): Promise<ReturnType<typeof record>> {
@@ -63,22 +76,26 @@ describe('damaged document rows at start', () => {
   it('IndexedDB: a string docVersion, a null watermark', async () => {
     const factory = new IDBFactory();
     await seed(createIndexedDbStore({ indexedDB: factory }));
-    await new Promise<void>((resolve, reject) => {
-      const req = factory.open('khala-sync');
-      req.onsuccess = () => {
-        const tx = req.result.transaction(DOCUMENTS, 'readwrite');
-        tx.objectStore(DOCUMENTS).put({ ...stored('bad-version'), docVersion: '3' });
-        tx.objectStore(DOCUMENTS).put({ ...stored('bad-watermark'), watermark: null });
-        tx.oncomplete = () => (req.result.close(), resolve());
-        tx.onerror = () => reject(tx.error);
-      };
-    });
+    await tamper(factory, DOCUMENTS, [
+      { ...stored('bad-version'), docVersion: '3' },
+      { ...stored('bad-watermark'), watermark: null },
+    ]);
     const r = await startOn(createIndexedDbStore({ indexedDB: factory }));
     expect(r.errors.map((e) => [e.code, e.details['docKey']]).sort()).toEqual([
       ['store_corrupt', 'bad-version'],
       ['store_corrupt', 'bad-watermark'],
     ]);
     expect(r.client.getDocument(RUNS, 'good')?.payload).toEqual({ docKey: 'good' });
+    expect(r.client.getWatermark(RUNS)).toBe(4);
+    await r.client.close();
+  });
+
+  it('IndexedDB: a watermark record without its watermark is store_corrupt, not a silent restart', async () => {
+    const factory = new IDBFactory();
+    await seed(createIndexedDbStore({ indexedDB: factory }));
+    await tamper(factory, WATERMARKS, [{ topic: RUNS, updatedAtMs: 0 }]);
+    const r = await startOn(createIndexedDbStore({ indexedDB: factory }));
+    expect(r.errors.map((e) => [e.code, e.topic])).toEqual([['store_corrupt', RUNS]]);
     expect(r.client.getWatermark(RUNS)).toBe(4);
     await r.client.close();
   });
