@@ -9,12 +9,13 @@
 // Replay a failure with FC_SEED=<seed> FC_PATH=<path> (printed by fast-check); PROPERTY_RUNS=<n>
 // changes the number of runs (default 25, about 5 s; 100 runs pass).
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { payloadHashText } from '../../src/hash/index.js';
 import { arrayRowText, objectRowText, rowMap, SYNC_EVENT_COLUMN_ORDER, type SyncEventRecord } from '../../src/server/spacetime/event-table.js';
 import { transactionUpdate } from '../../src/server/spacetime/server-frames.js';
 import { createSqliteStore } from '../../src/sqlite.js';
 import { publishN, sqlitePath, stClient, stServer, STREAM_A, until, type StRecorded } from '../adapters/spacetime/client-helpers.js';
+import { takeEscaped, watchEscapes } from './hostile-watch.js';
 
 const NUM_RUNS = Number(process.env['PROPERTY_RUNS'] ?? 25);
 const SEED = process.env['FC_SEED'] === undefined ? undefined : Number(process.env['FC_SEED']);
@@ -44,16 +45,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   fc.constant({ kind: 'wait' as const }),
 );
 
-const escaped: unknown[] = [];
-const onEscape = (err: unknown): void => void escaped.push(err);
-beforeAll(() => {
-  process.on('uncaughtException', onEscape);
-  process.on('unhandledRejection', onEscape);
-});
-afterAll(() => {
-  process.off('uncaughtException', onEscape);
-  process.off('unhandledRejection', onEscape);
-});
+watchEscapes();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const delta = (rows: string[]): string => transactionUpdate([{ table: 'sync_event', updates: [{ deletes: [], inserts: rows }] }], '0');
@@ -131,7 +123,7 @@ async function run(actions: Action[]): Promise<void> {
     const seqs = [...applied, ...r.applied.map((x) => x.seq)];
     expect(new Set(seqs).size).toBe(seqs.length);
     expect(r.errors.map((e) => e.code).filter((c) => !EXPECTED.has(c))).toEqual([]);
-    expect(escaped.splice(0)).toEqual([]);
+    expect(takeEscaped()).toEqual([]);
   } finally {
     await r.client.close();
     await srv.close();
