@@ -37,14 +37,9 @@ export function takeEscaped(): unknown[] {
 
 /** For the calling file: an uncaught exception or unhandled rejection fails the run that raised it ({@link HostileWatch.verify}). */
 export function watchEscapes(): void {
-  beforeAll(() => {
-    process.on('unhandledRejection', onEscape);
-    process.on('uncaughtException', onEscape);
-  });
-  afterAll(() => {
-    process.off('unhandledRejection', onEscape);
-    process.off('uncaughtException', onEscape);
-  });
+  const events = ['unhandledRejection', 'uncaughtException'] as const;
+  beforeAll(() => events.forEach((e) => process.on(e, onEscape)));
+  afterAll(() => events.forEach((e) => process.off(e, onEscape)));
 }
 
 /**
