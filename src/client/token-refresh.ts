@@ -40,8 +40,8 @@ export class TokenRefresh {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #due: number | undefined;
   #attempt = 0;
-  /** Date.now() when the last refresh started; undefined before the first. */
-  #lastStart: number | undefined;
+  /** Date.now() when the last refresh started; -Infinity before the first. */
+  #lastStart = -Infinity;
   /** Bumped by `cancel` and `arm`: an attempt that finishes after it no longer counts. */
   #epoch = 0;
 
@@ -69,8 +69,7 @@ export class TokenRefresh {
     if (after === undefined) return;
     const lead = Math.min(after / 10, REFRESH_LEAD_MAX_MS);
     const now = Date.now();
-    const spaced = this.#lastStart === undefined ? 0 : this.#lastStart + MIN_REFRESH_INTERVAL_MS - now;
-    this.#schedule(Math.max(0, fetchedAt + after - lead - now, spaced));
+    this.#schedule(Math.max(0, fetchedAt + after - lead - now, this.#lastStart + MIN_REFRESH_INTERVAL_MS - now));
   }
 
   /** Stop: no refresh is pending and a running one is ignored when it ends. */
