@@ -1,4 +1,3 @@
-import { emptyRecord } from '../util/records.js';
 import type { SyncDocument } from '../model/types.js';
 import type { AppliedBatch } from '../replay/events.js';
 import type { SyncStore } from '../watermarks/store.js';
@@ -12,7 +11,7 @@ import type { SyncStore } from '../watermarks/store.js';
 export class FollowerView {
   private readonly docs = new Map<string, Map<string, SyncDocument>>();
   private readonly lists = new Map<string, readonly SyncDocument[]>();
-  private readonly watermarks: Record<string, number> = emptyRecord();
+  private readonly watermarks: Record<string, number> = {};
   private pending: AppliedBatch[] | undefined = [];
 
   constructor(

@@ -18,6 +18,7 @@ import type { SocketLink } from './socket-link.js';
 import { SocketLinks, type LinksHost } from './socket-links.js';
 import { SocketSwap } from './socket-swap.js';
 import { TokenRefresh } from './token-refresh.js';
+import { allFailed, settled } from './topic-phases.js';
 import type { TokenGrant } from './token-provider.js';
 
 /**
@@ -46,8 +47,6 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
   /** The upgrade was already retried once with a fresh token since the last open. */
   authRetried = false;
   readonly #refusals: RefusalCounter;
-  /** Every socket's batches commit through this one queue (two overlap during a token refresh). */
-  #applying: Promise<void> = Promise.resolve();
 
   readonly #settings: ConnectionSettings;
 
@@ -158,7 +157,7 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
   /** The current socket joined: start replaying on it. */
   joined(link: SocketLink): void {
     link.clear('join');
-    this.#setStatus('replaying', undefined);
+    this.#setStatus('replaying');
     link.keepAlive(this.#settings.heartbeatIntervalMs);
     this.driver.ready();
     this.refresh();
@@ -196,9 +195,9 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
   /** Recompute replaying/live/failed from the topics' phases. */
   refresh(): void {
     if (!this.#isJoined()) return;
-    const next = this.driver.allFailed() ? 'failed' : this.driver.settled() ? 'live' : 'replaying';
+    const next = allFailed(this.driver.topics()) ? 'failed' : settled(this.driver.topics()) ? 'live' : 'replaying';
     if (next === this.status) return;
-    this.#setStatus(next, undefined);
+    this.#setStatus(next);
     if (next !== 'live') return;
     if (!this.#wentLive && this.#grant !== undefined && this.#settings.tokenRefresh) this.#refresher.arm(this.#grant.grant, this.#grant.at);
     this.#wentLive = true;
@@ -206,7 +205,7 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
     this.#schedule.stable(this.#settings.stableAfterMs, () => this.status === 'live');
   }
 
-  #setStatus(status: ClientStatus, reason: string | undefined): void {
+  #setStatus(status: ClientStatus, reason?: string): void {
     if (this.status === status) return;
     this.status = status;
     this.hooks.status(status, reason);
@@ -214,7 +213,7 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
 
   async #dial(): Promise<void> {
     const attempt = ++this.#dialing;
-    this.#setStatus('connecting', undefined);
+    this.#setStatus('connecting');
     let grant: TokenGrant;
     const at = Date.now();
     try {
@@ -242,7 +241,7 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
     if (this.swap.of(link) !== undefined) return mismatch ? this.swap.drop(ErrorCodes.SUBPROTOCOL_MISMATCH, 'subprotocol mismatch') : startSession(this.#settings, link, linkSink(this, link));
     if (mismatch) return mismatched(this, offered!, selected);
     this.authRetried = false;
-    this.#setStatus('joining', undefined);
+    this.#setStatus('joining');
     startSession(this.#settings, link, linkSink(this, link));
     awaitJoin(link, this.#settings.joinTimeoutMs, this);
     watchSilence(link, this.#settings.deadAfterMs, this);
@@ -288,19 +287,8 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
     this.hooks.notice(notice);
   }
 
-  /**
-   * Commit `batch` behind every batch already queued, from any socket: during a token refresh two
-   * sockets deliver the same rows, and each batch is planned against the watermark the previous
-   * one committed, so the second copy is dropped as a duplicate (SPEC.md A2).
-   */
+  /** Commit `batch` behind every batch already queued, from any socket (socket-links.ts). */
   apply(batch: SyncBatch): Promise<void> {
-    const run = this.#applying.then(async () => {
-      await this.driver.applyBatch(batch);
-      this.refresh();
-      const w = this.driver.lastApplied(batch.topic);
-      if (w !== undefined) this.#links.current?.session?.committed?.(batch.topic, w);
-    });
-    this.#applying = run.catch(() => undefined);
-    return run;
+    return this.#links.apply(batch);
   }
 }

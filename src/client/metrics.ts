@@ -1,4 +1,5 @@
 import type { LaneNotice } from '../adapters/lane.js';
+import type { ReplayEvent } from '../replay/events.js';
 import { emptyRecord } from '../util/records.js';
 
 /** Counters a client keeps for local checks and rollout gates (KHALA_PROTOCOL §10). */
@@ -60,6 +61,24 @@ export type DriverMetrics = Omit<SyncMetrics, 'reconnects' | 'framesRejected' | 
 
 /** The counters the connection owns (lane notices included). */
 export type ConnectionMetrics = Pick<SyncMetrics, 'reconnects' | 'framesRejected' | 'framesRejectedByCode' | LaneCounters | FlowCounters>;
+
+/** Zeroed replay driver counters. */
+export function driverMetrics(): DriverMetrics {
+  return { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, conflicts: 0, payloadConflicts: 0, hydrationFetches: 0, hydrationFailures: 0, timeToCaughtUpMs: emptyRecord() };
+}
+
+/**
+ * Count one event the replay machine emitted into `m`. A caught-up's time is measured from the
+ * topic's latest subscribe in `sent` (none recorded: not timed).
+ */
+export function countEvent(m: DriverMetrics, event: ReplayEvent, sent: ReadonlyMap<string, { at: number }>): void {
+  if (event.type === 'stale') m.staleRecoveries++;
+  else if (event.type === 'bootstrap') m.bootstraps++;
+  else if (event.type === 'caught_up') {
+    const at = sent.get(event.topic)?.at;
+    if (at !== undefined) m.timeToCaughtUpMs[event.topic] = Date.now() - at;
+  }
+}
 
 /** Zeroed connection counters. */
 export function connectionMetrics(): ConnectionMetrics {

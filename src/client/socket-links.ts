@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import { ProtocolError } from '../errors/protocol-error.js';
 import { TransportError } from '../errors/transport-error.js';
+import type { SyncBatch } from '../model/types.js';
 import type { CloseInfo, OpenInfo } from '../transport/transport.js';
 import type { ConnectionSettings } from './connection-settings.js';
 import { watchSilence, type DeadlineHost } from './link-deadlines.js';
@@ -28,6 +29,8 @@ export class SocketLinks implements LinkOwner {
   readonly #probes = new LivenessProbes();
   /** Sockets closing and not yet released; made on the first close (an idle client has none). */
   #closing: Set<Promise<void>> | undefined;
+  /** Every socket's batches commit through this one chain (two overlap during a token refresh). */
+  #applying: Promise<void> = Promise.resolve();
 
   readonly #settings: ConnectionSettings;
   readonly #host: LinksHost;
@@ -43,6 +46,23 @@ export class SocketLinks implements LinkOwner {
   /** The current socket, if any. */
   get current(): SocketLink | undefined {
     return this.#link;
+  }
+
+  /**
+   * Commit `batch` behind every batch already queued, from any socket: during a token refresh two
+   * sockets deliver the same rows, and each batch is planned against the watermark the previous
+   * one committed, so the second copy is dropped as a duplicate (SPEC.md A2). Once durable, the
+   * status is recomputed and the current socket's session told the topic's watermark.
+   */
+  apply(batch: SyncBatch): Promise<void> {
+    const run = this.#applying.then(async () => {
+      await this.#host.driver.applyBatch(batch);
+      this.#host.refresh();
+      const w = this.#host.driver.lastApplied(batch.topic);
+      if (w !== undefined) this.#link?.session?.committed?.(batch.topic, w);
+    });
+    this.#applying = run.catch(() => undefined);
+    return run;
   }
 
   /** `link` (just dialled) is the current socket. */

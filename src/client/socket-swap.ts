@@ -1,11 +1,11 @@
 import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 import { TransportError } from '../errors/transport-error.js';
-import { emptyRecord } from '../util/records.js';
 import type { ClientStatus } from './options.js';
 import type { ReplayDriver } from './replay-driver.js';
 import type { SocketLink } from './socket-link.js';
 import { StandbyLink } from './standby-link.js';
 import type { TokenGrant } from './token-provider.js';
+import { settled } from './topic-phases.js';
 
 /** What a swap needs from its connection. */
 export interface SwapHost {
@@ -57,9 +57,9 @@ export class SocketSwap {
   /** The standby joined: subscribe every wanted topic from its committed watermark. */
   joined(standby: StandbyLink): void {
     const driver = this.#host.driver;
-    if (!driver.settled()) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'a topic is catching up or recovering');
+    if (!settled(driver.topics())) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'a topic is catching up or recovering');
     const topics = this.#wantedTopics();
-    const resumeAfter: Record<string, number> = emptyRecord();
+    const resumeAfter: Record<string, number> = {};
     for (const t of topics) {
       const w = driver.lastApplied(t);
       if (w !== undefined) resumeAfter[t] = w;
@@ -88,7 +88,7 @@ export class SocketSwap {
    * replayed to the app — the standby's rows at or below the watermark were dropped as duplicates.
    */
   #switchOver(standby: StandbyLink): void {
-    if (!this.#host.driver.settled() || !standby.covers(this.#wantedTopics())) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'subscriptions changed during the refresh');
+    if (!settled(this.#host.driver.topics()) || !standby.covers(this.#wantedTopics())) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'subscriptions changed during the refresh');
     this.standby = undefined;
     this.#host.promote(standby);
     standby.settle();

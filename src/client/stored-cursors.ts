@@ -2,8 +2,8 @@ import { ErrorCodes } from '../errors/codes.js';
 import { StoreError } from '../errors/store-error.js';
 import type { SyncDocument } from '../model/types.js';
 import { emptyRecord } from '../util/records.js';
-import { isSequence } from '../watermarks/store-guards.js';
-import type { StoreContents } from '../watermarks/store.js';
+import { isSequence, toStoreError } from '../watermarks/store-guards.js';
+import type { StoreContents, SyncStore } from '../watermarks/store.js';
 
 /** What a load left usable, and what it refused. */
 export interface CheckedContents {
@@ -64,4 +64,16 @@ export function checkStoredContents(topics: readonly string[], loaded: StoreCont
     );
   }
   return out;
+}
+
+/**
+ * Load `topics` from `store` and check what it returned (checkStoredContents). A custom store that
+ * throws, or resolves with something that is not StoreContents, rejects with a typed store error.
+ */
+export async function loadStoredContents(store: SyncStore, topics: string[]): Promise<CheckedContents> {
+  try {
+    return checkStoredContents(topics, await store.load(topics));
+  } catch (err) {
+    throw toStoreError(store.kind, 'load', err);
+  }
 }
