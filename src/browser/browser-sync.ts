@@ -11,7 +11,7 @@ import { createLeaderElection, type LeaderElection, type TabRole } from './leade
 import { windowLifecycle, type LifecycleSource } from './page-lifecycle.js';
 import type { RelayedTopic, TabMessage } from './tab-messages.js';
 import { attachWakeController, type WakeController } from './wake-controller.js';
-import { hasOwn, setOwn } from '../util/records.js';
+import { emptyRecord, hasOwn, ownValue, setOwn } from '../util/records.js';
 
 /** Options of {@link BrowserSync}. */
 export interface BrowserSyncOptions {
@@ -67,8 +67,8 @@ export class BrowserSync extends Emitter<BrowserSyncEvents> {
   private follower: FollowerView | undefined;
   private channel: BroadcastChannel | undefined;
   private election: LeaderElection | undefined;
-  private relayedTopics: Record<string, RelayedTopic> = {};
-  private heads: Record<string, number> = {};
+  private relayedTopics: Record<string, RelayedTopic> = emptyRecord();
+  private heads: Record<string, number> = emptyRecord();
   private readonly lifecycle: LifecycleSource | undefined;
   private readonly stops: Array<() => void> = [];
   private queue: Promise<void> = Promise.resolve();
@@ -114,7 +114,7 @@ export class BrowserSync extends Emitter<BrowserSyncEvents> {
 
   /** Replay phase of `topic` (the leader's, in a follower). */
   topicPhase(topic: string): TopicPhase | undefined {
-    return this.client?.getSnapshot().topics[topic]?.phase ?? this.relayedTopics[topic]?.phase;
+    return this.client?.getSnapshot().topics[topic]?.phase ?? ownValue(this.relayedTopics, topic)?.phase;
   }
 
   /** Server head watermarks from the latest heartbeat. */
@@ -218,14 +218,14 @@ export class BrowserSync extends Emitter<BrowserSyncEvents> {
     const client = this.client;
     if (client === undefined || this.role !== 'leader') return;
     const snap = client.getSnapshot();
-    const topics: Record<string, RelayedTopic> = {};
+    const topics: Record<string, RelayedTopic> = emptyRecord();
     for (const [topic, t] of Object.entries(snap.topics)) topics[topic] = { phase: t.phase, watermark: t.watermark };
     this.post({ kind: 'state', status: snap.status, topics, heads: this.heads });
   }
 
   private setHeads(heads: Readonly<Record<string, number>>): void {
     // A server may name any topic in a heartbeat: only this app's topics are kept and relayed.
-    const next = { ...this.heads };
+    const next = Object.assign(emptyRecord<number>(), this.heads);
     for (const topic of this.options.client.topics) if (hasOwn(heads, topic)) setOwn(next, topic, heads[topic]!);
     this.heads = next;
     this.emit('heads', this.heads);

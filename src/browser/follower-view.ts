@@ -1,3 +1,4 @@
+import { emptyRecord } from '../util/records.js';
 import type { SyncDocument } from '../model/types.js';
 import type { AppliedBatch } from '../replay/events.js';
 import type { SyncStore } from '../watermarks/store.js';
@@ -11,7 +12,7 @@ import type { SyncStore } from '../watermarks/store.js';
 export class FollowerView {
   private readonly docs = new Map<string, Map<string, SyncDocument>>();
   private readonly lists = new Map<string, readonly SyncDocument[]>();
-  private readonly watermarks: Record<string, number> = {};
+  private readonly watermarks: Record<string, number> = emptyRecord();
   private pending: AppliedBatch[] | undefined = [];
 
   constructor(

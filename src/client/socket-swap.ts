@@ -1,5 +1,6 @@
 import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 import { TransportError } from '../errors/transport-error.js';
+import { emptyRecord } from '../util/records.js';
 import type { ClientStatus } from './options.js';
 import type { ReplayDriver } from './replay-driver.js';
 import type { SocketLink } from './socket-link.js';
@@ -59,7 +60,7 @@ export class SocketSwap {
     const driver = this.#host.driver;
     if (!settled(driver.topics())) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'a topic is catching up or recovering');
     const topics = this.#wantedTopics();
-    const resumeAfter: Record<string, number> = {};
+    const resumeAfter: Record<string, number> = emptyRecord();
     for (const t of topics) {
       const w = driver.lastApplied(t);
       if (w !== undefined) resumeAfter[t] = w;

@@ -6,6 +6,13 @@ import { MAX_TIMER_MS } from '../util/timers.js';
 /** Longest head start a refresh takes before `refresh_after_in` elapses, ms. */
 export const REFRESH_LEAD_MAX_MS = 5000;
 
+/**
+ * Shortest time between the starts of two refreshes, ms: a `refresh_after_in` of 0.0001 s would
+ * otherwise replace the socket once per round trip (32 times a second on loopback). Later than
+ * asked is safe: the server checks a token only at upgrade, and a reconnect mints a fresh one.
+ */
+export const MIN_REFRESH_INTERVAL_MS = 1000;
+
 /** What the scheduler drives. */
 export interface TokenRefreshHost {
   /** Mint a fresh grant (the client's token source). */
@@ -33,6 +40,8 @@ export class TokenRefresh {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #due: number | undefined;
   #attempt = 0;
+  /** Date.now() when the last refresh started; -Infinity before the first. */
+  #lastStart = -Infinity;
   /** Bumped by `cancel` and `arm`: an attempt that finishes after it no longer counts. */
   #epoch = 0;
 
@@ -49,7 +58,8 @@ export class TokenRefresh {
 
   /**
    * The current socket was opened with `grant`, fetched at `fetchedAt`: schedule its replacement a
-   * little before `refresh_after_in` elapses (10 % of it, at most {@link REFRESH_LEAD_MAX_MS}).
+   * little before `refresh_after_in` elapses (10 % of it, at most {@link REFRESH_LEAD_MAX_MS}), and
+   * no sooner than {@link MIN_REFRESH_INTERVAL_MS} after the last refresh started.
    * A grant without `refresh_after_in` schedules nothing.
    */
   arm(grant: TokenGrant, fetchedAt: number): void {
@@ -58,7 +68,8 @@ export class TokenRefresh {
     const after = grant.refreshAfterMs;
     if (after === undefined) return;
     const lead = Math.min(after / 10, REFRESH_LEAD_MAX_MS);
-    this.#schedule(Math.max(0, fetchedAt + after - lead - Date.now()));
+    const now = Date.now();
+    this.#schedule(Math.max(0, fetchedAt + after - lead - now, this.#lastStart + MIN_REFRESH_INTERVAL_MS - now));
   }
 
   /** Stop: no refresh is pending and a running one is ignored when it ends. */
@@ -83,6 +94,7 @@ export class TokenRefresh {
   }
 
   async #run(epoch: number): Promise<void> {
+    this.#lastStart = Date.now();
     let grant: TokenGrant;
     try {
       grant = await this.#host.token();

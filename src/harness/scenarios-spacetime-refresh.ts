@@ -10,9 +10,10 @@ const REFRESHES = 5;
 
 /**
  * A long session on short tokens: the embedded server's token endpoint answers
- * `refresh_after_in` 0.5 s, so the client replaces its socket make-before-break every ~0.45 s while
- * two streams take multi-row commits. Exactly-once and order are judged by the probe's history over
- * every socket; "always live" by its statuses (nothing but `live` after the first live).
+ * `refresh_after_in` 0.5 s, so the client replaces its socket make-before-break every ~1 s (two
+ * refreshes start at least MIN_REFRESH_INTERVAL_MS apart) while two streams take multi-row
+ * commits. Exactly-once and order are judged by the probe's history over every socket; "always
+ * live" by its statuses (nothing but `live` after the first live).
  */
 const tokenRefreshUnderLoad: Scenario = {
   name: 'spacetime-token-refresh-under-load',

@@ -56,13 +56,21 @@ export function safeJsonParse(text: string, maxDepth: number = MAX_JSON_DEPTH): 
     value = JSON.parse(text) as JsonValue;
   } catch (err) {
     if (exceedsJsonDepth(text, maxDepth)) return tooDeep(maxDepth);
-    return { ok: false, reason: 'syntax', message: err instanceof Error ? err.message : String(err) };
+    return { ok: false, reason: 'syntax', message: syntaxMessage(err) };
   }
   if (typeof value !== 'object' || value === null) return { ok: true, value };
   const found: Findings = { forbidden: undefined };
   if (inspect(value, 1, maxDepth, found)) return tooDeep(maxDepth);
   if (found.forbidden !== undefined) return { ok: false, reason: 'forbidden_key', message: `forbidden key "${found.forbidden}"` };
   return { ok: true, value };
+}
+
+// The engine's own message quotes the text around the error (V8: `Unexpected token 'e', "eyJhbGciOi"...
+// is not valid JSON`), and a frame's text may hold a credential (Spacetime's IdentityToken), so only
+// the position travels on; it also reads the same in every engine.
+function syntaxMessage(err: unknown): string {
+  const at = /position (\d+)/.exec(err instanceof Error ? err.message : '');
+  return at ? `syntax error at position ${at[1]}` : 'syntax error';
 }
 
 function tooDeep(maxDepth: number): SafeParseResult {

@@ -51,6 +51,22 @@ describe('server-chosen delays are capped', () => {
     expect(due).toBeGreaterThan(24 * 86_400_000);
     expect(due).toBeLessThanOrEqual(2 ** 31 - 1);
   });
+
+  it('a refresh_after_in of 0.0001 s refreshes at most once a second, not once per round trip (287 refreshes in 1.5 s before)', async () => {
+    const srv = await startReferenceServer({ port: 0, tokenRefreshAfterSeconds: 0.0001 });
+    cleanups.push(() => srv.close());
+    const r = record(srv, { topics: [RUNS] });
+    cleanups.push(() => r.client.close());
+    await r.client.connect();
+    await until(() => r.client.status === 'live', 'live');
+    await until(() => r.client.getMetrics().tokenRefreshes >= 1, 'the first refresh', 3000);
+    const started = Date.now();
+    await sleep(1500);
+    const more = r.client.getMetrics().tokenRefreshes - 1;
+    expect(more).toBeGreaterThanOrEqual(1);
+    expect(more).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 1000));
+    expect(r.client.status).toBe('live');
+  });
 });
 
 describe('a server that never answers cannot hold the client', () => {

@@ -38,6 +38,19 @@ describe('safeJsonParse', () => {
     expect(safeJsonParse(nest(3), 2)).toMatchObject({ ok: false, reason: 'json_too_deep' });
   });
 
+  it('a syntax error names the position only, never the text around it (a frame may carry a credential)', () => {
+    const secret = 'eyJhbGciOiJIUzI1NiJ9secretpart';
+    for (const text of [secret, `{"token":${secret}}`, `{"token":"${secret}" x}`, `["${secret}`, `{"a":1,${secret}}`]) {
+      const got = safeJsonParse(text);
+      expect(got).toMatchObject({ ok: false, reason: 'syntax' });
+      const message = (got as { message: string }).message;
+      expect(message).toMatch(/^syntax error( at position \d+)?$/);
+      for (let i = 0; i + 4 <= secret.length; i++) expect(message).not.toContain(secret.slice(i, i + 4));
+    }
+    expect(safeJsonParse('{"a":1').ok).toBe(false);
+    expect((safeJsonParse('{"a" 1}') as { message: string }).message).toBe('syntax error at position 5');
+  });
+
   it('refuses forbidden keys however they are spelled, not values that say them', () => {
     for (const text of ['{"constructor":1}', '{"a":[{"prototype" \n: 1}]}', '{"\\u005f_proto__":1}', '{"__pro\\u0074o__":{}}']) {
       expect(outcome(text)).toMatchObject({ ok: false, reason: 'forbidden_key' });

@@ -29,6 +29,15 @@ function codeOf(raw: JsonObject): unknown {
   return typeof reason === 'string' ? reason.trim().toLowerCase().replace(/\s+/g, '_') : code;
 }
 
+/**
+ * An enum-like string the server sends (an action, a reply status, a stale reason) as the client
+ * compares it: trimmed and lowercased, as codes are, so `DISCONNECT` and `disconnect` are one value
+ * (docs/protocol/khala.md §3.1). Undefined for null or absent.
+ */
+export function wireEnum(value: string | null | undefined): string | undefined {
+  return typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+}
+
 function orUndefined<T>(value: T | null | undefined): T | undefined {
   return value === null ? undefined : value;
 }
@@ -54,7 +63,7 @@ export function normalizeServerError(raw: JsonObject, context: string): Validate
 
   const staleTopics: StaleTopic[] = (wire.stale_topics ?? []).map((t) => ({
     topic: t.topic,
-    reason: orUndefined(t.reason),
+    reason: wireEnum(t.reason),
     resumeAfter: orUndefined(t.resume_after),
     retentionFloor: orUndefined(t.retention_floor),
     headWatermark: orUndefined(t.head_watermark),
@@ -69,7 +78,8 @@ export function normalizeServerError(raw: JsonObject, context: string): Validate
   }
 
   const floors = [wire.reconnect_after_ms, wire.retry_after_ms].filter((v): v is number => typeof v === 'number');
-  const action = wire.action === 'throttle' || wire.action === 'disconnect' ? wire.action : undefined;
+  const act = wireEnum(wire.action);
+  const action = act === 'throttle' || act === 'disconnect' ? act : undefined;
 
   return {
     ok: true,

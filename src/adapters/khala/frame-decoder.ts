@@ -38,7 +38,9 @@ const KIND_BY_NUMBER: ReadonlyMap<number, FrameKind> = new Map([
  * {@link FrameKind}, or `undefined` for kinds this client must ignore (§2.5 "MUST ignore unknown kinds").
  */
 export function frameKindOf(kind: string | number): FrameKind | undefined {
-  return typeof kind === 'number' ? KIND_BY_NUMBER.get(kind) : KIND_BY_NAME.get(kind);
+  if (typeof kind === 'number') return KIND_BY_NUMBER.get(kind);
+  // Exact names first (the common case costs one lookup); other casings compare like codes do.
+  return KIND_BY_NAME.get(kind) ?? KIND_BY_NAME.get(kind.trim().toUpperCase());
 }
 
 /**

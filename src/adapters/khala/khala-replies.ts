@@ -4,7 +4,7 @@ import type { JsonObject } from '../../util/json.js';
 import type { LaneSink } from '../lane.js';
 import { validateShape } from '../validate.js';
 import { heartbeatReply, joinOk, phxReply, subscribeOk, unsubscribeOk } from './checks.js';
-import { normalizeServerError } from './error-normalize.js';
+import { normalizeServerError, wireEnum } from './error-normalize.js';
 import { watermarkMap } from './watermark-map.js';
 
 /** An outstanding request of a Khala session, looked up by the `ref` its `phx_reply` will carry. */
@@ -28,11 +28,13 @@ const REQUEST_EVENT: Record<PendingRequest['kind'], string> = {
  */
 export function deliverReply(sink: LaneSink, request: PendingRequest, payload: JsonObject): void {
   const context = `phx_reply to ${REQUEST_EVENT[request.kind]}`;
-  const reply = validateShape(phxReply, payload, context);
+  // Phoenix sends "ok"/"error"; an upper-case status is the same word, like every enum-like value.
+  const status = payload['status'];
+  const reply = validateShape(phxReply, typeof status === 'string' ? { ...payload, status: wireEnum(status) } : payload, context);
   if (!reply.ok) return unreadable(sink, request, reply.error);
-  const { status, response } = reply.value;
+  const { response } = reply.value;
 
-  if (status === 'error') {
+  if (reply.value.status === 'error') {
     const error = normalizeServerError(response, `${context} response`);
     if (!error.ok) return unreadable(sink, request, error.error);
     switch (request.kind) {
