@@ -5,6 +5,7 @@ import { credentialFetch } from '../transport/credential-fetch.js';
 import { assertSendableToken } from '../transport/sendable-token.js';
 import { readBodyText, DEFAULT_MAX_RESPONSE_BYTES } from '../transport/read-body.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, requestDeadline } from '../transport/request-deadline.js';
+import { retryAfterMs } from '../transport/retry-after.js';
 import { safeJsonParse, type JsonValue } from '../util/json.js';
 
 /** Retry policy for snapshot and hydration requests. */
@@ -44,16 +45,6 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
-
-/** `Retry-After` (delta seconds or an HTTP date) in ms, at most `cap`: a server cannot park the client for a day. */
-function retryAfterMs(res: Response, cap: number): number | undefined {
-  const h = res.headers.get('retry-after');
-  if (h === null || h.trim() === '') return undefined;
-  const secs = Number(h);
-  if (Number.isFinite(secs) && secs >= 0) return Math.min(secs * 1000, cap);
-  const at = Date.parse(h);
-  return Number.isNaN(at) ? undefined : Math.min(Math.max(0, at - Date.now()), cap);
-}
 
 /**
  * GET JSON with the SDK_CONTRACTS §1 error rules: 401 → one retry with a fresh token; 403, 404 →

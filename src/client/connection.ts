@@ -103,9 +103,8 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
   /** Drop the current socket and reconnect after the backoff, no sooner than `afterMs` (a server's wish: at most `maxRetryAfterMs`). */
   reconnect(afterMs: number | undefined, reason: string): void {
     if (TERMINAL.has(this.status)) return;
-    if (afterMs !== undefined) this.#schedule.floor(Math.min(afterMs, this.#settings.maxRetryAfterMs));
     this.#teardown(4000, reason);
-    this.scheduleReconnect(reason);
+    this.scheduleReconnect(reason, afterMs);
   }
 
   /** Heartbeat now; `dead` when no frame arrives within `timeoutMs` (socket-links.ts). */
@@ -271,9 +270,10 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
     this.driver.disconnected();
   }
 
-  /** Reconnect after the backoff; `reason` says why. */
-  scheduleReconnect(reason: string): void {
+  /** Reconnect after the backoff, no sooner than `afterMs` (a server's wish: at most `maxRetryAfterMs`); `reason` says why. */
+  scheduleReconnect(reason: string, afterMs?: number): void {
     if (TERMINAL.has(this.status)) return;
+    if (afterMs !== undefined) this.#schedule.floor(Math.min(afterMs, this.#settings.maxRetryAfterMs));
     const delay = this.#schedule.next();
     this.metrics.reconnects++;
     this.hooks.reconnecting({ attempt: this.#schedule.attempt, delayMs: delay, reason });

@@ -18,18 +18,18 @@ export interface PolicyHost {
   readonly authRetried: boolean;
   /** Stop for good (until `start`) with `status`. */
   stop(status: ClientStatus, reason?: string): void;
-  /** Reconnect after the backoff; `reason` says why. */
-  scheduleReconnect(reason: string): void;
+  /** Reconnect after the backoff, no sooner than `afterMs` (a server's wish, capped); `reason` says why. */
+  scheduleReconnect(reason: string, afterMs?: number): void;
   /** Dial again at once with a fresh token, counting it as the one retry of a refused upgrade. */
   redial(): void;
 }
 
-/** The token source failed: sign-in required and insecure transport stop, anything else backs off. */
+/** The token source failed: sign-in required and insecure transport stop, anything else backs off (at least the endpoint's `Retry-After`). */
 export function tokenFailed(host: PolicyHost, err: unknown): void {
   const { error, stop } = tokenFailure(err);
   if (error instanceof SignInRequiredError) host.hooks.authFailure({ httpStatus: 401, reason: 'sign_in_required', refreshAttempted: false });
   host.hooks.error(error);
-  return stop === undefined ? host.scheduleReconnect('token_provider_failed') : host.stop(stop[0], stop[1]);
+  return stop === undefined ? host.scheduleReconnect('token_provider_failed', (error.details as { retryAfterMs?: number } | undefined)?.retryAfterMs) : host.stop(stop[0], stop[1]);
 }
 
 /** The server picked a subprotocol the lane does not speak: retrying would get the same answer, so stop until the app acts. */

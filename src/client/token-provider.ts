@@ -4,6 +4,7 @@ import { credentialFetch } from '../transport/credential-fetch.js';
 import { assertSendableToken } from '../transport/sendable-token.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, readBodyText } from '../transport/read-body.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, requestDeadline } from '../transport/request-deadline.js';
+import { retryAfterMs } from '../transport/retry-after.js';
 import { isJsonObject, safeJsonParse } from '../util/json.js';
 
 /** Where tokens come from: a fixed token, a function, or a mint endpoint. */
@@ -134,7 +135,9 @@ async function mint(source: Extract<TokenSource, { url: string }>, doFetch: type
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
-    throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint answered HTTP ${res.status}`, { retryable: res.status >= 500 || res.status === 429, details: { status: res.status } });
+    // Its Retry-After (429, 503) floors the reconnect, capped by the client's maxRetryAfterMs.
+    const retryAfter = retryAfterMs(res, Infinity);
+    throw new KhalaSyncError('client', ErrorCodes.TOKEN_PROVIDER_FAILED, `token endpoint answered HTTP ${res.status}`, { retryable: res.status >= 500 || res.status === 429, details: { status: res.status, retryAfterMs: retryAfter } });
   }
   const read = await readBodyText(res, maxBytes);
   if (!read.ok && read.reason === 'too_large') {

@@ -98,6 +98,27 @@ for (const [name, lane] of [
       await until(() => r.errors.some((e) => e.code === 'request_timeout') && posts() >= 2, 'timeout and retry', 3000);
       expect(r.client.status).not.toBe('live');
     });
+
+    for (const [status, retryAfter, maxRetryAfterMs, waitMs] of [
+      [429, '1', undefined, 1000],
+      [503, '3600', 400, 400],
+    ] as const) {
+      it(`a token endpoint answering ${status} with Retry-After: ${retryAfter} is asked again after ${waitMs} ms (maxRetryAfterMs ${maxRetryAfterMs ?? 'default'}), not after the backoff`, async () => {
+        srv = await server();
+        const at: number[] = [];
+        await hostile((_req, res) => {
+          at.push(Date.now());
+          res.writeHead(status, { 'retry-after': retryAfter });
+          res.end();
+        });
+        const r = client({ ...lane, token: { url: `${http!.origin}/token` }, reconnectDelay: () => 20, ...(maxRetryAfterMs === undefined ? {} : { maxRetryAfterMs }) });
+        await r.client.connect();
+        await until(() => at.length >= 2, 'second token request', 3000);
+        expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(waitMs - 20);
+        expect(at[1]! - at[0]!).toBeLessThan(waitMs + 500);
+        expect(r.errors[0]).toMatchObject({ code: 'token_provider_failed', retryable: true });
+      });
+    }
   });
 }
 
