@@ -5,6 +5,7 @@ import type { JsonObject } from '../../util/json.js';
 import { frameTooLarge, oversizedBytes } from '../frame-too-large.js';
 import type { ClientInfo, LaneSession, LaneSessionOptions, LaneSink } from '../lane.js';
 import { ErrorPairing } from './error-pairing.js';
+import { peekOversized } from './oversized-peek.js';
 import { normalizeServerError } from './error-normalize.js';
 import { decodeKhalaFrame } from './frame-decoder.js';
 import { heartbeat } from './checks.js';
@@ -63,6 +64,8 @@ export class KhalaSession implements LaneSession {
   /** Requests awaiting a reply by ref; made on demand and dropped when empty (an idle session holds none). */
   private pending: Map<string, PendingRequest> | undefined;
   readonly #pairing = new ErrorPairing();
+  /** Oversized batches reported, awaiting their copy on the other stream. */
+  readonly #oversized = new ErrorPairing();
   #nextRef = 1;
   #nextRequestId = 1;
   #joinRef: string | null = null;
@@ -82,6 +85,7 @@ export class KhalaSession implements LaneSession {
   start(): void {
     if (this.#disposed) return;
     this.#pairing.reset();
+    this.#oversized.reset();
     const ref = String(this.#nextRef++);
     this.#joinRef = ref;
     this.pending = new Map<string, PendingRequest>([[ref, { kind: 'join' }]]);
@@ -142,10 +146,7 @@ export class KhalaSession implements LaneSession {
   receive(text: string, byteLength: number): void {
     if (this.#disposed) return;
     const oversized = oversizedBytes(text, byteLength, this.#maxFrameBytes);
-    if (oversized !== undefined) {
-      this.#sink.protocolError(frameTooLarge(oversized, this.#maxFrameBytes, peekTopic(text)));
-      return;
-    }
+    if (oversized !== undefined) return this.#onOversized(text, oversized);
     const decoded = decodePhoenixFrame(text);
     if (!decoded.ok) {
       this.#sink.protocolError(decoded.error);
@@ -192,6 +193,21 @@ export class KhalaSession implements LaneSession {
     if (!this.#disposed) this.#send(encodePhoenixFrame(msg));
   }
 
+  // A data frame too large to parse names its topic (the one JSON.parse would read) so the core can
+  // resync it (SPEC.md A12). The server sends every batch twice (`sync:update_batch` and
+  // `sync:frame`): a copy of a batch already applied, or the second copy of one oversized batch
+  // (paired by topic and highest watermark, like pushed errors), is skipped without a report.
+  #onOversized(text: string, byteLength: number): void {
+    const peek = peekOversized(text);
+    const topic = peek?.topic;
+    if (topic !== undefined && peek!.seq !== undefined) {
+      const applied = this.#sink.lastApplied(topic);
+      if (applied !== undefined && peek!.seq <= applied) return;
+      if (!this.#oversized.admit(peek!.stream, { topic, seq: peek!.seq })) return;
+    }
+    this.#sink.protocolError(frameTooLarge(byteLength, this.#maxFrameBytes, topic));
+  }
+
   #onUpdateBatch(payload: JsonObject): void {
     const decoded = decodeUpdateBatch(payload, 'sync:update_batch');
     if (!decoded.ok) return this.#sink.protocolError(decoded.error);
@@ -230,13 +246,4 @@ export class KhalaSession implements LaneSession {
     if (msg.ref === this.#heartbeatRef) this.#heartbeatRef = undefined;
     deliverReply(this.#sink, request, msg.payload);
   }
-}
-
-// Both data events put the topic first in their payload (`{"updates":[{"topic":…` and
-// `{"topic":…`), so a bounded look at the head names the topic of an oversized frame without
-// parsing it; the core can then resync that topic instead of silently losing the batch.
-const TOPIC_PEEK = /^\[[^\]]{0,200}?"sync:(?:update_batch|frame)",\{(?:"updates":\[\{)?"topic":"([^"\\]{1,200})"/;
-
-function peekTopic(text: string): string | undefined {
-  return TOPIC_PEEK.exec(text.slice(0, 600))?.[1];
 }

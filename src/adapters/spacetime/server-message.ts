@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../../errors/codes.js';
 import { ProtocolError } from '../../errors/protocol-error.js';
 import { isJsonObject, safeJsonParse, type JsonValue } from '../../util/json.js';
+import { eachMember, memberAt, uintAt } from '../../util/json-peek.js';
 import { quote } from '../validate.js';
 
 /** Every v1 `ServerMessage` tag (SPACETIME_PROTOCOL §1.5). */
@@ -65,13 +66,19 @@ export function enumVariant(value: unknown): { tag: string; body: unknown } | un
   return { tag: keys[0]!, body: value[keys[0]!] };
 }
 
-const REPLY_HEAD = /^\{\s*"(SubscribeMultiApplied|SubscribeApplied|InitialSubscription|UnsubscribeMultiApplied|UnsubscribeApplied)"\s*:\s*\{\s*"request_id"\s*:\s*(\d{1,10})\D/;
+const REPLY_TAG = /^(SubscribeMultiApplied|SubscribeApplied|InitialSubscription|UnsubscribeMultiApplied|UnsubscribeApplied)$/;
 
 /**
- * For a frame too large to parse: whether it is a (un)subscribe reply and its `request_id`, read
- * from a bounded look at its head (the server writes `request_id` first, §1.5). Undefined otherwise.
+ * For a frame too large to parse: whether it is a (un)subscribe reply and its `request_id`, read as
+ * JSON.parse would (a key given twice means its last value, so a second `request_id` cannot make the
+ * report or the recovery name another set than the message does). Undefined otherwise.
  */
 export function peekReply(text: string): { unsubscribe: boolean; requestId: number } | undefined {
-  const m = REPLY_HEAD.exec(text.slice(0, 200));
-  return m === null ? undefined : { unsubscribe: m[1]!.startsWith('Unsubscribe'), requestId: Number(m[2]) };
+  const tags = new Set<string>();
+  let body = -1;
+  if (!eachMember(text, 0, (tag, at) => void (tags.add(tag), (body = at))) || tags.size !== 1) return undefined;
+  const tag = [...tags][0]!;
+  const idAt = REPLY_TAG.test(tag) ? memberAt(text, body, 'request_id') : -1;
+  const requestId = idAt < 0 ? undefined : uintAt(text, idAt);
+  return requestId === undefined ? undefined : { unsubscribe: tag.startsWith('Unsubscribe'), requestId };
 }
