@@ -113,6 +113,23 @@ describe('Retry-After is honoured but capped', () => {
     expect(took).toBeGreaterThanOrEqual(140);
     expect(took).toBeLessThan(3000);
   });
+
+  // Neither delay-seconds (digits only) nor an HTTP date: the engine's lenient parsers read `-5` and
+  // `Retry 5` as dates in 2001 (no wait at all), `0x10` as 16 s and `1e3` as 1000 s.
+  for (const header of ['-5', 'Retry 5', '0x10', '1e3']) {
+    it(`Retry-After: ${header} is no Retry-After: the client's own delay applies`, async () => {
+      await serve((_req, res) => {
+        if (srv!.requests.length > 1) return json(res, 200, page(null));
+        res.writeHead(503, { 'retry-after': header });
+        res.end();
+      });
+      const started = Date.now();
+      expect(await read({ maxRetryAfterMs: 3000, retryDelay: () => 200 })).toBe(1);
+      const took = Date.now() - started;
+      expect(took).toBeGreaterThanOrEqual(190);
+      expect(took).toBeLessThan(1500);
+    });
+  }
 });
 
 describe('pagination cannot run forever', () => {
