@@ -3,6 +3,7 @@ import type { Hydrator } from '../bootstrap/snapshot-source.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { SyncDocument } from '../model/types.js';
 import type { SyncStore } from '../watermarks/store.js';
+import { toStoreError } from '../watermarks/store-guards.js';
 import type { DriverMetrics } from './metrics.js';
 import type { DocumentCheck } from './topic-schemas.js';
 import type { WriteQueue } from './write-queue.js';
@@ -21,6 +22,8 @@ export interface HydrationDeps {
   /** The fetched body is stored: update the read copy and tell the app. */
   hydrated(doc: SyncDocument): void;
   error(error: KhalaSyncError): void;
+  /** A store that cannot go on (closed, full) stops the client, as a batch commit's does (SPEC.md C5). */
+  halt(error: KhalaSyncError): void;
 }
 
 /** Hydration requests in flight at once, at most; the other documents wait their turn. */
@@ -80,7 +83,15 @@ export class HydrationScheduler {
       const next = await hydrateDocument(deps.hydrator, doc, { signal: deps.queue.signal, token: deps.token, verifyHashes: deps.verifyHashes, held });
       if (next === undefined) return; // older than what we hold
       if (deps.check !== undefined && (await deps.check(next.topic, [next])).length === 0) return; // stays pending
-      await deps.queue.write(() => deps.store.putHydrated(next));
+      try {
+        await deps.queue.write(() => deps.store.putHydrated(next));
+      } catch (err) {
+        // Retrying a write the store can never take only repeats the error (SPEC.md C5): stop instead;
+        // the document stays pending and is fetched again after connect().
+        const error = toStoreError(deps.store.kind, 'putHydrated', err, doc.topic);
+        if (!error.retryable) return deps.halt(error);
+        throw err;
+      }
       deps.hydrated(next);
     } catch (err) {
       if (deps.queue.signal.aborted) return;

@@ -68,6 +68,7 @@ export class ReplayDriver {
           this.#events.changed();
         },
         error: (error) => this.#events.event({ type: 'error', error }),
+        halt: (error) => this.#transport.halt(error),
       });
     } else this.#hydration = new MissingHydrator(this.#events, this.metrics);
   }
