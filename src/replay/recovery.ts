@@ -85,9 +85,9 @@ export function snapshotFallback(error: KhalaSyncError): 'retry' | 'replay' | 'f
   return error.details['status'] === 404 ? 'replay' : 'fail';
 }
 
-/** First retry delay after a snapshot refused as behind the cursor; it doubles up to {@link BEHIND_RETRY_MAX_MS}. */
+/** First retry delay after a snapshot refused as behind the cursor or failed retryably; it doubles up to {@link BEHIND_RETRY_MAX_MS}. */
 export const BEHIND_RETRY_MS = 1000;
-/** Longest wait between two fetches of a snapshot that keeps coming back behind the cursor. */
+/** Longest wait between two fetches of a snapshot that keeps coming back behind the cursor or failing. */
 export const BEHIND_RETRY_MAX_MS = 30_000;
 
 /**
@@ -109,7 +109,7 @@ export function snapshotBehind(t: TopicState, head: number): SnapshotError | und
   });
 }
 
-/** Delay before fetching again after the `n`-th refusal in a row (1-based): 1 s, 2 s, 4 s… at most 30 s. */
+/** Delay before fetching again after the `n`-th refusal or failure in a row (1-based): 1 s, 2 s, 4 s… at most 30 s. */
 export function behindRetryMs(n: number): number {
   return Math.min(BEHIND_RETRY_MS * 2 ** Math.min(n - 1, 16), BEHIND_RETRY_MAX_MS);
 }

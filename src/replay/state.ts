@@ -14,7 +14,7 @@ export interface Recovery {
   viaSnapshot: boolean;
   /** Request id of the resubscribe sent after the snapshot, to recognise a second stale. */
   requestId: number | undefined;
-  /** Snapshots refused in a row as behind the cursor (SPEC.md R12): drives the retry backoff. */
+  /** Snapshot reads in a row refused as behind the cursor (SPEC.md R12) or failed retryably (R8): drives the retry backoff. */
   behind: number;
 }
 

@@ -203,7 +203,10 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       d.emitError(input.error);
       const fallback = snapshotFallback(input.error);
       if (fallback === 'retry') {
-        d.effects.push({ type: 'fetch_snapshot', topic: t.topic, head: t.recovery.head, delayMs: 1000 });
+        // Counted with R12's refusals: a server failing for good is asked less and less often.
+        const behind = t.recovery.behind + 1;
+        d.set({ ...t, recovery: { ...t.recovery, behind } });
+        d.effects.push({ type: 'fetch_snapshot', topic: t.topic, head: t.recovery.head, delayMs: behindRetryMs(behind) });
       } else if (fallback === 'replay') {
         // No snapshot for this topic after all: replay what the server retains, without a cursor.
         d.set({ ...t, recovery: { ...t.recovery, viaSnapshot: false, step: 'resubscribe' } });

@@ -112,6 +112,14 @@ describe('recovery (SPEC.md R1–R11)', () => {
     expect(failed.state.topics.get(A)?.phase).toBe('failed');
   });
 
+  it('R8: retryable snapshot failures in a row retry after 1 s, 2 s, 4 s… at most 30 s (a server failing for good was asked every second, for ever)', () => {
+    const unavailable = new SnapshotError(ErrorCodes.SNAPSHOT_FAILED, 'busy', { topic: A, retryable: true, details: { status: 503 } });
+    const failures: ReplayInput[] = Array.from({ length: 7 }, () => ({ type: 'snapshot_failed', topic: A, error: unavailable }));
+    const { effects } = run([{ type: 'subscribe', topics: [A], cursors: { [A]: 10 } }, { type: 'ready' }, { type: 'subscribe_failed', requestId: 1, topics: [A], error: staleA }, ...failures]);
+    const delays = effects.flatMap((e) => (e.type === 'fetch_snapshot' ? [e.delayMs] : []));
+    expect(delays).toEqual([0, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+  });
+
   it('R10: slow_consumer throttle resubscribes without a cursor; disconnect reconnects no sooner than reconnect_after_ms', () => {
     const live: ReplayInput[] = [{ type: 'subscribe', topics: [A], cursors: { [A]: 3 } }, { type: 'ready' }, { type: 'subscribed', requestId: 1, topics: [A] }];
     const throttle = run([...live, { type: 'server_error', error: errorPayload('slow_consumer', { action: 'throttle', topic: A }) }]);
