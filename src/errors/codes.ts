@@ -34,6 +34,8 @@ export interface ErrorCodeTable {
   readonly UNEXPECTED_MESSAGE: 'unexpected_message';
   /** Spacetime lane: a `sync_event` row that is not JSON, has the wrong shape/arity, or whose `payload_json` is not JSON. The whole message is refused. */
   readonly INVALID_ROW: 'invalid_row';
+  /** Spacetime lane: a stream's `seq` reached 2^53, past what a JS number counts exactly. The stream fails once (no retry). */
+  readonly SEQ_OUT_OF_RANGE: 'seq_out_of_range';
   /** Untrusted JSON nested deeper than `MAX_JSON_DEPTH` (128) arrays/objects. Refused before parsing. */
   readonly JSON_TOO_DEEP: 'json_too_deep';
 
@@ -173,6 +175,7 @@ const CODES = [
   'unknown_message',
   'unexpected_message',
   'invalid_row',
+  'seq_out_of_range',
   'json_too_deep',
   'stale_cursor',
   'slow_consumer',

@@ -134,6 +134,11 @@ export function onServerError(d: Draft, error: SyncErrorPayload, ctx: ReplayCont
     }
     return;
   }
+  if (error.code === ErrorCodes.SEQ_OUT_OF_RANGE && error.topic !== undefined) {
+    // Every later seq of the topic is out of range too: fail it once rather than refuse it forever.
+    d.fail(error.topic, ErrorCodes.SEQ_OUT_OF_RANGE, error.message!, error);
+    return;
+  }
   if (error.fullResyncRequired && error.topic !== undefined && d.topics.has(error.topic) && !STOP_CODES.has(error.code)) {
     d.subscribe(recoverStale(d, error, ctx, [error.topic], undefined));
     d.emitError(serverError(error, error.topic, true));

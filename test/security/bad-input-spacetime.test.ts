@@ -134,7 +134,8 @@ const ROW_VARIANTS: Record<string, unknown[]> = {
   // UTF-8 store: SQLite gives back U+FFFD for it, so two such keys become one document after a restart.
   idempotency_key: [1, null, [], undefined, 'bad:\ud800', 'bad:\udc00x', 'bad:x\ud83d'],
   stream_id: [1, null, undefined],
-  seq: ['1', true, null, -1, 1.5, 2 ** 53, 1e300, undefined],
+  // An integer seq at or above 2^53 fails its stream (the describe at the end), it is not refused per row.
+  seq: ['1', true, null, -1, 1.5, undefined],
   payload_hash: [1, null, undefined],
   payload_json: [1, null, {}, undefined, '{not json', '', '{"__proto__":{"admin":true}}', `${'['.repeat(200)}${']'.repeat(200)}`],
   committed_at_unix_ms: ['1', -1, 1.5],
@@ -199,4 +200,35 @@ describe('bad Spacetime input over a real socket', () => {
       expect(escaped).toEqual([]);
     });
   }
+});
+
+// A stream whose seq reaches 2^53 (not a safe integer): every later row of it is past it too. It
+// used to refuse every later message of the stream (and the other streams' rows in them) as
+// invalid_row, forever. Now the stream fails once with seq_out_of_range, its rows are skipped from
+// then on, and the other streams go on, in the same message too.
+describe('a Spacetime seq at or above 2^53', () => {
+  const OTHER = 'runtime.run.run_7';
+  it('fails its stream once (seq_out_of_range), the other stream goes on', async () => {
+    const srv = await hostileSpacetime(quietSpacetime());
+    const c = new SyncClient({ url: srv.url, token: 't0ken', topics: [STREAM, OTHER], lane: createSpacetimeLane({ headTable: null }), reconnectDelay: () => 20 });
+    const errs: KhalaSyncError[] = [];
+    c.on('error', (e) => errs.push(e));
+    try {
+      await c.connect();
+      await until(() => c.status === 'live', 'live');
+      const other = (n: number): string => row(n, { stream_id: OTHER, idempotency_key: `o:${n}` });
+      srv.socket()!.send(tx([other(1), row(1, { seq: 2 ** 53 })]));
+      await until(() => c.getWatermark(OTHER) === 1, 'the other stream applied from the same message', 3000);
+      for (const [n, seq] of [[2, 2 ** 53 + 2], [3, 1e300]] as const) srv.socket()!.send(tx([row(n, { seq }), other(n)]));
+      await until(() => c.getWatermark(OTHER) === 3, 'the other stream goes on', 3000);
+      expect(errs.map((e) => [e.code, e.topic, e.retryable])).toEqual([['seq_out_of_range', STREAM, false]]);
+      expect(errs[0]!.message).toMatch(/2\^53/);
+      expect(c.getWatermark(STREAM)).toBeUndefined();
+      expect(c.getSnapshot().topics[STREAM]?.phase).toBe('failed');
+      expect(srv.accepted).toBe(1);
+    } finally {
+      await c.close();
+      await srv.close();
+    }
+  });
 });

@@ -75,6 +75,13 @@ function validateRow<S extends z.ZodMiniType>(schema: S, row: JsonObject, contex
 export function decodeSyncEventRow(text: string, columns: readonly string[], context: string): RowResult<SyncEventRow> {
   const obj = rowObject(text, columns, context);
   if (!obj.ok) return obj;
+  const { seq, stream_id: stream } = obj.value;
+  // Past 2^53 seqs stop being exact (2^53 + 1 reads as 2^53), and every later row is past it too:
+  // refusing each as invalid_row would refuse the stream's every message forever. Its own code
+  // lets the session fail the stream once and skip its rows (docs/spacetime-lane.md).
+  if (Number.isInteger(seq) && !Number.isSafeInteger(seq) && (seq as number) > 0 && typeof stream === 'string') {
+    return { ok: false, error: new ProtocolError(ErrorCodes.SEQ_OUT_OF_RANGE, `${context}: seq ${String(seq)} of ${quote(stream)} is at or above 2^53`, { topic: stream, details: { context } }) };
+  }
   const row = validateRow(SyncEventRowSchema, obj.value, context);
   if (!row.ok) return row;
   const r = row.value;

@@ -236,6 +236,7 @@ export class SpacetimeSession implements LaneSession {
     if (set === undefined || this.sets.get(set.stream) !== set) return; // a reply to a set dropped meanwhile
     const rows = collectInserts(tables, this.settings.table, this.settings.columns, (s) => s === set.stream, tag);
     if (!rows.ok) {
+      if (rows.error.code === ErrorCodes.SEQ_OUT_OF_RANGE) return this.outOfRange(rows.error);
       this.sink.protocolError(rows.error);
       return this.unreadable(set);
     }
@@ -263,7 +264,12 @@ export class SpacetimeSession implements LaneSession {
 
   private onDelta(tag: string, tables: readonly WireTableUpdate[]): void {
     const rows = collectInserts(tables, this.settings.table, this.settings.columns, (s) => this.sets.get(s)?.state === 'live', tag);
-    if (!rows.ok) return this.sink.protocolError(rows.error);
+    if (!rows.ok) {
+      if (rows.error.code !== ErrorCodes.SEQ_OUT_OF_RANGE) return this.sink.protocolError(rows.error);
+      // The stream fails; the message's rows of every other stream still apply.
+      this.outOfRange(rows.error);
+      return this.onDelta(tag, tables);
+    }
     const stale: StaleFinding[] = [];
     for (const [stream, list] of rows.byStream) {
       const set = this.sets.get(stream)!;
@@ -277,6 +283,17 @@ export class SpacetimeSession implements LaneSession {
       this.sink.batch(toStreamBatch(stream, list, true));
     }
     if (stale.length > 0) this.sink.serverError(staleCursorError(stale));
+  }
+
+  /**
+   * A stream whose seq reached 2^53: every later row of it is past it too, so it is dropped
+   * (unsubscribed, its rows skipped from now on) and failed in the core once, with the code.
+   */
+  private outOfRange(error: ProtocolError): void {
+    const stream = error.topic!;
+    this.drop(stream);
+    const raw = { code: error.code, stream };
+    this.sink.serverError({ code: error.code, message: error.message, fullResyncRequired: false, staleTopics: [], snapshotHeads: undefined, topic: stream, action: undefined, retryAfterMs: undefined, forbiddenTopics: [], raw });
   }
 
   private onSubscriptionError(body: JsonValue): void {

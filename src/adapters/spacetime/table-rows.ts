@@ -1,3 +1,4 @@
+import { ErrorCodes } from '../../errors/codes.js';
 import type { ProtocolError } from '../../errors/protocol-error.js';
 import type { SyncBatch, SyncUpdate } from '../../model/types.js';
 import { decodeSyncEventRow, type SyncEventRow } from './rows.js';
@@ -24,7 +25,11 @@ export function collectInserts(tables: readonly WireTableUpdate[], table: string
     for (const [u, update] of t.updates.entries()) {
       for (const [i, text] of update.inserts.entries()) {
         const row = decodeSyncEventRow(text, columns, `${context} ${table} updates[${u}].inserts[${i}]`);
-        if (!row.ok) return row;
+        if (!row.ok) {
+          // A stream past 2^53 that is not wanted (failed already, or never ours) does not refuse the others' rows.
+          if (row.error.code === ErrorCodes.SEQ_OUT_OF_RANGE && !wanted(row.error.topic!)) continue;
+          return row;
+        }
         if (!wanted(row.value.streamId)) continue;
         let list = byStream.get(row.value.streamId);
         if (list === undefined) byStream.set(row.value.streamId, (list = []));
