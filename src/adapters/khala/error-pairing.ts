@@ -41,7 +41,8 @@ export function errorIdentity(raw: JsonObject): string {
  * {@link DEFAULT_PAIRING_LIMIT}) so a single-stream server does not grow memory without end.
  */
 export class ErrorPairing {
-  private readonly pending: Record<ErrorStream, string[]> = { event: [], frame: [] };
+  // Made at the first error: every idle session holds two pairings (errors and oversized batches).
+  private pending: Record<ErrorStream, string[]> | undefined;
 
   readonly #limit: number;
 
@@ -52,13 +53,14 @@ export class ErrorPairing {
   /** Record an error from `stream`; true when it must be delivered, false when it completes a pair. */
   admit(stream: ErrorStream, raw: JsonObject): boolean {
     const key = errorIdentity(raw);
-    const other = this.pending[stream === 'event' ? 'frame' : 'event'];
+    const pending = (this.pending ??= { event: [], frame: [] });
+    const other = pending[stream === 'event' ? 'frame' : 'event'];
     const index = other.indexOf(key);
     if (index >= 0) {
       other.splice(index, 1);
       return false;
     }
-    const mine = this.pending[stream];
+    const mine = pending[stream];
     mine.push(key);
     if (mine.length > this.#limit) mine.shift();
     return true;
@@ -66,7 +68,6 @@ export class ErrorPairing {
 
   /** Forget every unpaired error (a new channel instance starts clean). */
   reset(): void {
-    this.pending.event = [];
-    this.pending.frame = [];
+    this.pending = undefined;
   }
 }
