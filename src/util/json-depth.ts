@@ -1,3 +1,5 @@
+import { skipString } from './json-peek.js';
+
 /**
  * Deepest nesting of arrays and objects accepted in untrusted JSON. Default 128.
  *
@@ -9,7 +11,6 @@
 export const MAX_JSON_DEPTH = 128;
 
 const QUOTE = 34;
-const BACKSLASH = 92;
 const OPEN_SQUARE = 91;
 const OPEN_CURLY = 123;
 const CLOSE_SQUARE = 93;
@@ -29,19 +30,9 @@ export function exceedsJsonDepth(text: string, max: number = MAX_JSON_DEPTH): bo
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
-      const start = i + 1;
-      let from = start;
-      for (;;) {
-        const q = text.indexOf('"', from);
-        if (q < 0) return false; // unterminated string: not JSON
-        let slashes = 0;
-        for (let b = q - 1; b >= start && text.charCodeAt(b) === BACKSLASH; b--) slashes++;
-        if (slashes % 2 === 0) {
-          i = q;
-          break;
-        }
-        from = q + 1;
-      }
+      const end = skipString(text, i);
+      if (end < 0) return false; // unterminated string: not JSON
+      i = end - 1;
     } else if (c === OPEN_SQUARE || c === OPEN_CURLY) {
       if (++depth > max) return true;
     } else if (c === CLOSE_SQUARE || c === CLOSE_CURLY) {

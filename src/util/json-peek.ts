@@ -11,7 +11,7 @@ function skipSpace(text: string, i: number): number {
 }
 
 /** Index just past the JSON string that opens at `i`, or -1 when none does or it never closes. */
-function skipString(text: string, i: number): number {
+export function skipString(text: string, i: number): number {
   if (text.charAt(i) !== '"') return -1;
   for (let from = i + 1; ; ) {
     const quote = text.indexOf('"', from);

@@ -15,6 +15,17 @@ afterEach(async () => {
 });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A reference server whose tokens ask for a refresh after `seconds`, and a client live on it. */
+async function liveWithRefreshAfter(seconds: number) {
+  const srv = await startReferenceServer({ port: 0, tokenRefreshAfterSeconds: seconds });
+  cleanups.push(() => srv.close());
+  const r = record(srv, { topics: [RUNS] });
+  cleanups.push(() => r.client.close());
+  await r.client.connect();
+  await until(() => r.client.status === 'live', 'live');
+  return { srv, r };
+}
+
 describe('server-chosen delays are capped', () => {
   for (const [field, value] of [
     ['retry_after_ms', 3_600_000],
@@ -38,12 +49,7 @@ describe('server-chosen delays are capped', () => {
   }
 
   it('a refresh_after_in past the largest timer (34.7 days) schedules one refresh in ~24.8 days, not a refresh loop', async () => {
-    const srv = await startReferenceServer({ port: 0, tokenRefreshAfterSeconds: 3e6 });
-    cleanups.push(() => srv.close());
-    const r = record(srv, { topics: [RUNS] });
-    cleanups.push(() => r.client.close());
-    await r.client.connect();
-    await until(() => r.client.status === 'live', 'live');
+    const { srv, r } = await liveWithRefreshAfter(3e6);
     await sleep(300);
     expect(r.client.getMetrics().tokenRefreshes).toBe(0);
     expect(srv.stats().connections).toBe(1);
@@ -53,12 +59,7 @@ describe('server-chosen delays are capped', () => {
   });
 
   it('a refresh_after_in of 0.0001 s refreshes at most once a second, not once per round trip (287 refreshes in 1.5 s before)', async () => {
-    const srv = await startReferenceServer({ port: 0, tokenRefreshAfterSeconds: 0.0001 });
-    cleanups.push(() => srv.close());
-    const r = record(srv, { topics: [RUNS] });
-    cleanups.push(() => r.client.close());
-    await r.client.connect();
-    await until(() => r.client.status === 'live', 'live');
+    const { r } = await liveWithRefreshAfter(0.0001);
     await until(() => r.client.getMetrics().tokenRefreshes >= 1, 'the first refresh', 3000);
     const started = Date.now();
     await sleep(1500);
