@@ -3,6 +3,7 @@
 // decode. Every schema runs on values that already went through `safeJsonParse`.
 import * as z from 'zod/mini';
 import { U32_MAX } from './client-messages.js';
+import { LONE_SURROGATE } from '../../util/shape.js';
 
 const UINT = 'expected a non-negative safe integer';
 const STRING = 'expected a string';
@@ -12,10 +13,7 @@ export const UintSchema = z.int(UINT).check(z.nonnegative(UINT));
 /** A u32: request and query ids. */
 export const U32Schema = z.int(UINT).check(z.nonnegative(UINT), z.lte(U32_MAX, 'expected a u32'));
 const str = () => z.string(STRING);
-// A lone surrogate (`"\ud800"` in the JSON text) cannot come from SpacetimeDB, whose strings are
-// UTF-8, and does not survive a UTF-8 store: SQLite hands it back as U+FFFD, so two such keys would
-// become one document after a restart, and neither could be looked up by its key.
-const LONE_SURROGATE = /\p{Cs}/u;
+// A lone surrogate cannot come from SpacetimeDB, whose strings are UTF-8 (util/shape.ts says why it is refused).
 const wellFormed = () => str().check(z.refine((s: string) => !LONE_SURROGATE.test(s), 'expected well-formed Unicode (no lone surrogate)'));
 
 /** `Option<T>`: `{"some": v}` or `{"none": []}` (§1.3 rule 4). Decoded to `T | undefined`. */
