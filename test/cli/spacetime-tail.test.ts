@@ -60,7 +60,8 @@ describe('khala-sync tail --lane spacetime (SDK_CONTRACTS §3)', () => {
     publish(s, 5);
     const run = startCli(['tail', '--lane', 'spacetime', '--url', s.url, '--token-url', s.tokenUrl, '--topic', STREAM, '--verbose', '--health-interval', '100', '--idle-exit', '800']);
     const flow = setInterval(() => publish(s, 1), 20);
-    await new Promise((resolve) => setTimeout(resolve, 1800));
+    // Refreshes start at least MIN_REFRESH_INTERVAL_MS (1 s) apart: three need ~2.3 s after live.
+    await new Promise((resolve) => setTimeout(resolve, 3200));
     clearInterval(flow);
     expect(await run.exited).toBe(0);
     const err = run.stderr();
