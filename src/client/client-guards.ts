@@ -35,27 +35,13 @@ export function insecureUrlError(found: { option: string; host: string }): Khala
 
 /** Remember the credentials the app handed over directly: a fixed token, the mint request's headers. */
 export function rememberFixedSecrets(scrubber: SecretScrubber, source: TokenSource): void {
-  if (typeof source === 'string') scrubber.addFixed(source);
+  if (typeof source === 'string') scrubber.add(source, true);
   else if (typeof source === 'object' && source.headers) {
     for (const value of Object.values(source.headers)) {
       if (typeof value !== 'string') continue;
-      scrubber.addFixed(value);
+      scrubber.add(value, true);
       const bearer = /^\s*\S+\s+(\S{4,})\s*$/.exec(value);
-      if (bearer) scrubber.addFixed(bearer[1]!);
+      if (bearer) scrubber.add(bearer[1]!, true);
     }
-  }
-}
-
-/** The arguments of a client event with every server-provided string scrubbed of secrets. */
-export function scrubEventArgs(scrubber: SecretScrubber, event: string | symbol, args: unknown[]): unknown[] {
-  switch (event) {
-    case 'error':
-      return args.map((a) => (a instanceof Error ? scrubber.error(a) : scrubber.value(a)));
-    case 'status':
-    case 'stale':
-    case 'telemetry':
-      return args.map((a) => scrubber.value(a));
-    default:
-      return args;
   }
 }

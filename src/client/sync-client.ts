@@ -22,7 +22,7 @@ import type { ReplayDriver } from './replay-driver.js';
 import { raceAbort, throwIfAborted, type WaitOptions } from './abort.js';
 import { LiveWaits } from './when-live.js';
 import { UpdatesIterator, type UpdatesOptions } from './updates-iterator.js';
-import { asClientError, clientClosedError, handled, insecureUrlError, scrubEventArgs } from './client-guards.js';
+import { asClientError, clientClosedError, handled, insecureUrlError } from './client-guards.js';
 import { firstInsecureCredentialUrl, validateOptions } from './validate-options.js';
 import { SecretScrubber } from '../errors/secret-scrubber.js';
 import { emptyRecord } from '../util/records.js';
@@ -86,7 +86,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
    * scrubbed of the exact tokens this client sent (a server may echo them back), then emitted.
    */
   override emit<T extends keyof SyncClientEvents>(event: T, ...args: Parameters<SyncClientEvents[T]>): boolean {
-    return super.emit(event, ...(scrubEventArgs(this.scrubber, event, args) as Parameters<SyncClientEvents[T]>));
+    return super.emit(event, ...(this.scrubber.eventArgs(event, args) as Parameters<SyncClientEvents[T]>));
   }
 
   /**

@@ -22,24 +22,25 @@ export interface KhalaSyncErrorOptions {
  */
 export class KhalaSyncError extends Error {
   /** Stable machine-readable code. */
-  readonly code: ErrorCode;
+  declare readonly code: ErrorCode;
   /** Which layer reported it. */
-  readonly source: ErrorSource;
+  declare readonly source: ErrorSource;
   /** Topic concerned, if any. */
-  readonly topic: string | undefined;
+  declare readonly topic: string | undefined;
   /** Structured, token-free facts. */
-  readonly details: Record<string, unknown>;
+  declare readonly details: Record<string, unknown>;
   /** True when the client recovers on its own (reconnect, retry, skip). */
-  readonly retryable: boolean;
+  declare readonly retryable: boolean;
 
   constructor(source: ErrorSource, code: ErrorCode, message: string, options: KhalaSyncErrorOptions = {}) {
     super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'KhalaSyncError';
+    // Declared, not initialised, fields: assigned once here, in the order the own keys always had.
     this.code = code;
     this.source = source;
     this.topic = options.topic;
     this.details = options.details ?? {};
     this.retryable = options.retryable ?? false;
+    this.name = 'KhalaSyncError';
   }
 
   /** A plain, token-free object for logs and the CLI's JSON lines. */

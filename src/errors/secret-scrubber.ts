@@ -6,7 +6,6 @@ export const REMEMBERED_TOKENS = 16;
 const MIN_SECRET_LENGTH = 4;
 /** Deepest level of `details` that is copied; below it a value becomes `[truncated]`. */
 const MAX_SCRUB_DEPTH = 32;
-const REDACTED = '[redacted]';
 /** A cut-off secret is recognised from this many leading characters. */
 const MIN_PREFIX = 8;
 
@@ -22,18 +21,16 @@ export class SecretScrubber {
   private readonly recent: string[] = [];
   #spellings: Spellings | undefined;
 
-  /** Remember a credential for the client's lifetime (a fixed token, a header of the mint request). */
-  addFixed(secret: string): void {
-    if (secret.length < MIN_SECRET_LENGTH || this.#fixed.includes(secret)) return;
-    this.#fixed.push(secret);
-    this.#rebuild();
-  }
-
-  /** Remember a minted token; the oldest of more than {@link REMEMBERED_TOKENS} is forgotten. */
-  add(secret: string): void {
-    if (secret.length < MIN_SECRET_LENGTH || this.#fixed.includes(secret) || this.recent.includes(secret)) return;
-    this.recent.unshift(secret);
-    if (this.recent.length > REMEMBERED_TOKENS) this.recent.pop();
+  /**
+   * Remember a credential: a minted token (`fixed` false, the default), of which the oldest of more
+   * than {@link REMEMBERED_TOKENS} is forgotten, or one kept for the client's lifetime (`fixed`: a
+   * fixed token, a header of the mint request).
+   */
+  add(secret: string, fixed = false): void {
+    const recent = this.recent;
+    if (secret.length < MIN_SECRET_LENGTH || this.#fixed.includes(secret) || (!fixed && recent.includes(secret))) return;
+    if (fixed) this.#fixed.push(secret);
+    else if (recent.unshift(secret) > REMEMBERED_TOKENS) recent.pop();
     this.#rebuild();
   }
 
@@ -44,40 +41,29 @@ export class SecretScrubber {
    * length cap (`quote` ends a truncated string with `…`).
    */
   text(text: string): string {
-    let out = text;
-    const forms = this.#spellings?.forms;
-    if (forms?.length) {
-      const lower = out.toLowerCase();
-      // Case-insensitive replacement by position needs both strings to line up; the rare text whose
-      // lowercase form has another length is scrubbed in its lowercase form.
-      out = this.#replaceForms(forms, lower.length === out.length ? out : lower, lower);
-    }
-    return redact(out);
-  }
-
-  #replaceForms(forms: readonly string[], text: string, lower: string): string {
+    const lower = text.toLowerCase();
+    // Case-insensitive replacement by position needs both strings to line up; the rare text whose
+    // lowercase form has another length is scrubbed in its lowercase form.
+    const source = lower.length === text.length ? text : lower;
     const cuts: Array<[number, number]> = [];
-    for (const form of forms) {
-      for (let at = lower.indexOf(form); at >= 0; at = lower.indexOf(form, at + form.length)) cuts.push([at, at + form.length]);
-      // A prefix of the secret that runs to a truncation mark or the end of the text.
+    for (const form of this.#spellings?.forms ?? []) {
+      // Each place the form's head starts, matched on as far as it goes: the whole form, or a
+      // prefix of it (at least the head) that runs to a truncation mark or the end of the text.
       const head = form.slice(0, MIN_PREFIX);
-      if (form.length <= MIN_PREFIX) continue;
       for (let at = lower.indexOf(head); at >= 0; at = lower.indexOf(head, at + 1)) {
-        let n = MIN_PREFIX;
-        while (n < form.length && at + n < lower.length && lower.charCodeAt(at + n) === form.charCodeAt(n)) n++;
-        if (at + n === lower.length || lower[at + n] === '…') cuts.push([at, at + n]);
+        let n = head.length;
+        while (n < form.length && lower.charCodeAt(at + n) === form.charCodeAt(n)) n++;
+        if (n === form.length || at + n === lower.length || lower[at + n] === '…') cuts.push([at, at + n]);
       }
     }
-    if (cuts.length === 0) return text;
-    cuts.sort((a, b) => a[0] - b[0]);
     let out = '';
     let from = 0;
-    for (const [start, end] of cuts) {
+    for (const [start, end] of cuts.sort((a, b) => a[0] - b[0])) {
       if (end <= from) continue;
-      out += text.slice(from, Math.max(from, start)) + REDACTED;
+      out += source.slice(from, Math.max(from, start)) + '[redacted]';
       from = end;
     }
-    return out + text.slice(from);
+    return redact(cuts.length ? out + source.slice(from) : text);
   }
 
   /** A copy of a JSON-like value with every string (keys included) scrubbed; depth-capped. */
@@ -86,10 +72,15 @@ export class SecretScrubber {
     if (typeof value !== 'object' || value === null) return value;
     if (depth >= MAX_SCRUB_DEPTH) return '[truncated]';
     if (Array.isArray(value)) return value.map((v) => this.value(v, depth + 1));
-    if (value instanceof Error) return this.#errorCopy(value);
+    if (value instanceof Error) {
+      const copy = new Error(this.text(value.message));
+      copy.name = value.name;
+      copy.stack = this.text(value.stack ?? '');
+      return copy;
+    }
     const out: Record<string, unknown> = {};
-    // defineProperty: a key `__proto__` stays an own entry instead of replacing the prototype.
-    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, this.text(k), { value: this.value(v, depth + 1), enumerable: true, writable: true, configurable: true });
+    // Defined, not assigned: a key `__proto__` stays an own entry instead of replacing the prototype.
+    for (const [k, v] of Object.entries(value)) redefine(out, this.text(k), this.value(v, depth + 1), true);
     return out;
   }
 
@@ -98,20 +89,18 @@ export class SecretScrubber {
    * `details` and `cause`. Returns the same error so it can be emitted or thrown.
    */
   error<E extends Error>(err: E): E {
-    const e = err as E & { code?: unknown; details?: unknown; cause?: unknown };
-    set(e, 'message', this.text(e.message));
-    if (typeof e.stack === 'string') set(e, 'stack', this.text(e.stack));
-    if (typeof e.code === 'string') set(e, 'code', this.text(e.code));
-    if (e.details !== undefined) set(e, 'details', this.value(e.details));
-    if (e.cause !== undefined) set(e, 'cause', this.value(e.cause));
+    for (const key of ['message', 'stack', 'code', 'details', 'cause'] as const) {
+      const value = (err as Partial<Record<typeof key, unknown>>)[key];
+      // Readonly fields (`code`, `details`) are redefined; each keeps its enumerability.
+      if (value !== undefined) redefine(err, key, this.value(value), Object.getOwnPropertyDescriptor(err, key)?.enumerable);
+    }
     return err;
   }
 
-  #errorCopy(err: Error): Error {
-    const copy = new Error(this.text(err.message));
-    copy.name = err.name;
-    copy.stack = this.text(err.stack ?? '');
-    return copy;
+  /** The arguments of a client event with every server-provided string scrubbed: errors in place. */
+  eventArgs(event: string | symbol, args: unknown[]): unknown[] {
+    if (event === 'error') return args.map((a) => (a instanceof Error ? this.error(a) : this.value(a)));
+    return event === 'status' || event === 'stale' || event === 'telemetry' ? args.map((a) => this.value(a)) : args;
   }
 
   #rebuild(): void {
@@ -149,8 +138,7 @@ function snake(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
 }
 
-// Readonly fields (`code`, `details`) are redefined; each keeps its enumerability.
-function set(target: object, key: string, value: unknown): void {
-  const enumerable = Object.getOwnPropertyDescriptor(target, key)?.enumerable ?? false;
+// An own, writable data property, whatever the key (`__proto__`) or the property it replaces (readonly).
+function redefine(target: object, key: string, value: unknown, enumerable = false): void {
   Object.defineProperty(target, key, { value, enumerable, writable: true, configurable: true });
 }

@@ -1,15 +1,10 @@
-import type { ErrorCode } from './codes.js';
-import { KhalaSyncError, type KhalaSyncErrorOptions } from './khala-sync-error.js';
+import { isErrorOf, sourceErrorClass } from './source-error.js';
+import type { KhalaSyncError } from './khala-sync-error.js';
 
 /** Snapshot bootstrap or document hydration over HTTP failed. */
-export class SnapshotError extends KhalaSyncError {
-  constructor(code: ErrorCode, message: string, options: KhalaSyncErrorOptions = {}) {
-    super('snapshot', code, message, options);
-    this.name = 'SnapshotError';
-  }
-}
+export const SnapshotError = /* @__PURE__ */ sourceErrorClass('snapshot');
+/** An error of {@link SnapshotError}'s class (named `SnapshotError`, `source` `'snapshot'`). */
+export type SnapshotError = KhalaSyncError;
 
 /** True when `value` is a {@link SnapshotError}. */
-export function isSnapshotError(value: unknown): value is SnapshotError {
-  return value instanceof SnapshotError;
-}
+export const isSnapshotError = /* @__PURE__ */ isErrorOf(SnapshotError);

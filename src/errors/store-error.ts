@@ -1,15 +1,10 @@
-import type { ErrorCode } from './codes.js';
-import { KhalaSyncError, type KhalaSyncErrorOptions } from './khala-sync-error.js';
+import { isErrorOf, sourceErrorClass } from './source-error.js';
+import type { KhalaSyncError } from './khala-sync-error.js';
 
 /** The storage backend failed or holds data from a newer version. */
-export class StoreError extends KhalaSyncError {
-  constructor(code: ErrorCode, message: string, options: KhalaSyncErrorOptions = {}) {
-    super('store', code, message, options);
-    this.name = 'StoreError';
-  }
-}
+export const StoreError = /* @__PURE__ */ sourceErrorClass('store');
+/** An error of {@link StoreError}'s class (named `StoreError`, `source` `'store'`). */
+export type StoreError = KhalaSyncError;
 
 /** True when `value` is a {@link StoreError}. */
-export function isStoreError(value: unknown): value is StoreError {
-  return value instanceof StoreError;
-}
+export const isStoreError = /* @__PURE__ */ isErrorOf(StoreError);

@@ -1,15 +1,10 @@
-import type { ErrorCode } from './codes.js';
-import { KhalaSyncError, type KhalaSyncErrorOptions } from './khala-sync-error.js';
+import { isErrorOf, sourceErrorClass } from './source-error.js';
+import type { KhalaSyncError } from './khala-sync-error.js';
 
 /** The connection failed, timed out or was refused. */
-export class TransportError extends KhalaSyncError {
-  constructor(code: ErrorCode, message: string, options: KhalaSyncErrorOptions = {}) {
-    super('transport', code, message, options);
-    this.name = 'TransportError';
-  }
-}
+export const TransportError = /* @__PURE__ */ sourceErrorClass('transport');
+/** An error of {@link TransportError}'s class (named `TransportError`, `source` `'transport'`). */
+export type TransportError = KhalaSyncError;
 
 /** True when `value` is a {@link TransportError}. */
-export function isTransportError(value: unknown): value is TransportError {
-  return value instanceof TransportError;
-}
+export const isTransportError = /* @__PURE__ */ isErrorOf(TransportError);
