@@ -1,6 +1,4 @@
-import { canonicalJson } from '../../hash/canonical-json.js';
-import { sha256Base64 } from '../../hash/payload-hash.js';
-import type { JsonObject } from '../../util/json.js';
+import type { JsonValue } from '../../util/json.js';
 
 /** The two streams a pushed error arrives on (§2.5): the `sync:error` event and the ERROR `sync:frame`. */
 export type ErrorStream = 'event' | 'frame';
@@ -8,22 +6,35 @@ export type ErrorStream = 'event' | 'frame';
 /** Default number of unpaired errors remembered per stream. */
 export const DEFAULT_PAIRING_LIMIT = 32;
 
+// JSON with every object's keys sorted, so the `sync:error` payload and the re-encoded
+// `payload_bytes` read the same whatever their key order. A non-finite number (JSON.parse makes one
+// of 1e400) reads as null, as JSON.stringify writes it, instead of throwing.
+function sortedJson(value: JsonValue): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join()}]`;
+  return `{${Object.keys(value)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${sortedJson(value[k]!)}`)
+    .join()}}`;
+}
+
 /**
- * The identity of an error payload: the SHA-256 of its canonical JSON, so key order and whitespace
- * differences between the `sync:error` payload and the re-encoded `payload_bytes` do not matter.
- * A digest rather than the text: up to 2 × the limit of unpaired errors are remembered, and each
- * may be as large as a frame (`maxFrameBytes`, 16 MiB by default).
+ * The identity of an error payload: two 32-bit multiplicative hashes and the length of its sorted
+ * JSON. A short digest rather than the text: up to 2 × the limit of unpaired errors are remembered,
+ * and each may be as large as a frame (`maxFrameBytes`, 16 MiB by default). Not a cryptographic
+ * hash: only the server's own two copies are compared, and a server that wanted an error unseen
+ * could simply not send it.
  */
-export function errorIdentity(raw: JsonObject): string {
-  let text: string;
-  try {
-    text = canonicalJson(raw);
-  } catch {
-    // canonicalJson refuses non-finite numbers, which JSON.parse produces for literals such as 1e400;
-    // such a payload still needs a stable identity.
-    text = JSON.stringify(raw);
+export function errorIdentity(raw: JsonValue): string {
+  const text = sortedJson(raw);
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 13);
   }
-  return sha256Base64(text);
+  return `${a >>> 0}.${b >>> 0}.${text.length}`;
 }
 
 /**
@@ -51,7 +62,7 @@ export class ErrorPairing {
   }
 
   /** Record an error from `stream`; true when it must be delivered, false when it completes a pair. */
-  admit(stream: ErrorStream, raw: JsonObject): boolean {
+  admit(stream: ErrorStream, raw: JsonValue): boolean {
     const key = errorIdentity(raw);
     const pending = (this.pending ??= { event: [], frame: [] });
     const other = pending[stream === 'event' ? 'frame' : 'event'];
