@@ -24,7 +24,8 @@ export function fail(message: string): never {
   throw new ShapeIssue(message);
 }
 
-function at<T>(key: string | number, check: Check<T>, value: unknown): T {
+/** `check(value)`, with `key` put in front of the path of a refusal. */
+export function at<T>(key: string | number, check: Check<T>, value: unknown): T {
   try {
     return check(value);
   } catch (err) {
@@ -38,11 +39,18 @@ export function custom<T>(test: (value: unknown) => value is T, message: string)
   return (value) => (test(value) ? value : fail(message));
 }
 
+/** What a value that is not a string is told. */
+export const STRING = 'expected a string';
+/** What a value that is not a boolean is told. */
+export const BOOLEAN = 'expected a boolean';
+/** What a value that is not a non-negative safe integer is told. */
+export const UINT = 'expected a non-negative safe integer';
+
 /** A string. */
-export const str = (message = 'expected a string'): Check<string> => (value) => (typeof value === 'string' ? value : fail(message));
+export const str = (message = STRING): Check<string> => (value) => (typeof value === 'string' ? value : fail(message));
 
 /** A boolean. */
-export const bool = (message = 'expected a boolean'): Check<boolean> => (value) => (typeof value === 'boolean' ? value : fail(message));
+export const bool = (message = BOOLEAN): Check<boolean> => (value) => (typeof value === 'boolean' ? value : fail(message));
 
 /** A finite number. */
 export const num = (message = 'expected a finite number'): Check<number> => (value) =>
@@ -52,7 +60,7 @@ export const num = (message = 'expected a finite number'): Check<number> => (val
 export const int = (message = 'expected an integer'): Check<number> => (value) => (Number.isSafeInteger(value) ? (value as number) : fail(message));
 
 /** A non-negative safe integer. */
-export const uint = (message = 'expected a non-negative safe integer'): Check<number> => (value) =>
+export const uint = (message = UINT): Check<number> => (value) =>
   Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : fail(message);
 
 /** One of the given literal values. */
@@ -63,11 +71,6 @@ export function oneOf<const T extends readonly (string | number | boolean)[]>(va
 /** Absent (`undefined`) or `null` pass through unchanged; anything else must pass `check`. */
 export function maybe<T>(check: Check<T>): Check<T | null | undefined> {
   return (value) => (value === undefined || value === null ? value : check(value));
-}
-
-/** `null` passes through unchanged; anything else must pass `check`. */
-export function nullable<T>(check: Check<T>): Check<T | null> {
-  return (value) => (value === null ? null : check(value));
 }
 
 /** Absent (`undefined`) reads as `fallback()`; anything else must pass `check`. */

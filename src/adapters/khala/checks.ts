@@ -2,10 +2,8 @@
 // mirrors the zod/mini schema of record of the same name in ./schemas.ts — same acceptance, same
 // output, same first issue — which test/property/khala-checks.property.test.ts holds them to.
 // Every check runs on values that already went through `safeJsonParse`.
-import { isJsonObject, type JsonObject } from '../../util/json.js';
-import { arrayOf, bool, custom, fail, failAt, int, maybe, nullable, num, objectOf, oneOf, refine, str, text, uint, withDefault, type Check, type Checked } from '../../util/shape.js';
-import { decodeBase64Json } from './payload-bytes.js';
-import { quote } from '../validate.js';
+import { isJsonObject } from '../../util/json.js';
+import { arrayOf, bool, custom, fail, int, maybe, num, objectOf, oneOf, refine, str, uint, withDefault, type Checked } from '../../util/shape.js';
 
 const STRINGS = 'expected an array of strings';
 
@@ -14,43 +12,6 @@ const topicWatermark = objectOf({ topic: str(), watermark: uint() });
 
 /** A list of `{topic, watermark}`; absent means empty. */
 export const topicWatermarkList = withDefault(arrayOf(topicWatermark, 'expected an array of {topic, watermark}'), () => []);
-
-/** `Update.payload`: a JSON object, `null` (pointer mode), or a base64 string of UTF-8 JSON (§14.3), decoded. */
-const updatePayload: Check<JsonObject | null> = (value) => {
-  if (value === null || isJsonObject(value)) return value;
-  if (typeof value !== 'string') return fail('expected a JSON object, null or a base64 string');
-  const decoded = decodeBase64Json(value);
-  if (decoded.ok && isJsonObject(decoded.value)) return decoded.value;
-  return fail(`string payload ${decoded.ok ? 'does not decode to a JSON object' : `is not base64 of UTF-8 JSON (${decoded.message})`}`);
-};
-
-const update = objectOf({
-  topic: str(),
-  doc_key: text,
-  doc_version: uint(),
-  payload: updatePayload,
-  payload_hash: withDefault(nullable(str()), () => null),
-  watermark: uint(),
-  hydration_required: withDefault(bool(), () => false),
-});
-
-/** `UpdateBatch` (§2.5): one topic, strictly ascending watermarks (the core's dedupe relies on both). */
-export const updateBatch = refine(
-  objectOf({
-    updates: arrayOf(update, 'expected an array of updates'),
-    replay_complete: withDefault(bool(), () => false),
-    head_watermarks: topicWatermarkList,
-  }),
-  ({ updates }) => {
-    const first = updates[0];
-    for (let i = 1; first !== undefined && i < updates.length; i++) {
-      const u = updates[i]!;
-      const prev = updates[i - 1]!;
-      if (u.topic !== first.topic) failAt(['updates', i, 'topic'], `batch mixes topics ("${quote(first.topic)}" and "${quote(u.topic)}")`);
-      if (u.watermark <= prev.watermark) failAt(['updates', i, 'watermark'], `watermarks must strictly ascend within a batch (${prev.watermark} then ${u.watermark})`);
-    }
-  },
-);
 
 /** Only `schema_version`, checked before anything else of a frame is looked at (§2.5). */
 export const frameVersion = objectOf({ schema_version: int() });
@@ -145,7 +106,5 @@ export const errorPayload = objectOf({
   max_schema_version: maybe(num()),
 });
 
-/** Decoded `UpdateBatch`. */
-export type WireUpdateBatch = Checked<typeof updateBatch>;
 /** Decoded `{topic, watermark}` list. */
 export type WireTopicWatermarks = Checked<typeof topicWatermarkList>;

@@ -5,7 +5,7 @@ import { isJsonObject, type JsonObject } from '../../util/json.js';
 import { normalizeServerError } from './error-normalize.js';
 import { decodeBase64Json } from './payload-bytes.js';
 import { frameVersion, heartbeat, isFrameKind, khalaFrame, type KhalaFrameEnvelope } from './checks.js';
-import { decodeUpdateBatch } from './update-batch-fast.js';
+import { decodeUpdateBatch } from './update-batch.js';
 import { quote, validateShape } from '../validate.js';
 import { watermarkMap } from './watermark-map.js';
 

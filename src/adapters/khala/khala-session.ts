@@ -11,7 +11,7 @@ import { decodeKhalaFrame } from './frame-decoder.js';
 import { heartbeat } from './checks.js';
 import { deliverReply, type PendingRequest } from './khala-replies.js';
 import { decodePhoenixFrame, encodePhoenixFrame, type PhoenixMessage } from './serializer.js';
-import { decodeUpdateBatch } from './update-batch-fast.js';
+import { decodeUpdateBatch } from './update-batch.js';
 import { quote, validateShape } from '../validate.js';
 import { hasOwn, setOwn } from '../../util/records.js';
 import { watermarkMap } from './watermark-map.js';

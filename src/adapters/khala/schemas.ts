@@ -3,6 +3,7 @@
 // these serve tests, the bench baseline and anyone who wants a zod view of the wire.
 // Every schema runs on values that already went through `safeJsonParse`, so objects are plain JSON.
 import * as z from 'zod/mini';
+import type { SyncBatch } from '../../model/types.js';
 import { isJsonObject, type JsonObject } from '../../util/json.js';
 import { decodeBase64Json } from './payload-bytes.js';
 import { isFrameKind } from './checks.js';
@@ -42,7 +43,7 @@ export const UpdatePayloadSchema = z.pipe(
     if (typeof value === 'string') {
       const decoded = decodeBase64Json(value);
       if (decoded.ok && isJsonObject(decoded.value)) return decoded.value;
-      const why = decoded.ok ? 'does not decode to a JSON object' : `is not base64 of UTF-8 JSON (${decoded.message})`;
+      const why = decoded.ok ? 'is not an object' : `is not base64 JSON (${decoded.message})`;
       ctx.issues.push({ code: 'custom', message: `string payload ${why}`, input: value });
       return null;
     }
@@ -81,16 +82,40 @@ export const UpdateBatchSchema = z
         const u = batch.updates[i]!;
         const prev = batch.updates[i - 1]!;
         if (u.topic !== first.topic) {
-          ctx.addIssue({ code: 'custom', path: ['updates', i, 'topic'], input: u.topic, message: `batch mixes topics ("${quote(first.topic)}" and "${quote(u.topic)}")` });
+          ctx.addIssue({ code: 'custom', path: ['updates', i, 'topic'], input: u.topic, message: `batch mixes topics ("${quote(first.topic)}", "${quote(u.topic)}")` });
           return;
         }
         if (u.watermark <= prev.watermark) {
-          ctx.addIssue({ code: 'custom', path: ['updates', i, 'watermark'], input: u.watermark, message: `watermarks must strictly ascend within a batch (${prev.watermark} then ${u.watermark})` });
+          ctx.addIssue({ code: 'custom', path: ['updates', i, 'watermark'], input: u.watermark, message: `watermark ${u.watermark} after ${prev.watermark}` });
           return;
         }
       }
     }),
   );
+
+/**
+ * Convert zod's output of {@link UpdateBatchSchema} into the core's {@link SyncBatch}, as the
+ * client's one-pass `decodeUpdateBatch` (./update-batch.ts) builds it: the reference its property
+ * test and the bench compare it with. The batch topic is the updates' topic, else `topicHint`, else
+ * the first `head_watermarks` entry; no topic at all yields `undefined`. `headWatermark` is the last
+ * `head_watermarks` entry of that topic.
+ */
+export function toSyncBatch(wire: z.output<typeof UpdateBatchSchema>, topicHint?: string): SyncBatch | undefined {
+  const topic = wire.updates[0]?.topic ?? topicHint ?? wire.head_watermarks[0]?.topic;
+  if (topic === undefined) return undefined;
+  let headWatermark: number | undefined;
+  for (const head of wire.head_watermarks) if (head.topic === topic) headWatermark = head.watermark;
+  const updates = wire.updates.map((u) => ({
+    topic: u.topic,
+    docKey: u.doc_key,
+    docVersion: u.doc_version,
+    payload: u.payload,
+    payloadHash: u.payload_hash,
+    watermark: u.watermark,
+    hydrationRequired: u.hydration_required,
+  }));
+  return { topic, updates, replayComplete: wire.replay_complete, headWatermark };
+}
 
 /** Only `schema_version`, checked before anything else of a frame is looked at (§2.5). */
 export const FrameVersionSchema = z.object({ schema_version: z.int('expected an integer') });

@@ -1,15 +1,13 @@
-// The hand-written UpdateBatch walk (src/adapters/khala/update-batch-fast.ts) against the zod schema
-// of record: whenever the walk accepts an input, zod accepts it too and `toSyncBatch` of zod's output
-// is the batch the walk built; every input the walk declines goes to the plain check of
-// src/adapters/khala/checks.ts, so `decodeUpdateBatch` accepts, rejects and reports exactly as
-// `validatePayload(UpdateBatchSchema, …)` + `toSyncBatch` do. Inputs are valid batches and mutations of them
-// (wrong types, missing and extra keys, null, negative and fractional numbers, mixed topics,
-// non-ascending watermarks, string payloads, arrays, holes).
+// The one-pass UpdateBatch decoder (src/adapters/khala/update-batch.ts) against the zod schema of
+// record: `decodeUpdateBatch` accepts, rejects and reports exactly as
+// `validatePayload(UpdateBatchSchema, …)` + `toSyncBatch` do, output and first refusal message
+// included. Inputs are valid batches and mutations of them (wrong types, missing and extra keys,
+// null, negative and fractional numbers, mixed topics, non-ascending watermarks, string payloads,
+// arrays, holes).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UpdateBatchSchema } from '../../src/adapters/khala/schemas.js';
-import { decodeUpdateBatch, fastSyncBatch } from '../../src/adapters/khala/update-batch-fast.js';
-import { toSyncBatch } from '../../src/adapters/khala/update-batch.js';
+import { toSyncBatch, UpdateBatchSchema } from '../../src/adapters/khala/schemas.js';
+import { decodeUpdateBatch } from '../../src/adapters/khala/update-batch.js';
 import { validatePayload } from '../../src/adapters/validate.js';
 
 const NUM_RUNS = Number(process.env['PROPERTY_RUNS'] ?? 1000);
@@ -101,33 +99,27 @@ function mutate(input: unknown, m: Mutation): unknown {
   return root;
 }
 
-function zod(input: unknown, hint: string | undefined): unknown {
-  const r = UpdateBatchSchema.safeParse(input);
-  return r.success ? { ok: true, value: toSyncBatch(r.data, hint) ?? null } : { ok: false };
-}
-
 function check(input: unknown): void {
+  // The decoder is zod's verdict, output (with and without a topic hint) and error message included.
   for (const hint of ['t', undefined]) {
-    const fast = fastSyncBatch(input, hint);
-    if (fast !== undefined) expect(zod(input, hint)).toStrictEqual({ ok: true, value: fast });
-  }
-  // The combined decoder is zod's verdict, error message included.
-  const combined = decodeUpdateBatch(input, 'ctx', 't');
-  const wire = validatePayload(UpdateBatchSchema, input, 'ctx', 't');
-  const reference = wire.ok ? { ok: true as const, value: toSyncBatch(wire.value, 't') } : wire;
-  expect(combined.ok).toBe(reference.ok);
-  if (combined.ok && reference.ok) expect(combined.value).toStrictEqual(reference.value);
-  if (!combined.ok && !reference.ok) {
-    expect(combined.error.code).toBe(reference.error.code);
-    expect(combined.error.message).toBe(reference.error.message);
+    const decoded = decodeUpdateBatch(input, 'ctx', hint);
+    const wire = validatePayload(UpdateBatchSchema, input, 'ctx', hint);
+    const reference = wire.ok ? { ok: true as const, value: toSyncBatch(wire.value, hint) } : wire;
+    expect(decoded.ok).toBe(reference.ok);
+    if (decoded.ok && reference.ok) expect(decoded.value).toStrictEqual(reference.value);
+    if (!decoded.ok && !reference.ok) {
+      expect(decoded.error.code).toBe(reference.error.code);
+      expect(decoded.error.message).toBe(reference.error.message);
+      expect(decoded.error.details).toStrictEqual(reference.error.details);
+    }
   }
 }
 
-describe('fast UpdateBatch validation ≡ the zod schema (fast-check)', () => {
-  it('takes the fast walk for well-formed batches, with zod’s exact output', () => {
+describe('one-pass UpdateBatch decoder ≡ the zod schema (fast-check)', () => {
+  it('accepts well-formed batches with zod’s exact output', () => {
     fc.assert(
       fc.property(batchArb, (batch) => {
-        expect(fastSyncBatch(batch)).toBeDefined();
+        expect(decodeUpdateBatch(batch, 'ctx').ok).toBe(true);
         check(batch);
       }),
       { numRuns: NUM_RUNS },
