@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKhalaFrame } from '../../src/adapters/khala/frame-decoder.js';
+import { receiveKhalaFrame } from '../../src/adapters/khala/frame-decoder.js';
+import { RecordingSink } from '../adapters/khala/helpers.js';
 import { sortUnique } from '../../src/adapters/spacetime/table-rows.js';
 import type { SyncEventRow } from '../../src/adapters/spacetime/rows.js';
 import { payloadHashBase64, payloadHashText, samePayloadHash } from '../../src/hash/payload-hash.js';
@@ -111,10 +112,14 @@ describe('both lanes deliver the copies A13 needs', () => {
 
   it('Khala: an already-applied sync:frame is decoded (not skipped) when the topic carries hashes', () => {
     const body = { updates: [{ topic: T, doc_key: 'a', doc_version: 2, payload: { w: 1 }, payload_hash: 'h-other', watermark: 2 }], replay_complete: true };
-    expect(decodeKhalaFrame(frame(2, body), () => 5)).toEqual({ type: 'skipped', reason: 'already_applied' });
-    const decoded = decodeKhalaFrame(frame(2, body), () => 5, (t) => t === T);
-    expect(decoded.type).toBe('batch');
-    expect(decoded.type === 'batch' && decoded.batch.updates[0]!.payloadHash).toBe('h-other');
+    const sink = new RecordingSink(false);
+    sink.applied.set(T, 5);
+    receiveKhalaFrame(frame(2, body), sink, () => true);
+    expect(sink.calls).toEqual([]);
+    const hashing = Object.assign(sink, { carriesHashes: (t: string) => t === T });
+    receiveKhalaFrame(frame(2, body), hashing, () => true);
+    expect(sink.calls.map((c) => c.type)).toEqual(['batch']);
+    expect(sink.of('batch')[0]!.batch.updates[0]!.payloadHash).toBe('h-other');
   });
 
   it('Spacetime: identical repeats of a seq are dropped, a repeat with another hash is kept behind the first', () => {

@@ -36,10 +36,13 @@ export type KhalaFrameEnvelope = Checked<typeof khalaFrame>;
 /** `sync:heartbeat` push and HEARTBEAT frame payload. */
 export const heartbeat = objectOf({ watermarks: topicWatermarkList });
 
+/** Any JSON object (not null, not an array). */
+export const jsonObject = custom(isJsonObject, 'expected a JSON object');
+
 /** `phx_reply` payload. A missing `response` is read as `{}`. */
 export const phxReply = objectOf({
   status: oneOf(['ok', 'error'] as const, 'expected "ok" or "error"'),
-  response: withDefault(custom(isJsonObject, 'expected a JSON object'), () => ({})),
+  response: withDefault(jsonObject, () => ({})),
 });
 
 const strings = maybe(arrayOf(str(), STRINGS));

@@ -7,7 +7,7 @@ import type { ClientInfo, LaneSession, LaneSessionOptions, LaneSink } from '../l
 import { ErrorPairing } from './error-pairing.js';
 import { peekOversized } from './oversized-peek.js';
 import { normalizeServerError } from './error-normalize.js';
-import { decodeKhalaFrame } from './frame-decoder.js';
+import { receiveKhalaFrame } from './frame-decoder.js';
 import { heartbeat } from './checks.js';
 import { deliverReply, type PendingRequest } from './khala-replies.js';
 import { decodePhoenixFrame, encodePhoenixFrame, type PhoenixMessage } from './serializer.js';
@@ -167,7 +167,7 @@ export class KhalaSession implements LaneSession {
       case 'sync:update_batch':
         return this.#onUpdateBatch(msg.payload);
       case 'sync:frame':
-        return this.#onFrame(msg.payload);
+        return receiveKhalaFrame(msg.payload, this.#sink, (raw) => this.#pairing.admit('frame', raw));
       case 'sync:error':
         return this.#onPushedError(msg.payload);
       case 'sync:heartbeat': {
@@ -212,23 +212,6 @@ export class KhalaSession implements LaneSession {
     const decoded = decodeUpdateBatch(payload, 'sync:update_batch');
     if (!decoded.ok) return this.#sink.protocolError(decoded.error);
     if (decoded.value !== undefined) this.#sink.batch(decoded.value);
-  }
-
-  #onFrame(payload: JsonObject): void {
-    const result = decodeKhalaFrame(payload, (topic) => this.#sink.lastApplied(topic), (topic) => this.#sink.carriesHashes?.(topic) === true);
-    switch (result.type) {
-      case 'batch':
-        return this.#sink.batch(result.batch);
-      case 'error':
-        if (this.#pairing.admit('frame', result.raw)) this.#sink.serverError(result.error);
-        return;
-      case 'heartbeat':
-        return this.#sink.heartbeat(result.watermarks);
-      case 'refused':
-        return this.#sink.protocolError(result.error);
-      case 'skipped':
-        return;
-    }
   }
 
   #onPushedError(payload: JsonObject): void {
