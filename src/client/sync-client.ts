@@ -14,7 +14,6 @@ import type { SyncMetrics } from './metrics.js';
 import type { AttachedMetrics } from '../observability/client-metrics.js';
 import type { ClientHealth } from '../observability/health.js';
 import type { HealthTracker } from '../observability/health-tracker.js';
-import { observeHealth } from '../observability/observe-client.js';
 import type { MetricsRegistry } from '../observability/registry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions, type UntypedPayloads } from './options.js';
 import type { PayloadOf, TopicPayloads, TypedDocument } from './topic-schemas.js';
@@ -74,7 +73,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     });
     this.on('error', (e) => this.live.error(e));
     this.on('status', (s) => this.live.status(s));
-    observeHealth(this, this.tracker, () => {
+    this.tracker.observe(this, () => {
       if (this.listenerCount('health') > 0) this.emit('health', this.tracker.health());
     });
     if (options.topics?.length) this.ready = handled(this.driver.subscribe(options.topics));

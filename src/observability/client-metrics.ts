@@ -3,7 +3,7 @@ import type { DisconnectClass } from './disconnect-class.js';
 import type { ClientHealth } from './health.js';
 import type { Histogram } from './histogram.js';
 import { CLIENT_METRICS as M } from './metric-catalog.js';
-import type { ObservableClient } from './observe-client.js';
+import type { ObservableClient } from './health-tracker.js';
 import { MetricsRegistry } from './registry.js';
 
 /** Counters the client core keeps as plain fields; the registry reads them at snapshot time. */

@@ -8,14 +8,15 @@ export type DisconnectClass = 'stream_closed' | 'token_refresh_due' | 'stale_cur
 // that text matching two classes lands where the desktop client put it; the SDK's own reasons
 // (close codes, join and heartbeat timeouts, refused upgrades) are mapped after it.
 const RULES: ReadonlyArray<readonly [DisconnectClass, RegExp]> = [
-  ['token_refresh_due', /token_refresh_due|token refresh due/],
+  ['token_refresh_due', /token[_ ]refresh[_ ]due/],
   ['stale_cursor', /stale_cursor/],
-  ['unauthorized', /unauthorized| 401|=401|auth_required|reauth_required|upgrade_refused|sign_in_required|token_provider_failed/],
-  ['forbidden', /forbidden| 403|=403/],
+  // `auth_required` also matches `reauth_required`.
+  ['unauthorized', /unauthorized|[ =]401|auth_required|upgrade_refused|sign_in_required|token_provider_failed/],
+  ['forbidden', /forbidden|[ =]403/],
   ['slow_consumer', /slow_consumer/],
-  ['upgrade_required', /upgrade_required|unsupported_protocol|unsupported_schema|client_too_old|subprotocol_mismatch|incompatible_server/],
+  ['upgrade_required', /upgrade_required|unsupported_(protocol|schema)|client_too_old|subprotocol_mismatch|incompatible_server/],
   ['stream_closed', /socket closed \(1000\)|phx_close|channel_closed|closed by server|subscription_error|transaction_failed|server_refused/],
-  ['network', /closed|connection reset|timed out|timeout|network|io error|i\/o error|connect_failed/],
+  ['network', /closed|connection reset|time(d )?out|network|i\/?o error|connect_failed/],
 ];
 
 /** Map a reconnect or stop reason (free text from the transport, server codes) to its class. */

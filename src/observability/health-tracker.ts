@@ -1,6 +1,18 @@
 import { classifyDisconnect, type DisconnectClass } from './disconnect-class.js';
 import { maxDefined, topicHealth, type ClientHealth, type TopicFacts } from './health.js';
 import { hasOwn } from '../util/records.js';
+import type { KhalaSyncError } from '../errors/khala-sync-error.js';
+
+/** The client events health and metrics follow (a subset of `SyncClientEvents`). */
+export interface ObservableClient {
+  on(event: 'status', fn: (status: string) => void): unknown;
+  on(event: 'error', fn: (error: KhalaSyncError) => void): unknown;
+  on(event: 'heartbeat', fn: (watermarks: Record<string, number>) => void): unknown;
+  on(event: 'stale', fn: (info: { topic: string; reason: string | undefined; headWatermark: number | undefined }) => void): unknown;
+  on(event: 'bootstrap', fn: (info: { topic: string; headWatermark: number }) => void): unknown;
+  on(event: 'caught_up', fn: (info: { topic: string }) => void): unknown;
+  on(event: 'updates', fn: (batch: { topic: string; updates: ReadonlyArray<{ publishedAtMs?: number }> }) => void): unknown;
+}
 
 /** What the tracker reads from the client core when asked for health. */
 export interface HealthSource {
@@ -35,8 +47,38 @@ export class HealthTracker {
     this.#core = core;
   }
 
-  /** The connection changed status. */
-  onStatus(status: string): void {
+  /**
+   * Follow `client`'s events, and call `changed` on every change that matters to a person watching
+   * (status, error, stale, bootstrap, caught-up; reconnects are reported where they are scheduled),
+   * never per batch.
+   */
+  observe(client: ObservableClient, changed: () => void): void {
+    client.on('status', (status) => {
+      this.#status(status);
+      changed();
+    });
+    client.on('error', (e) => {
+      this.#lastError = { code: e.code, message: e.message, at: Date.now() };
+      changed();
+    });
+    // Only the heads of subscribed topics are learned: a server may name any topic in a heartbeat,
+    // and a head kept per name would grow without bound.
+    client.on('heartbeat', (w) => {
+      for (const t of this.#core.topics()) if (hasOwn(w, t.topic)) this.#learnHead(t.topic, w[t.topic]);
+    });
+    client.on('stale', (s) => {
+      this.#learnHead(s.topic, s.headWatermark);
+      changed();
+    });
+    client.on('bootstrap', (b) => {
+      this.#learnHead(b.topic, b.headWatermark);
+      changed();
+    });
+    client.on('caught_up', changed);
+    client.on('updates', (b) => void (this.appliedAt ??= new Map()).set(b.topic, Date.now()));
+  }
+
+  #status(status: string): void {
     if (status === 'connecting') this.#connectAttempts++;
     else if (status === 'auth_required' || status === 'upgrade_required' || status === 'incompatible_server') this.#lastDisconnect = status === 'auth_required' ? 'unauthorized' : 'upgrade_required';
     else if (status !== 'closed') return;
@@ -52,26 +94,8 @@ export class HealthTracker {
     return cls;
   }
 
-  /** Any reported error. */
-  onError(code: string, message: string, now = Date.now()): void {
-    this.#lastError = { code, message, at: now };
-  }
-
-  /** A batch of `topic` was applied. */
-  onApplied(topic: string, now = Date.now()): void {
-    (this.appliedAt ??= new Map()).set(topic, now);
-  }
-
-  /**
-   * The heads of a server heartbeat: only those of subscribed topics are learned, since a server
-   * may name any topic there and a head kept per name would grow without bound.
-   */
-  learnHeads(watermarks: Readonly<Record<string, number>>): void {
-    for (const t of this.#core.topics()) if (hasOwn(watermarks, t.topic)) this.learnHead(t.topic, watermarks[t.topic]);
-  }
-
-  /** A server head learned for `topic` (stale errors, snapshots, heartbeats through {@link learnHeads}). */
-  learnHead(topic: string, head: number | undefined): void {
+  /** A server head learned for `topic` (stale errors, snapshots, heartbeats). */
+  #learnHead(topic: string, head: number | undefined): void {
     const next = maxDefined(this.heads?.get(topic), head);
     if (next !== undefined) (this.heads ??= new Map()).set(topic, next);
   }
