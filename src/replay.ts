@@ -8,4 +8,5 @@
 export type { AppliedBatch, ReplayEffect, ReplayEvent, ReplayInput } from './replay/events.js';
 export { transition, type ReplayContext, type Transition } from './replay/transitions.js';
 export { planBatch, type BatchPlan, type DocumentLookup, type PlanOptions } from './replay/plan-batch.js';
+export { hashMismatches } from './replay/hash-mismatches.js';
 export { createReplayState, newTopicState, type ReplayState, type TopicState, type TopicPhase, type Recovery } from './replay/state.js';

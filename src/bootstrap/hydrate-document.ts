@@ -1,7 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import { isKhalaSyncError } from '../errors/khala-sync-error.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
-import { verifyPayloadHash } from '../hash/payload-hash.js';
+import { failsHash } from '../hash/web-digest.js';
 import type { SyncDocument } from '../model/types.js';
 import type { Hydrator } from './snapshot-source.js';
 
@@ -30,7 +30,7 @@ export async function hydrateDocument(hydrator: Hydrator, doc: SyncDocument, opt
   // A null body is no body: storing it would write null over the body held (SPEC.md A5).
   if (got.payload === null) throw new SnapshotError(ErrorCodes.HYDRATION_FAILED, `hydration response for ${doc.docKey} has no body (payload null)`, { topic: doc.topic });
   const hash = got.payloadHash ?? doc.payloadHash;
-  if (hash && options.verifyHashes && verifyPayloadHash(got.payload, hash) === 'mismatch') {
+  if (hash && options.verifyHashes && (await failsHash(got.payload, hash))) {
     throw new SnapshotError(ErrorCodes.PAYLOAD_HASH_MISMATCH, `hydrated ${doc.docKey} fails its payload_hash`, { topic: doc.topic, retryable: true });
   }
   const held = options.held();

@@ -39,11 +39,18 @@ export async function readSnapshot(source: SnapshotSource, topic: string, option
   let head: number | undefined;
   // A source that holds pages back (onPage) gets each page hash-checked as it arrives, overlapping
   // the network instead of following it; a page's verdict is reused when it is yielded.
-  const checked = new WeakMap<SnapshotPage, number>();
+  const checked = new WeakMap<SnapshotPage, Promise<number>>();
   const verify = options.verifyHashes;
-  const onPage = verify ? (page: SnapshotPage) => void checked.set(page, firstHashMismatch(page)) : undefined;
+  const onPage = verify
+    ? (page: SnapshotPage) => {
+        const verdict = firstHashMismatch(page);
+        // A page never yielded (the read failed first) leaves its verdict unawaited.
+        verdict.catch(() => undefined);
+        checked.set(page, verdict);
+      }
+    : undefined;
   for await (const page of source(topic, { signal: options.signal, token: options.token, onPage })) {
-    const bad = verify ? (checked.get(page) ?? firstHashMismatch(page)) : -1;
+    const bad = verify ? await (checked.get(page) ?? firstHashMismatch(page)) : -1;
     if (bad >= 0) throw new SnapshotError(ErrorCodes.BAD_SNAPSHOT, `snapshot document ${page.docs[bad]!.docKey} fails its payload_hash`, { topic });
     if (head !== undefined && page.headWatermark !== head) await sink.restart();
     head = page.headWatermark;

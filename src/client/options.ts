@@ -116,7 +116,8 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
    * Which bodies are checked against their `payload_hash` (docs/security.md). `'fetched'`: bodies
    * that arrive over HTTP (snapshot pages, hydrated documents) — they must match what the socket
    * announced; `'all'`: socket updates too (a canonical-JSON + SHA-256 pass per update); `'off'`:
-   * none. The hash string is stored with each document either way. Default `'fetched'`.
+   * none. The hash string is stored with each document either way. Checking needs WebCrypto
+   * (`crypto.subtle`): without it a client that would check a body throws `invalid_options`. Default `'fetched'`.
    */
   verifyPayloadHash?: PayloadHashPolicy;
   /**

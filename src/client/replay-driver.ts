@@ -1,7 +1,11 @@
 import { commitBatch } from './batch-commit.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { KhalaSyncError } from '../errors/khala-sync-error.js';
+import { webCrypto } from '../hash/web-digest.js';
 import type { DriverEvents, DriverOptions, DriverTransport } from './driver-ports.js';
 import type { SyncBatch, SyncDocument, SyncErrorPayload } from '../model/types.js';
 import type { ReplayEffect, ReplayInput } from '../replay/events.js';
+import { hashMismatches } from '../replay/hash-mismatches.js';
 import { droppedWhole, planBatch } from '../replay/plan-batch.js';
 import { RecentHashes } from '../replay/recent-hashes.js';
 import { createReplayState, type ReplayState, type TopicState } from '../replay/state.js';
@@ -49,6 +53,11 @@ export class ReplayDriver {
     this.#events = events;
     const { store, token, check } = options;
     const verifyHashes = options.verifyPayloadHash !== 'off';
+    // The checks use WebCrypto (no SHA-256 of our own in the bundle): refuse at construction rather
+    // than fail every body later. Only a client that would check something needs it.
+    if (!webCrypto() && (options.verifyPayloadHash === 'all' || (verifyHashes && (options.snapshot ?? options.hydrator)))) {
+      throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTIONS, "invalid option verifyPayloadHash: checking payload_hash needs WebCrypto (crypto.subtle, a secure context); set it to 'off'", { details: { option: 'verifyPayloadHash' } });
+    }
     const queue = this.#queue;
     // A snapshot's outcome arrives outside any reply (a bad page fails its topic): status follows.
     const input = (i: ReplayInput): void => {
@@ -179,8 +188,11 @@ export class ReplayDriver {
     const check = this.#options.check;
     const before = this.#state.topics.get(batch.topic);
     // App code (schemas) never sees a batch the plan drops whole (SPEC.md A6).
-    const refused = check && !droppedWhole(before) ? await refusedUpdates(check, batch, before?.lastApplied) : undefined;
-    // Read again: the app may have unsubscribed or resynced the topic while its schemas ran. The
+    const planned = !droppedWhole(before);
+    const refused = check && planned ? await refusedUpdates(check, batch, before?.lastApplied) : undefined;
+    const hashing = this.#options.verifyPayloadHash === 'all' && planned ? hashMismatches(batch, before?.lastApplied) : undefined;
+    const mismatched = hashing && (await hashing);
+    // Read again: the app may have unsubscribed or resynced the topic while schemas or hashes ran. The
     // cursor only moves up meanwhile, so every update still new was checked; the plan reports the
     // refusals it passes, none of a batch it drops.
     const t = this.#state.topics.get(batch.topic);
@@ -188,7 +200,7 @@ export class ReplayDriver {
       this.#input({ type: 'batch_unsubscribed', topic: batch.topic });
       return;
     }
-    const plan = planBatch(t, batch, (topic, key) => this.#docs.get(topic, key), { verifyHashes: this.#options.verifyPayloadHash === 'all', refused, history: this.#hashes });
+    const plan = planBatch(t, batch, (topic, key) => this.#docs.get(topic, key), { mismatched, refused, history: this.#hashes });
     for (const d of plan.diagnostics) this.#events.event({ type: 'error', error: d });
     this.#hashes.noteReported(batch.topic, plan.payloadConflicts);
     this.metrics.payloadConflicts += plan.payloadConflicts.length;

@@ -1,7 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { ProtocolError } from '../errors/protocol-error.js';
-import { samePayloadHash, verifyPayloadHash } from '../hash/payload-hash.js';
+import { samePayloadHash } from '../hash/hash-target.js';
 import type { TopicCommit } from '../model/types.js';
 import type { HashHistory } from './recent-hashes.js';
 import type { TopicState } from './state.js';
@@ -36,8 +36,11 @@ export interface BatchPlan {
 
 /** Options of {@link planBatch}. */
 export interface PlanOptions {
-  /** Check `payload_hash` when present. Default true. */
-  verifyHashes: boolean;
+  /**
+   * Updates whose body fails its `payload_hash` (A6; `hashMismatches` computes them, as WebCrypto is
+   * asynchronous): a written one is reported and handled as pointer mode. Default none: no check.
+   */
+  mismatched?: ReadonlySet<SyncUpdate> | undefined;
   /**
    * Updates the app's topic schema refused (`schemas` option), each with its `schema_mismatch`: the
    * cursor passes them, but they are neither written nor reported as applied; the error of each one
@@ -80,7 +83,7 @@ export function unsubscribedTopic(topic: string): KhalaSyncError {
  * duplicates; a partly overlapping batch applies only its new tail; a document is written only
  * when its `doc_version` is not lower than the cached one, yet the cursor still advances.
  */
-export function planBatch(state: TopicState | undefined, batch: SyncBatch, lookup: DocumentLookup, options: PlanOptions): BatchPlan {
+export function planBatch(state: TopicState | undefined, batch: SyncBatch, lookup: DocumentLookup, options: PlanOptions = {}): BatchPlan {
   const empty = (outcome: BatchPlan['outcome'], duplicates = 0, diagnostics: KhalaSyncError[] = [], cursorAheadReported = false, payloadConflicts: BatchPlan['payloadConflicts'] = []): BatchPlan => ({
     outcome,
     applied: [],
@@ -159,16 +162,14 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
       continue;
     }
     let pointer = u.hydrationRequired || u.payload === null;
-    if (!pointer && options.verifyHashes && u.payloadHash) {
-      if (verifyPayloadHash(u.payload!, u.payloadHash) === 'mismatch') {
-        diagnostics.push(
-          new ProtocolError(ErrorCodes.PAYLOAD_HASH_MISMATCH, `payload_hash mismatch for ${u.docKey} at watermark ${u.watermark}; body not stored`, {
-            topic: u.topic,
-            details: { docKey: u.docKey, watermark: u.watermark },
-          }),
-        );
-        pointer = true;
-      }
+    if (!pointer && options.mismatched?.has(u)) {
+      diagnostics.push(
+        new ProtocolError(ErrorCodes.PAYLOAD_HASH_MISMATCH, `payload_hash mismatch for ${u.docKey} at watermark ${u.watermark}; body not stored`, {
+          topic: u.topic,
+          details: { docKey: u.docKey, watermark: u.watermark },
+        }),
+      );
+      pointer = true;
     }
     const doc: SyncDocument = pointer
       ? pointerRecord(u, existing)

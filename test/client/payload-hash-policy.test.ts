@@ -2,9 +2,10 @@
 // updates too, 'off' nothing. A socket update whose payload_hash lies is made by editing the
 // reference server's journal entry after publishing (the frame is encoded from it at send time;
 // the server's document store keeps the true hash, so hydration serves a matching body).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Hydrator } from '../../src/bootstrap/snapshot-source.js';
 import type { PayloadHashPolicy } from '../../src/client/options.js';
+import { SyncClient } from '../../src/client/sync-client.js';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { record, RUNS, server, until, type Recorded } from './harness.js';
 
@@ -63,4 +64,19 @@ describe('verifyPayloadHash', () => {
       }
     });
   }
+});
+
+describe('verifyPayloadHash without WebCrypto (no crypto.subtle: an insecure browser context)', () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const base = { url: 'ws://127.0.0.1:1', token: 't' };
+
+  it('a client that would check a body is refused at construction (invalid_options); one that checks nothing is not', () => {
+    vi.stubGlobal('crypto', {});
+    const refused = expect.objectContaining({ code: 'invalid_options', details: { option: 'verifyPayloadHash' } });
+    expect(() => new SyncClient({ ...base, verifyPayloadHash: 'all' })).toThrow(refused);
+    expect(() => new SyncClient({ ...base, hydrateUrl: 'http://127.0.0.1:1/h' })).toThrow(refused);
+    expect(() => new SyncClient({ ...base, snapshotUrl: 'http://127.0.0.1:1/s' })).toThrow(refused);
+    expect(() => new SyncClient(base)).not.toThrow();
+    expect(() => new SyncClient({ ...base, hydrateUrl: 'http://127.0.0.1:1/h', verifyPayloadHash: 'off' })).not.toThrow();
+  });
 });

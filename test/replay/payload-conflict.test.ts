@@ -3,7 +3,8 @@ import { receiveKhalaFrame } from '../../src/adapters/khala/frame-decoder.js';
 import { RecordingSink } from '../adapters/khala/helpers.js';
 import { sortUnique } from '../../src/adapters/spacetime/table-rows.js';
 import type { SyncEventRow } from '../../src/adapters/spacetime/rows.js';
-import { payloadHashBase64, payloadHashText, samePayloadHash } from '../../src/hash/payload-hash.js';
+import { samePayloadHash } from '../../src/hash/hash-target.js';
+import { payloadHashBase64, payloadHashText } from '../../src/hash/payload-hash.js';
 import type { SyncDocument, SyncUpdate } from '../../src/model/types.js';
 import { planBatch } from '../../src/replay/plan-batch.js';
 import { HASHES_PER_SEQ, RecentHashes } from '../../src/replay/recent-hashes.js';
@@ -20,7 +21,7 @@ describe('payload conflicts (SPEC.md A13)', () => {
     const history = new RecentHashes();
     const first = [hashed(upd(T, 1)), hashed(upd(T, 2))];
     history.record(T, first);
-    const plan = planBatch(newTopicState(T, 2), batch(T, [first[0]!, other(first[1]!, { w: 'evil' })]), noDocs, { verifyHashes: true, history });
+    const plan = planBatch(newTopicState(T, 2), batch(T, [first[0]!, other(first[1]!, { w: 'evil' })]), noDocs, { history });
     expect(plan.outcome).toBe('duplicate');
     expect(plan.commit).toBeUndefined();
     expect(plan.duplicates).toBe(2);
@@ -35,10 +36,10 @@ describe('payload conflicts (SPEC.md A13)', () => {
     history.record(T, [u]);
     const a = other(upd(T, 5), { w: 'a' });
     history.noteReported(T, [{ seq: 5, first: u.payloadHash!, hash: a.payloadHash! }]);
-    const plan = planBatch(newTopicState(T, 5), batch(T, [a]), noDocs, { verifyHashes: false, history });
+    const plan = planBatch(newTopicState(T, 5), batch(T, [a]), noDocs, { history });
     expect(plan.payloadConflicts).toEqual([]);
     const b = other(upd(T, 5), { w: 'b' });
-    expect(planBatch(newTopicState(T, 5), batch(T, [b, a, b]), noDocs, { verifyHashes: false, history }).payloadConflicts).toEqual([{ seq: 5, first: u.payloadHash, hash: b.payloadHash }]);
+    expect(planBatch(newTopicState(T, 5), batch(T, [b, a, b]), noDocs, { history }).payloadConflicts).toEqual([{ seq: 5, first: u.payloadHash, hash: b.payloadHash }]);
     // A conflict found through the held document (seq outside the window) is remembered with its first hash.
     history.noteReported(T, [{ seq: 99, first: 'h-first', hash: 'h-second' }]);
     expect(history.hashes(T, 99)).toEqual(['h-first', 'h-second']);
@@ -51,9 +52,9 @@ describe('payload conflicts (SPEC.md A13)', () => {
     const hex = { ...u, payloadHash: `  ${payloadHashText(u.payload!).toUpperCase().replace('SHA256:', 'sha256:')} ` };
     const none = { ...u, payloadHash: null };
     const empty = { ...u, payloadHash: '' };
-    const plan = planBatch(newTopicState(T, 3), batch(T, [hex]), noDocs, { verifyHashes: true, history });
+    const plan = planBatch(newTopicState(T, 3), batch(T, [hex]), noDocs, { history });
     expect(plan.payloadConflicts).toEqual([]);
-    for (const c of [none, empty]) expect(planBatch(newTopicState(T, 3), batch(T, [c]), noDocs, { verifyHashes: true, history }).payloadConflicts).toEqual([]);
+    for (const c of [none, empty]) expect(planBatch(newTopicState(T, 3), batch(T, [c]), noDocs, { history }).payloadConflicts).toEqual([]);
     expect(samePayloadHash(u.payloadHash!, hex.payloadHash)).toBe(true);
     expect(samePayloadHash('opaque-1', ' opaque-1 ')).toBe(true);
     expect(samePayloadHash('opaque-1', 'opaque-2')).toBe(false);
@@ -63,17 +64,17 @@ describe('payload conflicts (SPEC.md A13)', () => {
     const u = hashed(upd(T, 7, 'k', 7));
     const held: SyncDocument = { topic: T, docKey: 'k', docVersion: 7, payload: u.payload, payloadHash: u.payloadHash, watermark: 7, hydrationPending: false };
     const conflicting = other(u, { w: 'x' });
-    expect(planBatch(newTopicState(T, 9), batch(T, [conflicting]), () => held, { verifyHashes: true }).payloadConflicts).toHaveLength(1);
+    expect(planBatch(newTopicState(T, 9), batch(T, [conflicting]), () => held).payloadConflicts).toHaveLength(1);
     // Overwritten since (latest version is another update): not comparable, a plain duplicate.
     const newer = { ...held, docVersion: 9, watermark: 9 };
-    const plan = planBatch(newTopicState(T, 9), batch(T, [conflicting]), () => newer, { verifyHashes: true });
+    const plan = planBatch(newTopicState(T, 9), batch(T, [conflicting]), () => newer);
     expect(plan.payloadConflicts).toEqual([]);
     expect(plan.duplicates).toBe(1);
   });
 
   it('a later copy of a seq in the same batch compares with the batch\'s own first copy', () => {
     const u = hashed(upd(T, 4));
-    const plan = planBatch(newTopicState(T, 3), batch(T, [u, other(u, { w: 'dup' }), hashed(upd(T, 5))]), noDocs, { verifyHashes: true });
+    const plan = planBatch(newTopicState(T, 3), batch(T, [u, other(u, { w: 'dup' }), hashed(upd(T, 5))]), noDocs);
     expect(plan.applied.map((x) => [x.watermark, x.payloadHash])).toEqual([
       [4, u.payloadHash],
       [5, hashed(upd(T, 5)).payloadHash],
@@ -90,7 +91,7 @@ describe('payload conflicts (SPEC.md A13)', () => {
     expect(history.hashes(T, 5)).toHaveLength(HASHES_PER_SEQ);
     // A conflicting hash past the cap is still reported (it cannot be remembered as reported).
     const late = other(upd(T, 5), { w: 'late' });
-    expect(planBatch(newTopicState(T, 5), batch(T, [late]), noDocs, { verifyHashes: false, history }).payloadConflicts).toHaveLength(1);
+    expect(planBatch(newTopicState(T, 5), batch(T, [late]), noDocs, { history }).payloadConflicts).toHaveLength(1);
     history.record(T, [{ ...upd(T, 6), payloadHash: 'x'.repeat(100_000) }]);
     expect(history.hashes(T, 6)).toBeUndefined();
   });
