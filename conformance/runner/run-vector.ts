@@ -26,10 +26,27 @@ export const CONNECT_WAIT_MS = 60_000;
 
 const realImmediate = globalThis.setImmediate;
 
-/** Let every piece of ready work run: microtasks, then timers due at the current virtual instant. */
+// The client checks payload hashes with WebCrypto, whose digests finish on Node's thread pool
+// rather than as microtasks: settling waits for the ones in flight.
+const digests = new Set<Promise<ArrayBuffer>>();
+const subtle = globalThis.crypto.subtle;
+const digest = subtle.digest.bind(subtle);
+subtle.digest = (...args: Parameters<SubtleCrypto['digest']>) => {
+  const p = digest(...args);
+  digests.add(p);
+  void p.finally(() => digests.delete(p)).catch(() => undefined);
+  return p;
+};
+
+/** Let every piece of ready work run: microtasks, digests in flight, then timers due at the current virtual instant. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 4; i++) {
     await new Promise<void>((resolve) => realImmediate(resolve));
+    if (digests.size > 0) {
+      await Promise.allSettled([...digests]);
+      i = -1; // what the digests unblocked settles in full
+      continue;
+    }
     await vi.advanceTimersByTimeAsync(0);
   }
 }
