@@ -4,100 +4,64 @@ import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { SyncBatch } from '../model/types.js';
 import type { CloseInfo, OpenInfo } from '../transport/transport.js';
 import { statusForStopCode, TERMINAL, type ConnectionHooks, type ConnectionSettings } from './connection-settings.js';
-import type { ClientStatus } from './options.js';
-import { linkClosed, mismatched, tokenFailed, type PolicyHost } from './reconnect-policy.js';
-import { awaitHandshake, awaitJoin, subscribeReplies, watchSilence } from './link-deadlines.js';
-import { openLink, startSession, subprotocolRejected } from './link-open.js';
-import { linkSink } from './link-sink.js';
 import type { ProbeResult } from './liveness-probe.js';
-import { connectionMetrics, countNotice, type ConnectionMetrics } from './metrics.js';
-import { ReconnectSchedule } from './reconnect-schedule.js';
-import { RefusalCounter } from './refusals.js';
+import { countNotice } from './metrics.js';
+import type { ClientStatus } from './options.js';
+import { closeName, ReconnectPolicy } from './reconnect-policy.js';
 import type { DriverTransport, ReplayDriver } from './replay-driver.js';
-import type { SocketLink } from './socket-link.js';
-import { SocketLinks, type LinksHost } from './socket-links.js';
-import { SocketSwap } from './socket-swap.js';
+import { SocketLink } from './socket-link.js';
 import { TokenRefresh } from './token-refresh.js';
-import { allFailed, settled } from './topic-phases.js';
 import type { TokenGrant } from './token-provider.js';
+import { allFailed, settled } from './topic-phases.js';
 
 /**
  * One logical connection that outlives its sockets: dial with a fresh token, join, keep alive with
- * heartbeats, declare silence dead, reconnect with backoff, and replace the socket ahead of token
- * expiry without a gap (make-before-break, docs/spacetime-lane.md). It feeds what the lane reports
+ * heartbeats, declare silence dead, reconnect with backoff (reconnect-policy.ts), and replace the
+ * socket ahead of token expiry without a gap (token-refresh.ts). It feeds what the lane reports
  * to the replay driver it owns, and is that driver's transport. Inbound frames of a socket are
- * handled strictly one after another; batches of every socket commit through one queue.
+ * handled strictly one after another (socket-link.ts); batches of every socket commit through one
+ * queue. A socket that serves neither as the current one nor as the standby is not heard from.
  */
-export class Connection implements DriverTransport, LinksHost, PolicyHost {
-  status: ClientStatus = 'idle';
+export class Connection extends ReconnectPolicy implements DriverTransport {
   /** The replay driver this connection feeds; it sends through this connection. */
   readonly driver: ReplayDriver;
-  /** Counters this connection keeps (plain fields: read them, never write them). */
-  readonly metrics: ConnectionMetrics = connectionMetrics();
-  readonly #links: SocketLinks;
-  /** The standby socket of a token refresh (make-before-break). */
-  readonly swap: SocketSwap;
-  readonly #refresher: TokenRefresh;
+  /** The current socket; undefined between sockets. */
+  link: SocketLink | undefined;
+  /** The token refresh, and its standby socket while one runs (make-before-break). */
+  readonly swap: TokenRefresh;
   /** The grant the current socket was opened with, and when it was fetched. */
-  #grant: { grant: TokenGrant; at: number } | undefined;
+  #grant: TokenGrant | undefined;
+  #grantAt = 0;
   /** The current socket's subscription went live (its token refresh is armed once). */
   #wentLive = false;
   #dialing = 0;
-  readonly #schedule: ReconnectSchedule;
-  /** The upgrade was already retried once with a fresh token since the last open. */
-  authRetried = false;
-  readonly #refusals: RefusalCounter;
+  /**
+   * The liveness probe in flight: any inbound frame answers it, since a socket that delivers
+   * anything is not a zombie. Overlapping probes share one outcome, so two wake events in a row
+   * never lead to two reconnects.
+   */
+  #probe: { result: Promise<ProbeResult>; end: (r: ProbeResult) => void } | undefined;
+  /** Sockets closing and not yet released; made on the first close (an idle client has none). */
+  #closing: Set<Promise<void>> | undefined;
+  /** Every socket's batches commit through this one chain (two overlap during a token refresh). */
+  #applying: Promise<void> = Promise.resolve();
 
-  readonly #settings: ConnectionSettings;
-
-  constructor(
-    settings: ConnectionSettings,
-    /** Where the connection reports to its client. */
-    readonly hooks: ConnectionHooks,
-    createDriver: (transport: DriverTransport) => ReplayDriver,
-  ) {
-    this.#settings = settings;
+  constructor(settings: ConnectionSettings, hooks: ConnectionHooks, createDriver: (transport: DriverTransport) => ReplayDriver) {
+    super(settings, hooks);
     this.driver = createDriver(this);
-    this.#refusals = new RefusalCounter(settings.maxRefusals);
-    this.#schedule = new ReconnectSchedule((n) => settings.reconnectDelay(n), () => void this.#dial());
-    this.#links = new SocketLinks(settings, this);
-    this.#refresher = new TokenRefresh({
-      token: () => settings.token(),
-      replace: (grant) => this.swap.start(grant),
-      retryDelay: (n) => settings.reconnectDelay(n),
-      failed: (error) => {
-        this.notify({ type: 'token_refresh', outcome: 'failed', overlapMs: 0, code: (error.details as { cause?: string } | undefined)?.cause ?? error.code });
-        this.hooks.error(error);
-      },
-    });
-    this.swap = new SocketSwap({
-      driver: this.driver,
-      status: () => this.status,
-      open: (token) => openLink(settings, token, this.#links),
-      joinTimeoutMs: settings.joinTimeoutMs,
-      promote: (standby) => {
-        this.#grant = { grant: standby.grant, at: standby.fetchedAt };
-        this.#links.adopt(standby.link);
-        this.notify({ type: 'token_refresh', outcome: 'switched', overlapMs: Date.now() - standby.startedAt });
-        this.#refresher.arm(standby.grant, standby.fetchedAt);
-      },
-      release: (closing) => this.#links.track(closing),
-    });
+    this.swap = new TokenRefresh(this);
   }
 
   /** Start (or restart after a terminal status). */
   start(): void {
-    if (this.#links.current !== undefined || this.#schedule.pending()) return;
-    this.#schedule.attempt = 0;
-    this.authRetried = false;
-    this.#refusals.restart();
-    void this.#dial();
+    if (this.link !== undefined || this.pending()) return;
+    this.restart();
+    void this.dial();
   }
 
-  /** Close for good (until `start` is called again) with the given terminal status. */
   stop(status: ClientStatus = 'closed', reason?: string): void {
     this.#teardown(1000, reason ?? status);
-    this.#setStatus(status, reason);
+    this.setStatus(status, reason);
   }
 
   /** Drop the current socket and reconnect after the backoff, no sooner than `afterMs` (a server's wish: at most `maxRetryAfterMs`). */
@@ -107,17 +71,37 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
     this.scheduleReconnect(reason, afterMs);
   }
 
-  /** Heartbeat now; `dead` when no frame arrives within `timeoutMs` (socket-links.ts). */
+  /**
+   * Heartbeat now; `dead` when no frame arrives within `timeoutMs`, and the socket is then replaced;
+   * `not_connected` without a joined socket.
+   */
   probe(timeoutMs: number): Promise<ProbeResult> {
-    return this.#links.probe(timeoutMs);
+    const link = this.link;
+    const session = link?.session;
+    if (session === undefined || !link!.opened) return Promise.resolve('not_connected');
+    // Not reading because of our own backlog: the server was heard from, and no reply could arrive.
+    if (link!.inbound.over) return Promise.resolve('alive');
+    if (this.#probe !== undefined) return this.#probe.result;
+    let end!: (r: ProbeResult) => void;
+    const result = new Promise<ProbeResult>((resolve) => (end = resolve));
+    const timer = setTimeout(() => this.settleProbe('dead'), timeoutMs);
+    this.#probe = {
+      result,
+      end: (r) => {
+        clearTimeout(timer);
+        end(r);
+      },
+    };
+    session.heartbeat();
+    void result.then((r) => r === 'dead' && link === this.link && this.reconnect(undefined, 'probe_timeout'));
+    return result;
   }
 
-  /** Hold reconnect attempts while the network is down; releasing dials at once if one was due. */
-  holdReconnects(held: boolean): void {
-    this.#schedule.held = held;
-    if (this.status !== 'backoff') return;
-    this.#schedule.cancel();
-    if (!held) void this.#dial();
+  /** A frame arrived on the current socket (`alive`), or it went away. */
+  settleProbe(result: ProbeResult): void {
+    const p = this.#probe;
+    this.#probe = undefined;
+    p?.end(result);
   }
 
   /**
@@ -125,15 +109,14 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
    * No reply within `subscribeTimeoutMs` of the last progress: `reply_timeout` and a reconnect (S8).
    */
   subscribe(topics: string[], resumeAfter: Record<string, number>): number | undefined {
-    const link = this.#links.current;
+    const link = this.link;
     const session = this.#isJoined() ? link?.session : undefined;
-    if (session === undefined) return undefined;
-    return subscribeReplies(link!, this.#settings.subscribeTimeoutMs, this).send(topics, () => session.subscribe(topics, resumeAfter));
+    return session && link!.subscribe(topics, () => session.subscribe(topics, resumeAfter));
   }
 
   /** Send an unsubscribe (dropped when not joined: the next join does not subscribe the topics). */
   unsubscribe(topics: string[]): void {
-    if (this.#isJoined()) this.#links.current?.session?.unsubscribe(topics);
+    if (this.#isJoined()) this.link?.session?.unsubscribe(topics);
   }
 
   /**
@@ -145,46 +128,37 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
     this.stop(error.source === 'store' ? 'closed' : statusForStopCode(error.code), error.code);
   }
 
-  // The connection is every link's sink host (link-sink.ts): methods, not a closure per hook, keep
-  // an idle client small (docs/benchmarks.md, figure 4).
-
-  /** Whether `link` is the current socket. */
-  current(link: SocketLink): boolean {
-    return link === this.#links.current;
-  }
-
   /** The current socket joined: start replaying on it. */
-  joined(link: SocketLink): void {
+  joined(): void {
+    const link = this.link!;
     link.clear('join');
-    this.#setStatus('replaying');
-    link.keepAlive(this.#settings.heartbeatIntervalMs);
+    this.setStatus('replaying');
+    link.keepAlive();
     this.driver.ready();
     this.refresh();
   }
 
-  /** Report an error to the client. */
-  error(error: KhalaSyncError): void {
-    this.hooks.error(error);
-  }
-
-  /** Report a server heartbeat's watermarks to the client. */
-  heartbeat(watermarks: Record<string, number>): void {
-    this.hooks.heartbeat(watermarks);
-  }
-
   /** Inbound frames (and their bytes) received on the current socket but not yet handled. */
   inboundBacklog(): { frames: number; bytes: number; paused: boolean } {
-    return this.#links.backlog();
+    const link = this.link;
+    return link === undefined ? { frames: 0, bytes: 0, paused: false } : { frames: link.inbound.depth, bytes: link.inbound.bytes, paused: link.inbound.over && !link.overflowed };
   }
 
   /** Unix ms when the next token refresh starts; undefined when none is scheduled. */
   tokenRefreshAt(): number | undefined {
-    return this.#refresher.dueAt();
+    return this.swap.dueAt();
+  }
+
+  /** Track a closing socket until it is released. */
+  track(closing: void | Promise<void>): void {
+    if (closing === undefined) return;
+    const p = closing.catch(() => undefined).finally(() => this.#closing?.delete(p));
+    (this.#closing ??= new Set()).add(p);
   }
 
   /** Resolves once every socket this connection closed is released. */
-  released(): Promise<void> {
-    return this.#links.released();
+  async released(): Promise<void> {
+    while (this.#closing?.size) await Promise.all([...this.#closing]);
   }
 
   #isJoined(): boolean {
@@ -196,89 +170,87 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
     if (!this.#isJoined()) return;
     const next = allFailed(this.driver.topics()) ? 'failed' : settled(this.driver.topics()) ? 'live' : 'replaying';
     if (next === this.status) return;
-    this.#setStatus(next);
+    this.setStatus(next);
     if (next !== 'live') return;
-    if (!this.#wentLive && this.#grant !== undefined && this.#settings.tokenRefresh) this.#refresher.arm(this.#grant.grant, this.#grant.at);
+    if (!this.#wentLive && this.#grant !== undefined && this.settings.tokenRefresh) this.swap.arm(this.#grant, this.#grantAt);
     this.#wentLive = true;
-    this.#refusals.wentLive();
-    this.#schedule.stable(this.#settings.stableAfterMs, () => this.status === 'live');
+    this.wentLive();
   }
 
-  #setStatus(status: ClientStatus, reason?: string): void {
-    if (this.status === status) return;
-    this.status = status;
-    this.hooks.status(status, reason);
-  }
-
-  async #dial(): Promise<void> {
+  async dial(): Promise<void> {
     const attempt = ++this.#dialing;
-    this.#setStatus('connecting');
+    this.setStatus('connecting');
     let grant: TokenGrant;
     const at = Date.now();
     try {
-      grant = await this.#settings.token();
+      grant = await this.settings.token();
     } catch (err) {
-      return attempt === this.#dialing ? tokenFailed(this, err) : undefined;
+      return attempt === this.#dialing ? this.tokenFailed(err) : undefined;
     }
     if (attempt !== this.#dialing) return;
     this.#wentLive = false;
-    this.#grant = { grant, at };
+    this.#grant = grant;
+    this.#grantAt = at;
     try {
-      this.#links.use(openLink(this.#settings, grant.token, this.#links));
+      this.link = new SocketLink(this, grant.token);
     } catch (err) {
       this.hooks.error(err as KhalaSyncError);
       return this.stop('closed', 'insecure_transport');
     }
-    awaitHandshake(this.#links.current!, this.#settings.joinTimeoutMs, this);
+    this.link.deadline('join', this.settings.joinTimeoutMs, 'WebSocket handshake', 'open_timeout', ErrorCodes.CONNECT_FAILED);
   }
 
-  /** A link's transport opened (socket-links.ts). */
+  /**
+   * A link's transport opened. A lane that offers subprotocols speaks only those: a server that
+   * echoed none or another one would answer in a format the session cannot read
+   * (SPACETIME_PROTOCOL §1.2, §5 rule 1). A transport that cannot tell (`protocol` undefined) is trusted.
+   */
   opened(link: SocketLink, info: OpenInfo | undefined): void {
-    const offered = this.#settings.lane.protocols;
+    const offered = this.settings.lane.protocols;
     const selected = info?.protocol;
-    const mismatch = subprotocolRejected(offered, selected);
-    if (this.swap.of(link) !== undefined) return mismatch ? this.swap.drop(ErrorCodes.SUBPROTOCOL_MISMATCH, 'subprotocol mismatch') : startSession(this.#settings, link, linkSink(this, link));
-    if (mismatch) return mismatched(this, offered!, selected);
+    const mismatch = !!offered?.length && selected !== undefined && !offered.includes(selected);
+    if (link.standby()) return mismatch ? this.swap.drop(ErrorCodes.SUBPROTOCOL_MISMATCH, 'subprotocol mismatch') : link.start();
+    if (mismatch) return this.mismatched(offered!, selected);
     this.authRetried = false;
-    this.#setStatus('joining');
-    startSession(this.#settings, link, linkSink(this, link));
-    awaitJoin(link, this.#settings.joinTimeoutMs, this);
-    watchSilence(link, this.#settings.deadAfterMs, this);
+    this.setStatus('joining');
+    link.start();
+    link.deadline('join', this.settings.joinTimeoutMs, 'join reply', 'join_timeout');
+    link.watch();
   }
 
-  /** A link's transport closed (socket-links.ts). */
+  /** A link's transport closed. */
   closed(link: SocketLink, info: CloseInfo): void {
-    if (this.swap.of(link) !== undefined) return this.swap.drop(ErrorCodes.CONNECT_FAILED, `closed (${info.httpStatus ? `HTTP ${info.httpStatus}` : `close ${info.code}`})`, { code: info.code, httpStatus: info.httpStatus });
+    if (link.standby()) return this.swap.drop(ErrorCodes.CONNECT_FAILED, `closed (${closeName(info)})`, { code: info.code, httpStatus: info.httpStatus });
     const wasOpen = link.opened;
     this.#teardown(info.code, 'closed');
-    linkClosed(this, this.#settings, this.#refusals, info, wasOpen);
+    this.linkClosed(info, wasOpen);
   }
 
-  /** Dial again at once with a fresh token: the one retry of a refused upgrade (reconnect-policy.ts). */
-  redial(): void {
-    this.authRetried = true;
-    void this.#dial();
+  /** A standby opened with `grant` (fetched at `at`) took over: `link` becomes the current socket and the old one closes. */
+  adopt(link: SocketLink, grant: TokenGrant, at: number): void {
+    this.#grant = grant;
+    this.#grantAt = at;
+    const old = this.link;
+    this.link = link;
+    link.clear('standby');
+    link.keepAlive();
+    link.watch();
+    this.track(old?.close(1000, 'token refresh'));
+    this.settleProbe('alive');
+    this.notify({ type: 'token_refresh', outcome: 'switched', overlapMs: Date.now() - at });
   }
 
   #teardown(code: number, reason: string): void {
     this.#dialing++;
-    this.#schedule.stop();
-    this.#refresher.cancel();
-    this.swap.drop(ErrorCodes.CHANNEL_CLOSED, `the current socket went away (${reason})`);
+    this.cancel(true);
+    this.swap.cancel();
+    this.swap.drop(ErrorCodes.CHANNEL_CLOSED, `current socket closed (${reason})`);
     this.#grant = undefined;
-    this.#links.drop(code, reason);
+    const link = this.link;
+    this.link = undefined;
+    this.track(link?.close(code, reason));
+    this.settleProbe('not_connected');
     this.driver.disconnected();
-  }
-
-  /** Reconnect after the backoff, no sooner than `afterMs` (a server's wish: at most `maxRetryAfterMs`); `reason` says why. */
-  scheduleReconnect(reason: string, afterMs?: number): void {
-    if (TERMINAL.has(this.status)) return;
-    if (afterMs !== undefined) this.#schedule.floor(Math.min(afterMs, this.#settings.maxRetryAfterMs));
-    const delay = this.#schedule.next();
-    this.metrics.reconnects++;
-    this.hooks.reconnecting({ attempt: this.#schedule.attempt, delayMs: delay, reason });
-    this.#setStatus('backoff', reason);
-    this.#schedule.arm(delay);
   }
 
   /** Count a lane notice and report it to the client. */
@@ -287,8 +259,20 @@ export class Connection implements DriverTransport, LinksHost, PolicyHost {
     this.hooks.notice(notice);
   }
 
-  /** Commit `batch` behind every batch already queued, from any socket (socket-links.ts). */
+  /**
+   * Commit `batch` behind every batch already queued, from any socket: during a token refresh two
+   * sockets deliver the same rows, and each batch is planned against the watermark the previous
+   * one committed, so the second copy is dropped as a duplicate (SPEC.md A2). Once durable, the
+   * status is recomputed and the current socket's session told the topic's watermark.
+   */
   apply(batch: SyncBatch): Promise<void> {
-    return this.#links.apply(batch);
+    const run = this.#applying.then(async () => {
+      await this.driver.applyBatch(batch);
+      this.refresh();
+      const w = this.driver.lastApplied(batch.topic);
+      if (w !== undefined) this.link?.session?.committed?.(batch.topic, w);
+    });
+    this.#applying = run.catch(() => undefined);
+    return run;
   }
 }

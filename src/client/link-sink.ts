@@ -5,149 +5,132 @@ import { ServerError } from '../errors/server-error.js';
 import { TransportError } from '../errors/transport-error.js';
 import type { SyncBatch, SyncErrorPayload } from '../model/types.js';
 import { serverError, STOP_CODES } from '../replay/transitions.js';
-import { countRejected, type ConnectionMetrics } from './metrics.js';
-import type { ReplayDriver } from './replay-driver.js';
-import type { SocketLink } from './socket-link.js';
-import type { SocketSwap } from './socket-swap.js';
-
-/** What a link's sink acts on: the connection's side of it. */
-export interface SinkHost {
-  readonly driver: ReplayDriver;
-  readonly metrics: ConnectionMetrics;
-  readonly swap: SocketSwap;
-  /** Whether `link` is the current socket. */
-  current(link: SocketLink): boolean;
-  /** The current socket joined: the connection starts replaying on it. */
-  joined(link: SocketLink): void;
-  /** Recompute replaying/live/failed from the topics' phases. */
-  refresh(): void;
-  /** Report `error` and stop until the app starts again. */
-  halt(error: KhalaSyncError): void;
-  /** Drop the current socket and reconnect after the backoff, no sooner than `afterMs`. */
-  reconnect(afterMs: number | undefined, reason: string): void;
-  /** Commit `batch` behind every batch queued from any socket. */
-  apply(batch: SyncBatch): Promise<void>;
-  notify(notice: LaneNotice): void;
-  error(error: KhalaSyncError): void;
-  heartbeat(watermarks: Record<string, number>): void;
-}
+import type { Connection } from './connection.js';
+import type { InboundQueue } from './inbound-queue.js';
+import { countRejected } from './metrics.js';
+import type { ReplyDeadline } from './reply-deadline.js';
 
 /**
- * What the lane session of `link` calls back: batches go to the commit queue, replies and errors to
- * the replay driver (after the batches of the same inbound frame), and on a standby socket only its
- * join, data and subscribe oks count — anything else gives the standby up.
+ * What the lane session of a socket calls back (the socket's link is its own sink, socket-link.ts):
+ * batches go to the commit queue, replies and errors to the replay driver (after the batches of the
+ * same inbound frame), and on a standby socket only its join, data and subscribe oks count —
+ * anything else gives the standby up. Methods rather than a closure per callback: one sink per
+ * socket of every client (docs/benchmarks.md, figure 4).
  */
-export function linkSink(host: SinkHost, link: SocketLink): LaneSink {
-  return new LinkSink(host, link);
-}
-
-// Methods rather than a closure per callback: one per socket of every client (docs/benchmarks.md, figure 4).
-class LinkSink implements LaneSink {
-  readonly #host: SinkHost;
-  readonly #link: SocketLink;
+export abstract class LinkSink implements LaneSink {
+  abstract replies: ReplyDeadline | undefined;
+  abstract readonly inbound: InboundQueue;
+  abstract clear(timer: string): void;
 
   constructor(
-    host: SinkHost,
-    link: SocketLink,
-  ) {
-    this.#host = host;
-    this.#link = link;
+    /** The connection the socket belongs to. */
+    readonly conn: Connection,
+  ) {}
+
+  /** Whether the link still serves its connection, as its current socket or its standby (a replaced socket's events are dropped). */
+  live(): boolean {
+    return this.current() || this.standby();
+  }
+
+  /** Whether it is the connection's current socket. */
+  current(): boolean {
+    return (this as LinkSink) === this.conn.link;
+  }
+
+  /** Whether it is the standby socket of a token refresh. */
+  standby(): boolean {
+    return (this as LinkSink) === this.conn.swap.link;
   }
 
   ready(): void {
-    const s = this.#host.swap.of(this.#link);
-    if (s !== undefined) this.#host.swap.joined(s);
-    else if (this.#current()) this.#host.joined(this.#link);
+    if (this.standby()) this.conn.swap.joined();
+    else if (this.current()) this.conn.joined();
   }
 
   joinFailed(error: SyncErrorPayload): void {
     this.#orDrop(`join failed (${error.code})`, () => {
-      this.#link.clear('join');
-      if (STOP_CODES.has(error.code)) return this.#host.halt(new ServerError(error.code as never, error.message ?? error.code, { details: { payload: error.raw } }));
+      const c = this.conn;
+      this.clear('join');
+      if (STOP_CODES.has(error.code)) return c.halt(new ServerError(error.code as never, error.message ?? error.code, { details: { payload: error.raw } }));
       // invalid_payload: a reply the lane could not read, which it has reported already.
-      if (error.code !== ErrorCodes.INVALID_PAYLOAD) this.#host.error(serverError(error, undefined, true));
-      this.#host.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
+      if (error.code !== ErrorCodes.INVALID_PAYLOAD) c.hooks.error(serverError(error, undefined, true));
+      c.reconnect(error.retryAfterMs, `join_failed:${error.code}`);
     });
   }
 
   batch(batch: SyncBatch): void {
-    if (!this.#link.live()) return;
-    this.#link.replies?.progress(batch.topic);
-    this.#link.inbound.chain(() => this.#host.apply(batch));
+    if (!this.live()) return;
+    this.replies?.progress(batch.topic);
+    this.inbound.chain(() => this.conn.apply(batch));
   }
 
   subscribed(requestId: number, topics: string[]): void {
     this.#answered(requestId);
     this.#afterApply(() => {
-      const s = this.#host.swap.of(this.#link);
-      if (s !== undefined) this.#host.swap.subscribed(s, topics);
-      else if (this.#current()) this.#host.driver.subscribed(requestId, topics);
+      if (this.standby()) this.conn.swap.subscribed(topics);
+      else if (this.current()) this.conn.driver.subscribed(requestId, topics);
     });
   }
 
   subscribeFailed(requestId: number, topics: string[], error: SyncErrorPayload): void {
     this.#answered(requestId);
-    this.#afterApply(() => this.#orDrop(`subscribe failed (${error.code})`, () => this.#host.driver.subscribeFailed(requestId, topics, error)));
+    this.#afterApply(() => this.#orDrop(`subscribe failed (${error.code})`, () => this.conn.driver.subscribeFailed(requestId, topics, error)));
   }
 
-  /** A subscribe reply arrived: once none is awaited, the socket lets its reply deadline go. */
+  /** A subscribe reply arrived: once none is awaited, the socket lets its reply deadline go (an idle live client holds none). */
   #answered(requestId: number): void {
-    if (this.#link.replies?.answered(requestId)) this.#link.replies = undefined;
+    if (this.replies?.answered(requestId)) this.replies = undefined;
   }
 
   serverError(error: SyncErrorPayload): void {
-    this.#afterApply(() => this.#orDrop(`server error (${error.code})`, () => this.#host.driver.serverError(error)));
+    this.#afterApply(() => this.#orDrop(`server error (${error.code})`, () => this.conn.driver.serverError(error)));
   }
 
   heartbeat(watermarks: Record<string, number>): void {
-    if (this.#current()) this.#host.heartbeat(watermarks);
+    if (this.current()) this.conn.hooks.heartbeat(watermarks);
   }
 
   channelDown(reason: string): void {
     this.#orDrop(reason, () => {
-      this.#host.error(new TransportError(ErrorCodes.CHANNEL_CLOSED, `server ended the channel (${reason}) while the socket stayed open`, { retryable: true }));
-      this.#host.reconnect(undefined, reason);
+      this.conn.hooks.error(new TransportError(ErrorCodes.CHANNEL_CLOSED, `server ended the channel (${reason}), socket still open`, { retryable: true }));
+      this.conn.reconnect(undefined, reason);
     });
   }
 
   protocolError(error: KhalaSyncError): void {
-    if (!this.#link.live()) return;
-    countRejected(this.#host.metrics, error.code);
-    this.#host.error(error);
-    if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.#host.driver.oversized(error.topic);
+    if (!this.live()) return;
+    countRejected(this.conn.metrics, error.code);
+    this.conn.hooks.error(error);
+    if (error.code === ErrorCodes.FRAME_TOO_LARGE && error.topic !== undefined) this.conn.driver.oversized(error.topic);
   }
 
   lastApplied(topic: string): number | undefined {
-    return this.#host.driver.lastApplied(topic);
+    return this.conn.driver.lastApplied(topic);
   }
 
   carriesHashes(topic: string): boolean {
-    return this.#host.driver.carriesHashes(topic);
+    return this.conn.driver.carriesHashes(topic);
   }
 
   notice(notice: LaneNotice): void {
-    if (this.#link.live()) this.#host.notify(notice);
+    if (this.live()) this.conn.notify(notice);
   }
 
   report(error: KhalaSyncError): void {
-    if (this.#link.live()) this.#host.error(error);
-  }
-
-  #current(): boolean {
-    return this.#host.current(this.#link);
+    if (this.live()) this.conn.hooks.error(error);
   }
 
   // Replies and errors act after the batches of the same inbound frame have committed.
   #afterApply(act: () => void): void {
-    this.#link.inbound.after(() => {
+    this.inbound.after(() => {
       act();
-      this.#host.refresh();
+      this.conn.refresh();
     });
   }
 
   // Anything but data and a subscribe ok on a standby gives it up; the current socket carries on.
   #orDrop(what: string, act: () => void): void {
-    if (this.#host.swap.of(this.#link) !== undefined) this.#host.swap.drop(ErrorCodes.CHANNEL_CLOSED, what);
-    else if (this.#current()) act();
+    if (this.standby()) this.conn.swap.drop(ErrorCodes.CHANNEL_CLOSED, what);
+    else if (this.current()) act();
   }
 }

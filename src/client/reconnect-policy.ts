@@ -3,71 +3,191 @@ import { ErrorCodes } from '../errors/codes.js';
 import { TransportError } from '../errors/transport-error.js';
 import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo } from '../transport/transport.js';
 import { TERMINAL, type ConnectionHooks, type ConnectionSettings } from './connection-settings.js';
-import { subprotocolMismatch } from './link-open.js';
-import { countRejected, type ConnectionMetrics } from './metrics.js';
+import { connectionMetrics, countRejected, type ConnectionMetrics } from './metrics.js';
 import type { ClientStatus } from './options.js';
-import { REFUSAL_CLOSE_CODES, type RefusalCounter } from './refusals.js';
 import { SignInRequiredError, tokenFailure } from './token-provider.js';
 
-/** What the reconnect policy acts through: the connection's side. */
-export interface PolicyHost {
-  readonly status: ClientStatus;
-  readonly metrics: ConnectionMetrics;
-  readonly hooks: ConnectionHooks;
-  /** The upgrade was already retried once with a fresh token since the last open. */
-  readonly authRetried: boolean;
-  /** Stop for good (until `start`) with `status`. */
-  stop(status: ClientStatus, reason?: string): void;
-  /** Reconnect after the backoff, no sooner than `afterMs` (a server's wish, capped); `reason` says why. */
-  scheduleReconnect(reason: string, afterMs?: number): void;
-  /** Dial again at once with a fresh token, counting it as the one retry of a refused upgrade. */
-  redial(): void;
-}
+/**
+ * Close codes that mean "the server turned this session away" when they end an open socket before
+ * the subscription ever went live (since `connect()`): going away (1001, e.g. the module exited), protocol error (1002),
+ * unacceptable data (1003), invalid payload (1007), policy violation (1008), internal error (1011).
+ * A plain drop (1006), a normal close (1000) and "try again later" (1013) are not refusals.
+ */
+export const REFUSAL_CLOSE_CODES: ReadonlySet<number> = new Set([1001, 1002, 1003, 1007, 1008, 1011]);
 
-/** The token source failed: sign-in required and insecure transport stop, anything else backs off (at least the endpoint's `Retry-After`). */
-export function tokenFailed(host: PolicyHost, err: unknown): void {
-  const { error, stop } = tokenFailure(err);
-  if (error instanceof SignInRequiredError) host.hooks.authFailure({ httpStatus: 401, reason: 'sign_in_required', refreshAttempted: false });
-  host.hooks.error(error);
-  return stop === undefined ? host.scheduleReconnect('token_provider_failed', (error.details as { retryAfterMs?: number } | undefined)?.retryAfterMs) : host.stop(stop[0], stop[1]);
-}
-
-/** The server picked a subprotocol the lane does not speak: retrying would get the same answer, so stop until the app acts. */
-export function mismatched(host: PolicyHost, offered: string[], selected: string | undefined): void {
-  host.hooks.error(subprotocolMismatch(offered, selected));
-  host.stop('upgrade_required', 'subprotocol_mismatch');
+/** How a close is named in messages: the refused upgrade's HTTP status, else the close code. */
+export function closeName(info: CloseInfo): string {
+  return info.httpStatus ? `HTTP ${info.httpStatus}` : `close ${info.code}`;
 }
 
 /**
- * The current socket closed (`wasOpen`: after its transport opened) and was torn down: report why,
- * then retry a refused upgrade once at once, stop (a subprotocol mismatch, `maxRefusals` identical
- * refusals in a row) or reconnect after the backoff. Nothing follows in a terminal status.
+ * The half of a connection that decides what follows a failure, and when it dials next: the
+ * attempt count behind the backoff (it starts over once a connection stayed live for
+ * `stableAfterMs`), a floor a server asked for (`retry_after`), the pending reconnect timer, a hold
+ * while the network is down, the one retry of a refused upgrade, and the count of identical
+ * refusals. The connection extends it: one object per client (docs/benchmarks.md, heap per idle client).
+ *
+ * Identical refusals in a row (same close code and reason) mean the server will keep answering the
+ * same way (an incompatible module, a schema it cannot serve), so after `maxRefusals` of them the
+ * client stops instead of reconnecting forever; a refusal that differs starts the count over. Once
+ * the subscription has gone live, closes stop being refusals until the next `connect()`: a server
+ * that served us once is restarting or redeploying, and a desktop session must ride that out. The
+ * reason is kept verbatim here; the client's SecretScrubber removes any token when it is emitted.
  */
-export function linkClosed(host: PolicyHost, settings: ConnectionSettings, refusals: RefusalCounter, info: CloseInfo, wasOpen: boolean): void {
-  const offered = settings.lane.protocols;
-  if (!wasOpen && info.reason === SUBPROTOCOL_MISMATCH_REASON && offered !== undefined && offered.length > 0) return mismatched(host, offered, undefined);
-  if (TERMINAL.has(host.status)) return;
-  if (!wasOpen && (info.httpStatus === 401 || info.httpStatus === 403)) {
-    host.hooks.authFailure({ httpStatus: info.httpStatus, reason: 'upgrade_refused', refreshAttempted: host.authRetried });
-    // An expired token and a bad one look alike (§1.1): mint a fresh one and try once at once.
-    if (!host.authRetried) return host.redial();
-    host.hooks.error(new TransportError(ErrorCodes.AUTH_REFUSED, `upgrade refused with HTTP ${info.httpStatus} twice with fresh tokens`, { retryable: true, details: { httpStatus: info.httpStatus } }));
-  } else if (!wasOpen) {
-    host.hooks.error(new TransportError(ErrorCodes.CONNECT_FAILED, `connection failed (${info.httpStatus ? `HTTP ${info.httpStatus}` : `close ${info.code}`})`, { retryable: true, details: { code: info.code, httpStatus: info.httpStatus } }));
-  } else if (refusals.counts() && REFUSAL_CLOSE_CODES.has(info.code)) {
-    return refused(host, refusals, info.code, info.reason);
-  } else if (info.code === 1009) {
-    countRejected(host.metrics, ErrorCodes.FRAME_TOO_LARGE);
-    host.hooks.error(frameTooLarge(undefined, settings.maxFrameBytes, undefined, 1009));
-  }
-  host.scheduleReconnect(wasOpen ? `socket closed (${info.code})` : 'connect_failed');
-}
+export abstract class ReconnectPolicy {
+  status: ClientStatus = 'idle';
+  /** Counters this connection keeps (plain fields: read them, never write them). */
+  readonly metrics: ConnectionMetrics = connectionMetrics();
+  /** The upgrade was already retried once with a fresh token since the last open. */
+  authRetried = false;
+  /** Reconnects since the connection was last stable (1-based once one is scheduled). */
+  #attempt = 0;
+  #floorMs = 0;
+  /** While true (the network is down), due attempts wait instead of dialling. */
+  #held = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stableTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Close code and reason of the latest refusal, and how many identical ones came in a row. */
+  #refusal: string | undefined;
+  #refusals = 0;
+  /** The subscription went live since `connect()`: closes are ordinary drops until `restart()`. */
+  #everLive = false;
 
-/** The server turned an open socket away before it went live: report it, and stop after `maxRefusals` in a row. */
-function refused(host: PolicyHost, refusals: RefusalCounter, code: number, reason: string): void {
-  const { error, stop } = refusals.refused(code, reason);
-  host.hooks.error(error);
-  if (stop === undefined) return host.scheduleReconnect(`server_refused (${code})`);
-  host.hooks.error(stop);
-  host.stop('incompatible_server', ErrorCodes.INCOMPATIBLE_SERVER);
+  constructor(
+    readonly settings: ConnectionSettings,
+    /** Where the connection reports to its client. */
+    readonly hooks: ConnectionHooks,
+  ) {}
+
+  /** Close for good (until `start` is called again) with the given terminal status. */
+  abstract stop(status?: ClientStatus, reason?: string): void;
+
+  /** Fetch a token and open a socket with it. */
+  abstract dial(): Promise<void>;
+
+  setStatus(status: ClientStatus, reason?: string): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.hooks.status(status, reason);
+  }
+
+  /** `connect()` was called: a fresh session, no attempt counted, nothing refused and never live. */
+  restart(): void {
+    this.#attempt = 0;
+    this.authRetried = false;
+    this.#refusal = undefined;
+    this.#refusals = 0;
+    this.#everLive = false;
+  }
+
+  /** A reconnect timer is running. */
+  pending(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** Hold reconnect attempts while the network is down; releasing dials at once if one was due. */
+  holdReconnects(held: boolean): void {
+    this.#held = held;
+    if (this.status !== 'backoff') return;
+    this.cancel();
+    if (!held) void this.dial();
+  }
+
+  /** The subscription went live: start the attempt count over after `stableAfterMs` if still live then. */
+  wentLive(): void {
+    this.#everLive = true;
+    clearTimeout(this.#stableTimer);
+    this.#stableTimer = setTimeout(() => {
+      if (this.status === 'live') this.#attempt = 0;
+    }, this.settings.stableAfterMs);
+  }
+
+  /** Forget the pending reconnect (`stable`: and the stability timer: the socket went away). */
+  cancel(stable?: boolean): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (stable) clearTimeout(this.#stableTimer);
+  }
+
+  /** Reconnect after the backoff, no sooner than `afterMs` (a server's wish: at most `maxRetryAfterMs`); `reason` says why. */
+  scheduleReconnect(reason: string, afterMs?: number): void {
+    if (TERMINAL.has(this.status)) return;
+    if (afterMs !== undefined) this.#floorMs = Math.max(this.#floorMs, Math.min(afterMs, this.settings.maxRetryAfterMs));
+    const delayMs = Math.max(this.#floorMs, this.settings.reconnectDelay(++this.#attempt));
+    this.#floorMs = 0;
+    this.metrics.reconnects++;
+    this.hooks.reconnecting({ attempt: this.#attempt, delayMs, reason });
+    this.setStatus('backoff', reason);
+    clearTimeout(this.#timer);
+    // Held: releasing the hold dials.
+    if (this.#held) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.dial();
+    }, delayMs);
+  }
+
+  /** The token source failed: sign-in required and insecure transport stop, anything else backs off (at least the endpoint's `Retry-After`). */
+  tokenFailed(err: unknown): void {
+    const { error, stop } = tokenFailure(err);
+    if (error instanceof SignInRequiredError) this.hooks.authFailure({ httpStatus: 401, reason: 'sign_in_required', refreshAttempted: false });
+    this.hooks.error(error);
+    return stop === undefined ? this.scheduleReconnect('token_provider_failed', (error.details as { retryAfterMs?: number }).retryAfterMs) : this.stop(stop[0], stop[1]);
+  }
+
+  /**
+   * The server picked a subprotocol the lane does not speak (`selected` undefined: one the
+   * transport could not use): retrying would get the same answer, so stop until the app acts.
+   */
+  mismatched(offered: string[], selected: string | undefined): void {
+    const what = selected === undefined ? 'an unusable subprotocol' : `subprotocol "${selected.slice(0, 80)}"`;
+    this.hooks.error(
+      new TransportError(ErrorCodes.SUBPROTOCOL_MISMATCH, `server selected ${what}, expected one of ${offered.join(', ')}`, {
+        details: { offered: [...offered], selected: selected?.slice(0, 80) ?? null },
+      }),
+    );
+    this.stop('upgrade_required', 'subprotocol_mismatch');
+  }
+
+  /**
+   * The current socket closed (`wasOpen`: after its transport opened) and was torn down: report why,
+   * then retry a refused upgrade once at once, stop (a subprotocol mismatch, `maxRefusals` identical
+   * refusals in a row) or reconnect after the backoff. Nothing follows in a terminal status.
+   */
+  linkClosed(info: CloseInfo, wasOpen: boolean): void {
+    const offered = this.settings.lane.protocols;
+    if (!wasOpen && info.reason === SUBPROTOCOL_MISMATCH_REASON && offered?.length) return this.mismatched(offered, undefined);
+    if (TERMINAL.has(this.status)) return;
+    const { code, httpStatus } = info;
+    if (!wasOpen && (httpStatus === 401 || httpStatus === 403)) {
+      this.hooks.authFailure({ httpStatus, reason: 'upgrade_refused', refreshAttempted: this.authRetried });
+      // An expired token and a bad one look alike (§1.1): mint a fresh one and try once at once.
+      if (!this.authRetried) {
+        this.authRetried = true;
+        return void this.dial();
+      }
+      this.hooks.error(new TransportError(ErrorCodes.AUTH_REFUSED, `upgrade refused with HTTP ${httpStatus} twice with fresh tokens`, { retryable: true, details: { httpStatus } }));
+    } else if (!wasOpen) {
+      this.hooks.error(new TransportError(ErrorCodes.CONNECT_FAILED, `connection failed (${closeName(info)})`, { retryable: true, details: { code, httpStatus } }));
+    } else if (!this.#everLive && REFUSAL_CLOSE_CODES.has(code)) {
+      return this.#refused(code, info.reason.slice(0, 200));
+    } else if (code === 1009) {
+      countRejected(this.metrics, ErrorCodes.FRAME_TOO_LARGE);
+      this.hooks.error(frameTooLarge(undefined, this.settings.maxFrameBytes, undefined, 1009));
+    }
+    this.scheduleReconnect(wasOpen ? `socket closed (${code})` : 'connect_failed');
+  }
+
+  /** The server turned an open socket away before it went live: report it, and stop after `maxRefusals` identical ones in a row. */
+  #refused(code: number, reason: string): void {
+    const key = `${code}\u0000${reason}`;
+    const n = (this.#refusals = key === this.#refusal ? this.#refusals + 1 : 1);
+    this.#refusal = key;
+    const max = this.settings.maxRefusals;
+    const details = { code, reason, consecutive: n, maxRefusals: max };
+    this.hooks.error(new TransportError(ErrorCodes.SERVER_REFUSED, `server refused the session before it went live (close ${code}${reason && `: ${reason}`})`, { retryable: n < max, details }));
+    if (n < max) return this.scheduleReconnect(`server_refused (${code})`);
+    this.hooks.error(new TransportError(ErrorCodes.INCOMPATIBLE_SERVER, `server refused the session ${n} times in a row with close ${code}${reason && ` (${reason})`}`, { details }));
+    this.stop('incompatible_server', ErrorCodes.INCOMPATIBLE_SERVER);
+  }
 }

@@ -1,3 +1,4 @@
+import { ErrorCodes } from '../errors/codes.js';
 import type { SocketLink } from './socket-link.js';
 
 /**
@@ -17,16 +18,11 @@ export class ReplyDeadline {
 
   readonly #link: SocketLink;
   readonly #ms: number;
-  readonly #expired: () => void;
 
-  constructor(
-    link: SocketLink,
-    ms: number,
-    expired: () => void,
-  ) {
+  /** No reply within `ms` of the last progress: `reply_timeout` and a reconnect (SPEC.md S8). */
+  constructor(link: SocketLink, ms: number) {
     this.#link = link;
     this.#ms = ms;
-    this.#expired = expired;
   }
 
   /** Send a subscribe with `send` (it returns the request id) and wait for its reply. */
@@ -73,6 +69,6 @@ export class ReplyDeadline {
     const left = this.#since + this.#ms - Date.now();
     if (left > 0) return this.#arm(left);
     this.#waiting.clear();
-    this.#expired();
+    this.#link.missed(ErrorCodes.REPLY_TIMEOUT, `no subscribe reply within ${this.#ms} ms`, 'subscribe_timeout');
   }
 }

@@ -1,7 +1,12 @@
-import { ErrorCodes } from '../errors/codes.js';
+import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 import { isKhalaSyncError, KhalaSyncError } from '../errors/khala-sync-error.js';
-import type { TokenGrant } from './token-provider.js';
+import { TransportError } from '../errors/transport-error.js';
 import { MAX_TIMER_MS } from '../util/timers.js';
+import { emptyRecord } from '../util/records.js';
+import type { Connection } from './connection.js';
+import { SocketLink } from './socket-link.js';
+import type { TokenGrant } from './token-provider.js';
+import { settled } from './topic-phases.js';
 
 /** Longest head start a refresh takes before `refresh_after_in` elapses, ms. */
 export const REFRESH_LEAD_MAX_MS = 5000;
@@ -13,30 +18,18 @@ export const REFRESH_LEAD_MAX_MS = 5000;
  */
 export const MIN_REFRESH_INTERVAL_MS = 1000;
 
-/** What the scheduler drives. */
-export interface TokenRefreshHost {
-  /** Mint a fresh grant (the client's token source). */
-  token(): Promise<TokenGrant>;
-  /**
-   * Open a second socket with `grant`, resubscribe it from the committed watermarks and switch over
-   * once it is live. Resolves when the new socket is the current one; rejects (the old socket is
-   * kept) when it could not be made live.
-   */
-  replace(grant: TokenGrant): Promise<void>;
-  /** Delay before retry `attempt` (1-based) of a failed refresh. */
-  retryDelay(attempt: number): number;
-  /** A refresh attempt failed (`token_refresh_failed`); another is scheduled. */
-  failed(error: KhalaSyncError): void;
-}
-
 /**
  * Replaces the connection's socket before its token's `refresh_after_in` elapses. The server checks
  * a token only at upgrade, so expiry never closes a live socket; what expires is the ability to
- * reconnect with it. The refresh therefore runs make-before-break: the old socket keeps delivering
- * until the new one is live, and a failed refresh keeps the old socket and retries with backoff.
- * One refresh runs at a time; `cancel` (the socket went away) forgets everything.
+ * reconnect with it. The refresh therefore runs make-before-break (docs/spacetime-lane.md): a
+ * standby socket opened with a fresh token joins, resubscribes every wanted topic from its
+ * committed watermark, and replaces the current socket once its replay committed. Anything going
+ * wrong gives the standby up, keeps the current socket and retries with backoff. One refresh runs
+ * at a time; `cancel` (the socket went away) forgets everything.
  */
 export class TokenRefresh {
+  /** The standby socket, while a refresh runs. */
+  link: SocketLink | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #due: number | undefined;
   #attempt = 0;
@@ -44,11 +37,19 @@ export class TokenRefresh {
   #lastStart = -Infinity;
   /** Bumped by `cancel` and `arm`: an attempt that finishes after it no longer counts. */
   #epoch = 0;
+  /** The standby's grant, and when it was fetched (the overlap is measured from there). */
+  #grant: TokenGrant | undefined;
+  #at = 0;
+  /** The topics subscribed on the standby, and those not yet answered. */
+  #topics: string[] | undefined;
+  #waiting: Set<string> | undefined;
+  /** Settles the running attempt: the standby took over (no error) or was given up. */
+  #finish: ((error?: KhalaSyncError) => void) | undefined;
 
-  readonly #host: TokenRefreshHost;
+  readonly #c: Connection;
 
-  constructor(host: TokenRefreshHost) {
-    this.#host = host;
+  constructor(c: Connection) {
+    this.#c = c;
   }
 
   /** Unix ms when the next refresh starts; undefined when none is scheduled. */
@@ -87,32 +88,100 @@ export class TokenRefresh {
     const delayMs = Math.min(wantedMs, MAX_TIMER_MS);
     this.#due = Date.now() + delayMs;
     const epoch = this.#epoch;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.#run(epoch);
-    }, delayMs);
+    this.#timer = setTimeout(() => void this.#run(epoch), delayMs);
   }
 
   async #run(epoch: number): Promise<void> {
     this.#lastStart = Date.now();
-    let grant: TokenGrant;
     try {
-      grant = await this.#host.token();
+      const grant = await this.#c.settings.token();
       if (epoch !== this.#epoch) return;
-      await this.#host.replace(grant);
+      await this.#start(grant);
     } catch (err) {
       if (epoch !== this.#epoch) return;
-      this.#attempt++;
-      const delay = this.#host.retryDelay(this.#attempt);
-      const cause = isKhalaSyncError(err) ? `${err.code}: ${err.message}` : String(err);
-      this.#host.failed(
-        new KhalaSyncError('client', ErrorCodes.TOKEN_REFRESH_FAILED, `token refresh failed (${cause}); the current socket is kept, retry ${this.#attempt} in ${delay} ms`, {
-          retryable: true,
-          cause: err,
-          details: { attempt: this.#attempt, retryInMs: delay, cause: isKhalaSyncError(err) ? err.code : 'unknown' },
-        }),
-      );
+      const n = ++this.#attempt;
+      const delay = this.#c.settings.reconnectDelay(n);
+      const code = isKhalaSyncError(err) ? err.code : 'unknown';
+      const error = new KhalaSyncError('client', ErrorCodes.TOKEN_REFRESH_FAILED, `token refresh failed (${isKhalaSyncError(err) ? `${code}: ${err.message}` : String(err)}); retry ${n} in ${delay} ms`, {
+        retryable: true,
+        cause: err,
+        details: { attempt: n, retryInMs: delay, cause: code },
+      });
+      this.#c.notify({ type: 'token_refresh', outcome: 'failed', overlapMs: 0, code });
+      this.#c.hooks.error(error);
       this.#schedule(delay);
     }
+  }
+
+  /** Open a standby socket with `grant` (only when live); resolves once it replaced the current one. */
+  #start(grant: TokenGrant): Promise<void> {
+    const status = this.#c.status;
+    if (status !== 'live' || this.link !== undefined) throw new TransportError(ErrorCodes.CHANNEL_CLOSED, `not live (${status})`);
+    const link = new SocketLink(this.#c, grant.token);
+    const done = new Promise<void>((resolve, reject) => (this.#finish = (error) => (error === undefined ? resolve() : reject(error))));
+    this.link = link;
+    this.#grant = grant;
+    this.#at = Date.now();
+    this.#topics = this.#waiting = undefined;
+    const ms = this.#c.settings.joinTimeoutMs;
+    link.timer('standby', ms, () => this.drop(ErrorCodes.REPLY_TIMEOUT, `not live within ${ms} ms`));
+    return done;
+  }
+
+  /** The standby joined: subscribe every wanted topic from its committed watermark. */
+  joined(): void {
+    const driver = this.#c.driver;
+    if (!settled(driver.topics())) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'a topic is catching up or recovering');
+    const topics = (this.#topics = this.#wanted());
+    this.#waiting = new Set(topics);
+    const resumeAfter: Record<string, number> = emptyRecord();
+    for (const t of topics) {
+      const w = driver.lastApplied(t);
+      if (w !== undefined) resumeAfter[t] = w;
+    }
+    if (topics.length === 0) return this.#switchOver();
+    this.link!.session?.subscribe(topics, resumeAfter);
+  }
+
+  /** Subscribe oks arrived on the standby; it takes over once every topic was answered. */
+  subscribed(topics: readonly string[]): void {
+    for (const t of topics) this.#waiting?.delete(t);
+    if (!this.#waiting?.size) this.#switchOver();
+  }
+
+  /** Give the standby up (the current socket is untouched) and fail its refresh attempt with `code`. */
+  drop(code: ErrorCode, why: string, details?: Record<string, unknown>): void {
+    const link = this.link;
+    if (link === undefined) return;
+    this.link = undefined;
+    this.#c.track(link.close(1000, 'token refresh abandoned'));
+    this.#settle(new TransportError(code, `standby socket: ${why}`, { details }));
+  }
+
+  /**
+   * The standby is subscribed and its replay committed: it becomes the current socket, the old one
+   * is closed. The driver is not told: its topics stay live, so no status changes and nothing is
+   * replayed to the app — the standby's rows at or below the watermark were dropped as duplicates.
+   */
+  #switchOver(): void {
+    const wanted = this.#wanted();
+    const topics = this.#topics ?? [];
+    if (!settled(this.#c.driver.topics()) || wanted.length !== topics.length || !wanted.every((t) => topics.includes(t))) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'subscriptions changed during the refresh');
+    const link = this.link!;
+    this.link = undefined;
+    this.#c.adopt(link, this.#grant!, this.#at);
+    this.arm(this.#grant!, this.#at);
+    this.#settle();
+  }
+
+  #settle(error?: KhalaSyncError): void {
+    const f = this.#finish;
+    this.#finish = undefined;
+    f?.(error);
+  }
+
+  /** Topics a socket must carry: every subscribed topic that has not failed. */
+  #wanted(): string[] {
+    return [...this.#c.driver.topics()].filter((t) => t.phase !== 'failed').map((t) => t.topic);
   }
 }
