@@ -24,20 +24,13 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 
 /** `promise`, or an `aborted` rejection as soon as `signal` aborts (the work itself is not cancelled). */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
+  return signal === undefined
+    ? promise
+    : new Promise<T>((resolve, reject) => {
+        const onAbort = (): void => reject(abortError(signal));
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        // The listener goes once the promise settled (a settled race ignores a later abort).
+        void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      });
 }

@@ -131,15 +131,11 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
    * subscribed (at once when joined, else at the next join). Resolves when loaded; after `close()`
    * rejects with `client_closed`. Listen for changes with {@link onChange} or `on('updates', …)`.
    */
-  subscribe(topics: string | string[], options: WaitOptions = {}): Promise<void> {
-    const list = Array.isArray(topics) ? topics : [topics];
+  async subscribe(topics: string | string[], options: WaitOptions = {}): Promise<void> {
     const { signal } = options;
-    try {
-      if (this.closed) throw clientClosedError(); // its store is closed: nothing to load from
-      throwIfAborted(signal);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    if (this.closed) throw clientClosedError(); // its store is closed: nothing to load from
+    throwIfAborted(signal);
+    const list = Array.isArray(topics) ? topics : [topics];
     // A failed earlier load does not poison later subscribes; each caller sees its own outcome. A
     // signal that aborts before this load starts leaves the topics out; once started, it completes.
     this.ready = handled(this.ready.catch(() => undefined).then(() => (signal?.aborted ? undefined : this.driver.subscribe(list))));

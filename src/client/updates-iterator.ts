@@ -47,7 +47,8 @@ export class UpdatesIterator implements AsyncIterableIterator<AppliedBatch, unde
   #space: (() => void) | undefined;
   #failure: KhalaSyncError | undefined;
   #ended = false;
-  readonly #releases: Array<() => void> = [];
+  /** Removes the listeners and the apply barrier (none when it ended before it started). */
+  #detach: (() => void) | undefined;
 
   constructor(host: UpdatesHost, options: UpdatesOptions) {
     const { topics, signal, bufferSize = UPDATES_BUFFER_SIZE } = options;
@@ -59,15 +60,19 @@ export class UpdatesIterator implements AsyncIterableIterator<AppliedBatch, unde
     }
     const wanted = topics === undefined ? undefined : new Set(typeof topics === 'string' ? [topics] : topics);
     const onAbort = (): void => this.#end(abortError(signal!));
-    const onApplied = (batch: AppliedBatch): void => void ((wanted === undefined || wanted.has(batch.topic)) && this.#push(batch));
+    const onApplied = (batch: AppliedBatch): void => {
+      if (wanted === undefined || wanted.has(batch.topic)) this.#push(batch);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
     host.emitter.on('updates', onApplied);
-    this.#releases.push(
-      () => signal?.removeEventListener('abort', onAbort),
-      () => void host.emitter.off('updates', onApplied),
-      host.driver.addApplyBarrier(() => (this.#buffer.length < this.#size ? undefined : new Promise<void>((resolve) => (this.#space = resolve)))),
-      host.onChange(() => host.closed() && this.#end(undefined)),
-    );
+    const unbar = host.driver.addApplyBarrier(() => (this.#buffer.length < this.#size ? undefined : new Promise<void>((resolve) => (this.#space = resolve))));
+    const unwatch = host.onChange(() => host.closed() && this.#end(undefined));
+    this.#detach = () => {
+      signal?.removeEventListener('abort', onAbort);
+      host.emitter.off('updates', onApplied);
+      unbar();
+      unwatch();
+    };
   }
 
   next(): Promise<IteratorResult<AppliedBatch, undefined>> {
@@ -76,13 +81,10 @@ export class UpdatesIterator implements AsyncIterableIterator<AppliedBatch, unde
       if (this.#buffer.length < this.#size) this.#release();
       return Promise.resolve({ value: batch, done: false });
     }
-    if (this.#failure !== undefined) {
-      const failure = this.#failure;
-      this.#failure = undefined; // reported once; the iteration is then simply over
-      return Promise.reject(failure);
-    }
-    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => (this.#pending = { resolve, reject }));
+    const failure = this.#failure;
+    this.#failure = undefined; // reported once; the iteration is then simply over
+    if (failure !== undefined) return Promise.reject(failure);
+    return this.#ended ? done() : new Promise((resolve, reject) => (this.#pending = { resolve, reject }));
   }
 
   /** End the iteration (what `break` calls): the listener and the apply chain are released. */
@@ -90,7 +92,7 @@ export class UpdatesIterator implements AsyncIterableIterator<AppliedBatch, unde
     this.#buffer.length = 0;
     this.#end(undefined);
     this.#failure = undefined;
-    return Promise.resolve({ value: undefined, done: true });
+    return done();
   }
 
   [Symbol.asyncIterator](): this {
@@ -113,7 +115,7 @@ export class UpdatesIterator implements AsyncIterableIterator<AppliedBatch, unde
   #end(failure: KhalaSyncError | undefined): void {
     if (this.#ended) return;
     this.#ended = true;
-    for (const r of this.#releases.splice(0)) r();
+    this.#detach?.();
     this.#release();
     if (failure !== undefined) this.#buffer.length = 0;
     const pending = this.#pending;
@@ -122,4 +124,8 @@ export class UpdatesIterator implements AsyncIterableIterator<AppliedBatch, unde
     else if (failure === undefined) pending.resolve({ value: undefined, done: true });
     else pending.reject(failure);
   }
+}
+
+function done(): Promise<IteratorResult<AppliedBatch, undefined>> {
+  return Promise.resolve({ value: undefined, done: true });
 }

@@ -1,7 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { TopicState } from '../replay/state.js';
-import { abortError, raceAbort, throwIfAborted } from './abort.js';
+import { raceAbort, throwIfAborted } from './abort.js';
 import { clientClosedError } from './client-guards.js';
 import { TERMINAL } from './connection-settings.js';
 import type { ClientStatus } from './options.js';
@@ -64,22 +64,20 @@ export class LiveWaits {
   async wait(topics: readonly string[] | undefined, signal: AbortSignal | undefined): Promise<void> {
     throwIfAborted(signal);
     await raceAbort(this.#host.ready(), signal);
-    return new Promise<void>((resolve, reject) => {
-      const settle = (error: KhalaSyncError | undefined): void => {
-        off();
-        signal?.removeEventListener('abort', onAbort);
-        if (error === undefined) resolve();
-        else reject(error);
-      };
+    let off = (): void => undefined;
+    const settled = new Promise<void>((resolve, reject) => {
       const check = (): void => {
         const outcome = this.#outcome(topics);
-        if (outcome !== 'pending') settle(outcome === 'live' ? undefined : outcome);
+        if (outcome === 'pending') return;
+        off();
+        if (outcome === 'live') resolve();
+        else reject(outcome);
       };
-      const onAbort = (): void => settle(abortError(signal!));
-      const off = this.#host.onChange(check);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      off = this.#host.onChange(check);
       check();
     });
+    // An abort leaves `settled` pending: its listener goes here.
+    return raceAbort(settled, signal).finally(off);
   }
 
   #failed(topic: string): boolean {

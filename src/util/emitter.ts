@@ -23,19 +23,18 @@ export class Emitter<Events extends { [E in keyof Events]: Listener }> {
 
   /** Call `listener` on the next `event` only. */
   once<E extends keyof Events>(event: E, listener: Events[E]): this {
-    const wrapper = ((...args: Parameters<Events[E]>) => {
-      this.off(event, wrapper);
+    const wrapper = Object.assign((...args: Parameters<Events[E]>) => {
+      this.off(event, wrapper as unknown as Events[E]);
       (listener as (...a: Parameters<Events[E]>) => void)(...args);
-    }) as unknown as Events[E];
-    onceOf.set(wrapper, listener);
-    return this.on(event, wrapper);
+    }, { listener });
+    return this.on(event, wrapper as unknown as Events[E]);
   }
 
   /** Remove one registration of `listener` (also one made with {@link once}). */
   off<E extends keyof Events>(event: E, listener: Events[E]): this {
-    const list = this.listeners.get(event);
-    if (list === undefined) return this;
-    const i = list.findIndex((l) => l === listener || onceOf.get(l) === listener);
+    const list = this.listeners.get(event) ?? [];
+    // A once() wrapper carries the listener it wraps, so off(event, listener) finds it.
+    const i = list.findIndex((l) => l === listener || (l as { listener?: Listener }).listener === listener);
     if (i >= 0) list.splice(i, 1);
     if (list.length === 0) this.listeners.delete(event);
     return this;
@@ -61,6 +60,3 @@ export class Emitter<Events extends { [E in keyof Events]: Listener }> {
     return true;
   }
 }
-
-// once() wrappers → the listener they wrap, so off(event, listener) finds them.
-const onceOf = new WeakMap<Listener, Listener>();
