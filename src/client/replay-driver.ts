@@ -56,7 +56,7 @@ export class ReplayDriver {
     // The checks use WebCrypto (no SHA-256 of our own in the bundle): refuse at construction rather
     // than fail every body later. Only a client that would check something needs it.
     if (!webCrypto() && (options.verifyPayloadHash === 'all' || (verifyHashes && (options.snapshot ?? options.hydrator)))) {
-      throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTIONS, "invalid option verifyPayloadHash: checking payload_hash needs WebCrypto (crypto.subtle, a secure context); set it to 'off'", { details: { option: 'verifyPayloadHash' } });
+      throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTIONS, "invalid option verifyPayloadHash: needs crypto.subtle (WebCrypto), or 'off'", { details: { option: 'verifyPayloadHash' } });
     }
     const queue = this.#queue;
     // A snapshot's outcome arrives outside any reply (a bad page fails its topic): status follows.

@@ -1,6 +1,6 @@
 import type { JsonValue } from '../util/json.js';
 import { canonicalJson } from './canonical-json.js';
-import { base64ToBytes, bytesToBase64, bytesToHex } from './encoding.js';
+import { base64ToBytes, bytesToHex } from './encoding.js';
 
 // What checking a `payload_hash` needs besides the digest itself, shared by the synchronous check
 // (payload-hash.ts, for Node tools) and the WebCrypto one the client uses (web-digest.ts).
@@ -27,7 +27,9 @@ export function hashTarget(payload: JsonValue, hash: string): { h: string; text:
 
 /** Whether `digest` is the one `h` (a hash {@link hashTarget} accepted) names. */
 export function digestMatches(digest: Uint8Array, h: string): boolean {
-  return h.length === 44 ? bytesToBase64(digest) === h : `sha256:${bytesToHex(digest)}` === h.toLowerCase();
+  // A base64 hash must also be the digest's own encoding: the two spare bits of its 43rd digit are
+  // zero (the decoder ignores them, so the bytes alone would accept 4 spellings of one digest).
+  return bytesToHex(digest) === digestKey(h) && (h.length !== 44 || 'AEIMQUYcgkosw048'.includes(h[42]!));
 }
 
 /** A hash as a comparable key: lowercase hex of the digest for either wire form, else the trimmed text. */

@@ -32,10 +32,7 @@ export function isSequence(value: unknown): value is number {
 }
 
 function invalid(kind: string, topic: string, message: string): StoreError {
-  return new StoreError(ErrorCodes.STORE_FAILED, `${kind} store refused a write: ${message}`, {
-    topic,
-    details: { kind },
-  });
+  return new StoreError(ErrorCodes.STORE_FAILED, `${kind} store refused a write: ${message}`, { topic, details: { kind } });
 }
 
 /**
@@ -45,16 +42,15 @@ function invalid(kind: string, topic: string, message: string): StoreError {
  */
 export function checkWrite(kind: string, topic: string, watermark: number, documents: readonly SyncDocument[]): void {
   if (typeof topic !== 'string' || topic === '') throw invalid(kind, String(topic), 'topic must be a non-empty string');
-  if (!isSequence(watermark)) throw invalid(kind, topic, `watermark ${String(watermark)} is not a non-negative integer`);
+  if (!isSequence(watermark)) throw invalid(kind, topic, `bad watermark ${String(watermark)}`);
   for (const doc of documents) checkDocument(kind, topic, doc);
 }
 
 /** Per-document part of {@link checkWrite}; also used by `putHydrated`. */
 export function checkDocument(kind: string, topic: string, doc: SyncDocument): void {
-  if (doc.topic !== topic) throw invalid(kind, topic, `document ${doc.docKey} belongs to topic ${doc.topic}`);
-  if (typeof doc.docKey !== 'string') throw invalid(kind, topic, 'docKey must be a string');
-  if (!isSequence(doc.docVersion)) throw invalid(kind, topic, `document ${doc.docKey} has a bad docVersion`);
-  if (!isSequence(doc.watermark)) throw invalid(kind, topic, `document ${doc.docKey} has a bad watermark`);
+  if (doc.topic !== topic || typeof doc.docKey !== 'string' || !isSequence(doc.docVersion) || !isSequence(doc.watermark)) {
+    throw invalid(kind, topic, `document ${String(doc.docKey)}: bad topic, docKey, docVersion or watermark`);
+  }
 }
 
 /** The last-writer rule: an incoming version replaces a stored one unless the stored one is newer. */

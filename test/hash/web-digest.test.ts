@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { payloadHashBase64 } from '../../src/hash/payload-hash.js';
+import { payloadHashBase64, verifyPayloadHash } from '../../src/hash/payload-hash.js';
 import { failsHash } from '../../src/hash/web-digest.js';
 import type { JsonValue } from '../../src/util/json.js';
 import { readFixture } from '../fixtures.js';
@@ -26,6 +26,10 @@ describe('failsHash (WebCrypto payload_hash check)', () => {
     expect(await failsHash({ status: 'done' }, running)).toBe(true);
     expect(await failsHash({ status: 'done' }, `sha256:${'0'.repeat(64)}`)).toBe(true);
     expect(await failsHash({ status: 'done' }, 'sha256:deadbeef')).toBe(false);
+    // Same bytes once decoded (the last digit's spare bits set), but not the digest's encoding.
+    const spareBits = `${running.slice(0, 42)}1=`;
+    expect(await failsHash({ status: 'running' }, spareBits)).toBe(true);
+    expect(verifyPayloadHash({ status: 'running' }, spareBits)).toBe('mismatch');
     const infinite = JSON.parse('{"x":1e400}') as JsonValue;
     expect(await failsHash(infinite, running)).toBe(true);
     expect(await failsHash(infinite, 'junk')).toBe(false);
