@@ -84,27 +84,14 @@ export function unsubscribedTopic(topic: string): KhalaSyncError {
  * when its `doc_version` is not lower than the cached one, yet the cursor still advances.
  */
 export function planBatch(state: TopicState | undefined, batch: SyncBatch, lookup: DocumentLookup, options: PlanOptions = {}): BatchPlan {
-  const empty = (outcome: BatchPlan['outcome'], duplicates = 0, diagnostics: KhalaSyncError[] = [], cursorAheadReported = false, payloadConflicts: BatchPlan['payloadConflicts'] = []): BatchPlan => ({
-    outcome,
-    applied: [],
-    commit: undefined,
-    hydrate: [],
-    duplicates,
-    gaps: 0,
-    conflicts: 0,
-    payloadConflicts,
-    diagnostics,
-    cursorAheadReported,
-  });
+  // A batch dropped whole is planned as one without updates.
   const dropped = droppedWhole(state);
-  if (dropped || !state) return empty(dropped!);
-
   const diagnostics: KhalaSyncError[] = [];
-  const last = state.lastApplied;
+  const last = state?.lastApplied;
   // A late copy of an older batch carries the head of its own time; once this connection has shown
   // a head at or past the cursor, a lower one is that, not a reset server (SPEC.md A10).
-  const headKnownAhead = state.headSeen !== undefined && last !== undefined && state.headSeen >= last;
-  const cursorAheadReported = batch.headWatermark !== undefined && last !== undefined && batch.headWatermark < last && !state.aheadReported && !headKnownAhead;
+  const headKnownAhead = state?.headSeen !== undefined && last !== undefined && state.headSeen >= last;
+  const cursorAheadReported = !dropped && batch.headWatermark !== undefined && last !== undefined && batch.headWatermark < last && !state!.aheadReported && !headKnownAhead;
   if (cursorAheadReported) {
     diagnostics.push(
       new ProtocolError(ErrorCodes.CURSOR_AHEAD_OF_HEAD, `server head ${batch.headWatermark} of ${batch.topic} is below the local cursor ${last}`, {
@@ -126,7 +113,7 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
   // at the batch's first hashed duplicate, so a batch without one (the common case) pays nothing per update.
   let inBatch: Map<number, string[]> | undefined;
   let cursor = last;
-  const updates = batch.updates;
+  const updates = dropped ? [] : batch.updates;
   for (let i = 0; i < updates.length; i++) {
     const u = updates[i]!;
     if (cursor !== undefined && u.watermark <= cursor) {
@@ -178,11 +165,12 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
     if (pointer) (hydrate ??= new Map()).set(u.docKey, doc);
     else hydrate?.delete(u.docKey);
   }
-  if (cursor === last) return empty('duplicate', duplicates, diagnostics, cursorAheadReported, payloadConflicts);
+  // Nothing new: no update was applied, written or sent to hydration.
+  const moved = cursor !== last;
   return {
-    outcome: 'apply',
+    outcome: dropped ?? (moved ? 'apply' : 'duplicate'),
     applied,
-    commit: { topic: batch.topic, watermark: cursor!, documents: [...written.values()] },
+    commit: moved ? { topic: batch.topic, watermark: cursor!, documents: [...written.values()] } : undefined,
     hydrate: hydrate === undefined ? [] : [...hydrate.values()],
     duplicates,
     gaps,

@@ -5,7 +5,7 @@ import { ServerError } from '../errors/server-error.js';
 import type { ReplayEffect, ReplayEvent, ReplayInput } from './events.js';
 import { behindRetryMs, resumeCursor, snapshotBehind, snapshotFallback, startRecovery } from './recovery.js';
 import { onServerError, onSubscribeFailed } from './server-errors.js';
-import { newTopicState, type ReplayState, type TopicState } from './state.js';
+import { newTopicState, type Recovery, type ReplayState, type TopicState } from './state.js';
 import type { SyncErrorPayload } from '../model/types.js';
 import { emptyRecord, ownValue } from '../util/records.js';
 
@@ -42,18 +42,19 @@ export class Draft {
   leaving: ReadonlySet<string>;
   /** The effects so far, in order. */
   readonly effects: ReplayEffect[] = [];
-  private ownPending: Map<number, string[]> | undefined;
-  constructor(
-    private readonly s: ReplayState,
-    private readonly ctx: ReplayContext,
-  ) {
+  #pending: Map<number, string[]> | undefined;
+  readonly #s: ReplayState;
+  readonly #ctx: ReplayContext;
+  constructor(s: ReplayState, ctx: ReplayContext) {
+    this.#s = s;
+    this.#ctx = ctx;
     this.topics = new Map(s.topics);
     this.joined = s.joined;
     this.leaving = s.leaving;
   }
   /** In-flight subscribe requests, this transition's own copy (made on first use). */
   get pending(): Map<number, string[]> {
-    return (this.ownPending ??= new Map(this.s.pending));
+    return (this.#pending ??= new Map(this.#s.pending));
   }
   /** Replace a topic's state. */
   set(t: TopicState): void {
@@ -78,7 +79,7 @@ export class Draft {
       const t = this.topics.get(name);
       if (t === undefined || t.phase === 'failed' || t.recovery?.step === 'snapshot' || list.includes(name)) continue;
       list.push(name);
-      const c = withoutCursor.has(name) ? undefined : resumeCursor(t, this.ctx.hasSnapshotSource);
+      const c = withoutCursor.has(name) ? undefined : resumeCursor(t, this.#ctx.hasSnapshotSource);
       if (c !== undefined) resumeAfter[name] = c;
       this.set({ ...t, phase: t.recovery ? 'recovering' : 'subscribing', caughtUp: false });
     }
@@ -92,7 +93,7 @@ export class Draft {
   }
   /** The transition's result. */
   done(): Transition {
-    return { state: { topics: this.topics, pending: this.ownPending ?? this.s.pending, joined: this.joined, leaving: this.leaving }, effects: this.effects };
+    return { state: { topics: this.topics, pending: this.#pending ?? this.#s.pending, joined: this.joined, leaving: this.leaving }, effects: this.effects };
   }
 }
 
@@ -102,6 +103,15 @@ export class Draft {
  */
 export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayContext): Transition {
   const d = new Draft(state, ctx);
+  // The topic the input names, if it names one (and it is still subscribed).
+  const t = 'topic' in input ? d.topics.get(input.topic) : undefined;
+  // R8/R12: fetch the snapshot again later, waiting longer after each refusal or failure in a row,
+  // so a server failing for good is asked less and less often.
+  const refetch = (r: Recovery): void => {
+    const behind = r.behind + 1;
+    d.set({ ...t!, recovery: { ...r, behind } });
+    d.effects.push({ type: 'fetch_snapshot', topic: t!.topic, head: r.head, delayMs: behindRetryMs(behind) });
+  };
   switch (input.type) {
     case 'subscribe': {
       const added = input.topics.filter((n) => !d.topics.has(n));
@@ -153,7 +163,6 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       onServerError(d, input.error, ctx);
       break;
     case 'batch_committed': {
-      const t = d.topics.get(input.topic);
       if (t === undefined) break;
       // A10 bookkeeping: report cursor_ahead_of_head once per connection, and remember the highest
       // head this connection has shown (a lower one after it is a late copy, not a reset server).
@@ -168,7 +177,6 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       break;
     }
     case 'snapshot_read': {
-      const t = d.topics.get(input.topic);
       // Only the snapshot this recovery waits for may be stored (an unsubscribed topic's is dropped).
       if (t?.recovery?.step !== 'snapshot') break;
       const refusal = snapshotBehind(t, input.head);
@@ -176,14 +184,11 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
         d.effects.push({ type: 'store_snapshot', topic: t.topic, head: input.head });
         break;
       }
-      const behind = t.recovery.behind + 1;
-      d.set({ ...t, recovery: { ...t.recovery, behind } });
       d.emitError(refusal);
-      d.effects.push({ type: 'fetch_snapshot', topic: t.topic, head: t.recovery.head, delayMs: behindRetryMs(behind) });
+      refetch(t.recovery);
       break;
     }
     case 'snapshot_applied': {
-      const t = d.topics.get(input.topic);
       if (t?.recovery === undefined) break;
       d.set({ ...t, lastApplied: input.head, aheadReported: false, recovery: { ...t.recovery, step: 'resubscribe', head: input.head, behind: 0 } });
       d.emit({ type: 'bootstrap', topic: t.topic, headWatermark: input.head, documents: input.documents });
@@ -191,7 +196,6 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       break;
     }
     case 'snapshot_failed': {
-      const t = d.topics.get(input.topic);
       if (t?.recovery === undefined) break;
       if (input.error.source === 'store' && !input.error.retryable) {
         // C5: a store that cannot go on stops the client; after connect() the topic starts over
@@ -202,12 +206,8 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       }
       d.emitError(input.error);
       const fallback = snapshotFallback(input.error);
-      if (fallback === 'retry') {
-        // Counted with R12's refusals: a server failing for good is asked less and less often.
-        const behind = t.recovery.behind + 1;
-        d.set({ ...t, recovery: { ...t.recovery, behind } });
-        d.effects.push({ type: 'fetch_snapshot', topic: t.topic, head: t.recovery.head, delayMs: behindRetryMs(behind) });
-      } else if (fallback === 'replay') {
+      if (fallback === 'retry') refetch(t.recovery);
+      else if (fallback === 'replay') {
         // No snapshot for this topic after all: replay what the server retains, without a cursor.
         d.set({ ...t, recovery: { ...t.recovery, viaSnapshot: false, step: 'resubscribe' } });
         d.subscribe([t.topic]);
@@ -217,7 +217,6 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       break;
     }
     case 'resync': {
-      const t = d.topics.get(input.topic);
       if (t === undefined || t.recovery !== undefined) break;
       const r = startRecovery({ ...t, phase: t.phase === 'failed' ? 'pending' : t.phase }, undefined, ctx.hasSnapshotSource);
       d.set(r.topic);
@@ -230,9 +229,9 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       d.pending.clear();
       // The next socket was never asked for the topics the app left: a batch of one is unwanted (A9).
       d.leaving = NONE;
-      for (const t of d.topics.values()) {
-        const recovery = t.recovery?.step === 'resubscribed' ? { ...t.recovery, step: 'resubscribe' as const } : t.recovery;
-        d.set({ ...t, phase: t.phase === 'failed' ? 'failed' : t.recovery ? 'recovering' : 'pending', caughtUp: false, aheadReported: false, headSeen: undefined, recovery });
+      for (const x of d.topics.values()) {
+        const recovery = x.recovery?.step === 'resubscribed' ? { ...x.recovery, step: 'resubscribe' as const } : x.recovery;
+        d.set({ ...x, phase: x.phase === 'failed' ? 'failed' : x.recovery ? 'recovering' : 'pending', caughtUp: false, aheadReported: false, headSeen: undefined, recovery });
       }
       break;
   }
