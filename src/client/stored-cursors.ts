@@ -40,13 +40,8 @@ export function checkStoredContents(topics: readonly string[], loaded: StoreCont
       out.cursors[topic] = value;
       continue;
     }
-    out.errors.push(
-      new StoreError(ErrorCodes.STORE_CORRUPT, `stored cursor of ${topic} is not a non-negative safe integer (${describe(value)}); the topic restarts as never cursored`, {
-        topic,
-        retryable: true,
-        details: { found: describe(value) },
-      }),
-    );
+    const found = describe(value);
+    out.errors.push(new StoreError(ErrorCodes.STORE_CORRUPT, `bad stored cursor of ${topic} (${found}): restarting uncursored`, { topic, retryable: true, details: { found } }));
   }
   const wanted = new Set(topics);
   for (const doc of loaded.documents) {
@@ -56,7 +51,7 @@ export function checkStoredContents(topics: readonly string[], loaded: StoreCont
       continue;
     }
     out.errors.push(
-      new StoreError(ErrorCodes.STORE_CORRUPT, `stored document of ${doc.topic} has a bad key, version or watermark; it is ignored`, {
+      new StoreError(ErrorCodes.STORE_CORRUPT, `bad stored document of ${doc.topic} (key, version or watermark) ignored`, {
         topic: doc.topic,
         retryable: true,
         details: { docKey: typeof doc.docKey === 'string' ? doc.docKey.slice(0, 200) : null },

@@ -101,8 +101,7 @@ export function snapshotBehind(t: TopicState, head: number): SnapshotError | und
   const reported = t.recovery?.head;
   const floor = Math.max(cursor ?? 0, reported ?? 0);
   if (head >= floor) return undefined;
-  const which = cursor !== undefined && head < cursor ? `the stored watermark ${cursor}` : `the head ${reported} the stale error reported`;
-  return new SnapshotError(ErrorCodes.SNAPSHOT_BEHIND_CURSOR, `snapshot of ${t.topic} at head ${head} is behind ${which}; not applied`, {
+  return new SnapshotError(ErrorCodes.SNAPSHOT_BEHIND_CURSOR, `snapshot of ${t.topic} at head ${head} is behind ${floor} (cursor or reported head); not applied`, {
     topic: t.topic,
     retryable: true,
     details: { head, cursor, reportedHead: reported },
