@@ -38,10 +38,6 @@ export function wireEnum(value: string | null | undefined): string | undefined {
   return typeof value === 'string' ? value.trim().toLowerCase() : undefined;
 }
 
-function orUndefined<T>(value: T | null | undefined): T | undefined {
-  return value === null ? undefined : value;
-}
-
 /**
  * Validate and normalize one server error payload (a `sync:error` push, a decoded ERROR frame, or the
  * `response` of an error `phx_reply`) into a {@link SyncErrorPayload}.
@@ -61,37 +57,36 @@ export function normalizeServerError(raw: JsonObject, context: string): Validate
   if (!checked.ok) return checked;
   const wire = checked.value;
 
+  // `?? undefined`: absent and null both mean "not sent" (proto3 JSON producers may write either).
   const staleTopics: StaleTopic[] = (wire.stale_topics ?? []).map((t) => ({
     topic: t.topic,
     reason: wireEnum(t.reason),
-    resumeAfter: orUndefined(t.resume_after),
-    retentionFloor: orUndefined(t.retention_floor),
-    headWatermark: orUndefined(t.head_watermark),
+    resumeAfter: t.resume_after ?? undefined,
+    retentionFloor: t.retention_floor ?? undefined,
+    headWatermark: t.head_watermark ?? undefined,
   }));
 
   let snapshotHeads: Record<string, number> | undefined;
-  if (wire.snapshot_plan !== undefined && wire.snapshot_plan !== null) {
+  if (wire.snapshot_plan) {
     snapshotHeads = {};
-    for (const entry of wire.snapshot_plan.topics ?? []) {
-      if (typeof entry.head_watermark === 'number') setOwn(snapshotHeads, entry.topic, entry.head_watermark);
-    }
+    for (const entry of wire.snapshot_plan.topics ?? []) if (entry.head_watermark != null) setOwn(snapshotHeads, entry.topic, entry.head_watermark);
   }
 
-  const floors = [wire.reconnect_after_ms, wire.retry_after_ms].filter((v): v is number => typeof v === 'number');
-  const act = wireEnum(wire.action);
-  const action = act === 'throttle' || act === 'disconnect' ? act : undefined;
+  // Both are floors: the later one wins.
+  const retry = Math.max(wire.reconnect_after_ms ?? -1, wire.retry_after_ms ?? -1);
+  const action = wireEnum(wire.action);
 
   return {
     ok: true,
     value: {
       code: normalizeErrorCode(wire.code),
-      message: orUndefined(wire.message),
+      message: wire.message ?? undefined,
       fullResyncRequired: wire.full_resync_required ?? false,
       staleTopics,
       snapshotHeads,
-      topic: orUndefined(wire.topic),
-      action,
-      retryAfterMs: floors.length === 0 ? undefined : Math.max(...floors),
+      topic: wire.topic ?? undefined,
+      action: action === 'throttle' || action === 'disconnect' ? action : undefined,
+      retryAfterMs: retry < 0 ? undefined : retry,
       forbiddenTopics: wire.forbidden_topics ?? [],
       raw,
     },

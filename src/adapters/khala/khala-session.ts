@@ -16,7 +16,7 @@ import { quote, validateShape } from '../validate.js';
 import { hasOwn, setOwn } from '../../util/records.js';
 import { watermarkMap } from './watermark-map.js';
 
-const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const PROTOTYPE_KEY = /^(?:__proto__|constructor|prototype)$/;
 
 /** The one Phoenix channel topic Khala uses (§1.2). */
 export const SYNC_CHANNEL = 'sync:v1';
@@ -28,19 +28,6 @@ export const DEFAULT_REPLAY_BATCH_SIZE = 200;
 export interface KhalaSessionSettings {
   /** `replay_batch_size` sent with every `sync:subscribe`. Default {@link DEFAULT_REPLAY_BATCH_SIZE}. */
   replayBatchSize?: number;
-}
-
-/**
- * Compatibility metadata copied into the `phx_join` payload. The server reads it from the socket
- * query and ignores join params, but older documents put it here, so both carry it (§1.1, §14.5).
- */
-export function joinPayload(info: ClientInfo): JsonObject {
-  return {
-    client: info.client,
-    client_build_id: info.clientBuildId,
-    protocol_version: info.protocolVersion,
-    schema_version: info.schemaVersion,
-  };
 }
 
 /**
@@ -86,10 +73,13 @@ export class KhalaSession implements LaneSession {
     if (this.#disposed) return;
     this.#pairing.reset();
     this.#oversized.reset();
-    const ref = String(this.#nextRef++);
-    this.#joinRef = ref;
+    const ref = (this.#joinRef = String(this.#nextRef++));
     this.pending = new Map<string, PendingRequest>([[ref, { kind: 'join' }]]);
-    this.#transmit({ joinRef: ref, ref, topic: SYNC_CHANNEL, event: 'phx_join', payload: joinPayload(this.#clientInfo) });
+    const info = this.#clientInfo;
+    // The server reads the compatibility metadata from the socket query and ignores join params, but
+    // older documents put it here, so both carry it (§1.1, §14.5).
+    const payload = { client: info.client, client_build_id: info.clientBuildId, protocol_version: info.protocolVersion, schema_version: info.schemaVersion };
+    this.#transmit({ joinRef: ref, ref, topic: SYNC_CHANNEL, event: 'phx_join', payload });
   }
 
   /**
@@ -104,7 +94,7 @@ export class KhalaSession implements LaneSession {
       if (!hasOwn(resumeAfter, topic)) continue;
       const cursor = resumeAfter[topic];
       if (typeof cursor !== 'number' || !Number.isSafeInteger(cursor) || cursor < 0) {
-        throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, `resume cursor for "${topic}" must be a non-negative safe integer`, { topic });
+        throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, `resume cursor of "${topic}" is not a non-negative safe integer`, { topic });
       }
       setOwn(resume, topic, cursor);
     }
@@ -112,7 +102,7 @@ export class KhalaSession implements LaneSession {
     const resumed = Object.keys(resume);
     // The map form would make a topic named `__proto__`, `constructor` or `prototype` a JSON key,
     // which a careful server refuses whole (as this client does); the list form (§2.2) carries it as a value.
-    if (resumed.some((t) => PROTOTYPE_KEYS.has(t))) payload['resume_after'] = resumed.map((topic) => ({ topic, watermark: resume[topic]! }));
+    if (resumed.some((t) => PROTOTYPE_KEY.test(t))) payload['resume_after'] = resumed.map((topic) => ({ topic, watermark: resume[topic]! }));
     else if (resumed.length > 0) payload['resume_after'] = resume;
     payload['replay_batch_size'] = this.#replayBatchSize;
     const requestId = this.#nextRequestId++;
@@ -164,19 +154,27 @@ export class KhalaSession implements LaneSession {
         this.pending = undefined;
         this.#pairing.reset();
         return this.#sink.channelDown(msg.event);
-      case 'sync:update_batch':
-        return this.#onUpdateBatch(msg.payload);
+      case 'sync:update_batch': {
+        const batch = decodeUpdateBatch(msg.payload, 'sync:update_batch');
+        if (!batch.ok) return this.#sink.protocolError(batch.error);
+        if (batch.value !== undefined) this.#sink.batch(batch.value);
+        return;
+      }
       case 'sync:frame':
         return receiveKhalaFrame(msg.payload, this.#sink, (raw) => this.#pairing.admit('frame', raw));
-      case 'sync:error':
-        return this.#onPushedError(msg.payload);
+      case 'sync:error': {
+        const error = normalizeServerError(msg.payload, 'sync:error');
+        if (!error.ok) return this.#sink.protocolError(error.error);
+        if (this.#pairing.admit('event', msg.payload)) this.#sink.serverError(error.value);
+        return;
+      }
       case 'sync:heartbeat': {
         const hb = validateShape(heartbeat, msg.payload, 'sync:heartbeat');
         return hb.ok ? this.#sink.heartbeat(watermarkMap(hb.value.watermarks)) : this.#sink.protocolError(hb.error);
       }
       default: {
         const event = quote(msg.event);
-        this.#sink.protocolError(new ProtocolError(ErrorCodes.UNKNOWN_EVENT, `unknown event "${event}" on ${SYNC_CHANNEL} ignored`, { details: { event } }));
+        this.#sink.protocolError(new ProtocolError(ErrorCodes.UNKNOWN_EVENT, `unknown event "${event}" ignored`, { details: { event } }));
       }
     }
   }
@@ -206,18 +204,6 @@ export class KhalaSession implements LaneSession {
       if (!this.#oversized.admit(peek!.stream, { topic, seq: peek!.seq })) return;
     }
     this.#sink.protocolError(frameTooLarge(byteLength, this.#maxFrameBytes, topic));
-  }
-
-  #onUpdateBatch(payload: JsonObject): void {
-    const decoded = decodeUpdateBatch(payload, 'sync:update_batch');
-    if (!decoded.ok) return this.#sink.protocolError(decoded.error);
-    if (decoded.value !== undefined) this.#sink.batch(decoded.value);
-  }
-
-  #onPushedError(payload: JsonObject): void {
-    const normalized = normalizeServerError(payload, 'sync:error');
-    if (!normalized.ok) return this.#sink.protocolError(normalized.error);
-    if (this.#pairing.admit('event', payload)) this.#sink.serverError(normalized.value);
   }
 
   #onReply(msg: PhoenixMessage): void {
