@@ -9,13 +9,13 @@ import { exceedsUtf8Bytes, utf8ByteLength } from '../transport/utf8-bytes.js';
  */
 export function frameTooLarge(byteLength: number | undefined, maxFrameBytes: number, topic?: string, closeCode?: number): ProtocolError {
   if (closeCode !== undefined) {
-    return new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `the transport refused an inbound message far above maxFrameBytes (${maxFrameBytes}) and closed the socket (${closeCode}); reconnecting`, {
+    return new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `inbound message far above maxFrameBytes (${maxFrameBytes}): socket closed (${closeCode}), reconnecting`, {
       topic,
       retryable: true,
       details: { maxFrameBytes, closeCode },
     });
   }
-  return new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `inbound frame of ${byteLength} bytes exceeds maxFrameBytes (${maxFrameBytes}); skipped`, {
+  return new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `inbound frame of ${byteLength} bytes > maxFrameBytes (${maxFrameBytes}): skipped`, {
     topic,
     details: { byteLength, maxFrameBytes },
   });

@@ -50,18 +50,18 @@ export function decodePhoenixFrame(text: string): PhoenixDecodeResult {
     return malformed(`not JSON (${quote(parsed.message, 120)})`);
   }
   const value = parsed.value;
-  if (!Array.isArray(value)) return malformed('expected a JSON array');
-  if (value.length !== 5) return malformed(`expected 5 elements, got ${value.length}`);
+  if (!Array.isArray(value)) return malformed('not an array');
+  if (value.length !== 5) return malformed(`${value.length} elements, not 5`);
   // Indexed reads: a destructuring pattern walks the array iterator (an object per frame) until optimized.
   const joinRef = value[0];
   const ref = value[1];
   const topic = value[2];
   const event = value[3];
   const payload = value[4];
-  if (!isRef(joinRef)) return malformed('join_ref must be a string or null');
-  if (!isRef(ref)) return malformed('ref must be a string or null');
-  if (typeof topic !== 'string') return malformed('topic must be a string');
-  if (typeof event !== 'string') return malformed('event must be a string');
-  if (!isJsonObject(payload)) return malformed(`payload of "${quote(event)}" must be a JSON object`);
+  if (!isRef(joinRef)) return malformed('join_ref is not a string or null');
+  if (!isRef(ref)) return malformed('ref is not a string or null');
+  if (typeof topic !== 'string') return malformed('topic is not a string');
+  if (typeof event !== 'string') return malformed('event is not a string');
+  if (!isJsonObject(payload)) return malformed(`payload of "${quote(event)}" is not an object`);
   return { ok: true, msg: { joinRef, ref, topic, event, payload } };
 }

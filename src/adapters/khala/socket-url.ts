@@ -8,8 +8,6 @@ export const DEFAULT_SOCKET_PATH = '/sync/socket/websocket';
 /** Phoenix serializer version; 2.0.0 selects the array frames this adapter speaks (§1.1). */
 export const PHOENIX_VSN = '2.0.0';
 
-const SCHEME_MAP: Readonly<Record<string, string>> = { 'https:': 'wss:', 'http:': 'ws:', 'wss:': 'wss:', 'ws:': 'ws:' };
-
 // Never echo the URL itself: it may already carry a token in its query string.
 function parse(url: string): URL {
   try {
@@ -32,20 +30,16 @@ function parse(url: string): URL {
  */
 export function buildKhalaUrl(url: string, token: string, info: ClientInfo, socketPath: string = DEFAULT_SOCKET_PATH): string {
   const u = parse(url);
-  const scheme = Object.prototype.hasOwnProperty.call(SCHEME_MAP, u.protocol) ? SCHEME_MAP[u.protocol] : undefined;
-  if (scheme === undefined) {
-    throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, `sync URL scheme "${u.protocol}" is not one of https, http, wss, ws`);
+  // https → wss, http → ws, ws and wss kept: the "s" is all that carries over.
+  const secure = /^(?:http|ws)(s?):$/.exec(u.protocol)?.[1];
+  if (secure === undefined) {
+    throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, `sync URL scheme "${u.protocol}" is not https, http, wss or ws`);
   }
-  u.protocol = scheme;
+  u.protocol = `ws${secure}:`;
   if (u.pathname === '' || u.pathname === '/') u.pathname = socketPath.startsWith('/') ? socketPath : `/${socketPath}`;
   u.hash = '';
-  const q = u.searchParams;
-  q.set('token', token);
-  q.set('vsn', PHOENIX_VSN);
-  q.set('client', info.client);
-  q.set('client_build_id', info.clientBuildId);
-  q.set('protocol_version', info.protocolVersion);
-  q.set('schema_version', String(info.schemaVersion));
+  const query = { token, vsn: PHOENIX_VSN, client: info.client, client_build_id: info.clientBuildId, protocol_version: info.protocolVersion, schema_version: String(info.schemaVersion) };
+  for (const [key, value] of Object.entries(query)) u.searchParams.set(key, value);
   return u.toString();
 }
 
