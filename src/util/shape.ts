@@ -79,16 +79,16 @@ export function withDefault<T>(check: Check<T>, fallback: () => T): Check<T> {
 }
 
 /** An array whose every item passes `item`; returns a new array of the accepted items. */
-export function arrayOf<T>(item: Check<T>, message?: string): Check<T[]> {
+export function arrayOf<T>(item: Check<T>): Check<T[]> {
   return (value) => {
-    if (!Array.isArray(value)) return fail(message ?? missingOr(value, 'expected array'));
+    if (!Array.isArray(value)) return fail(missingOr(value, 'expected array'));
     const out = new Array<T>(value.length);
     for (let i = 0; i < value.length; i++) out[i] = at(i, item, value[i]);
     return out;
   };
 }
 
-// The wording of the zod-based reports (src/adapters/validate.ts) for a container with no message of its own.
+// The wording of the zod-based reports (src/adapters/validate.ts) for a container.
 function missingOr(value: unknown, expected: string): string {
   return value === undefined ? 'is required' : expected;
 }
@@ -100,10 +100,10 @@ type ObjectOf<F extends Fields> = { [K in keyof F]: Checked<F[K]> };
  * A JSON object (not null, not an array) with the given fields. Unknown keys are dropped; a field
  * whose check returns `undefined` is left out of the result.
  */
-export function objectOf<F extends Fields>(fields: F, message?: string): Check<ObjectOf<F>> {
+export function objectOf<F extends Fields>(fields: F): Check<ObjectOf<F>> {
   const keys = Object.keys(fields);
   return (value) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(message ?? missingOr(value, 'expected object'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(missingOr(value, 'expected object'));
     const input = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const key of keys) {

@@ -5,13 +5,11 @@
 import { isJsonObject } from '../../util/json.js';
 import { arrayOf, bool, custom, fail, int, maybe, num, objectOf, oneOf, refine, str, uint, withDefault, type Checked } from '../../util/shape.js';
 
-const STRINGS = 'expected an array of strings';
-
 /** `{topic, watermark}`, as in `head_watermarks`, `current_watermarks` and heartbeat `watermarks`. */
 const topicWatermark = objectOf({ topic: str(), watermark: uint() });
 
 /** A list of `{topic, watermark}`; absent means empty. */
-export const topicWatermarkList = withDefault(arrayOf(topicWatermark, 'expected an array of {topic, watermark}'), () => []);
+export const topicWatermarkList = withDefault(arrayOf(topicWatermark), () => []);
 
 /** Only `schema_version`, checked before anything else of a frame is looked at (§2.5). */
 export const frameVersion = objectOf({ schema_version: int() });
@@ -45,7 +43,7 @@ export const phxReply = objectOf({
   response: withDefault(jsonObject, () => ({})),
 });
 
-const strings = maybe(arrayOf(str(), STRINGS));
+const strings = maybe(arrayOf(str()));
 
 /** Join ok response (§2.1). */
 export const joinOk = objectOf({ subscription_id: maybe(str()), allowed_topics: strings, current_watermarks: topicWatermarkList });
@@ -73,7 +71,7 @@ const staleTopic = objectOf({
 
 const snapshotPlan = objectOf({
   format: maybe(str()),
-  topics: maybe(arrayOf(objectOf({ topic: str(), head_watermark: maybe(uint()) }), 'expected an array of {topic, head_watermark}')),
+  topics: maybe(arrayOf(objectOf({ topic: str(), head_watermark: maybe(uint()) }))),
 });
 
 const nonNegativeMs = refine(num(), (n) => {
@@ -90,7 +88,7 @@ export const errorPayload = objectOf({
   retry_after_ms: maybe(nonNegativeMs),
   reconnect_after_ms: maybe(nonNegativeMs),
   reason_codes: strings,
-  stale_topics: maybe(arrayOf(staleTopic, 'expected an array of stale topics')),
+  stale_topics: maybe(arrayOf(staleTopic)),
   snapshot_plan: maybe(snapshotPlan),
   topic: maybe(str()),
   action: maybe(str()),

@@ -30,7 +30,7 @@ const bool = () => z.boolean(BOOLEAN);
 export const TopicWatermarkSchema = z.object({ topic: str(), watermark: UintSchema });
 
 /** A list of {@link TopicWatermarkSchema}; absent means empty. */
-export const TopicWatermarkListSchema = z._default(z.array(TopicWatermarkSchema, 'expected an array of {topic, watermark}'), () => []);
+export const TopicWatermarkListSchema = z._default(z.array(TopicWatermarkSchema), () => []);
 
 /**
  * `Update.payload`: a JSON object, `null` (pointer mode), or — tolerated per §14.3 — a string holding
@@ -70,7 +70,7 @@ export const UpdateSchema = z.object({
  */
 export const UpdateBatchSchema = z
   .object({
-    updates: z.array(UpdateSchema, 'expected an array of updates'),
+    updates: z.array(UpdateSchema),
     replay_complete: z._default(bool(), false),
     head_watermarks: TopicWatermarkListSchema,
   })
@@ -141,21 +141,21 @@ export const ReplySchema = z.object({
 /** Join ok response (§2.1). `allowed_topics` absent → unknown (undefined). */
 export const JoinOkSchema = z.object({
   subscription_id: maybe(str()),
-  allowed_topics: maybe(z.array(str(), 'expected an array of strings')),
+  allowed_topics: maybe(z.array(str())),
   current_watermarks: TopicWatermarkListSchema,
 });
 
 /** Subscribe ok response (§2.2). */
 export const SubscribeOkSchema = z.object({
   subscription_id: maybe(str()),
-  topics: maybe(z.array(str(), 'expected an array of strings')),
+  topics: maybe(z.array(str())),
   current_watermarks: TopicWatermarkListSchema,
 });
 
 /** Unsubscribe ok response (§2.3): `topics` are the ones STILL subscribed. */
 export const UnsubscribeOkSchema = z.object({
   subscription_id: maybe(str()),
-  topics: maybe(z.array(str(), 'expected an array of strings')),
+  topics: maybe(z.array(str())),
 });
 
 /** Heartbeat ok reply (§2.4). */
@@ -178,7 +178,7 @@ const StaleTopicSchema = z.object({
 
 const SnapshotPlanSchema = z.object({
   format: maybe(str()),
-  topics: maybe(z.array(z.object({ topic: str(), head_watermark: maybe(UintSchema) }), 'expected an array of {topic, head_watermark}')),
+  topics: maybe(z.array(z.object({ topic: str(), head_watermark: maybe(UintSchema) }))),
 });
 
 const nonNegativeMs = () => z.number(NUMBER).check(z.nonnegative('expected a non-negative number'));
@@ -194,14 +194,14 @@ export const ErrorPayloadSchema = z.object({
   full_resync_required: maybe(bool()),
   retry_after_ms: maybe(nonNegativeMs()),
   reconnect_after_ms: maybe(nonNegativeMs()),
-  reason_codes: maybe(z.array(str(), 'expected an array of strings')),
-  stale_topics: maybe(z.array(StaleTopicSchema, 'expected an array of stale topics')),
+  reason_codes: maybe(z.array(str())),
+  stale_topics: maybe(z.array(StaleTopicSchema)),
   snapshot_plan: maybe(SnapshotPlanSchema),
   topic: maybe(str()),
   action: maybe(str()),
   queue_depth: maybe(z.number(NUMBER)),
   queue_limit: maybe(z.number(NUMBER)),
-  forbidden_topics: maybe(z.array(str(), 'expected an array of strings')),
+  forbidden_topics: maybe(z.array(str())),
   reauth_required: maybe(bool()),
   reason: maybe(str()),
   retryable: maybe(bool()),

@@ -50,7 +50,7 @@ function update(value: unknown): SyncUpdate {
 // last `head_watermarks` entry of the batch's topic; entries of other topics are ignored.
 function syncBatch(value: unknown, topicHint: string | undefined): SyncBatch | null {
   const { updates: list, replay_complete, head_watermarks } = fields(value);
-  if (!Array.isArray(list)) failAt(['updates'], 'expected an array of updates');
+  if (!Array.isArray(list)) failAt(['updates'], list === undefined ? 'is required' : 'expected array');
   const n = list.length;
   const updates = new Array<SyncUpdate>(n);
   let i = 0;
