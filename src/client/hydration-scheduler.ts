@@ -1,21 +1,13 @@
 import { hydrateDocument, hydrationFailure } from '../bootstrap/hydrate-document.js';
-import type { Hydrator } from '../bootstrap/snapshot-source.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { SyncDocument } from '../model/types.js';
-import type { SyncStore } from '../watermarks/store.js';
 import { toStoreError } from '../watermarks/store-guards.js';
 import type { DriverMetrics } from './metrics.js';
-import type { DocumentCheck } from './topic-schemas.js';
+import type { DriverOptions } from './driver-ports.js';
 import type { WriteQueue } from './write-queue.js';
 
-/** What pointer-mode hydration needs from the driver. */
+/** What pointer-mode hydration needs from the driver besides its options. */
 export interface HydrationDeps {
-  hydrator: Hydrator;
-  store: SyncStore;
-  queue: WriteQueue;
-  token: () => Promise<string>;
-  verifyHashes: boolean;
-  check: DocumentCheck | undefined;
   metrics: Pick<DriverMetrics, 'hydrationFetches' | 'hydrationFailures'>;
   /** The document held now (a newer one makes the fetched body moot). */
   held(topic: string, docKey: string): SyncDocument | undefined;
@@ -41,22 +33,27 @@ export class HydrationScheduler {
   #running = 0;
   readonly #waiting: Array<() => void> = [];
 
+  readonly #o: DriverOptions;
+  readonly #queue: WriteQueue;
   readonly #deps: HydrationDeps;
 
-  constructor(deps: HydrationDeps) {
+  /** `options.hydrator` fetches the bodies. */
+  constructor(options: DriverOptions, queue: WriteQueue, deps: HydrationDeps) {
+    this.#o = options;
+    this.#queue = queue;
     this.#deps = deps;
   }
 
   /** Fetch `doc`'s body unless a fetch for it is already scheduled. */
   schedule(doc: SyncDocument, attempt = 0): void {
-    const deps = this.#deps;
+    const signal = this.#queue.signal;
     const key = `${doc.topic}\u0000${doc.docKey}`;
-    if (this.#inFlight.has(key) || deps.queue.signal.aborted) return;
+    if (this.#inFlight.has(key) || signal.aborted) return;
     this.#inFlight.add(key);
     void this.#slot()
       .then(() => {
-        if (deps.queue.signal.aborted) return;
-        deps.metrics.hydrationFetches++;
+        if (signal.aborted) return;
+        this.#deps.metrics.hydrationFetches++;
         return this.#run(doc, attempt);
       })
       .finally(() => {
@@ -78,27 +75,29 @@ export class HydrationScheduler {
 
   async #run(doc: SyncDocument, attempt: number): Promise<void> {
     const deps = this.#deps;
+    const { hydrator, store, token, check, verifyPayloadHash } = this.#o;
+    const queue = this.#queue;
     try {
       const held = () => deps.held(doc.topic, doc.docKey);
-      const next = await hydrateDocument(deps.hydrator, doc, { signal: deps.queue.signal, token: deps.token, verifyHashes: deps.verifyHashes, held });
+      const next = await hydrateDocument(hydrator!, doc, { signal: queue.signal, token, verifyHashes: verifyPayloadHash !== 'off', held });
       if (next === undefined) return; // older than what we hold
-      if (deps.check !== undefined && (await deps.check(next.topic, [next])).length === 0) return; // stays pending
+      if (check !== undefined && (await check(next.topic, [next])).length === 0) return; // stays pending
       try {
-        await deps.queue.write(() => deps.store.putHydrated(next));
+        await queue.write(() => store.putHydrated(next));
       } catch (err) {
         // Retrying a write the store can never take only repeats the error (SPEC.md C5): stop instead;
         // the document stays pending and is fetched again after connect().
-        const error = toStoreError(deps.store.kind, 'putHydrated', err, doc.topic);
+        const error = toStoreError(store.kind, 'putHydrated', err, doc.topic);
         if (!error.retryable) return deps.halt(error);
         throw err;
       }
       deps.hydrated(next);
     } catch (err) {
-      if (deps.queue.signal.aborted) return;
+      if (queue.signal.aborted) return;
       deps.metrics.hydrationFailures++;
       const { error, retryInMs } = hydrationFailure(doc, err, attempt);
       deps.error(error);
-      if (retryInMs !== undefined) deps.queue.later(retryInMs, () => this.schedule(doc, attempt + 1));
+      if (retryInMs !== undefined) queue.later(retryInMs, () => this.schedule(doc, attempt + 1));
     }
   }
 }

@@ -51,11 +51,9 @@ export class ReplayDriver {
     this.#options = options;
     this.#transport = transport;
     this.#events = events;
-    const { store, token, check } = options;
-    const verifyHashes = options.verifyPayloadHash !== 'off';
     // The checks use WebCrypto (no SHA-256 of our own in the bundle): refuse at construction rather
     // than fail every body later. Only a client that would check something needs it.
-    if (!webCrypto() && (options.verifyPayloadHash === 'all' || (verifyHashes && (options.snapshot ?? options.hydrator)))) {
+    if (!webCrypto() && (options.verifyPayloadHash === 'all' || (options.verifyPayloadHash !== 'off' && (options.snapshot ?? options.hydrator)))) {
       throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTIONS, "invalid option verifyPayloadHash: needs crypto.subtle (WebCrypto), or 'off'", { details: { option: 'verifyPayloadHash' } });
     }
     const queue = this.#queue;
@@ -65,11 +63,11 @@ export class ReplayDriver {
       this.#transport.refresh();
     };
     if (options.snapshot !== undefined) {
-      this.#snapshots = new SnapshotBootstrap({ store, source: options.snapshot, queue, token, verifyHashes, check, input, replaced: (topic, head, documents) => this.#replaced(topic, head, documents) });
+      this.#snapshots = new SnapshotBootstrap(options, queue, { input, replaced: (topic, head, documents) => this.#replaced(topic, head, documents) });
     }
     if (options.hydrator !== undefined) {
-      this.#hydration = new HydrationScheduler({
-        hydrator: options.hydrator, store, queue, token, verifyHashes, check, metrics: this.metrics,
+      this.#hydration = new HydrationScheduler(options, queue, {
+        metrics: this.metrics,
         held: (topic, key) => this.#docs.get(topic, key),
         hydrated: (doc) => {
           if (this.#state.topics.has(doc.topic)) this.#docs.put(doc);

@@ -1,19 +1,11 @@
 import { readSnapshot, snapshotFailure } from '../bootstrap/read-snapshot.js';
-import type { SnapshotSource } from '../bootstrap/snapshot-source.js';
 import type { SyncDocument } from '../model/types.js';
 import type { ReplayInput } from '../replay/events.js';
-import type { SyncStore } from '../watermarks/store.js';
-import type { DocumentCheck } from './topic-schemas.js';
+import type { DriverOptions } from './driver-ports.js';
 import type { WriteQueue } from './write-queue.js';
 
-/** What a snapshot run needs from the driver. */
-export interface SnapshotDeps {
-  store: SyncStore;
-  source: SnapshotSource;
-  queue: WriteQueue;
-  token: () => Promise<string>;
-  verifyHashes: boolean;
-  check: DocumentCheck | undefined;
+/** What a snapshot run reports to the driver. */
+export interface SnapshotReports {
   /** Feed the replay machine (`snapshot_read`, `snapshot_failed`, `snapshot_applied`). */
   input(input: ReplayInput): void;
   /** The commit stored `documents` as the topic's whole content at `head` (read copy refresh). */
@@ -33,15 +25,21 @@ export class SnapshotBootstrap {
   /** The run each topic is staging, until its commit is queued. */
   readonly #runs = new Map<string, symbol>();
 
-  readonly #deps: SnapshotDeps;
+  readonly #o: DriverOptions;
+  readonly #queue: WriteQueue;
+  readonly #to: SnapshotReports;
 
-  constructor(deps: SnapshotDeps) {
-    this.#deps = deps;
+  /** `options.snapshot` is the source. */
+  constructor(options: DriverOptions, queue: WriteQueue, reports: SnapshotReports) {
+    this.#o = options;
+    this.#queue = queue;
+    this.#to = reports;
   }
 
   /** Read the topic's snapshot into the staging area, then report `snapshot_read` (or the failure). */
   async start(topic: string): Promise<void> {
-    const { store, source, queue, check } = this.#deps;
+    const { store, snapshot, check, token, verifyPayloadHash } = this.#o;
+    const queue = this.#queue;
     if (queue.signal.aborted) return;
     const run = Symbol(topic);
     this.#runs.set(topic, run);
@@ -51,7 +49,7 @@ export class SnapshotBootstrap {
     let head: number;
     try {
       await staged(() => store.discardSnapshot(topic));
-      head = await readSnapshot(source, topic, { signal: queue.signal, token: this.#deps.token, verifyHashes: this.#deps.verifyHashes }, {
+      head = await readSnapshot(snapshot!, topic, { signal: queue.signal, token, verifyHashes: verifyPayloadHash !== 'off' }, {
         page: async (docs) => {
           const kept = check === undefined ? docs : await check(topic, docs);
           return staged(() => store.stageSnapshot(topic, kept));
@@ -61,13 +59,13 @@ export class SnapshotBootstrap {
     } catch (err) {
       if (err instanceof Superseded) return;
       this.#drop(topic, run);
-      if (!queue.signal.aborted) this.#deps.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
+      if (!queue.signal.aborted) this.#to.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
       return;
     }
     if (queue.signal.aborted || this.#runs.get(topic) !== run) return;
     // `store_snapshot` takes the run over (commit); a refusal, or a topic no longer waiting for this
     // snapshot, leaves it here and its pages are dropped.
-    this.#deps.input({ type: 'snapshot_read', topic, head });
+    this.#to.input({ type: 'snapshot_read', topic, head });
     this.#drop(topic, run);
   }
 
@@ -81,10 +79,10 @@ export class SnapshotBootstrap {
     try {
       // Refreshing the read copy is inside the try: a custom store resolving with something other
       // than the documents must end in snapshot_failed, not in a rejection nobody handles.
-      this.#deps.replaced(topic, head, await this.#deps.queue.write(() => this.#deps.store.commitSnapshot(topic, head)));
+      this.#to.replaced(topic, head, await this.#queue.write(() => this.#o.store.commitSnapshot(topic, head)));
     } catch (err) {
       // The swap is atomic: the old state stands, and the retry's start drops the staged pages.
-      if (!this.#deps.queue.signal.aborted) this.#deps.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
+      if (!this.#queue.signal.aborted) this.#to.input({ type: 'snapshot_failed', topic, error: snapshotFailure(err, topic) });
     }
   }
 
@@ -93,6 +91,6 @@ export class SnapshotBootstrap {
     if (this.#runs.get(topic) !== run) return;
     this.#runs.delete(topic);
     // Queued ahead of any newer run's own first discard, so it never touches that run's pages.
-    this.#deps.queue.write(() => this.#deps.store.discardSnapshot(topic)).catch(() => undefined);
+    this.#queue.write(() => this.#o.store.discardSnapshot(topic)).catch(() => undefined);
   }
 }
