@@ -37,10 +37,17 @@ export function createMemoryStore(): SyncStore {
     return runSync(KIND, closed, operation, topic, body);
   }
 
-  function upsert(target: Map<string, SyncDocument>, docs: readonly SyncDocument[]): void {
+  function upsert(target: Map<string, SyncDocument>, docs: readonly SyncDocument[]): Map<string, SyncDocument> {
     for (const doc of docs) {
       if (wins(doc.docVersion, target.get(doc.docKey)?.docVersion)) target.set(doc.docKey, doc);
     }
+    return target;
+  }
+
+  /** The topic's documents become `docs` and its watermark `watermark` outright (replaceTopic, commitSnapshot). */
+  function swap(topic: string, docs: Map<string, SyncDocument>, watermark: number): void {
+    (documents ??= new Map()).set(topic, docs);
+    (watermarks ??= new Map()).set(topic, watermark);
   }
 
   return {
@@ -73,10 +80,7 @@ export function createMemoryStore(): SyncStore {
     replaceTopic(topic: string, docs: SyncDocument[], watermark: number): Promise<void> {
       return run('replaceTopic', topic, () => {
         checkWrite(KIND, topic, watermark, docs);
-        const fresh = new Map<string, SyncDocument>();
-        upsert(fresh, docs);
-        (documents ??= new Map()).set(topic, fresh);
-        (watermarks ??= new Map()).set(topic, watermark);
+        swap(topic, upsert(new Map(), docs), watermark);
       });
     },
 
@@ -96,8 +100,7 @@ export function createMemoryStore(): SyncStore {
         checkWrite(KIND, topic, watermark, []);
         const fresh = staged?.get(topic) ?? new Map<string, SyncDocument>();
         staged?.delete(topic);
-        (documents ??= new Map()).set(topic, fresh);
-        (watermarks ??= new Map()).set(topic, watermark);
+        swap(topic, fresh, watermark);
         return [...fresh.values()];
       });
     },
