@@ -40,7 +40,8 @@ export class Connection extends ReconnectPolicy implements DriverTransport {
    * anything is not a zombie. Overlapping probes share one outcome, so two wake events in a row
    * never lead to two reconnects.
    */
-  #probe: { result: Promise<ProbeResult>; end: (r: ProbeResult) => void } | undefined;
+  #probe: Promise<ProbeResult> | undefined;
+  #endProbe: ((r: ProbeResult) => void) | undefined;
   /** Sockets closing and not yet released; made on the first close (an idle client has none). */
   #closing: Set<Promise<void>> | undefined;
   /** Every socket's batches commit through this one chain (two overlap during a token refresh). */
@@ -81,27 +82,24 @@ export class Connection extends ReconnectPolicy implements DriverTransport {
     if (session === undefined || !link!.opened) return Promise.resolve('not_connected');
     // Not reading because of our own backlog: the server was heard from, and no reply could arrive.
     if (link!.inbound.over) return Promise.resolve('alive');
-    if (this.#probe !== undefined) return this.#probe.result;
-    let end!: (r: ProbeResult) => void;
-    const result = new Promise<ProbeResult>((resolve) => (end = resolve));
-    const timer = setTimeout(() => this.settleProbe('dead'), timeoutMs);
-    this.#probe = {
-      result,
-      end: (r) => {
+    return (this.#probe ??= new Promise<ProbeResult>((resolve) => {
+      const timer = setTimeout(() => this.settleProbe('dead'), timeoutMs);
+      this.#endProbe = (r) => {
         clearTimeout(timer);
-        end(r);
-      },
-    };
-    session.heartbeat();
-    void result.then((r) => r === 'dead' && link === this.link && this.reconnect(undefined, 'probe_timeout'));
-    return result;
+        resolve(r);
+      };
+      session.heartbeat();
+    }).then((r) => {
+      if (r === 'dead' && link === this.link) this.reconnect(undefined, 'probe_timeout');
+      return r;
+    }));
   }
 
   /** A frame arrived on the current socket (`alive`), or it went away. */
   settleProbe(result: ProbeResult): void {
-    const p = this.#probe;
-    this.#probe = undefined;
-    p?.end(result);
+    const end = this.#endProbe;
+    this.#probe = this.#endProbe = undefined;
+    end?.(result);
   }
 
   /**
@@ -244,7 +242,6 @@ export class Connection extends ReconnectPolicy implements DriverTransport {
     this.#dialing++;
     this.cancel(true);
     this.swap.cancel();
-    this.swap.drop(ErrorCodes.CHANNEL_CLOSED, `current socket closed (${reason})`);
     this.#grant = undefined;
     const link = this.link;
     this.link = undefined;

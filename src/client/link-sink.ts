@@ -2,7 +2,6 @@ import type { LaneNotice, LaneSink } from '../adapters/lane.js';
 import { ErrorCodes } from '../errors/codes.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { ServerError } from '../errors/server-error.js';
-import { TransportError } from '../errors/transport-error.js';
 import type { SyncBatch, SyncErrorPayload } from '../model/types.js';
 import { serverError, STOP_CODES } from '../replay/transitions.js';
 import type { Connection } from './connection.js';
@@ -92,7 +91,7 @@ export abstract class LinkSink implements LaneSink {
 
   channelDown(reason: string): void {
     this.#orDrop(reason, () => {
-      this.conn.hooks.error(new TransportError(ErrorCodes.CHANNEL_CLOSED, `server ended the channel (${reason}), socket still open`, { retryable: true }));
+      this.conn.fail(ErrorCodes.CHANNEL_CLOSED, `channel closed by the server (${reason})`);
       this.conn.reconnect(undefined, reason);
     });
   }

@@ -1,5 +1,5 @@
 import { frameTooLarge } from '../adapters/frame-too-large.js';
-import { ErrorCodes } from '../errors/codes.js';
+import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 import { TransportError } from '../errors/transport-error.js';
 import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo } from '../transport/transport.js';
 import { TERMINAL, type ConnectionHooks, type ConnectionSettings } from './connection-settings.js';
@@ -64,6 +64,11 @@ export abstract class ReconnectPolicy {
 
   /** Fetch a token and open a socket with it. */
   abstract dial(): Promise<void>;
+
+  /** Report a transport error: retryable unless `retryable` is false. */
+  fail(code: ErrorCode, message: string, details?: Record<string, unknown>, retryable = true): void {
+    this.hooks.error(new TransportError(code, message, { retryable, details }));
+  }
 
   setStatus(status: ClientStatus, reason?: string): void {
     if (this.status === status) return;
@@ -141,11 +146,7 @@ export abstract class ReconnectPolicy {
    */
   mismatched(offered: string[], selected: string | undefined): void {
     const what = selected === undefined ? 'an unusable subprotocol' : `subprotocol "${selected.slice(0, 80)}"`;
-    this.hooks.error(
-      new TransportError(ErrorCodes.SUBPROTOCOL_MISMATCH, `server selected ${what}, expected one of ${offered.join(', ')}`, {
-        details: { offered: [...offered], selected: selected?.slice(0, 80) ?? null },
-      }),
-    );
+    this.fail(ErrorCodes.SUBPROTOCOL_MISMATCH, `server selected ${what}, expected one of ${offered.join(', ')}`, { offered: [...offered], selected: selected?.slice(0, 80) ?? null }, false);
     this.stop('upgrade_required', 'subprotocol_mismatch');
   }
 
@@ -166,9 +167,9 @@ export abstract class ReconnectPolicy {
         this.authRetried = true;
         return void this.dial();
       }
-      this.hooks.error(new TransportError(ErrorCodes.AUTH_REFUSED, `upgrade refused with HTTP ${httpStatus} twice with fresh tokens`, { retryable: true, details: { httpStatus } }));
+      this.fail(ErrorCodes.AUTH_REFUSED, `upgrade refused with HTTP ${httpStatus} twice with fresh tokens`, { httpStatus });
     } else if (!wasOpen) {
-      this.hooks.error(new TransportError(ErrorCodes.CONNECT_FAILED, `connection failed (${closeName(info)})`, { retryable: true, details: { code, httpStatus } }));
+      this.fail(ErrorCodes.CONNECT_FAILED, `connection failed (${closeName(info)})`, { code, httpStatus });
     } else if (!this.#everLive && REFUSAL_CLOSE_CODES.has(code)) {
       return this.#refused(code, info.reason.slice(0, 200));
     } else if (code === 1009) {
@@ -185,9 +186,9 @@ export abstract class ReconnectPolicy {
     this.#refusal = key;
     const max = this.settings.maxRefusals;
     const details = { code, reason, consecutive: n, maxRefusals: max };
-    this.hooks.error(new TransportError(ErrorCodes.SERVER_REFUSED, `server refused the session before it went live (close ${code}${reason && `: ${reason}`})`, { retryable: n < max, details }));
+    this.fail(ErrorCodes.SERVER_REFUSED, `server refused the session (close ${code}${reason && `: ${reason}`})`, details, n < max);
     if (n < max) return this.scheduleReconnect(`server_refused (${code})`);
-    this.hooks.error(new TransportError(ErrorCodes.INCOMPATIBLE_SERVER, `server refused the session ${n} times in a row with close ${code}${reason && ` (${reason})`}`, { details }));
+    this.fail(ErrorCodes.INCOMPATIBLE_SERVER, `server refused the session ${n} times in a row with close ${code}${reason && ` (${reason})`}`, details, false);
     this.stop('incompatible_server', ErrorCodes.INCOMPATIBLE_SERVER);
   }
 }

@@ -69,6 +69,6 @@ export class ReplyDeadline {
     const left = this.#since + this.#ms - Date.now();
     if (left > 0) return this.#arm(left);
     this.#waiting.clear();
-    this.#link.missed(ErrorCodes.REPLY_TIMEOUT, `no subscribe reply within ${this.#ms} ms`, 'subscribe_timeout');
+    this.#link.missed(ErrorCodes.REPLY_TIMEOUT, 'subscribe reply', this.#ms, 'subscribe_timeout');
   }
 }

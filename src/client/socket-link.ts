@@ -1,7 +1,6 @@
 import type { LaneSession } from '../adapters/lane.js';
 import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 import { ProtocolError } from '../errors/protocol-error.js';
-import { TransportError } from '../errors/transport-error.js';
 import { assertSecureUrl } from '../transport/secure-url.js';
 import { clipCloseReason } from '../transport/utf8-bytes.js';
 import type { CloseInfo, OpenInfo, Transport, TransportHandlers } from '../transport/transport.js';
@@ -113,7 +112,7 @@ export class SocketLink extends LinkSink implements TransportHandlers, InboundFl
     this.overflowed = true;
     c.metrics.inboundOverflows++;
     if (this.standby()) return c.swap.drop(ErrorCodes.INBOUND_OVERFLOW, 'inbound backlog above maxInboundBytes');
-    c.hooks.error(new TransportError(ErrorCodes.INBOUND_OVERFLOW, `inbound backlog above maxInboundBytes (${this.highWater}), transport cannot pause; reconnecting once drained`, { retryable: true }));
+    c.fail(ErrorCodes.INBOUND_OVERFLOW, `inbound backlog above maxInboundBytes (${this.highWater}); reconnecting`);
     void this.inbound.drained().then(() => this.current() && c.reconnect(undefined, 'inbound_overflow'));
   }
 
@@ -150,12 +149,12 @@ export class SocketLink extends LinkSink implements TransportHandlers, InboundFl
    * the TCP connection and never answers the upgrade would otherwise hold `connecting` for good.
    */
   deadline(name: string, ms: number, what: string, reason: string, code: ErrorCode = ErrorCodes.REPLY_TIMEOUT): void {
-    this.timer(name, ms, () => this.missed(code, `no ${what} within ${ms} ms`, reason));
+    this.timer(name, ms, () => this.missed(code, what, ms, reason));
   }
 
-  /** A deadline of this socket passed: report it, then reconnect. */
-  missed(code: ErrorCode, message: string, reason: string): void {
-    this.conn.hooks.error(new TransportError(code, message, { retryable: true }));
+  /** A deadline of this socket passed (no `what` within `ms`): report `code`, then reconnect for `reason`. */
+  missed(code: ErrorCode, what: string, ms: number, reason: string): void {
+    this.conn.fail(code, `no ${what} within ${ms} ms`);
     this.conn.reconnect(undefined, reason);
   }
 
@@ -167,7 +166,7 @@ export class SocketLink extends LinkSink implements TransportHandlers, InboundFl
   /** Declare the socket dead after `deadAfterMs` of inbound silence (`heartbeat_timeout`); silence while our own backlog pauses it does not count. */
   watch(): void {
     const ms = this.conn.settings.deadAfterMs;
-    const dead = (): unknown => !this.inbound.over && Date.now() - this.lastInbound > ms && this.missed(ErrorCodes.HEARTBEAT_TIMEOUT, `no inbound frame for ${ms} ms`, 'heartbeat_timeout');
+    const dead = (): unknown => !this.inbound.over && Date.now() - this.lastInbound > ms && this.missed(ErrorCodes.HEARTBEAT_TIMEOUT, 'inbound frame', ms, 'heartbeat_timeout');
     this.timer('watchdog', Math.max(50, Math.min(ms / 3, 5000)), dead, true);
   }
 

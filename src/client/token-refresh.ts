@@ -43,8 +43,6 @@ export class TokenRefresh {
   /** The topics subscribed on the standby, and those not yet answered. */
   #topics: string[] | undefined;
   #waiting: Set<string> | undefined;
-  /** Settles the running attempt: the standby took over (no error) or was given up. */
-  #finish: ((error?: KhalaSyncError) => void) | undefined;
 
   readonly #c: Connection;
 
@@ -73,12 +71,13 @@ export class TokenRefresh {
     this.#schedule(Math.max(0, fetchedAt + after - lead - now, this.#lastStart + MIN_REFRESH_INTERVAL_MS - now));
   }
 
-  /** Stop: no refresh is pending and a running one is ignored when it ends. */
+  /** Stop: no refresh is pending, a standby is closed and a token fetch still running is ignored when it ends. */
   cancel(): void {
     this.#epoch++;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#due = undefined;
+    this.#close();
   }
 
   #schedule(wantedMs: number): void {
@@ -95,43 +94,44 @@ export class TokenRefresh {
     this.#lastStart = Date.now();
     try {
       const grant = await this.#c.settings.token();
-      if (epoch !== this.#epoch) return;
-      await this.#start(grant);
+      if (epoch === this.#epoch) this.#start(grant);
     } catch (err) {
-      if (epoch !== this.#epoch) return;
-      const n = ++this.#attempt;
-      const delay = this.#c.settings.reconnectDelay(n);
-      const code = isKhalaSyncError(err) ? err.code : 'unknown';
-      const error = new KhalaSyncError('client', ErrorCodes.TOKEN_REFRESH_FAILED, `token refresh failed (${isKhalaSyncError(err) ? `${code}: ${err.message}` : String(err)}); retry ${n} in ${delay} ms`, {
-        retryable: true,
-        cause: err,
-        details: { attempt: n, retryInMs: delay, cause: code },
-      });
-      this.#c.notify({ type: 'token_refresh', outcome: 'failed', overlapMs: 0, code });
-      this.#c.hooks.error(error);
-      this.#schedule(delay);
+      if (epoch === this.#epoch) this.#failed(err);
     }
   }
 
-  /** Open a standby socket with `grant` (only when live); resolves once it replaced the current one. */
-  #start(grant: TokenGrant): Promise<void> {
+  /** A refresh attempt failed (`token_refresh_failed`): the current socket is kept and another attempt scheduled. */
+  #failed(err: unknown): void {
+    const n = ++this.#attempt;
+    const delay = this.#c.settings.reconnectDelay(n);
+    const code = isKhalaSyncError(err) ? err.code : 'unknown';
+    const error = new KhalaSyncError('client', ErrorCodes.TOKEN_REFRESH_FAILED, `token refresh failed (${isKhalaSyncError(err) ? `${code}: ${err.message}` : String(err)}); retry ${n} in ${delay} ms`, {
+      retryable: true,
+      cause: err,
+      details: { attempt: n, retryInMs: delay, cause: code },
+    });
+    this.#c.notify({ type: 'token_refresh', outcome: 'failed', overlapMs: 0, code });
+    this.#c.hooks.error(error);
+    this.#schedule(delay);
+  }
+
+  /** Open a standby socket with `grant` (only when live); it takes over once its replay committed. */
+  #start(grant: TokenGrant): void {
     const status = this.#c.status;
     if (status !== 'live' || this.link !== undefined) throw new TransportError(ErrorCodes.CHANNEL_CLOSED, `not live (${status})`);
     const link = new SocketLink(this.#c, grant.token);
-    const done = new Promise<void>((resolve, reject) => (this.#finish = (error) => (error === undefined ? resolve() : reject(error))));
     this.link = link;
     this.#grant = grant;
     this.#at = Date.now();
     this.#topics = this.#waiting = undefined;
     const ms = this.#c.settings.joinTimeoutMs;
     link.timer('standby', ms, () => this.drop(ErrorCodes.REPLY_TIMEOUT, `not live within ${ms} ms`));
-    return done;
   }
 
   /** The standby joined: subscribe every wanted topic from its committed watermark. */
   joined(): void {
     const driver = this.#c.driver;
-    if (!settled(driver.topics())) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'a topic is catching up or recovering');
+    if (!settled(driver.topics())) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'a topic is not live');
     const topics = (this.#topics = this.#wanted());
     this.#waiting = new Set(topics);
     const resumeAfter: Record<string, number> = emptyRecord();
@@ -151,11 +151,15 @@ export class TokenRefresh {
 
   /** Give the standby up (the current socket is untouched) and fail its refresh attempt with `code`. */
   drop(code: ErrorCode, why: string, details?: Record<string, unknown>): void {
+    if (this.#close()) this.#failed(new TransportError(code, `standby socket: ${why}`, { details }));
+  }
+
+  /** Close the standby socket; false when there is none. */
+  #close(): boolean {
     const link = this.link;
-    if (link === undefined) return;
     this.link = undefined;
-    this.#c.track(link.close(1000, 'token refresh abandoned'));
-    this.#settle(new TransportError(code, `standby socket: ${why}`, { details }));
+    this.#c.track(link?.close(1000, 'token refresh abandoned'));
+    return link !== undefined;
   }
 
   /**
@@ -166,18 +170,11 @@ export class TokenRefresh {
   #switchOver(): void {
     const wanted = this.#wanted();
     const topics = this.#topics ?? [];
-    if (!settled(this.#c.driver.topics()) || wanted.length !== topics.length || !wanted.every((t) => topics.includes(t))) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'subscriptions changed during the refresh');
+    if (!settled(this.#c.driver.topics()) || wanted.length !== topics.length || !wanted.every((t) => topics.includes(t))) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'subscriptions changed');
     const link = this.link!;
     this.link = undefined;
     this.#c.adopt(link, this.#grant!, this.#at);
     this.arm(this.#grant!, this.#at);
-    this.#settle();
-  }
-
-  #settle(error?: KhalaSyncError): void {
-    const f = this.#finish;
-    this.#finish = undefined;
-    f?.(error);
   }
 
   /** Topics a socket must carry: every subscribed topic that has not failed. */

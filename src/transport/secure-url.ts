@@ -16,16 +16,13 @@ export function isInsecureUrl(url: URL): boolean {
 export function assertSecureUrl(url: string | URL, allowInsecure: boolean, what = 'sync URL'): void {
   let parsed: URL;
   try {
-    parsed = typeof url === 'string' ? new URL(url) : url;
+    parsed = new URL(url);
   } catch {
     throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, `the ${what} is not a valid URL`);
   }
   if (!allowInsecure && isInsecureUrl(parsed)) {
-    throw new KhalaSyncError(
-      'client',
-      ErrorCodes.INSECURE_TRANSPORT,
-      `refusing to send credentials for the ${what} over unencrypted ${parsed.protocol}// to non-loopback host ${parsed.hostname}; use wss:// (or https://) or set allowInsecure`,
-      { details: { host: parsed.hostname, url: what } },
-    );
+    throw new KhalaSyncError('client', ErrorCodes.INSECURE_TRANSPORT, `${what}: no credentials over clear-text ${parsed.protocol}// to ${parsed.hostname}; use wss:// or https://, or set allowInsecure`, {
+      details: { host: parsed.hostname, url: what },
+    });
   }
 }

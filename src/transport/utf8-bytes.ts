@@ -12,15 +12,9 @@ export function utf8ByteLength(text: string, stopAbove: number = Number.POSITIVE
   let bytes = 0;
   for (let i = 0; i < text.length && bytes <= stopAbove; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
+    // A high surrogate followed by a low one is one 4-byte character; a lone surrogate counts 3
+    // (as U+FFFD). Past the end, charCodeAt is NaN, which is no low surrogate.
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : (c & 0xfc00) === 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? (i++, 4) : 3;
   }
   return bytes;
 }
