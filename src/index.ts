@@ -12,14 +12,13 @@ export { UPDATES_BUFFER_SIZE, type UpdatesOptions } from './client/updates-itera
 export type { LogLevel, SyncLogger } from './client/logger.js';
 export type { StandardSchemaV1, StandardResult, TopicPayloads, TopicSchemas, PayloadOf, TypedDocument } from './client/topic-schemas.js';
 export { defaultReconnectDelay, BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './client/backoff.js';
-export { tokenProvider, SignInRequiredError, type TokenSource } from './client/token-provider.js';
+export type { TokenContext, TokenFunction, TokenGrant, TokenSource } from './client/token-provider.js';
 
 export type { SyncBatch, SyncDocument, SyncErrorPayload, SyncUpdate, StaleTopic, TopicCommit } from './model/types.js';
 export type { AppliedBatch } from './replay/events.js';
 export type { TopicPhase } from './replay/state.js';
 
 export type { SnapshotSource, SnapshotPage, SnapshotDoc, SnapshotRequest, Hydrator } from './bootstrap/snapshot-source.js';
-export { httpSnapshotSource, httpHydrator, type HttpSnapshotOptions, type HttpHydratorOptions } from './bootstrap/http-snapshot-source.js';
 
 export type { Lane, LaneNotice, LaneSession, LaneSink, LaneSessionOptions, ClientInfo } from './adapters/lane.js';
 export { khalaLane, createKhalaLane, type KhalaLaneOptions } from './adapters/khala/khala-lane.js';
@@ -32,7 +31,6 @@ export { isLoopbackHost } from './util/loopback.js';
 export type { SyncStore, StoreContents } from './watermarks/store.js';
 export { createMemoryStore } from './watermarks/memory-store.js';
 
-export { canonicalJson, payloadHashBase64, payloadHashText, verifyPayloadHash } from './hash/index.js';
 
 export {
   ErrorCodes,

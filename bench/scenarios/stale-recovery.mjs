@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SyncClient } from '../../dist/index.js';
+import { httpSnapshotSource } from '../../dist/http.js';
 import { createSqliteStore } from '../../dist/sqlite.js';
 import { makeRow } from '../lib/rows.mjs';
 import { ServerProcess } from '../lib/server-process.mjs';
@@ -40,7 +41,7 @@ async function khalaRecovery({ url, snapshotUrl, token, expectDocs }) {
   await store.commit({ topic: TOPIC, watermark: 1, documents: [] });
   const errors = [];
   const t0 = performance.now();
-  const client = new SyncClient({ url, token, topics: [TOPIC], store, snapshotUrl });
+  const client = new SyncClient({ url, token, topics: [TOPIC], store, snapshot: httpSnapshotSource({ baseUrl: snapshotUrl }) });
   let bootstrapped = 0;
   const ms = await new Promise((resolve) => {
     client.on('error', (e) => errors.push(e.code));

@@ -3,7 +3,7 @@
 // "now") before it looks at anything, so each inbound frame is fully applied, store commit included,
 // before the next one is delivered.
 import { vi } from 'vitest';
-import { httpHydrator, httpSnapshotSource } from '../../src/bootstrap/http-snapshot-source.js';
+import { httpHydrator, httpSnapshotSource, tokenEndpoint } from '../../src/http.js';
 import type { Hydrator, SnapshotSource } from '../../src/bootstrap/snapshot-source.js';
 import { SyncClient } from '../../src/client/sync-client.js';
 import { createSpacetimeLane } from '../../src/spacetime.js';
@@ -100,7 +100,7 @@ async function run(vector: Vector): Promise<string[]> {
     const c = new SyncClient({
       url: spacetime ? CONFORMANCE_SPACETIME_URL : CONFORMANCE_URL,
       ...(spacetime ? { lane: createSpacetimeLane({ database: 'conformance', ...(setup.options?.replay_budget !== undefined ? { replayBudget: setup.options.replay_budget } : {}) }) } : {}),
-      token: setup.token === undefined ? CONFORMANCE_TOKEN : { url: TOKEN_URL, fetch: tokenHttp.fetchFor(() => 'token') },
+      token: setup.token === undefined ? CONFORMANCE_TOKEN : tokenEndpoint({ url: TOKEN_URL, fetch: tokenHttp.fetchFor(() => 'token') }),
       topics: setup.topics,
       store: store.handle(),
       transport: net.factory,

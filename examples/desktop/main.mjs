@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SyncClient } from 'khala-sync';
 import { createSqliteStore } from 'khala-sync/sqlite';
+import { httpSnapshotSource, tokenEndpoint } from 'khala-sync/http';
 
 const base = process.env.KHALA_URL ?? 'http://127.0.0.1:4100'; // `npx khala-sync serve`
 const userData = process.env.DESKTOP_USER_DATA ?? join(process.cwd(), 'desktop-data'); // app.getPath('userData')
@@ -20,9 +21,9 @@ const line = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const client = new SyncClient({
   url: base,
   // The app's own endpoint mints sync tokens for the signed-in user; the app session goes in a header.
-  token: { url: `${base}/api/sync/token`, headers: { authorization: `Bearer ${process.env.APP_SESSION ?? 'dev-session'}` } },
+  token: tokenEndpoint({ url: `${base}/api/sync/token`, headers: { authorization: `Bearer ${process.env.APP_SESSION ?? 'dev-session'}` } }),
   store: createSqliteStore({ path: join(userData, 'sync.sqlite') }),
-  snapshotUrl: `${base}/sync/snapshot`,
+  snapshot: httpSnapshotSource({ baseUrl: `${base}/sync/snapshot` }),
   topics,
 });
 

@@ -10,7 +10,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
 
 /** The SDK's subpaths resolve to its TypeScript source, so the example always runs the working tree. */
-const SDK_SUBPATHS = { '': 'src/index.ts', '/indexeddb': 'src/indexeddb.ts', '/browser': 'src/browser.ts' };
+const SDK_SUBPATHS = { '': 'src/index.ts', '/http': 'src/http.ts', '/indexeddb': 'src/indexeddb.ts', '/browser': 'src/browser.ts' };
 
 const sdkFromSource = {
   name: 'khala-sync-from-source',

@@ -3,34 +3,19 @@ import { isKhalaSyncError } from '../errors/khala-sync-error.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
 import { credentialFetch } from '../transport/credential-fetch.js';
 import { assertSendableToken } from '../transport/sendable-token.js';
-import { readBodyText, DEFAULT_MAX_RESPONSE_BYTES } from '../transport/read-body.js';
-import { DEFAULT_HTTP_TIMEOUT_MS, requestDeadline } from '../transport/request-deadline.js';
+import { readBodyText } from '../transport/read-body.js';
+import { requestDeadline } from '../transport/request-deadline.js';
 import { retryAfterMs } from '../transport/retry-after.js';
 import { safeJsonParse, type JsonValue } from '../util/json.js';
+import { HTTP_DEFAULTS, type HttpOptions } from '../http/http-options.js';
 
 /** Retry policy for snapshot and hydration requests. */
-export interface HttpRetryOptions {
-  /** Attempts per request before giving up. Default 5. */
+export interface HttpRetryOptions extends HttpOptions {
+  /** Attempts per request before giving up (an attempt that runs out of `timeoutMs` is retried like a network error). Default 5. */
   attempts?: number;
   /** Delay before attempt `n` (1-based) when the server gives no `Retry-After`. Default 250·2^(n-1) ms, capped at 8 s. */
   retryDelay?: (attempt: number) => number;
-  /** `fetch` to use. Default `globalThis.fetch`. */
-  fetch?: typeof fetch;
-  /** Allow plain `http://` to a non-loopback host (the token travels in clear). Default false. */
-  allowInsecure?: boolean;
-  /**
-   * Time limit of one attempt, headers and body, ms. An attempt that runs out is retried like a
-   * network error; when the last attempt ran out the request fails with `request_timeout`. Default 30 000.
-   */
-  timeoutMs?: number;
-  /** Longest `Retry-After` honoured, ms; a longer one is cut to this. Default 60 000. */
-  maxRetryAfterMs?: number;
-  /** Largest response body read, bytes; a larger one fails with `response_too_large` (not retried). Default 64 MiB. */
-  maxResponseBytes?: number;
 }
-
-/** Default cap on a server's `Retry-After`, ms. */
-export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
@@ -61,8 +46,8 @@ export async function getJson(
   topic: string,
 ): Promise<{ status: number; body: JsonValue | undefined }> {
   const doFetch = options.fetch ?? globalThis.fetch;
-  const attempts = options.attempts ?? 5;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  const attempts = options.attempts ?? HTTP_DEFAULTS.attempts;
+  const timeoutMs = options.timeoutMs ?? HTTP_DEFAULTS.timeoutMs;
   const delay = options.retryDelay ?? ((n: number) => Math.min(250 * 2 ** (n - 1), 8000));
   const path = new URL(url).pathname;
   let authRetried = false;
@@ -76,7 +61,7 @@ export async function getJson(
       // Also when the app built this source with its own token function: `fetch` would quote it in its error.
       assertSendableToken(bearer, 'source');
       const headers = { authorization: `Bearer ${bearer}`, accept: 'application/json' };
-      const res = await credentialFetch(doFetch, url, { headers, signal: deadline.signal }, { allowInsecure: options.allowInsecure ?? false, what: 'snapshot/hydration URL' });
+      const res = await credentialFetch(doFetch, url, { headers, signal: deadline.signal }, { allowInsecure: options.allowInsecure ?? HTTP_DEFAULTS.allowInsecure, what: 'snapshot/hydration URL' });
       if (res.status === 401 && !authRetried) {
         authRetried = true;
         attempt--; // the auth retry does not consume a transient-failure attempt
@@ -86,10 +71,10 @@ export async function getJson(
       if (res.status === 429 || res.status >= 500) {
         lastProblem = `HTTP ${res.status}`;
         timedOut = false;
-        wait = retryAfterMs(res, options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS);
+        wait = retryAfterMs(res, options.maxRetryAfterMs ?? HTTP_DEFAULTS.maxRetryAfterMs);
         await res.body?.cancel();
       } else {
-        return await answer(res, path, topic, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+        return await answer(res, path, topic, options.maxResponseBytes ?? HTTP_DEFAULTS.maxResponseBytes);
       }
     } catch (err) {
       if (signal.aborted || (isKhalaSyncError(err) && !deadline.expired())) throw err;

@@ -6,45 +6,43 @@ import { getJson, type HttpRetryOptions } from './http-fetch.js';
 import type { Hydrator, SnapshotPage, SnapshotSource } from './snapshot-source.js';
 import { snapshotDoc, snapshotPage } from './snapshot-checks.js';
 import { runCheck } from '../util/shape.js';
+import { checkHttpOptions, HTTP_DEFAULTS } from '../http/http-options.js';
 
 /** Options of {@link httpSnapshotSource}. */
 export interface HttpSnapshotOptions extends HttpRetryOptions {
-  /** Base URL; pages are read from `{baseUrl}/{urlencoded topic}`. */
+  /** Base URL; pages are read from `{baseUrl}/{urlencoded topic}`. Required. */
   baseUrl: string;
   /** Page size asked for. Default 500. */
   pageSize?: number;
   /** Restarts allowed when the snapshot generation moves mid-pagination. Default 3. */
   maxRestarts?: number;
   /**
-   * Most pages one generation may have; a page that names a next page past this fails the read
-   * with `bad_snapshot` before that page is asked for. Default {@link DEFAULT_MAX_SNAPSHOT_PAGES}.
+   * Most pages one generation may have. A snapshot with more pages, or one that repeats a
+   * `next_page_token`, fails with `bad_snapshot` (the topic fails) before that page is asked for,
+   * instead of paging forever. Default 10 000 (5 million documents at the page size of 500).
    */
   maxPages?: number;
 }
-
-/**
- * Default page limit of one snapshot read: 10 000 pages (5 million documents at the default page
- * size), far above any real topic, low enough that a server paging forever is stopped.
- */
-export const DEFAULT_MAX_SNAPSHOT_PAGES = 10_000;
 
 function joinUrl(base: string, ...parts: string[]): string {
   return `${base.replace(/\/+$/, '')}/${parts.map(encodeURIComponent).join('/')}`;
 }
 
 /**
- * The default snapshot source (SDK_CONTRACTS §1): paginated GETs pinned to one generation. Each
+ * The HTTP snapshot source (SDK_CONTRACTS §1), for the client's `snapshot` option: paginated GETs
+ * pinned to one generation. Its options are checked when it is made (see `checkHttpOptions`). Each
  * page is yielded as soon as it is valid, so the caller holds one page at a time (plus the next
  * one, already requested). A page whose head differs from the first page's, or a 410, restarts
  * from the first page; the restarted generation's pages name its new head, which tells the caller
  * to drop what it had (readSnapshot's `restart`).
  */
 export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource {
+  checkHttpOptions('httpSnapshotSource', 'baseUrl', options, 'snapshot URL');
   return async function* snapshot(topic, request): AsyncIterable<SnapshotPage> {
-    const maxRestarts = options.maxRestarts ?? 3;
+    const maxRestarts = options.maxRestarts ?? HTTP_DEFAULTS.maxRestarts;
     const pageUrl = (pageToken: string | null | undefined): string => {
       const url = new URL(joinUrl(options.baseUrl, topic));
-      url.searchParams.set('limit', String(options.pageSize ?? 500));
+      url.searchParams.set('limit', String(options.pageSize ?? HTTP_DEFAULTS.pageSize));
       if (pageToken) url.searchParams.set('page_token', pageToken);
       return url.toString();
     };
@@ -53,7 +51,7 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
       /** Pages of this generation handed out so far. */
       let pages = 0;
       const ahead = new PageAhead(request.signal);
-      const guard = new PaginationGuard(topic, options.maxPages ?? DEFAULT_MAX_SNAPSHOT_PAGES);
+      const guard = new PaginationGuard(topic, options.maxPages ?? HTTP_DEFAULTS.maxPages);
       let pageToken: string | null | undefined;
       let moved = false;
       try {
@@ -169,12 +167,13 @@ class PageAhead {
 
 /** Options of {@link httpHydrator}. */
 export interface HttpHydratorOptions extends HttpRetryOptions {
-  /** Base URL; documents are read from `{baseUrl}/{topic}/{docKey}`. */
+  /** Base URL; documents are read from `{baseUrl}/{topic}/{docKey}`. Required. */
   baseUrl: string;
 }
 
-/** The default hydrator (SDK_CONTRACTS §2). */
+/** The HTTP hydrator (SDK_CONTRACTS §2), for the client's `hydrator` option. Its options are checked when it is made. */
 export function httpHydrator(options: HttpHydratorOptions): Hydrator {
+  checkHttpOptions('httpHydrator', 'baseUrl', options, 'hydration URL');
   return async (topic, docKey, request) => {
     const { body } = await getJson(joinUrl(options.baseUrl, topic, docKey), request.token, request.signal, options, topic);
     const doc = runCheck(snapshotDoc, body);

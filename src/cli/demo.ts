@@ -6,6 +6,7 @@ import { SyncClient } from '../client/sync-client.js';
 import { startReferenceServer, type ReferenceServer } from '../server/index.js';
 import { createSqliteStore } from '../sqlite.js';
 import { ExitCodes, UsageError } from './exit-codes.js';
+import { httpSnapshotSource, tokenEndpoint } from '../http.js';
 
 const TOPIC = 'runtime.run_summaries';
 const DOCS = 40;
@@ -86,7 +87,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const ledger = new Ledger();
   const runs: SyncClient[] = [];
   const newClient = (): { client: SyncClient; applied: number[]; stale: number; bootstraps: number } => {
-    const client = new SyncClient({ url: server.url, token: { url: server.tokenUrl }, store: createSqliteStore({ path: dbPath }), topics: [TOPIC], snapshotUrl: server.snapshotUrl });
+    const client = new SyncClient({ url: server.url, token: tokenEndpoint({ url: server.tokenUrl }), store: createSqliteStore({ path: dbPath }), topics: [TOPIC], snapshot: httpSnapshotSource({ baseUrl: server.snapshotUrl }) });
     const run = { client, applied: [] as number[], stale: 0, bootstraps: 0 };
     client.on('updates', (b) => {
       const seqs = b.updates.map((u) => u.watermark);

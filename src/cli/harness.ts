@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import type { TokenSource } from '../client/token-provider.js';
 import { redact } from '../errors/redact.js';
 import { evaluateGate, findStage, renderGate, STAGES, writeGate } from '../harness/gates.js';
 import { loadGates, type ResolvedGates } from '../harness/gates-file.js';
@@ -91,7 +90,7 @@ function deploymentTarget(v: ReturnType<typeof parse>): HarnessTarget {
   }
   if (v['token-url'] && v.token) throw new UsageError('give --token or --token-url, not both');
   const env = process.env['KHALA_SYNC_TOKEN'];
-  let token: TokenSource;
+  let token: string | { url: string };
   if (v['token-url']) token = { url: v['token-url'] };
   else if (v.token) token = v.token;
   else if (env) token = env;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SyncClient } from '../client/sync-client.js';
-import type { TokenSource } from '../client/token-provider.js';
+import type { SyncClientOptions } from '../client/options.js';
 import { createSpacetimeLane } from '../adapters/spacetime/index.js';
 import { ErrorCodes } from '../errors/codes.js';
 import type { SyncStore } from '../watermarks/store.js';
@@ -9,6 +9,7 @@ import { clientMetrics } from '../observability/client-metrics.js';
 import { ExitCodes, UsageError } from './exit-codes.js';
 import { watchStop } from './stop-signal.js';
 import { startTailObserve } from './tail-observe.js';
+import { httpHydrator, httpSnapshotSource, tokenEndpoint } from '../http.js';
 
 /** How often `--health` prints its summary when `--health-interval` is not given, ms. */
 const HEALTH_INTERVAL_MS = 5000;
@@ -92,9 +93,9 @@ export async function runTail(argv: string[]): Promise<number> {
   if (topics.length === 0) throw new UsageError('at least one --topic is required');
   if (v.lane !== 'khala' && v.lane !== 'spacetime') throw new UsageError(`--lane must be 'khala' or 'spacetime', got '${v.lane}'`);
   const envToken = process.env['KHALA_SYNC_TOKEN'];
-  let token: TokenSource;
+  let token: string;
   if (v.token && v['token-url']) throw new UsageError('give --token or --token-url, not both');
-  if (v['token-url']) token = { url: v['token-url'] };
+  if (v['token-url']) token = v['token-url'];
   else if (v.token) token = v.token;
   else if (envToken) token = envToken;
   else throw new UsageError('a token is required: --token, --token-url or KHALA_SYNC_TOKEN');
@@ -106,16 +107,27 @@ export async function runTail(argv: string[]): Promise<number> {
   if (metricsPort !== undefined && metricsPort > 65535) throw new UsageError('--metrics-port must be a port number (0–65535)');
   if (healthInterval !== undefined && healthInterval < 100) throw new UsageError('--health-interval must be at least 100 ms');
 
+  // The HTTP plug-ins check their URLs when made: a refused one is reported like a client error.
+  const allowInsecure = v['allow-insecure'];
+  let http: Pick<SyncClientOptions, 'token' | 'snapshot' | 'hydrator'>;
+  try {
+    http = {
+      token: v['token-url'] ? tokenEndpoint({ url: token, allowInsecure }) : token,
+      ...(v['snapshot-url'] ? { snapshot: httpSnapshotSource({ baseUrl: v['snapshot-url'], allowInsecure }) } : {}),
+      ...(v['hydrate-url'] ? { hydrator: httpHydrator({ baseUrl: v['hydrate-url'], allowInsecure }) } : {}),
+    };
+  } catch (err) {
+    line({ type: 'error', code: (err as { code?: string }).code ?? 'internal', message: (err as Error).message });
+    return ExitCodes.FATAL;
+  }
   const store = await openStore(v.store);
   const client = new SyncClient({
     url: v.url,
     ...(v.lane === 'spacetime' ? { lane: createSpacetimeLane() } : {}),
-    token,
+    ...http,
     store,
     topics,
-    snapshotUrl: v['snapshot-url'],
-    hydrateUrl: v['hydrate-url'],
-    allowInsecure: v['allow-insecure'],
+    allowInsecure,
     verifyPayloadHash: v['verify-hashes'] ? 'all' : 'fetched',
     metrics: clientMetrics(),
     clientInfo: {

@@ -1,6 +1,4 @@
 import type { ClientInfo, Lane } from '../adapters/lane.js';
-import { httpHydrator, httpSnapshotSource } from '../bootstrap/http-snapshot-source.js';
-import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
 import { webSocketTransport } from '../transport/websocket-transport.js';
 import type { ConnectionSettings } from './connection-settings.js';
 import { CLIENT_DEFAULTS, type SyncClientOptions } from './options.js';
@@ -9,35 +7,6 @@ import type { TokenGrant } from './token-provider.js';
 
 // SyncClientOptions with CLIENT_DEFAULTS applied, for the parts the client builds from them. One
 // place reads each option, so a default is never spelled twice.
-
-/** The HTTP policy every credential-carrying request shares (token, snapshot, hydration). */
-export interface HttpPolicy {
-  allowInsecure: boolean;
-  timeoutMs: number;
-  maxRetryAfterMs: number;
-  maxResponseBytes: number;
-  fetch?: typeof fetch;
-}
-
-/** {@link HttpPolicy} from the options. */
-export function httpPolicy(options: SyncClientOptions<TopicPayloads>): HttpPolicy {
-  return {
-    allowInsecure: options.allowInsecure ?? CLIENT_DEFAULTS.allowInsecure,
-    timeoutMs: options.httpTimeoutMs ?? CLIENT_DEFAULTS.httpTimeoutMs,
-    maxRetryAfterMs: options.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs,
-    maxResponseBytes: options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  };
-}
-
-/** The snapshot source and hydrator: the app's own, or the HTTP ones when only URLs are given. */
-export function bootstrapSources(options: SyncClientOptions<TopicPayloads>, http: HttpPolicy): { snapshot: SnapshotSource | undefined; hydrator: Hydrator | undefined } {
-  const maxPages = options.maxSnapshotPages ?? CLIENT_DEFAULTS.maxSnapshotPages;
-  return {
-    snapshot: options.snapshot ?? (options.snapshotUrl ? httpSnapshotSource({ baseUrl: options.snapshotUrl, maxPages, ...http }) : undefined),
-    hydrator: options.hydrator ?? (options.hydrateUrl ? httpHydrator({ baseUrl: options.hydrateUrl, ...http }) : undefined),
-  };
-}
 
 /** The connection's settings. */
 export function connectionSettings(options: SyncClientOptions<TopicPayloads>, lane: Lane, clientInfo: ClientInfo, token: () => Promise<TokenGrant>): ConnectionSettings {

@@ -33,15 +33,7 @@ export function insecureUrlError(found: { option: string; host: string }): Khala
   );
 }
 
-/** Remember the credentials the app handed over directly: a fixed token, the mint request's headers. */
+/** Remember the credentials the app handed over directly: a fixed token, a token function's `secrets` (a mint request's headers). */
 export function rememberFixedSecrets(scrubber: SecretScrubber, source: TokenSource): void {
-  if (typeof source === 'string') scrubber.add(source, true);
-  else if (typeof source === 'object' && source.headers) {
-    for (const value of Object.values(source.headers)) {
-      if (typeof value !== 'string') continue;
-      scrubber.add(value, true);
-      const bearer = /^\s*\S+\s+(\S{4,})\s*$/.exec(value);
-      if (bearer) scrubber.add(bearer[1]!, true);
-    }
-  }
+  for (const secret of typeof source === 'string' ? [source] : (source.secrets ?? [])) scrubber.add(secret, true);
 }

@@ -7,7 +7,7 @@ import { ownValue } from '../util/records.js';
 import { createMemoryStore } from '../watermarks/memory-store.js';
 import type { SyncStore } from '../watermarks/store.js';
 import type { SyncClientEvents } from './client-events.js';
-import { bootstrapSources, connectionSettings, httpPolicy } from './client-config.js';
+import { connectionSettings } from './client-config.js';
 import { rememberFixedSecrets } from './client-guards.js';
 import { Connection } from './connection.js';
 import type { DriverEvents } from './driver-ports.js';
@@ -51,15 +51,9 @@ function caughtUpMs(connection: Connection, topic: string): number | undefined {
  */
 export function wireClient(client: Emitter<SyncClientEvents>, options: SyncClientOptions<TopicPayloads>, host: ClientWiringInput): ClientParts {
   const { lane, clientInfo, scrubber, lifetime } = host;
-  const http = httpPolicy(options);
   rememberFixedSecrets(scrubber, options.token);
   // Read when a token is minted: Node builds an AbortSignal (~0.7 KB) only once it is first read.
-  const mint = tokenGrantProvider(options.token, {
-    ...http,
-    get signal() {
-      return lifetime.signal;
-    },
-  });
+  const mint = tokenGrantProvider(options.token, () => lifetime.signal);
   const grant = async (): Promise<TokenGrant> => {
     const g = await mint();
     scrubber.add(g.token);
@@ -99,7 +93,8 @@ export function wireClient(client: Emitter<SyncClientEvents>, options: SyncClien
   const driverOptions = {
     commitTiming: plugin?.commitTiming,
     store,
-    ...bootstrapSources(options, http),
+    snapshot: options.snapshot,
+    hydrator: options.hydrator,
     verifyPayloadHash: options.verifyPayloadHash ?? CLIENT_DEFAULTS.verifyPayloadHash,
     token,
     check: options.schemas && schemaCheck(options.schemas as TopicSchemas<TopicPayloads>, (e) => client.emit('error', e)),

@@ -1,10 +1,6 @@
 import type { ClientInfo, Lane } from '../adapters/lane.js';
 import { defaultReconnectDelay } from './backoff.js';
-import { DEFAULT_MAX_RETRY_AFTER_MS } from '../bootstrap/http-fetch.js';
-import { DEFAULT_MAX_SNAPSHOT_PAGES } from '../bootstrap/http-snapshot-source.js';
-import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/read-body.js';
 import type { Hydrator, SnapshotSource } from '../bootstrap/snapshot-source.js';
-import { DEFAULT_HTTP_TIMEOUT_MS } from '../transport/request-deadline.js';
 import type { TransportFactory } from '../transport/transport.js';
 import type { SyncStore } from '../watermarks/store.js';
 import type { MetricsPlugin } from '../observability/client-metrics.js';
@@ -24,7 +20,11 @@ export type UntypedPayloads = Record<string, JsonValue>;
 export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
   /** Full socket URL (`wss://host/sync/socket/websocket`) or a base URL (`https://host`). */
   url: string;
-  /** A token, a function returning a fresh one, or a mint endpoint. Called once per connection attempt. */
+  /**
+   * A fixed token, or a function called once per connection attempt (and per refresh) with
+   * `{ signal }` (aborted by `close()`), returning a token or a `TokenGrant` (`{ token, refreshAfterMs? }`); a grant's
+   * `refreshAfterMs` drives `tokenRefresh`. A mint endpoint: `tokenEndpoint({ url })` from `khala-sync/http`.
+   */
   token: TokenSource;
   /** Topics to subscribe once connected. Default none. */
   topics?: string[];
@@ -34,14 +34,16 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
   lane?: Lane;
   /** Transport. Default WebSocket (`isomorphic-ws`). */
   transport?: TransportFactory;
-  /** Snapshot source used on stale_cursor. Default: HTTP at `snapshotUrl` if given, else none. */
+  /**
+   * Snapshot source used on stale_cursor, e.g. `httpSnapshotSource({ baseUrl })` from
+   * `khala-sync/http` (SDK_CONTRACTS §1). Default none: a stale topic fails.
+   */
   snapshot?: SnapshotSource;
-  /** Base URL of the SDK_CONTRACTS §1 snapshot endpoint. Default none. */
-  snapshotUrl?: string;
-  /** Hydrator for pointer-mode documents. Default: HTTP at `hydrateUrl` if given, else none. */
+  /**
+   * Hydrator for pointer-mode documents, e.g. `httpHydrator({ baseUrl })` from `khala-sync/http`
+   * (SDK_CONTRACTS §2). Default none: such documents stay `hydrationPending`.
+   */
   hydrator?: Hydrator;
-  /** Base URL of the SDK_CONTRACTS §2 document endpoint. Default none. */
-  hydrateUrl?: string;
   /**
    * Compatibility metadata (socket query and join payload); the fields given replace those of the
    * default. Default `CLIENT_DEFAULTS.clientInfo`: client `khala-sync`, build `20261122T000000Z`,
@@ -51,39 +53,16 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
   /** Delay before reconnect attempt `attempt` (1-based). Default `CLIENT_DEFAULTS.reconnectDelay`: full jitter, 250 ms → 8 s. */
   reconnectDelay?: (attempt: number) => number;
   /**
-   * Allow plain `ws://` / `http://` to a non-loopback host for every URL that carries a credential
-   * (socket, token endpoint, snapshot, hydration). Default false: such a URL is refused with
-   * `insecure_transport` before any token is sent.
+   * Allow plain `ws://` to a non-loopback host for the socket URL. Default false: such a URL is
+   * refused with `insecure_transport` before any token is sent. The `khala-sync/http` plug-ins
+   * take their own `allowInsecure`.
    */
   allowInsecure?: boolean;
-  /** `fetch` for the token endpoint, snapshot and hydration requests. Default `globalThis.fetch`. */
-  fetch?: typeof fetch;
   /**
-   * Time limit of each HTTP request the client makes (token endpoint, snapshot page, hydration),
-   * headers and body, ms. A request past it is aborted and fails with `request_timeout` (snapshot
-   * and hydration requests are first retried with backoff). `close()` aborts every request in
-   * flight whatever this is. Default 30 000.
-   */
-  httpTimeoutMs?: number;
-  /**
-   * Longest wait a server can ask for, ms; longer ones are cut to this: the `Retry-After` (seconds or
-   * HTTP date) of a 429/5xx snapshot or hydration answer, and the `retry_after_ms`/`reconnect_after_ms`
-   * of a socket error before the reconnect. Default 60 000.
+   * Longest wait a server can ask for, ms; longer ones are cut to this: the `retry_after_ms`/`reconnect_after_ms`
+   * of a socket error, and a token function's `retryAfterMs` (error `details`), before the reconnect. Default 60 000.
    */
   maxRetryAfterMs?: number;
-  /**
-   * Most pages one snapshot read may have. A snapshot with more pages, or one that repeats a
-   * `next_page_token`, fails with `bad_snapshot` (the topic fails) instead of paging forever.
-   * Default 10 000 (5 million documents at the page size of 500).
-   */
-  maxSnapshotPages?: number;
-  /**
-   * Largest HTTP response body the client reads (token endpoint, snapshot page, hydration), bytes.
-   * A larger one is cancelled unread and fails with `response_too_large`: a snapshot read or
-   * hydration fails its topic (raise the cap, then `resync()`), a token request is retried with the
-   * reconnect backoff. Default 64 MiB.
-   */
-  maxResponseBytes?: number;
   /** Interval of `sync:heartbeat`, ms. Default 20 000. */
   heartbeatIntervalMs?: number;
   /** Inbound silence after which the connection is declared dead, ms. Default 45 000. */
@@ -154,7 +133,7 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
    */
   schemas?: TopicSchemas<T>;
   /**
-   * When the token endpoint answers `refresh_after_in`, replace the socket shortly before it elapses
+   * When the token source gives a `refreshAfterMs` (`tokenEndpoint`: the endpoint's `refresh_after_in`), replace the socket shortly before it elapses
    * (10 % of it, at most 5 s early): mint a new token, open a second socket, resubscribe it from the
    * committed watermarks and switch over once it is live, then close the old one — no gap, no
    * duplicate, no moment without a live subscription. A failed refresh keeps the old socket, reports
@@ -178,10 +157,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   allowInsecure: false,
   maxRefusals: 5,
   logLevel: 'info' as LogLevel,
-  httpTimeoutMs: DEFAULT_HTTP_TIMEOUT_MS,
-  maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
-  maxSnapshotPages: DEFAULT_MAX_SNAPSHOT_PAGES,
-  maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
+  maxRetryAfterMs: 60_000,
   tokenRefresh: true,
   autoConnect: false,
   /** Full jitter in [0, min(250 · 2^(attempt−1), 8000)] ms; `Math.random` is its only source. */

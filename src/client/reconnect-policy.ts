@@ -5,7 +5,7 @@ import { SUBPROTOCOL_MISMATCH_REASON, type CloseInfo } from '../transport/transp
 import { TERMINAL, type ConnectionHooks, type ConnectionSettings } from './connection-settings.js';
 import { connectionMetrics, countRejected, type ConnectionMetrics } from './metrics.js';
 import type { ClientStatus } from './options.js';
-import { SignInRequiredError, tokenFailure } from './token-provider.js';
+import { tokenFailure } from './token-provider.js';
 
 /**
  * Close codes that mean "the server turned this session away" when they end an open socket before
@@ -135,7 +135,7 @@ export abstract class ReconnectPolicy {
   /** The token source failed: sign-in required and insecure transport stop, anything else backs off (at least the endpoint's `Retry-After`). */
   tokenFailed(err: unknown): void {
     const { error, stop } = tokenFailure(err);
-    if (error instanceof SignInRequiredError) this.hooks.authFailure({ httpStatus: 401, reason: 'sign_in_required', refreshAttempted: false });
+    if (stop?.[0] === 'auth_required') this.hooks.authFailure({ httpStatus: 401, reason: 'sign_in_required', refreshAttempted: false });
     this.hooks.error(error);
     return stop === undefined ? this.scheduleReconnect('token_provider_failed', (error.details as { retryAfterMs?: number }).retryAfterMs) : this.stop(stop[0], stop[1]);
   }

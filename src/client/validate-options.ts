@@ -11,62 +11,47 @@ function invalid(option: string, why: string): KhalaSyncError {
   return new KhalaSyncError('client', ErrorCodes.INVALID_OPTIONS, `invalid option ${option}: ${why}`, { details: { option } });
 }
 
-function httpUrl(option: string, value: unknown): void {
-  if (value === undefined) return;
-  if (typeof value !== 'string' || value === '') throw invalid(option, 'expected a non-empty URL string');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalid(option, 'not a valid absolute URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(option, `scheme ${url.protocol} is not https: or http:`);
-}
-
-function kind(option: string, value: unknown, type: 'function' | 'boolean' | 'object'): void {
-  if (value !== undefined && (typeof value !== type || value === null)) throw invalid(option, `expected ${type === 'object' ? 'an' : 'a'} ${type}`);
-}
-
-function oneOf(option: string, value: string | undefined, allowed: readonly string[]): void {
-  if (value === undefined || allowed.includes(value)) return;
-  const quoted = allowed.map((a) => `'${a}'`);
-  throw invalid(option, `expected ${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`);
-}
-
-type Opts = SyncClientOptions<TopicPayloads>;
-type NumericOption = { [K in keyof Opts]-?: Opts[K] extends number | undefined ? K : never }[keyof Opts];
-
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const LEVELS = ['debug', 'info', 'warn', 'error'];
 const SAFE = Number.MAX_SAFE_INTEGER;
+const TIMER = [1, MAX_TIMER_MS] as const;
 
-/** Options that must have a given type when set. */
-const KINDS: ReadonlyArray<readonly ['function' | 'boolean' | 'object', ReadonlyArray<keyof Opts>]> = [
-  ['function', ['reconnectDelay', 'transport', 'snapshot', 'hydrator', 'fetch']],
-  ['boolean', ['allowInsecure', 'autoConnect', 'tokenRefresh']],
-  ['object', ['store', 'lane', 'clientInfo', 'logger', 'schemas']],
-];
-
-/** Plug-in options and the factory that makes each. */
-const PLUG_INS = [
-  ['metrics', 'clientMetrics()'],
-  ['telemetry', 'clientTelemetry({ onEvent, ... })'],
-] as const;
-
-/** Numeric options: smallest and largest value, and whether only integers are allowed. */
-const NUMBERS: ReadonlyArray<readonly [NumericOption, number, number, boolean]> = [
-  ['heartbeatIntervalMs', 1, MAX_TIMER_MS, false],
-  ['deadAfterMs', 1, MAX_TIMER_MS, false],
-  ['joinTimeoutMs', 1, MAX_TIMER_MS, false],
-  ['subscribeTimeoutMs', 1, MAX_TIMER_MS, false],
-  ['stableAfterMs', 1, MAX_TIMER_MS, false],
-  ['httpTimeoutMs', 1, MAX_TIMER_MS, false],
-  ['maxRefusals', 1, 1000, true],
-  ['maxRetryAfterMs', 0, MAX_TIMER_MS, false],
-  ['maxSnapshotPages', 1, SAFE, true],
-  ['maxResponseBytes', 1, SAFE, true],
-  ['maxFrameBytes', 1, SAFE, true],
-  ['maxInboundBytes', 1024, SAFE, true],
-];
+/**
+ * What each option must be when set: a `typeof`, numeric bounds `[min, max, integer?]`, the allowed
+ * strings, or `0` for an option of 0.1 that moved to a `khala-sync/http` plug-in (refused rather
+ * than silently ignored; docs/migrating.md). One table rather than a check per option keeps this,
+ * the client's largest fixed cost, small in the bundle.
+ */
+const RULES: Record<string, 0 | string | readonly string[] | readonly [number, number, boolean?]> = {
+  reconnectDelay: 'function',
+  transport: 'function',
+  snapshot: 'function',
+  hydrator: 'function',
+  allowInsecure: 'boolean',
+  autoConnect: 'boolean',
+  tokenRefresh: 'boolean',
+  store: 'object',
+  lane: 'object',
+  clientInfo: 'object',
+  logger: 'object',
+  schemas: 'object',
+  heartbeatIntervalMs: TIMER,
+  deadAfterMs: TIMER,
+  joinTimeoutMs: TIMER,
+  subscribeTimeoutMs: TIMER,
+  stableAfterMs: TIMER,
+  maxRetryAfterMs: [0, MAX_TIMER_MS],
+  maxRefusals: [1, 1000, true],
+  maxFrameBytes: [1, SAFE, true],
+  maxInboundBytes: [1024, SAFE, true],
+  verifyPayloadHash: ['fetched', 'all', 'off'],
+  logLevel: LEVELS,
+  snapshotUrl: 0,
+  hydrateUrl: 0,
+  fetch: 0,
+  httpTimeoutMs: 0,
+  maxSnapshotPages: 0,
+  maxResponseBytes: 0,
+};
 
 /**
  * Check everything the app passed before the client is built, so that a bad option is one typed
@@ -77,69 +62,54 @@ const NUMBERS: ReadonlyArray<readonly [NumericOption, number, number, boolean]> 
  */
 export function validateOptions(options: SyncClientOptions<TopicPayloads>, lane: Lane, clientInfo: ClientInfo): void {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'expected an object');
+  const o = options as unknown as Record<string, unknown>;
   if (typeof options.url !== 'string' || options.url === '') throw invalid('url', 'url is required');
-  let socketUrl: URL;
+  let scheme: string;
   try {
-    socketUrl = new URL(lane.buildUrl(options.url, 'placeholder', clientInfo));
+    scheme = new URL(lane.buildUrl(options.url, 'placeholder', clientInfo)).protocol;
   } catch (err) {
     throw invalid('url', err instanceof Error ? err.message : 'not a usable socket URL');
   }
-  if (socketUrl.protocol !== 'wss:' && socketUrl.protocol !== 'ws:') throw invalid('url', `scheme ${socketUrl.protocol} is not one of https, http, wss, ws`);
+  if (scheme !== 'wss:' && scheme !== 'ws:') throw invalid('url', `scheme ${scheme} is not one of https, http, wss, ws`);
   const token: unknown = options.token;
-  if (typeof token === 'string') {
-    if (token === '') throw invalid('token', 'must not be empty');
-    if (!isSendableToken(token)) throw invalid('token', 'must be printable ASCII');
-  } else if (typeof token === 'object' && token !== null) {
-    httpUrl('token.url', (token as { url?: unknown }).url);
-    if ((token as { url?: unknown }).url === undefined) throw invalid('token.url', 'is required');
-  } else if (typeof token !== 'function') {
-    throw invalid('token', 'expected a string, a function or { url }');
+  if (typeof token === 'string' ? !isSendableToken(token) : typeof token !== 'function') {
+    throw invalid('token', "expected a printable ASCII string or a function (a mint endpoint: tokenEndpoint() of 'khala-sync/http')");
   }
   if (options.topics !== undefined && (!Array.isArray(options.topics) || options.topics.some((t) => typeof t !== 'string' || t === ''))) {
     throw invalid('topics', 'expected an array of non-empty strings');
   }
-  httpUrl('snapshotUrl', options.snapshotUrl);
-  httpUrl('hydrateUrl', options.hydrateUrl);
-  for (const [type, names] of KINDS) for (const f of names) kind(f, options[f], type);
-  // Both were plain options before they became plug-ins: say where the plug-in comes from.
-  for (const [f, factory] of PLUG_INS) {
-    if (options[f] !== undefined && typeof (options[f] as { attach?: unknown } | null)?.attach !== 'function') throw invalid(f, `expected a plug-in: ${f}: ${factory} from 'khala-sync/observability'`);
+  for (const [f, rule] of Object.entries(RULES)) {
+    const value = o[f];
+    if (value === undefined) continue;
+    if (rule === 0) throw invalid(f, "moved to a plug-in of 'khala-sync/http'");
+    if (typeof rule === 'string') {
+      if (typeof value !== rule || value === null) throw invalid(f, `expected a ${rule}`);
+    } else if (typeof rule[0] === 'string') {
+      if (!rule.includes(value as never)) throw invalid(f, `expected one of ${rule.join(', ')}`);
+    } else if (typeof value !== 'number' || !(value >= (rule[0] as number) && value <= (rule[1] as number)) || (rule[2] && !Number.isSafeInteger(value))) {
+      throw invalid(f, `expected ${rule[2] ? 'an integer' : 'a number'} from ${rule[0]} to ${rule[1]}`);
+    }
   }
-  oneOf('verifyPayloadHash', options.verifyPayloadHash, ['fetched', 'all', 'off']);
+  // Both were plain options before they became plug-ins: say where the plug-in comes from.
+  for (const [f, factory] of [['metrics', 'clientMetrics()'], ['telemetry', 'clientTelemetry({ onEvent, ... })']] as const) {
+    if (o[f] !== undefined && typeof (o[f] as { attach?: unknown } | null)?.attach !== 'function') throw invalid(f, `expected a plug-in: ${factory} from 'khala-sync/observability'`);
+  }
   for (const [topic, schema] of Object.entries(options.schemas ?? {})) {
     if (typeof (schema as { '~standard'?: { validate?: unknown } } | undefined)?.['~standard']?.validate !== 'function') throw invalid(`schemas.${topic}`, 'expected a Standard Schema (`~standard.validate`)');
   }
-  if (options.logger !== undefined && LEVELS.some((l) => typeof options.logger![l] !== 'function')) throw invalid('logger', 'expected debug, info, warn and error functions');
-  oneOf('logLevel', options.logLevel, LEVELS);
-  for (const [f, min, max, integer] of NUMBERS) {
-    const value = options[f];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw invalid(f, `expected a number from ${min} to ${max}`);
-    if (integer && !Number.isSafeInteger(value)) throw invalid(f, 'expected an integer');
-  }
+  if (options.logger !== undefined && LEVELS.some((l) => typeof (options.logger as unknown as Record<string, unknown>)[l] !== 'function')) throw invalid('logger', 'expected debug, info, warn and error functions');
   if (!Number.isSafeInteger(clientInfo.schemaVersion) || clientInfo.schemaVersion < 0) throw invalid('clientInfo.schemaVersion', 'expected a non-negative integer');
-  if (typeof clientInfo.clientBuildId !== 'string' || typeof clientInfo.client !== 'string' || typeof clientInfo.protocolVersion !== 'string') {
+  if ([clientInfo.clientBuildId, clientInfo.client, clientInfo.protocolVersion].some((v) => typeof v !== 'string')) {
     throw invalid('clientInfo', 'client, clientBuildId and protocolVersion must be strings');
   }
 }
 
 /**
- * The first configured URL that would carry a credential in clear text (see `assertSecureUrl`),
- * named as in the options, or undefined. Checked at `connect()` before a token is minted or a
- * socket dialled; the same rule is enforced again on every request and redirect.
+ * The socket URL when it would carry a credential in clear text (see `assertSecureUrl`), named as
+ * in the options, or undefined. Checked at `connect()` before a token is minted or a socket
+ * dialled; the `khala-sync/http` plug-ins check their own URLs when they are made.
  */
 export function firstInsecureCredentialUrl(options: SyncClientOptions<TopicPayloads>, lane: Lane, clientInfo: ClientInfo): { option: string; host: string } | undefined {
-  const tokenUrl = typeof options.token === 'object' ? options.token.url : undefined;
-  const candidates: Array<[string, string | undefined]> = [
-    ['url', lane.buildUrl(options.url, 'placeholder', clientInfo)],
-    ['token.url', tokenUrl],
-    ['snapshotUrl', options.snapshotUrl],
-    ['hydrateUrl', options.hydrateUrl],
-  ];
-  for (const [option, url] of candidates) {
-    if (url === undefined) continue;
-    const parsed = new URL(url);
-    if (isInsecureUrl(parsed)) return { option, host: parsed.hostname };
-  }
-  return undefined;
+  const url = new URL(lane.buildUrl(options.url, 'placeholder', clientInfo));
+  return isInsecureUrl(url) ? { option: 'url', host: url.hostname } : undefined;
 }

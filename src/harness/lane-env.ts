@@ -8,6 +8,7 @@ import type { BaseProbeOptions, LaneHarness, LaneServer } from './lane-harness.j
 import { oracle } from './oracle.js';
 import { fastBackoff, Probe } from './probe.js';
 import { ScenarioFailure, type ScenarioContext } from './scenario.js';
+import { httpSnapshotSource, tokenEndpoint } from '../http.js';
 
 /** What the assertions need of a scenario's world: where its truth comes from and how strictly to compare. */
 export interface TruthView {
@@ -84,8 +85,8 @@ export async function openLaneEnv<S extends LaneServer, SO, X extends object>(ct
     rnd,
     exact: target.kind === 'embedded',
     token(via) {
-      if (target.kind === 'deployment') return target.token;
-      return { url: via ? via.via(server!.tokenUrl) : server!.tokenUrl };
+      if (target.kind === 'deployment') return typeof target.token === 'string' ? target.token : tokenEndpoint({ url: target.token.url, allowInsecure: insecure });
+      return tokenEndpoint({ url: via ? via.via(server!.tokenUrl) : server!.tokenUrl });
     },
     async proxy(options = {}) {
       proxies += 1;
@@ -103,7 +104,7 @@ export async function openLaneEnv<S extends LaneServer, SO, X extends object>(ct
         url: via ? via.url : url,
         token: env.token(via),
         topics,
-        snapshotUrl: snap,
+        ...(snap ? { snapshot: httpSnapshotSource({ baseUrl: snap, allowInsecure: insecure }) } : {}),
         reconnectDelay: fastBackoff(probeRnd.fork(label ?? `p${probes}`)),
         allowInsecure: insecure,
         ...lane.clientOptions(rest as BaseProbeOptions & X),

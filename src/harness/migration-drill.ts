@@ -10,6 +10,7 @@ import type { ReferenceServer, SpacetimeServer } from '../server/index.js';
 import { createSqliteStore } from '../watermarks/sqlite-store.js';
 import { waitFor } from './assertions.js';
 import { ScenarioFailure, type Evidence, type ScenarioContext, type ScenarioResult } from './scenario.js';
+import { httpSnapshotSource, tokenEndpoint } from '../http.js';
 
 /** One invariant of the drill and whether it held (SUMMARY.md shows them as `inv_<name>=pass|fail`). */
 export class Invariants {
@@ -49,7 +50,7 @@ export interface SessionLog {
  */
 export async function liveSession(ctx: ScenarioContext, target: DrillServer, path: string, heads: Record<string, number>, live: () => Record<string, number>): Promise<SessionLog> {
   const topics = Object.keys(heads);
-  const common = { token: { url: target.server.tokenUrl }, snapshotUrl: target.server.snapshotUrl, store: createSqliteStore({ path }), topics, reconnectDelay: () => 50 };
+  const common = { token: tokenEndpoint({ url: target.server.tokenUrl }), snapshot: httpSnapshotSource({ baseUrl: target.server.snapshotUrl }), store: createSqliteStore({ path }), topics, reconnectDelay: () => 50 };
   const client =
     target.lane === 'khala'
       ? new SyncClient({ url: target.server.url, ...common })

@@ -4,6 +4,7 @@ import type { JsonValue } from '../util/json.js';
 import type { Ledger, TopicTruth } from './invariant.js';
 import { fastBackoff, Probe, until, type ProbeOptions } from './probe.js';
 import type { ScenarioContext } from './scenario.js';
+import { httpSnapshotSource } from '../http.js';
 
 /** What the oracle needs: the target's URLs and token, the ledger it rewrites, a seed source. */
 export interface OracleTarget {
@@ -21,7 +22,7 @@ export interface OracleTarget {
  */
 export async function oracle(env: OracleTarget, topics: string[], ctx: ScenarioContext, client: Partial<ProbeOptions> = {}): Promise<TopicTruth[]> {
   const insecure = ctx.target.kind === 'deployment' && ctx.target.allowInsecure;
-  const probe = new Probe({ url: env.url, token: env.token(), topics, snapshotUrl: env.snapshotUrl, reconnectDelay: fastBackoff(env.rnd.fork('oracle')), allowInsecure: insecure, recordUpdates: true, ...client });
+  const probe = new Probe({ url: env.url, token: env.token(), topics, ...(env.snapshotUrl ? { snapshot: httpSnapshotSource({ baseUrl: env.snapshotUrl, allowInsecure: insecure }) } : {}), reconnectDelay: fastBackoff(env.rnd.fork('oracle')), allowInsecure: insecure, recordUpdates: true, ...client });
   try {
     await probe.start();
     await until(() => probe.client.status === 'live' && topics.every((t) => probe.log.caughtUp.some((c) => c.topic === t)), 'the oracle client to catch up', 60_000, ctx.signal);

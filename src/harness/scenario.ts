@@ -1,4 +1,3 @@
-import type { TokenSource } from '../client/token-provider.js';
 
 /** Status of one scenario (SDK_CONTRACTS §4). */
 export type ScenarioStatus = 'pass' | 'fail' | 'skip';
@@ -19,11 +18,12 @@ export type HarnessTarget =
       kind: 'deployment';
       /** Socket URL or base URL of the deployment. */
       url: string;
-      token: TokenSource;
+      /** A fixed token, or the mint endpoint's URL (`--token-url`). */
+      token: string | { url: string };
       /** Snapshot base URL (SDK_CONTRACTS §1), if the deployment serves one. */
       snapshotUrl: string | undefined;
       topics: string[];
-      /** Allow ws:// to a non-loopback host. */
+      /** Allow ws:// (and http:// for the token and snapshot URLs) to a non-loopback host. */
       allowInsecure: boolean;
       /** The deployment's wire protocol: only that lane's scenarios run (`--lane`, default khala). */
       lane: HarnessLane;

@@ -1,8 +1,5 @@
 import { utf8ByteLength } from './utf8-bytes.js';
 
-/** Default cap on one HTTP response body (snapshot page, hydration, token endpoint), bytes: 64 MiB. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-
 /** A body read as text, or why it was not: larger than the cap, or bytes that are not UTF-8. */
 export type BodyText = { ok: true; text: string } | { ok: false; reason: 'too_large' | 'not_utf8' };
 

@@ -1,6 +1,3 @@
-/** Default per-request time limit of the SDK's HTTP requests (snapshot, hydration, token endpoint), ms. */
-export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
-
 /** A signal for one HTTP request: aborted when its caller's signal is, or when its time is up. */
 export interface RequestDeadline {
   readonly signal: AbortSignal;

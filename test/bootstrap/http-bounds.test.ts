@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { httpHydrator, httpSnapshotSource, PaginationGuard, type HttpSnapshotOptions } from '../../src/bootstrap/http-snapshot-source.js';
 import type { KhalaSyncError } from '../../src/errors/index.js';
 import { SyncClient } from '../../src/client/sync-client.js';
-import { tokenProvider } from '../../src/client/token-provider.js';
 import { json, recordingServer, type RecordingServer } from '../security/recording-server.js';
+import { tokenEndpoint } from '../../src/http.js';
 
 const TOPIC = 'runtime.run_summaries';
 let srv: RecordingServer | undefined;
@@ -253,14 +253,14 @@ describe('response bodies are bounded (maxResponseBytes)', () => {
 
   it('a token endpoint that streams without end fails the mint with response_too_large (retryable)', async () => {
     await serve((_req, res) => void endless(res));
-    const err = await failure(tokenProvider({ url: `${srv!.origin}/token` }, { maxResponseBytes: 512 * 1024 })());
+    const err = await failure(tokenEndpoint({ url: `${srv!.origin}/token`, maxResponseBytes: 512 * 1024 })());
     expect(err.code).toBe('response_too_large');
     expect(err.retryable).toBe(true);
   });
 
-  it('SyncClient passes maxResponseBytes to its token requests: an endless token endpoint is an error event and a backoff, never a crash', async () => {
+  it('the client with a tokenEndpoint maxResponseBytes: an endless token endpoint is an error event and a backoff, never a crash', async () => {
     await serve((_req, res) => void endless(res));
-    const client = new SyncClient({ url: 'ws://127.0.0.1:9/sync/socket/websocket', token: { url: `${srv!.origin}/token` }, topics: [TOPIC], maxResponseBytes: 128 * 1024, reconnectDelay: () => 60_000 });
+    const client = new SyncClient({ url: 'ws://127.0.0.1:9/sync/socket/websocket', token: tokenEndpoint({ url: `${srv!.origin}/token`, maxResponseBytes: 128 * 1024 }), topics: [TOPIC], reconnectDelay: () => 60_000 });
     const errors: KhalaSyncError[] = [];
     client.on('error', (e) => errors.push(e));
     try {
@@ -272,9 +272,11 @@ describe('response bodies are bounded (maxResponseBytes)', () => {
     }
   });
 
-  it('maxResponseBytes is validated (invalid_options)', () => {
+  it('maxResponseBytes is validated (invalid_options) by each plug-in', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
-      expect(() => new SyncClient({ url: 'ws://127.0.0.1:9/s', token: 't', maxResponseBytes: bad })).toThrow(expect.objectContaining({ code: 'invalid_options' }));
+      expect(() => tokenEndpoint({ url: 'http://127.0.0.1:9/t', maxResponseBytes: bad })).toThrow(expect.objectContaining({ code: 'invalid_options', details: { option: 'tokenEndpoint.maxResponseBytes' } }));
+      expect(() => httpSnapshotSource({ baseUrl: 'http://127.0.0.1:9/s', maxResponseBytes: bad })).toThrow(expect.objectContaining({ code: 'invalid_options' }));
+      expect(() => httpHydrator({ baseUrl: 'http://127.0.0.1:9/d', maxResponseBytes: bad })).toThrow(expect.objectContaining({ code: 'invalid_options' }));
     }
   });
 });

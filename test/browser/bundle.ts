@@ -9,8 +9,8 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 /** Repository root (this file is test/browser/bundle.ts). */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The browser entry points of package.json `exports` (`.` and `./indexeddb`). */
-export const BROWSER_ENTRIES = ['src/index.ts', 'src/indexeddb.ts'] as const;
+/** The browser entry points of package.json `exports` (`.`, `./indexeddb`, `./http`, `./hash`); the main entry first. */
+export const BROWSER_ENTRIES = ['src/index.ts', 'src/indexeddb.ts', 'src/http.ts', 'src/hash.ts'] as const;
 
 const NODE_BUILTINS = new Set(builtinModules);
 /** Packages that only work in Node, or that only the server, tests and tools use (jose: server auth). */
@@ -99,6 +99,8 @@ export async function measureBrowserEntries(): Promise<BundleSize[]> {
     measure('khala-sync', `export * from './src/index.ts';`),
     measure('khala-sync/indexeddb', `export * from './src/indexeddb.ts';`),
     measure('both', `export * from './src/index.ts';\nexport * from './src/indexeddb.ts';`),
+    measure('khala-sync/http', `export * from './src/http.ts';`),
+    measure('khala-sync/hash', `export * from './src/hash.ts';`),
   ]);
 }
 

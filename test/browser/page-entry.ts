@@ -2,6 +2,7 @@
 // only the two browser entry points, so the bundle proves what an app bundler would pull in.
 import { SyncClient } from '../../src/index.js';
 import { createIndexedDbStore } from '../../src/indexeddb.js';
+import { httpSnapshotSource, tokenEndpoint } from '../../src/http.js';
 
 /** What the page saw, in order. Read from Node with `page.evaluate(() => window.khala!.record)`. */
 export interface PageRecord {
@@ -70,10 +71,10 @@ const harness: PageHarness = {
   async open(options) {
     const c = new SyncClient({
       url: options.url,
-      token: options.token,
+      token: typeof options.token === 'string' ? options.token : tokenEndpoint(options.token),
       topics: [options.topic],
       store: createIndexedDbStore({ dbName: options.dbName }),
-      snapshotUrl: options.snapshotUrl,
+      snapshot: httpSnapshotSource({ baseUrl: options.snapshotUrl }),
       reconnectDelay: () => 50,
     });
     c.on('updates', (batch) => record.applied.push(...batch.updates.map((u) => u.watermark)));

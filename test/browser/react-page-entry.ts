@@ -4,6 +4,7 @@ import { createElement } from 'react';
 import { createRoot } from 'react-dom/client';
 import { SyncClient } from '../../src/index.js';
 import { useDocument, useDocuments, useSyncStatus } from '../../src/react.js';
+import { tokenEndpoint } from '../../src/http.js';
 
 /** Render counts and what each component last rendered. */
 export interface ReactPageState {
@@ -50,7 +51,7 @@ function Status({ c }: { c: NonNullable<typeof client> }) {
 
 window.khalaReact = {
   async start(url, tokenUrl, topics) {
-    client = new SyncClient({ url, token: { url: tokenUrl }, topics: [...topics] });
+    client = new SyncClient({ url, token: tokenEndpoint({ url: tokenUrl }), topics: [...topics] });
     const el = document.createElement('div');
     el.id = 'root';
     document.body.append(el);

@@ -39,6 +39,17 @@ describe('khala-sync/spacetime browser build', () => {
   });
 });
 
+describe('khala-sync/http build', () => {
+  it('bundles for the browser without a Node built-in, and the main entry carries none of its fetch code', async () => {
+    const size = await measure('khala-sync/http', `export * from './src/http.ts';`);
+    expect(nodeOnlyInputs(size.metafile)).toEqual([]);
+    expect(Object.keys(size.metafile.inputs)).toEqual(expect.arrayContaining(['src/http/token-endpoint.ts', 'src/bootstrap/http-snapshot-source.ts', 'src/transport/credential-fetch.ts']));
+    const main = await measure('khala-sync', `export * from './src/index.ts';`);
+    const http = ['src/http/', 'src/bootstrap/http-', 'src/transport/credential-fetch.ts', 'src/transport/read-body.ts', 'src/transport/retry-after.ts', 'src/transport/request-deadline.ts'];
+    expect(Object.keys(main.metafile.inputs).filter((p) => http.some((h) => p.startsWith(h)))).toEqual([]);
+  });
+});
+
 describe('khala-sync/browser build', () => {
   it('bundles for the browser without a Node built-in, and an app that does not import it does not carry it', async () => {
     const size = await measure('khala-sync/browser', `export * from './src/browser.ts';`);

@@ -2,6 +2,7 @@ import { startReferenceServer, type ReferenceServer, type ReferenceServerOptions
 import { SyncClient } from '../../src/client/sync-client.js';
 import type { SyncClientOptions } from '../../src/client/options.js';
 import type { KhalaSyncError } from '../../src/errors/index.js';
+import { tokenEndpoint } from '../../src/http.js';
 
 export const RUNS = 'runtime.run_summaries';
 export const WORKERS = 'runtime.codex_worker_summaries';
@@ -21,7 +22,7 @@ export async function server(options: ReferenceServerOptions = {}): Promise<Refe
 }
 
 export function record(srv: ReferenceServer, options: Partial<SyncClientOptions> = {}): Recorded {
-  return recordClient(new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, reconnectDelay: () => 20, ...options }));
+  return recordClient(new SyncClient({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), reconnectDelay: () => 20, ...options }));
 }
 
 /** Wire any client (either lane) to record what it reports. */

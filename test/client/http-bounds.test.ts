@@ -1,7 +1,7 @@
 // The client's HTTP requests are bounded (issue #9 item 4): every token, snapshot and hydration
-// request has a time limit (`httpTimeoutMs`, error `request_timeout`), `close()` aborts the ones in
+// request has a time limit (the plug-ins' `timeoutMs`, error `request_timeout`), `close()` aborts the ones in
 // flight and sends no new one, `Retry-After` is capped (`maxRetryAfterMs`) and a snapshot cannot
-// page forever (`maxSnapshotPages`, repeated tokens). Real WebSocket reference server, real
+// page forever (`maxPages`, repeated tokens). Real WebSocket reference server, real
 // loopback HTTP servers playing the hostile token/snapshot endpoint.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import type { SyncClientOptions } from '../../src/client/options.js';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { json, recordingServer, type RecordingServer } from '../security/recording-server.js';
 import { publishRange, record, RUNS, server, until, type Recorded } from './harness.js';
+import { httpSnapshotSource, tokenEndpoint, type HttpSnapshotOptions } from '../../src/http.js';
 
 let srv: ReferenceServer | undefined;
 let http: RecordingServer | undefined;
@@ -53,7 +54,7 @@ for (const [name, lane] of [
     it('close() aborts the token request in flight and no second token POST follows', async () => {
       srv = await server();
       const { aborted } = await hostile(() => undefined);
-      const r = client({ ...lane, token: { url: `${http!.origin}/token` }, reconnectDelay: () => 10 });
+      const r = client({ ...lane, token: tokenEndpoint({ url: `${http!.origin}/token` }), reconnectDelay: () => 10 });
       await r.client.connect();
       await until(() => posts() === 1, 'token request');
       await r.client.close();
@@ -66,21 +67,21 @@ for (const [name, lane] of [
     it('a client closed before its connect() got going mints no token and stays closed (connect() then close(), autoConnect)', async () => {
       srv = await server();
       await hostile((_req, res) => json(res, 200, { token: 'not-a-valid-token' }));
-      const a = client({ ...lane, token: { url: `${http!.origin}/token` } });
+      const a = client({ ...lane, token: tokenEndpoint({ url: `${http!.origin}/token` }) });
       const connecting = a.client.connect();
       await a.client.close();
       await connecting;
-      const b = client({ ...lane, token: { url: `${http!.origin}/token` }, autoConnect: true });
+      const b = client({ ...lane, token: tokenEndpoint({ url: `${http!.origin}/token` }), autoConnect: true });
       await b.client.close();
       await pause(150);
       expect(posts()).toBe(0);
       expect([a.client.status, b.client.status]).toEqual(['closed', 'closed']);
     });
 
-    it('a token endpoint that never answers is request_timeout after httpTimeoutMs, then retried with backoff', async () => {
+    it('a token endpoint that never answers is request_timeout after timeoutMs, then retried with backoff', async () => {
       srv = await server();
       const { aborted } = await hostile(() => undefined);
-      const r = client({ ...lane, token: { url: `${http!.origin}/token` }, httpTimeoutMs: 200, reconnectDelay: () => 20 });
+      const r = client({ ...lane, token: tokenEndpoint({ url: `${http!.origin}/token`, timeoutMs: 200 }), reconnectDelay: () => 20 });
       await r.client.connect();
       await until(() => r.errors.some((e) => e.code === 'request_timeout') && posts() >= 2, 'timeout and retry', 3000);
       expect(aborted.length).toBeGreaterThanOrEqual(1);
@@ -93,7 +94,7 @@ for (const [name, lane] of [
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write('{"data":{"tok');
       });
-      const r = client({ ...lane, token: { url: `${http!.origin}/token` }, httpTimeoutMs: 200, reconnectDelay: () => 20 });
+      const r = client({ ...lane, token: tokenEndpoint({ url: `${http!.origin}/token`, timeoutMs: 200 }), reconnectDelay: () => 20 });
       await r.client.connect();
       await until(() => r.errors.some((e) => e.code === 'request_timeout') && posts() >= 2, 'timeout and retry', 3000);
       expect(r.client.status).not.toBe('live');
@@ -111,7 +112,7 @@ for (const [name, lane] of [
           res.writeHead(status, { 'retry-after': retryAfter });
           res.end();
         });
-        const r = client({ ...lane, token: { url: `${http!.origin}/token` }, reconnectDelay: () => 20, ...(maxRetryAfterMs === undefined ? {} : { maxRetryAfterMs }) });
+        const r = client({ ...lane, token: tokenEndpoint({ url: `${http!.origin}/token` }), reconnectDelay: () => 20, ...(maxRetryAfterMs === undefined ? {} : { maxRetryAfterMs }) });
         await r.client.connect();
         await until(() => at.length >= 2, 'second token request', 3000);
         expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(waitMs - 20);
@@ -124,11 +125,11 @@ for (const [name, lane] of [
 
 describe('snapshot endpoint', () => {
   /** A live client on RUNS (3 updates) whose snapshot endpoint is `handler`; resync starts a snapshot read. */
-  async function resyncAgainst(handler: (req: IncomingMessage, res: ServerResponse) => void, options: Partial<SyncClientOptions> = {}) {
+  async function resyncAgainst(handler: (req: IncomingMessage, res: ServerResponse) => void, options: Partial<HttpSnapshotOptions> = {}) {
     srv = await server();
     publishRange(srv, RUNS, 3);
     const { aborted } = await hostile(handler);
-    const r = client({ topics: [RUNS], snapshotUrl: `${http!.origin}/snap`, ...options });
+    const r = client({ topics: [RUNS], snapshot: httpSnapshotSource({ baseUrl: `${http!.origin}/snap`, ...options }) });
     await r.client.connect();
     await until(() => r.client.status === 'live' && r.client.getWatermark(RUNS) === 3, 'live');
     http!.requests.splice(0);
@@ -139,7 +140,7 @@ describe('snapshot endpoint', () => {
   const page = (next: string | null) => ({ topic: RUNS, head_watermark: 3, docs: [], next_page_token: next });
 
   it('a snapshot server that never answers: request_timeout is reported, the read is retried, close() aborts the request in flight', async () => {
-    const { r, aborted } = await resyncAgainst(() => undefined, { httpTimeoutMs: 200 });
+    const { r, aborted } = await resyncAgainst(() => undefined, { timeoutMs: 200 });
     await until(() => r.errors.some((e) => e.code === 'request_timeout'), 'request_timeout', 8000);
     expect(r.client.getSnapshot().topics[RUNS]?.phase).toBe('recovering');
     const sent = http!.requests.length;
@@ -168,24 +169,32 @@ describe('snapshot endpoint', () => {
     await until(() => r.client.getSnapshot().topics[RUNS]?.phase === 'failed', 'topic failed');
   });
 
-  it('more pages than maxSnapshotPages fails the topic with bad_snapshot after maxSnapshotPages requests', async () => {
-    const { r } = await resyncAgainst((req, res) => json(res, 200, page(String(Number(pageToken(req) || '0') + 1))), { maxSnapshotPages: 25 });
+  it('more pages than maxPages fails the topic with bad_snapshot after maxPages requests', async () => {
+    const { r } = await resyncAgainst((req, res) => json(res, 200, page(String(Number(pageToken(req) || '0') + 1))), { maxPages: 25 });
     await until(() => r.errors.some((e) => e.code === 'bad_snapshot'), 'bad_snapshot', 3000);
     expect(http!.requests).toHaveLength(25);
   });
 });
 
 describe('options', () => {
-  const bad: Array<[string, Partial<SyncClientOptions>]> = [
-    ['httpTimeoutMs', { httpTimeoutMs: 0 }],
-    ['httpTimeoutMs', { httpTimeoutMs: Number.NaN }],
-    ['maxRetryAfterMs', { maxRetryAfterMs: -1 }],
-    ['maxSnapshotPages', { maxSnapshotPages: 0 }],
-    ['maxSnapshotPages', { maxSnapshotPages: 2.5 }],
+  const bad: Array<[string, Partial<HttpSnapshotOptions>]> = [
+    ['httpSnapshotSource.timeoutMs', { timeoutMs: 0 }],
+    ['httpSnapshotSource.timeoutMs', { timeoutMs: Number.NaN }],
+    ['httpSnapshotSource.maxRetryAfterMs', { maxRetryAfterMs: -1 }],
+    ['httpSnapshotSource.maxPages', { maxPages: 0 }],
+    ['httpSnapshotSource.maxPages', { maxPages: 2.5 }],
   ];
   for (const [option, options] of bad) {
     it(`${option} ${String(Object.values(options)[0])} is invalid_options`, () => {
-      expect(() => new SyncClient({ url: 'ws://127.0.0.1:1', token: 't', ...options })).toThrow(expect.objectContaining({ code: 'invalid_options', details: { option } }));
+      expect(() => httpSnapshotSource({ baseUrl: 'https://sync.example.test/snap', ...options })).toThrow(expect.objectContaining({ code: 'invalid_options', details: { option } }));
     });
   }
+
+  it('the client refuses its own maxRetryAfterMs out of range, and the options that moved to the plug-ins', () => {
+    expect(() => new SyncClient({ url: 'ws://127.0.0.1:1', token: 't', maxRetryAfterMs: -1 })).toThrow(expect.objectContaining({ code: 'invalid_options', details: { option: 'maxRetryAfterMs' } }));
+    for (const option of ['httpTimeoutMs', 'maxSnapshotPages', 'snapshotUrl']) {
+      const moved = { url: 'ws://127.0.0.1:1', token: 't', [option]: 1 } as unknown as SyncClientOptions;
+      expect(() => new SyncClient(moved)).toThrow(expect.objectContaining({ code: 'invalid_options', details: { option }, message: expect.stringContaining('khala-sync/http') }));
+    }
+  });
 });

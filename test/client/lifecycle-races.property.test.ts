@@ -17,6 +17,7 @@ import { SyncClient } from '../../src/client/sync-client.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js';
 import { createSqliteStore } from '../../src/watermarks/sqlite-store.js';
 import { converged, publishRange, RUNS, until, WORKERS } from './harness.js';
+import { httpHydrator, httpSnapshotSource, tokenEndpoint } from '../../src/http.js';
 
 const NUM_RUNS = Number(process.env['LIFECYCLE_RUNS'] ?? 60);
 const SEED = process.env['FC_SEED'] === undefined ? undefined : Number(process.env['FC_SEED']);
@@ -100,7 +101,7 @@ async function run(ops: Op[]): Promise<void> {
   const path = join(mkdtempSync(join(tmpdir(), 'ks-life-')), 's.sqlite');
   publishRange(srv, RUNS, 30);
   publishRange(srv, WORKERS, 12);
-  const options = { url: srv.url, token: { url: srv.tokenUrl }, snapshotUrl: srv.snapshotUrl, hydrateUrl: srv.hydrateUrl, reconnectDelay: () => 10, topics: TOPICS } as const;
+  const options = { url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }), hydrator: httpHydrator({ baseUrl: srv.hydrateUrl }), reconnectDelay: () => 10, topics: TOPICS } as const;
   const store = createSqliteStore({ path });
   const client = new SyncClient({ ...options, store });
   const violations: string[] = [];

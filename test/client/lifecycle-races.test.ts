@@ -6,6 +6,7 @@ import { createMemoryStore } from '../../src/watermarks/memory-store.js';
 import { StoreError } from '../../src/errors/store-error.js';
 import { ErrorCodes } from '../../src/errors/codes.js';
 import { publishRange, RUNS, server, until, WORKERS } from './harness.js';
+import { tokenEndpoint } from '../../src/http.js';
 
 let srv: ReferenceServer;
 afterEach(async () => srv?.close());
@@ -16,7 +17,7 @@ describe('API calls after close()', () => {
     publishRange(srv, RUNS, 5);
     const store = createMemoryStore();
     const loads: string[][] = [];
-    const client = new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, topics: [RUNS], store: { ...store, load: (t) => (loads.push(t ?? []), store.load(t)) } });
+    const client = new SyncClient({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), topics: [RUNS], store: { ...store, load: (t) => (loads.push(t ?? []), store.load(t)) } });
     await client.connect();
     await until(() => client.getWatermark(RUNS) === 5, 'caught up');
     await client.close();
@@ -37,7 +38,7 @@ describe('a failed subscribe load', () => {
     let fail = true;
     const client = new SyncClient({
       url: srv.url,
-      token: { url: srv.tokenUrl },
+      token: tokenEndpoint({ url: srv.tokenUrl }),
       store: { ...store, load: (t) => (fail ? Promise.reject(new StoreError(ErrorCodes.STORE_FAILED, 'disk gone')) : store.load(t)) },
     });
     await expect(client.subscribe(RUNS)).rejects.toMatchObject({ code: 'store_failed' });
@@ -51,7 +52,7 @@ describe('unsubscribe while batches of the topic are in flight', () => {
   it('drops them without an unsubscribed_topic error; a resubscribe resumes with no gap and no duplicate', async () => {
     srv = await server({ maxBatchSize: 5 });
     publishRange(srv, RUNS, 600);
-    const client = new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, topics: [RUNS, WORKERS] });
+    const client = new SyncClient({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), topics: [RUNS, WORKERS] });
     const errors: string[] = [];
     const applied: number[] = [];
     client.on('error', (e) => errors.push(e.code));
@@ -81,7 +82,7 @@ describe('close() twice', () => {
       await store.close();
       storeClosed = true;
     };
-    const client = new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, topics: [RUNS], store: { ...store, close: slowClose } });
+    const client = new SyncClient({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), topics: [RUNS], store: { ...store, close: slowClose } });
     await client.connect();
     await until(() => client.getWatermark(RUNS) === 5, 'caught up');
     const first = client.close();

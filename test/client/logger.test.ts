@@ -5,6 +5,7 @@ import { createLog, type LogLevel, type SyncLogger } from '../../src/client/logg
 import { SecretScrubber } from '../../src/errors/secret-scrubber.js';
 import { createMemoryStore } from '../../src/watermarks/memory-store.js';
 import { publishRange, record, RUNS, server, until, type Recorded } from './harness.js';
+import { httpSnapshotSource } from '../../src/http.js';
 
 let srv: ReferenceServer;
 const open: Recorded[] = [];
@@ -46,7 +47,7 @@ describe('logger option', () => {
       return t;
     };
     const lines: Line[] = [];
-    const r = record(srv, { topics: [RUNS], store, snapshotUrl: srv.snapshotUrl, token, logger: recordingLogger(lines), logLevel: 'debug' });
+    const r = record(srv, { topics: [RUNS], store, snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }), token, logger: recordingLogger(lines), logLevel: 'debug' });
     open.push(r);
     await r.client.connect();
     await r.client.whenLive();

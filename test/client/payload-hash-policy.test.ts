@@ -8,6 +8,7 @@ import type { PayloadHashPolicy } from '../../src/client/options.js';
 import { SyncClient } from '../../src/client/sync-client.js';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { record, RUNS, server, until, type Recorded } from './harness.js';
+import { httpHydrator } from '../../src/http.js';
 
 const WRONG = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 let srv: ReferenceServer;
@@ -22,7 +23,7 @@ async function lyingSocketUpdate(policy: PayloadHashPolicy | undefined): Promise
   srv.publish(RUNS, [{ docKey: 'a', payload: { n: 1 } }]);
   const [entry] = srv.publish(RUNS, [{ docKey: 'b', payload: { n: 2 } }]);
   entry!.payloadHash = WRONG;
-  const r = record(srv, { topics: [RUNS], hydrateUrl: srv.hydrateUrl, ...(policy === undefined ? {} : { verifyPayloadHash: policy }) });
+  const r = record(srv, { topics: [RUNS], hydrator: httpHydrator({ baseUrl: srv.hydrateUrl }), ...(policy === undefined ? {} : { verifyPayloadHash: policy }) });
   open.push(r);
   await r.client.connect();
   await until(() => r.client.getWatermark(RUNS) === 2, 'applied');

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { SyncClient } from '../../src/client/sync-client.js';
 import { converged, publishRange, RUNS, server } from './harness.js';
+import { tokenEndpoint } from '../../src/http.js';
 
 let srv: ReferenceServer | undefined;
 const clients: SyncClient[] = [];
@@ -26,7 +27,7 @@ function deepReactive<T>(value: T): T {
 async function syncThrough(wrap: (c: SyncClient) => SyncClient): Promise<void> {
   srv = await server();
   publishRange(srv, RUNS, 20, 5);
-  const raw = new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, topics: [RUNS], autoConnect: false });
+  const raw = new SyncClient({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), topics: [RUNS], autoConnect: false });
   clients.push(raw);
   const client = wrap(raw);
   const errors: string[] = [];

@@ -3,6 +3,7 @@ import type { ReferenceServer } from '../../src/server/index.js';
 import { createMemoryStore } from '../../src/watermarks/memory-store.js';
 import type { SyncStore } from '../../src/watermarks/store.js';
 import { converged, EVENTS, noDuplicates, publishRange, record, RUNS, seqs, server, until, WORKERS, type Recorded } from './harness.js';
+import { httpSnapshotSource } from '../../src/http.js';
 
 let srv: ReferenceServer;
 const open: Recorded[] = [];
@@ -32,7 +33,7 @@ describe('stale cursor recovery against the reference server', () => {
     publishRange(srv, RUNS, 200, 25, 'later');
     publishRange(srv, WORKERS, 5);
     srv.prune(RUNS, 230);
-    const r = record(srv, { topics: [RUNS, WORKERS], store, snapshotUrl: srv.snapshotUrl });
+    const r = record(srv, { topics: [RUNS, WORKERS], store, snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }) });
     open.push(r);
     await r.client.connect();
     await until(() => r.client.status === 'live' && r.events.some((e) => e.type === 'bootstrap'), 'bootstrap');
@@ -109,7 +110,7 @@ describe('stale cursor recovery against the reference server', () => {
     publishRange(srv, RUNS, 30);
     srv.prune(RUNS, 35);
     srv.faults.snapshotStatus(503, 0, 2);
-    const r = record(srv, { topics: [RUNS], store, snapshotUrl: srv.snapshotUrl });
+    const r = record(srv, { topics: [RUNS], store, snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }) });
     open.push(r);
     await r.client.connect();
     await until(() => r.events.some((e) => e.type === 'bootstrap') && r.client.status === 'live', 'bootstrap after 503');

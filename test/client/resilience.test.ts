@@ -3,6 +3,7 @@ import { SyncClient } from '../../src/client/sync-client.js';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { payloadHashBase64 } from '../../src/hash/index.js';
 import { converged, publishRange, record, RUNS, server, until, type Recorded } from './harness.js';
+import { httpHydrator, httpSnapshotSource } from '../../src/http.js';
 
 let srv: ReferenceServer;
 const open: Recorded[] = [];
@@ -166,7 +167,7 @@ describe('what a real network and server do', () => {
   it('pointer mode: advances the cursor, keeps the old body, hydrates over HTTP and verifies the hash', async () => {
     srv = await server();
     srv.publish(RUNS, [{ docKey: 'k', payload: { v: 1 } }]);
-    const r = record(srv, { topics: [RUNS], hydrateUrl: srv.hydrateUrl });
+    const r = record(srv, { topics: [RUNS], hydrator: httpHydrator({ baseUrl: srv.hydrateUrl }) });
     open.push(r);
     const hydrated: string[] = [];
     r.client.on('hydrated', (d) => hydrated.push(d.docKey));
@@ -185,7 +186,7 @@ describe('oversized frames (SPEC.md A12)', () => {
   it('skips and reports a frame above maxFrameBytes, then resyncs its topic from the snapshot so nothing is lost', async () => {
     srv = await server();
     publishRange(srv, RUNS, 5);
-    const r = record(srv, { topics: [RUNS], maxFrameBytes: 4000, snapshotUrl: srv.snapshotUrl });
+    const r = record(srv, { topics: [RUNS], maxFrameBytes: 4000, snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }) });
     open.push(r);
     await r.client.connect();
     await until(() => r.client.getWatermark(RUNS) === 5 && r.client.status === 'live');

@@ -5,6 +5,7 @@ import { SyncClient } from '../../src/client/sync-client.js';
 import type { StandardResult, StandardSchemaV1 } from '../../src/client/topic-schemas.js';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { publishRange, recordClient, RUNS, server, until, WORKERS, type Recorded } from './harness.js';
+import { httpSnapshotSource, tokenEndpoint } from '../../src/http.js';
 
 let srv: ReferenceServer;
 const open: Recorded[] = [];
@@ -21,7 +22,7 @@ function schemaOf(validate: (i: number) => Promise<StandardResult<unknown>> | St
 const refuse = (message: string): StandardResult<unknown> => ({ issues: [{ message }] });
 
 function client(srv: ReferenceServer, schema: StandardSchemaV1, extra: Record<string, unknown> = {}): Recorded {
-  const typed = new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, reconnectDelay: () => 20, topics: [RUNS, WORKERS], schemas: { [RUNS]: schema }, ...extra });
+  const typed = new SyncClient({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), reconnectDelay: () => 20, topics: [RUNS, WORKERS], schemas: { [RUNS]: schema }, ...extra });
   const r = recordClient(typed as unknown as SyncClient);
   open.push(r);
   return r;
@@ -83,7 +84,7 @@ describe('app schemas and the topic state', () => {
         await until(() => r.events.some((e) => e.type === 'bootstrap'), 'snapshot applied');
         return refuse('seven');
       }),
-      { snapshotUrl: srv.snapshotUrl },
+      { snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }) },
     );
     await r.client.connect();
     await until(() => r.client.status === 'live' && r.client.getWatermark(RUNS) === 15, 'live at 15');

@@ -8,6 +8,7 @@ import type { ReferenceServer } from '../../src/server/index.js';
 import { createSqliteStore } from '../../src/sqlite.js';
 import { publishN, range, seqsOf, stClient, stTestBed, STREAM_A } from '../adapters/spacetime/client-helpers.js';
 import { converged, noDuplicates, publishRange, record, RUNS, seqs, server, until, type Recorded } from './harness.js';
+import { httpSnapshotSource } from '../../src/http.js';
 
 let srv: ReferenceServer | undefined;
 let lag: LaggingSnapshots | undefined;
@@ -63,7 +64,7 @@ describe('a snapshot behind the cursor is never applied (SPEC.md R12), reference
     lag = await laggingSnapshots(srv);
     const path = join(mkdtempSync(join(tmpdir(), 'ks-behind-')), 's.sqlite');
     publishRange(srv, RUNS, 30);
-    const r = record(srv, { topics: [RUNS], store: createSqliteStore({ path }), snapshotUrl: lag.url });
+    const r = record(srv, { topics: [RUNS], store: createSqliteStore({ path }), snapshot: httpSnapshotSource({ baseUrl: lag.url }) });
     open.push(r);
     await r.client.connect();
     await until(() => r.client.getWatermark(RUNS) === 30, 'first 30');
@@ -114,7 +115,7 @@ describe('a snapshot behind the cursor is never applied (SPEC.md R12), reference
       lag = await laggingSnapshots(st);
       const path = join(mkdtempSync(join(tmpdir(), 'ks-behind-st-')), 's.sqlite');
       publishN(st, STREAM_A, 10);
-      const r = bed.track(stClient(st, { topics: [STREAM_A], store: createSqliteStore({ path }), snapshotUrl: lag.url }));
+      const r = bed.track(stClient(st, { topics: [STREAM_A], store: createSqliteStore({ path }), snapshot: httpSnapshotSource({ baseUrl: lag.url }) }));
       await r.client.connect();
       await until(() => r.client.getWatermark(STREAM_A) === 10 && r.client.status === 'live', 'first 10');
       r.client.resync(STREAM_A);

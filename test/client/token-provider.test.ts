@@ -2,9 +2,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SyncClient } from '../../src/client/sync-client.js';
-import { MAX_TOKEN_CHARS, SignInRequiredError, tokenProvider } from '../../src/client/token-provider.js';
+import { MAX_TOKEN_CHARS } from '../../src/client/token-provider.js';
+import { SignInRequiredError } from '../../src/http.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js';
 import { record, RUNS, until } from './harness.js';
+import { tokenEndpoint } from '../../src/http.js';
 
 let srv: ReferenceServer | undefined;
 afterEach(async () => {
@@ -15,7 +17,8 @@ afterEach(async () => {
 describe('token sources', () => {
   it('a mint URL yields a fresh token per call (data.token)', async () => {
     srv = await startReferenceServer({ port: 0 });
-    const next = tokenProvider({ url: srv.tokenUrl });
+    const mint = tokenEndpoint({ url: srv.tokenUrl });
+    const next = async (): Promise<string> => (await mint()).token;
     const [a, b] = [await next(), await next()];
     expect(a.split('.')).toHaveLength(3);
     expect(a).not.toBe(b);
@@ -23,9 +26,9 @@ describe('token sources', () => {
 
   it('401 from the mint endpoint means sign-in required: the client stops in auth_required', async () => {
     srv = await startReferenceServer({ port: 0, controlToken: 'control-secret' });
-    await expect(tokenProvider({ url: srv.tokenUrl })()).rejects.toBeInstanceOf(SignInRequiredError);
-    expect(await tokenProvider({ url: srv.tokenUrl, headers: { authorization: 'Bearer control-secret' } })()).toMatch(/\./);
-    const r = record(srv, { topics: [RUNS], token: { url: srv.tokenUrl } });
+    await expect(tokenEndpoint({ url: srv.tokenUrl })()).rejects.toBeInstanceOf(SignInRequiredError);
+    expect((await tokenEndpoint({ url: srv.tokenUrl, headers: { authorization: 'Bearer control-secret' } })()).token).toMatch(/\./);
+    const r = record(srv, { topics: [RUNS], token: tokenEndpoint({ url: srv.tokenUrl }) });
     await r.client.connect();
     await until(() => r.client.status === 'auth_required', 'auth_required');
     expect(r.errors.map((e) => e.code)).toEqual(['reauth_required']);
@@ -38,9 +41,9 @@ describe('token sources', () => {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const tokenUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api/sync/token`;
     try {
-      await expect(tokenProvider({ url: tokenUrl })()).rejects.toMatchObject({ code: 'token_provider_failed', details: { length: 1024 * 1024 } });
+      await expect(tokenEndpoint({ url: tokenUrl })()).rejects.toMatchObject({ code: 'token_provider_failed', details: { length: 1024 * 1024 } });
       expect(MAX_TOKEN_CHARS).toBe(64 * 1024);
-      const client = new SyncClient({ url: 'ws://127.0.0.1:9/sync/socket/websocket', token: { url: tokenUrl }, topics: [RUNS], reconnectDelay: () => 20 });
+      const client = new SyncClient({ url: 'ws://127.0.0.1:9/sync/socket/websocket', token: tokenEndpoint({ url: tokenUrl }), topics: [RUNS], reconnectDelay: () => 20 });
       const codes: string[] = [];
       client.on('error', (e) => codes.push(e.code));
       await client.connect();

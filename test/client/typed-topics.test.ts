@@ -7,6 +7,7 @@ import type { KhalaSyncError } from '../../src/errors/index.js';
 import type { JsonValue } from '../../src/util/json.js';
 import { createMemoryStore } from '../../src/watermarks/memory-store.js';
 import { EVENTS, publishRange, recordClient, RUNS, server, until, type Recorded } from './harness.js';
+import { httpSnapshotSource, tokenEndpoint } from '../../src/http.js';
 
 let srv: ReferenceServer;
 const open: Recorded[] = [];
@@ -18,7 +19,7 @@ afterEach(async () => {
 const RunSummary = z.object({ i: z.number(), text: z.string() });
 
 function typedClient(extra: Record<string, unknown> = {}) {
-  const client = new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, reconnectDelay: () => 20, topics: [RUNS, EVENTS], schemas: { [RUNS]: RunSummary }, ...extra });
+  const client = new SyncClient({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), reconnectDelay: () => 20, topics: [RUNS, EVENTS], schemas: { [RUNS]: RunSummary }, ...extra });
   const r = recordClient(client as unknown as SyncClient);
   open.push(r);
   return { client, r };
@@ -70,7 +71,7 @@ describe('typed topics (Standard Schema per topic)', () => {
     srv.prune(RUNS, 15);
     const store = createMemoryStore();
     await store.commit({ topic: RUNS, watermark: 2, documents: [] });
-    const { client, r } = typedClient({ store, snapshotUrl: srv.snapshotUrl, topics: [RUNS] });
+    const { client, r } = typedClient({ store, snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }), topics: [RUNS] });
     await client.connect();
     await client.whenLive();
     expect(r.events.some((e) => e.type === 'bootstrap')).toBe(true);

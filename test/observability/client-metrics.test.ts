@@ -6,6 +6,7 @@ import type { ReferenceServer, SpacetimeServer } from '../../src/server/index.js
 import { createMemoryStore } from '../../src/watermarks/memory-store.js';
 import { publishN, stClient, stServer, STREAM_A } from '../adapters/spacetime/client-helpers.js';
 import { publishRange, record, RUNS, server, until, type Recorded } from '../client/harness.js';
+import { httpSnapshotSource } from '../../src/http.js';
 
 let srv: ReferenceServer | undefined;
 let st: SpacetimeServer | undefined;
@@ -35,7 +36,7 @@ describe('client metrics and health against the reference server', () => {
     srv.prune(RUNS, 40);
     const store = createMemoryStore();
     await store.commit({ topic: RUNS, watermark: 5, documents: [] }); // a cursor below the retention floor
-    const r = record(srv, { topics: [RUNS], snapshotUrl: srv.snapshotUrl, store, metrics: clientMetrics() });
+    const r = record(srv, { topics: [RUNS], snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }), store, metrics: clientMetrics() });
     open.push(r);
     const stale: string[] = [];
     r.client.on('stale', (s) => stale.push(s.reason ?? 'unspecified'));

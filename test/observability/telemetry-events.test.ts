@@ -5,6 +5,7 @@ import type { ReferenceServer } from '../../src/server/index.js';
 import { createMemoryStore } from '../../src/watermarks/memory-store.js';
 import { readFixture } from '../fixtures.js';
 import { record, RUNS, server, until, type Recorded } from '../client/harness.js';
+import { httpSnapshotSource } from '../../src/http.js';
 
 let srv: ReferenceServer | undefined;
 const open: Recorded[] = [];
@@ -103,7 +104,7 @@ describe('client telemetry events against client-telemetry-v1.json', () => {
     const store = createMemoryStore();
     await store.commit({ topic: RUNS, watermark: 5, documents: [] }); // a cursor below the floor
     const events: ClientTelemetryEvent[] = [];
-    const r = record(srv, { topics: [RUNS], snapshotUrl: srv.snapshotUrl, store, telemetry: clientTelemetry({ onEvent: (e) => events.push(e) }) });
+    const r = record(srv, { topics: [RUNS], snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }), store, telemetry: clientTelemetry({ onEvent: (e) => events.push(e) }) });
     open.push(r);
     await r.client.connect();
     await until(() => r.client.status === 'live' && r.client.getWatermark(RUNS) === 50, 'bootstrap');

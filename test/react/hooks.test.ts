@@ -8,6 +8,7 @@ import type { ReferenceServer } from '../../src/server/index.js';
 import { useDocument, useDocuments, useSyncStatus, type SyncStatusView } from '../../src/react.js';
 import type { TypedDocument } from '../../src/client/topic-schemas.js';
 import { EVENTS, publishRange, RUNS, server, until } from '../client/harness.js';
+import { tokenEndpoint } from '../../src/http.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -24,7 +25,7 @@ afterEach(async () => {
 const Run = z.object({ i: z.number(), text: z.string() });
 
 function newClient() {
-  const client = new SyncClient({ url: srv!.url, token: { url: srv!.tokenUrl }, reconnectDelay: () => 20, topics: [RUNS, EVENTS], schemas: { [RUNS]: Run } });
+  const client = new SyncClient({ url: srv!.url, token: tokenEndpoint({ url: srv!.tokenUrl }), reconnectDelay: () => 20, topics: [RUNS, EVENTS], schemas: { [RUNS]: Run } });
   clients.push(client as unknown as SyncClient<never>);
   return client;
 }

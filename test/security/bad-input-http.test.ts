@@ -5,6 +5,7 @@ import { payloadHashBase64 } from '../../src/hash/index.js';
 import { until } from '../client/harness.js';
 import { batchOnSubscribe, watchedClient, watchHost } from './bad-input-table.js';
 import { hostileServer, joinOk, push, type HostileServer } from './hostile-server.js';
+import { httpHydrator, httpSnapshotSource, tokenEndpoint } from '../../src/http.js';
 
 // HTTP bodies a server gets wrong (SDK_CONTRACTS §1 snapshot pages, the token endpoint), end to
 // end: a snapshot page of the wrong shape, version or encoding fails the topic with `bad_snapshot`
@@ -89,7 +90,7 @@ describe('a snapshot page the client must refuse', () => {
     it(`${name}: bad_snapshot, nothing stored, the topic fails`, async () => {
       const http = await httpServer(answer);
       const srv = await staleAfterOne();
-      const { client, errors } = watchedClient(cleanups, { url: srv.url, snapshotUrl: http.url });
+      const { client, errors } = watchedClient(cleanups, { url: srv.url, snapshot: httpSnapshotSource({ baseUrl: http.url }) });
       await client.connect();
       await until(() => client.status === 'failed', 'the topic failed', 3000);
       expect(errors.map((e) => [e.code, e.topic])).toEqual([['bad_snapshot', TOPIC]]);
@@ -103,7 +104,7 @@ describe('a snapshot page the client must refuse', () => {
     const docs = payloads.map((p, i) => ({ doc_key: `p${i}`, doc_version: 1, payload: p, payload_hash: payloadHashBase64(p) }));
     const http = await httpServer(() => json(page({ docs })));
     const srv = await staleAfterOne();
-    const { client, errors } = watchedClient(cleanups, { url: srv.url, snapshotUrl: http.url });
+    const { client, errors } = watchedClient(cleanups, { url: srv.url, snapshot: httpSnapshotSource({ baseUrl: http.url }) });
     await client.connect();
     await until(() => client.getWatermark(TOPIC) === 20 && client.status === 'live', 'snapshot applied');
     expect(client.listDocuments(TOPIC).map((d) => d.payload)).toEqual(payloads);
@@ -114,7 +115,7 @@ describe('a snapshot page the client must refuse', () => {
   it('the page as the contract writes it (no format or schema_version: a minimal producer) is applied', async () => {
     const http = await httpServer(() => json(page({ format: undefined, schema_version: undefined })));
     const srv = await staleAfterOne();
-    const { client, errors } = watchedClient(cleanups, { url: srv.url, snapshotUrl: http.url });
+    const { client, errors } = watchedClient(cleanups, { url: srv.url, snapshot: httpSnapshotSource({ baseUrl: http.url }) });
     await client.connect();
     await until(() => client.getWatermark(TOPIC) === 20 && client.status === 'live', 'snapshot applied');
     expect(client.listDocuments(TOPIC).map((d) => [d.docKey, d.payload])).toEqual([['snap', { s: 'é' }]]);
@@ -126,7 +127,7 @@ describe('a token endpoint body that is not UTF-8', () => {
   it('is token_provider_failed; no socket is dialled with the mangled token', async () => {
     const tokens = await httpServer(() => ({ body: Buffer.from('{"token":"abc@def"}').map((b) => (b === 0x40 ? 0xff : b)) as Buffer }));
     const srv = await staleAfterOne();
-    const { client, errors } = watchedClient(cleanups, { url: srv.url, token: { url: tokens.url } });
+    const { client, errors } = watchedClient(cleanups, { url: srv.url, token: tokenEndpoint({ url: tokens.url }) });
     void client.connect().catch(() => undefined);
     await until(() => errors.length > 0, 'an error', 3000);
     expect(errors[0]!.code).toBe('token_provider_failed');
@@ -152,7 +153,7 @@ describe('a hydration body the client must refuse', () => {
   for (const [name, body] of BODIES) {
     it(`${name}: hydration_failed; the body held stays, the document stays pending`, async () => {
       const http = await httpServer(() => ({ body: typeof body === 'string' ? body : JSON.stringify(body) }));
-      const { client, errors } = watchedClient(cleanups, { url: (await pointerAfterBody()).url, hydrateUrl: http.url });
+      const { client, errors } = watchedClient(cleanups, { url: (await pointerAfterBody()).url, hydrator: httpHydrator({ baseUrl: http.url }) });
       const hydrated: unknown[] = [];
       client.on('hydrated', (d) => hydrated.push(d.payload));
       await client.connect();
@@ -166,7 +167,7 @@ describe('a hydration body the client must refuse', () => {
 
   it('a hydrated payload that is not an object (42) is a body like any other', async () => {
     const http = await httpServer(() => json({ doc_key: 'd', doc_version: 2, payload: 42 }));
-    const { client, errors } = watchedClient(cleanups, { url: (await pointerAfterBody()).url, hydrateUrl: http.url });
+    const { client, errors } = watchedClient(cleanups, { url: (await pointerAfterBody()).url, hydrator: httpHydrator({ baseUrl: http.url }) });
     await client.connect();
     await until(() => client.getDocument(TOPIC, 'd')?.hydrationPending === false, 'hydrated');
     expect(client.getDocument(TOPIC, 'd')?.payload).toBe(42);

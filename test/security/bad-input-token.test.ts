@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { httpSnapshotSource } from '../../src/bootstrap/http-snapshot-source.js';
+import { tokenEndpoint as mintAt } from '../../src/http.js';
 import { SyncClient } from '../../src/client/sync-client.js';
 import type { TokenSource } from '../../src/client/token-provider.js';
 import type { KhalaSyncError } from '../../src/errors/index.js';
@@ -75,7 +76,7 @@ describe('a token with characters that cannot be sent', () => {
       await refusedBy(async (t) => {
         const e = await tokenEndpoint(t);
         endpoint = e;
-        return { url: e.url };
+        return mintAt({ url: e.url });
       }, token);
       expect(endpoint!.posts()).toBeGreaterThanOrEqual(2);
     });

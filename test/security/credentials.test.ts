@@ -1,16 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSpacetimeLane } from '../../src/adapters/spacetime/index.js';
-import { httpHydrator, httpSnapshotSource } from '../../src/bootstrap/http-snapshot-source.js';
 import { SyncClient } from '../../src/client/sync-client.js';
 import type { SyncClientOptions } from '../../src/client/options.js';
-import { tokenProvider } from '../../src/client/token-provider.js';
 import type { KhalaSyncError } from '../../src/errors/index.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js';
 import { until } from '../client/harness.js';
 import { ensureBuilt, jsonLines, startCli } from '../cli/built-cli.js';
 import { mapTestHostsToLoopback, TEST_HOST } from './fixtures/loopback-dns.mjs';
 import { json, recordingServer, type RecordingServer } from './recording-server.js';
+import { httpHydrator, httpSnapshotSource, tokenEndpoint } from '../../src/http.js';
 
 // Every "remote" URL below names *.sync.test, which this process resolves to 127.0.0.1: a request
 // the SDK wrongly lets through arrives at `remote` (a loopback server) and fails the test, and no
@@ -42,23 +41,23 @@ const readAll = async (source: ReturnType<typeof httpSnapshotSource>): Promise<v
 describe('secure-URL rule on every URL that carries a credential (library)', () => {
   it('the test host really reaches the loopback server when insecure is allowed (so the refusals below can fail)', async () => {
     await readAll(httpSnapshotSource({ baseUrl: remoteHttp('/snap'), allowInsecure: true }));
-    await tokenProvider({ url: remoteHttp('/token') }, { allowInsecure: true })();
+    await tokenEndpoint({ url: remoteHttp('/token'), allowInsecure: true })();
     expect(remote.requests.map((r) => r.url.split('?')[0])).toEqual([`/snap/${encodeURIComponent(TOPIC)}`, '/token']);
     expect(remote.requests[0]!.headers.authorization).toBe(`Bearer ${SECRET}`);
   });
 
-  it('snapshot, hydration and token endpoint over http:// to a non-loopback host are refused before any request', async () => {
-    await expect(readAll(httpSnapshotSource({ baseUrl: remoteHttp('/snap') }))).rejects.toMatchObject({ code: 'insecure_transport' });
-    const hydrate = httpHydrator({ baseUrl: remoteHttp('/docs') });
-    await expect(hydrate(TOPIC, 'k', { signal: new AbortController().signal, token: async () => SECRET })).rejects.toMatchObject({ code: 'insecure_transport' });
-    await expect(tokenProvider({ url: remoteHttp('/token'), headers: { authorization: `Bearer ${SECRET}` } })()).rejects.toMatchObject({ code: 'insecure_transport' });
+  it('snapshot, hydration and token endpoint over http:// to a non-loopback host are refused before any request (when the plug-in is made)', () => {
+    const insecure = expect.objectContaining({ code: 'insecure_transport' });
+    expect(() => httpSnapshotSource({ baseUrl: remoteHttp('/snap') })).toThrow(insecure);
+    expect(() => httpHydrator({ baseUrl: remoteHttp('/docs') })).toThrow(insecure);
+    expect(() => tokenEndpoint({ url: remoteHttp('/token'), headers: { authorization: `Bearer ${SECRET}` } })).toThrow(insecure);
     expect(remote.requests).toEqual([]);
   });
 });
 
 describe('secure-URL rule in the client, both lanes', () => {
   async function refused(options: Partial<SyncClientOptions>): Promise<{ errors: KhalaSyncError[]; status: string }> {
-    const client = new SyncClient({ url: srv.url, token: { url: srv.tokenUrl }, topics: [TOPIC], reconnectDelay: () => 20, ...options });
+    const client = new SyncClient({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), topics: [TOPIC], reconnectDelay: () => 20, ...options });
     const errors: KhalaSyncError[] = [];
     client.on('error', (e) => errors.push(e));
     const connectionsBefore = srv.stats().connections;
@@ -75,10 +74,6 @@ describe('secure-URL rule in the client, both lanes', () => {
     ['socket url (khala)', () => ({ url: `ws://${TEST_HOST}:${remote.port}/sync/socket/websocket` })],
     ['socket url given as http base (khala)', () => ({ url: `http://${TEST_HOST}:${remote.port}` })],
     ['socket url (spacetime)', () => ({ url: `ws://${TEST_HOST}:${remote.port}`, lane: createSpacetimeLane() })],
-    ['token endpoint', () => ({ token: { url: remoteHttp('/token') } })],
-    ['token endpoint (spacetime)', () => ({ url: `ws://127.0.0.1:${remote.port}`, lane: createSpacetimeLane(), token: { url: remoteHttp('/token') } })],
-    ['snapshotUrl', () => ({ snapshotUrl: remoteHttp('/sync/snapshot') })],
-    ['hydrateUrl', () => ({ hydrateUrl: remoteHttp('/sync/documents') })],
   ];
   for (const [name, options] of cases) {
     it(`${name}: insecure_transport, status closed, nothing sent anywhere`, async () => {
@@ -90,12 +85,32 @@ describe('secure-URL rule in the client, both lanes', () => {
     });
   }
 
+  // The khala-sync/http plug-ins check their URLs when they are made, before a client exists.
+  const plugins: Array<[string, () => Partial<SyncClientOptions>]> = [
+    ['token endpoint', () => ({ token: tokenEndpoint({ url: remoteHttp('/token'), headers: { authorization: `Bearer ${SECRET}` } }) })],
+    ['snapshot source', () => ({ snapshot: httpSnapshotSource({ baseUrl: remoteHttp('/sync/snapshot') }) })],
+    ['hydrator', () => ({ hydrator: httpHydrator({ baseUrl: remoteHttp('/sync/documents') }) })],
+  ];
+  for (const [name, options] of plugins) {
+    it(`${name}: insecure_transport when the plug-in is made, no client, nothing sent anywhere`, () => {
+      let thrown: KhalaSyncError | undefined;
+      try {
+        options();
+      } catch (err) {
+        thrown = err as KhalaSyncError;
+      }
+      expect(thrown?.code).toBe('insecure_transport');
+      expect(JSON.stringify([thrown?.message, thrown?.toJSON()])).not.toContain(SECRET);
+      expect(remote.requests).toEqual([]);
+    });
+  }
+
   it('allowInsecure opts in: the token endpoint over http:// to the test host is called', async () => {
     // Its own server: a token request still in flight when this test ends must not land in the
     // shared \`remote\` that the next tests expect to stay silent.
     const own = await recordingServer((_req, res) => json(res, 200, { token: 'minted-token-xyz' }));
     try {
-      const client = new SyncClient({ url: srv.url, token: { url: `http://${TEST_HOST}:${own.port}/token` }, allowInsecure: true, reconnectDelay: () => 5000 });
+      const client = new SyncClient({ url: srv.url, token: tokenEndpoint({ url: `http://${TEST_HOST}:${own.port}/token`, allowInsecure: true }), reconnectDelay: () => 5000 });
       await client.connect();
       await until(() => own.requests.length > 0, 'token request');
       await client.close();
@@ -167,7 +182,7 @@ describe('redirects of credentialed requests (two loopback origins)', () => {
   });
 
   it('token endpoint: the app header does not follow a 307 to another origin', async () => {
-    const token = await tokenProvider({ url: `${a.origin}/token`, headers: { authorization: `Bearer ${SECRET}` } })();
+    const { token } = await tokenEndpoint({ url: `${a.origin}/token`, headers: { authorization: `Bearer ${SECRET}` } })();
     expect(token).toBe('minted-elsewhere');
     expect(a.requests[0]!.headers.authorization).toBe(`Bearer ${SECRET}`);
     expect(b.requests[0]!.method).toBe('POST');

@@ -12,6 +12,7 @@ import { webSocketTransport } from '../../src/transport/websocket-transport.js';
 import { until } from '../client/harness.js';
 import { ensureBuilt, startCli } from '../cli/built-cli.js';
 import { hostileServer, joinOk, push, type HostileServer } from './hostile-server.js';
+import { tokenEndpoint } from '../../src/http.js';
 
 const TOPIC = 'runtime.run_summaries';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -184,7 +185,7 @@ describe('status when every subscribed topic has failed', () => {
   it('is failed (not replaying, not live); tail --until-caught-up exits 1', async () => {
     srv = await startReferenceServer({ port: 0 });
     cleanups.push(() => srv.close());
-    const w = watched({ url: srv.url, token: { url: srv.tokenUrl }, topics: ['runtime.not_a_topic', 'runtime.nor_this'] });
+    const w = watched({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), topics: ['runtime.not_a_topic', 'runtime.nor_this'] });
     await w.client.connect();
     await until(() => w.client.status === 'failed', 'failed');
     expect(w.client.getSnapshot().status).toBe('failed');
@@ -195,7 +196,7 @@ describe('status when every subscribed topic has failed', () => {
   it('one failed topic among live ones keeps the status live', async () => {
     srv = await startReferenceServer({ port: 0 });
     cleanups.push(() => srv.close());
-    const w = watched({ url: srv.url, token: { url: srv.tokenUrl }, topics: ['runtime.not_a_topic', TOPIC] });
+    const w = watched({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), topics: ['runtime.not_a_topic', TOPIC] });
     await w.client.connect();
     await until(() => w.client.status === 'live', 'live');
   });

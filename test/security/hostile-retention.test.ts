@@ -9,6 +9,7 @@ import type { KhalaSyncError } from '../../src/errors/index.js';
 import { until } from '../client/harness.js';
 import { hostileServer, joinOk, push, subscribeThenSend, type HostileServer } from './hostile-server.js';
 import { json, recordingServer } from './recording-server.js';
+import { httpHydrator } from '../../src/http.js';
 
 // What a hostile server can make the client hold: names it makes up (topics in errors and
 // heartbeats) must not become entries the client keeps. Sizes nothing public shows are read
@@ -131,7 +132,7 @@ describe('a server-chosen count does not open requests without bound', () => {
     const updates = Array.from({ length: COUNT }, (_, i) => ({ topic: TOPIC, doc_key: `p${i}`, doc_version: 1, payload: null, hydration_required: true, watermark: i + 1 }));
     const srv = await subscribeThenSend(() => [JSON.stringify([null, null, 'sync:v1', 'sync:update_batch', { updates, replay_complete: true }])]);
     cleanups.push(() => srv.close());
-    const w = watched({ url: srv.url, token: 't0ken', topics: [TOPIC], hydrateUrl: http.origin });
+    const w = watched({ url: srv.url, token: 't0ken', topics: [TOPIC], hydrator: httpHydrator({ baseUrl: http.origin }) });
     await w.client.connect();
     await until(() => w.client.listDocuments(TOPIC).filter((d) => !d.hydrationPending).length === COUNT, 'every document hydrated');
     expect(http.requests).toHaveLength(COUNT);

@@ -14,6 +14,7 @@ import { createSqliteStore } from '../../src/sqlite.js';
 import { WATERMARKS } from '../../src/watermarks/indexeddb-schema.js';
 import { until } from '../client/harness.js';
 import { subscribeThenSend, type HostileServer } from './hostile-server.js';
+import { httpSnapshotSource, tokenEndpoint } from '../../src/http.js';
 
 // Every bad input a server, a store file or the app's options can produce, with the host process
 // watched: an uncaught exception or an unhandled rejection anywhere fails the test that caused it.
@@ -195,7 +196,7 @@ describe('topics named like Object.prototype members', () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, 's.sqlite');
     for (const n of NAMES) for (let i = 0; i < 3; i++) srv.publish(n, [{ docKey: `k${i}`, payload: { n, i } }]);
-    const first = watched({ url: srv.url, token: { url: srv.tokenUrl }, topics: NAMES, store: createSqliteStore({ path }), snapshotUrl: srv.snapshotUrl });
+    const first = watched({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), topics: NAMES, store: createSqliteStore({ path }), snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }) });
     await first.client.connect();
     await until(() => NAMES.every((n) => first.client.getWatermark(n) === 3) && first.client.status === 'live', 'all live');
     const snap = first.client.getSnapshot();
@@ -203,7 +204,7 @@ describe('topics named like Object.prototype members', () => {
     expect(Object.keys(first.client.getMetrics().timeToCaughtUpMs).sort()).toEqual([...NAMES].sort());
     await first.client.close();
     for (const n of NAMES) srv.publish(n, [{ docKey: 'late', payload: { n } }]);
-    const second = watched({ url: srv.url, token: { url: srv.tokenUrl }, topics: NAMES, store: createSqliteStore({ path }), snapshotUrl: srv.snapshotUrl });
+    const second = watched({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), topics: NAMES, store: createSqliteStore({ path }), snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }) });
     await second.client.connect();
     await until(() => NAMES.every((n) => second.client.getWatermark(n) === 4), 'resumed');
     // Resumed from the stored cursor: only the late update is new, nothing is delivered twice.
@@ -238,7 +239,7 @@ describe('a corrupt stored cursor', () => {
       const db = new Database(path);
       db.prepare('UPDATE watermarks SET watermark = ? WHERE topic = ?').run(value as never, TOPIC);
       db.close();
-      const w = watched({ url: srv.url, token: { url: srv.tokenUrl }, topics: [TOPIC], store: createSqliteStore({ path }), snapshotUrl: srv.snapshotUrl });
+      const w = watched({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), topics: [TOPIC], store: createSqliteStore({ path }), snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }) });
       await w.client.connect();
       await until(() => w.client.getWatermark(TOPIC) === 5 && w.client.status === 'live', 'recovered');
       expect(w.errors.map((e) => e.code)).toEqual(['store_corrupt']);
@@ -266,7 +267,7 @@ describe('a corrupt stored cursor', () => {
           tx.onerror = () => reject(tx.error);
         };
       });
-      const w = watched({ url: srv.url, token: { url: srv.tokenUrl }, topics: [TOPIC], store: createIndexedDbStore({ indexedDB: factory, dbName: 'x' }), snapshotUrl: srv.snapshotUrl });
+      const w = watched({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), topics: [TOPIC], store: createIndexedDbStore({ indexedDB: factory, dbName: 'x' }), snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }) });
       await w.client.connect();
       await until(() => w.client.getWatermark(TOPIC) === 5 && w.client.status === 'live', 'recovered');
       expect(w.errors.map((e) => e.code)).toEqual(['store_corrupt']);
@@ -284,7 +285,7 @@ describe('a corrupt stored cursor', () => {
     const db = new Database(path);
     db.prepare('UPDATE documents SET payload_json = ? WHERE topic = ?').run('{"broken', TOPIC);
     db.close();
-    const w = watched({ url: srv.url, token: { url: srv.tokenUrl }, topics: [TOPIC], store: createSqliteStore({ path }) });
+    const w = watched({ url: srv.url, token: tokenEndpoint({ url: srv.tokenUrl }), topics: [TOPIC], store: createSqliteStore({ path }) });
     await w.client.connect();
     await until(() => w.client.status === 'live', 'live');
     expect(w.client.getDocument(TOPIC, 'k0')).toMatchObject({ hydrationPending: true, payload: null });

@@ -4,6 +4,7 @@ import { startReferenceServer } from '../../src/server/index.js';
 import { startFaultProxy } from '../../src/testing.js';
 import { pointRandom } from '../../src/testing/seeded-random.js';
 import { proxyRig, until } from './proxy-rig.js';
+import { tokenEndpoint } from '../../src/http.js';
 
 const rig = proxyRig();
 
@@ -23,7 +24,7 @@ describe('a SyncClient through the fault proxy', () => {
       },
     });
     rig.proxies.push(proxy);
-    const client = new SyncClient({ url: proxy.url, token: { url: proxy.via(server.tokenUrl) }, topics: ['runtime.run_summaries'], reconnectDelay: () => 20 });
+    const client = new SyncClient({ url: proxy.url, token: tokenEndpoint({ url: proxy.via(server.tokenUrl) }), topics: ['runtime.run_summaries'], reconnectDelay: () => 20 });
     const applied: number[] = [];
     client.on('updates', (b) => applied.push(...b.updates.map((u) => u.watermark)));
     await client.connect();

@@ -4,6 +4,7 @@ import { SyncClient } from '../../src/client/sync-client.js';
 import { startSpacetimeServer, type SpacetimeServer } from '../../src/server/index.js';
 import { createSpacetimeLane } from '../../src/spacetime.js';
 import { startFaultProxy, type FaultProxy } from '../../src/testing.js';
+import { tokenEndpoint } from '../../src/http.js';
 
 let server: SpacetimeServer | undefined;
 let proxy: FaultProxy | undefined;
@@ -34,7 +35,7 @@ function handshake(url: string, protocols: string[]): Promise<{ protocol?: strin
 
 /** Connect a Spacetime-lane client on `s.a` through `via` (closed after the test); it collects its error codes. */
 async function connectThroughProxy(upstream: SpacetimeServer, via: FaultProxy): Promise<{ c: SyncClient; errors: string[] }> {
-  const c = new SyncClient({ url: via.url, lane: createSpacetimeLane(), token: { url: via.via(upstream.tokenUrl) }, topics: ['s.a'], reconnectDelay: () => 10 });
+  const c = new SyncClient({ url: via.url, lane: createSpacetimeLane(), token: tokenEndpoint({ url: via.via(upstream.tokenUrl) }), topics: ['s.a'], reconnectDelay: () => 10 });
   client = c;
   const errors: string[] = [];
   c.on('error', (e) => errors.push(e.code));

@@ -3,6 +3,7 @@
 // against the reference server. Sync starts only once the build check says this build may run.
 import { BrowserSync, checkBuild, onUpgradeRequired, type BuildGateOptions } from 'khala-sync/browser';
 import { render, type ShellView } from './view.js';
+import { httpSnapshotSource, tokenEndpoint } from 'khala-sync/http';
 
 declare const __WEB_SHELL_BUILD_ID__: string;
 
@@ -114,8 +115,8 @@ if (first.state === 'none') {
   sync = new BrowserSync({
     client: {
       url: config.url,
-      token: { url: config.tokenUrl },
-      snapshotUrl: config.snapshotUrl,
+      token: tokenEndpoint({ url: config.tokenUrl }),
+      snapshot: httpSnapshotSource({ baseUrl: config.snapshotUrl }),
       topics: config.topics,
       clientInfo: { clientBuildId: buildId },
       // Heartbeats carry the server's head watermarks, which the progress bars show.

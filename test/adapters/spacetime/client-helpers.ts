@@ -7,6 +7,7 @@ import type { SyncClientOptions } from '../../../src/client/options.js';
 import { recordClient, type Recorded } from '../../client/harness.js';
 import { createSpacetimeLane, type SpacetimeLaneOptions } from '../../../src/spacetime.js';
 import { startSpacetimeServer, type SpacetimeServer, type SpacetimeServerOptions } from '../../../src/server/index.js';
+import { httpSnapshotSource, tokenEndpoint } from '../../../src/http.js';
 
 export const STREAM_A = 'runtime.codex.worker.worker_1';
 export const STREAM_B = 'runtime.run.run_7';
@@ -21,9 +22,9 @@ export function stServer(options: SpacetimeServerOptions = {}): Promise<Spacetim
 export function stClient(srv: SpacetimeServer, options: Partial<SyncClientOptions> = {}, lane: SpacetimeLaneOptions = {}): StRecorded {
   const client = new SyncClient({
     url: srv.httpUrl,
-    token: { url: srv.tokenUrl },
+    token: tokenEndpoint({ url: srv.tokenUrl }),
     lane: createSpacetimeLane({ database: srv.database, ...lane }),
-    snapshotUrl: srv.snapshotUrl,
+    snapshot: httpSnapshotSource({ baseUrl: srv.snapshotUrl }),
     reconnectDelay: () => 20,
     ...options,
   });
