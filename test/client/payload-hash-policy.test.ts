@@ -8,7 +8,7 @@ import type { PayloadHashPolicy } from '../../src/client/options.js';
 import { SyncClient } from '../../src/client/sync-client.js';
 import type { ReferenceServer } from '../../src/server/index.js';
 import { record, RUNS, server, until, type Recorded } from './harness.js';
-import { httpHydrator } from '../../src/http.js';
+import { httpHydrator, httpSnapshotSource } from '../../src/http.js';
 
 const WRONG = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 let srv: ReferenceServer;
@@ -75,9 +75,9 @@ describe('verifyPayloadHash without WebCrypto (no crypto.subtle: an insecure bro
     vi.stubGlobal('crypto', {});
     const refused = expect.objectContaining({ code: 'invalid_options', details: { option: 'verifyPayloadHash' } });
     expect(() => new SyncClient({ ...base, verifyPayloadHash: 'all' })).toThrow(refused);
-    expect(() => new SyncClient({ ...base, hydrateUrl: 'http://127.0.0.1:1/h' })).toThrow(refused);
-    expect(() => new SyncClient({ ...base, snapshotUrl: 'http://127.0.0.1:1/s' })).toThrow(refused);
+    expect(() => new SyncClient({ ...base, hydrator: httpHydrator({ baseUrl: 'http://127.0.0.1:1/h' }) })).toThrow(refused);
+    expect(() => new SyncClient({ ...base, snapshot: httpSnapshotSource({ baseUrl: 'http://127.0.0.1:1/s' }) })).toThrow(refused);
     expect(() => new SyncClient(base)).not.toThrow();
-    expect(() => new SyncClient({ ...base, hydrateUrl: 'http://127.0.0.1:1/h', verifyPayloadHash: 'off' })).not.toThrow();
+    expect(() => new SyncClient({ ...base, hydrator: httpHydrator({ baseUrl: 'http://127.0.0.1:1/h' }), verifyPayloadHash: 'off' })).not.toThrow();
   });
 });
