@@ -64,15 +64,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     this.clientInfo = clientInfo;
     [this.store, this.connection, this.tracker, this.plugin] = wireClient(this, options, { lane, clientInfo, scrubber: this.scrubber, lifetime: this.lifetime, changed: () => this.changed() });
     this.driver = this.connection.driver;
-    this.live = new LiveWaits({
-      ready: () => this.ready,
-      status: () => this.connection.status,
-      closed: () => this.closed,
-      topics: () => this.driver.topics(),
-      onChange: this.onChange,
-    });
-    this.on('error', (e) => this.live.error(e));
-    this.on('status', (s) => this.live.status(s));
+    this.live = new LiveWaits(this, this.driver, () => this.ready, () => this.closed);
     this.tracker.observe(this, () => {
       if (this.listenerCount('health') > 0) this.emit('health', this.tracker.health());
     });
@@ -160,7 +152,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
    * the pending `next()` with `aborted`; `close()` ends it once the buffered batches are taken.
    */
   updates(options: UpdatesOptions = {}): AsyncIterableIterator<AppliedBatch, undefined> {
-    return new UpdatesIterator({ emitter: this, driver: this.driver, onChange: this.onChange, closed: () => this.closed }, options);
+    return new UpdatesIterator(this, this.driver, () => this.closed, options);
   }
 
   /**

@@ -20,15 +20,10 @@ export interface UpdatesOptions extends WaitOptions {
 /** Default of {@link UpdatesOptions.bufferSize}. */
 export const UPDATES_BUFFER_SIZE = 16;
 
-/** What the iterator needs of the client. */
-export interface UpdatesHost {
-  /** The client's events: the iterator listens to `updates`. */
-  emitter: Pick<Emitter<SyncClientEvents>, 'on' | 'off'>;
-  /** Holds the apply chain while the buffer is full. */
-  driver: Pick<ReplayDriver, 'addApplyBarrier'>;
+/** The client's public side the iterator follows: its `updates` events and its changes. */
+export interface UpdatesClient extends Pick<Emitter<SyncClientEvents>, 'on' | 'off'> {
   /** Register a change listener; returns its removal. */
   onChange(listener: () => void): () => void;
-  closed(): boolean;
 }
 
 type Pending = { resolve: (r: IteratorResult<AppliedBatch, undefined>) => void; reject: (e: unknown) => void };
@@ -50,11 +45,12 @@ export class UpdatesIterator implements AsyncIterableIterator<AppliedBatch, unde
   /** Removes the listeners and the apply barrier (none when it ended before it started). */
   #detach: (() => void) | undefined;
 
-  constructor(host: UpdatesHost, options: UpdatesOptions) {
+  /** `driver` holds the apply chain while the buffer is full; `closed` tells whether the app closed the client. */
+  constructor(client: UpdatesClient, driver: Pick<ReplayDriver, 'addApplyBarrier'>, closed: () => boolean, options: UpdatesOptions) {
     const { topics, signal, bufferSize = UPDATES_BUFFER_SIZE } = options;
     if (!Number.isSafeInteger(bufferSize) || bufferSize < 1) throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, 'updates(): bufferSize must be a positive integer', { details: { option: 'bufferSize' } });
     this.#size = bufferSize;
-    if (signal?.aborted || host.closed()) {
+    if (signal?.aborted || closed()) {
       this.#end(signal?.aborted ? abortError(signal) : undefined);
       return;
     }
@@ -64,12 +60,12 @@ export class UpdatesIterator implements AsyncIterableIterator<AppliedBatch, unde
       if (wanted === undefined || wanted.has(batch.topic)) this.#push(batch);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    host.emitter.on('updates', onApplied);
-    const unbar = host.driver.addApplyBarrier(() => (this.#buffer.length < this.#size ? undefined : new Promise<void>((resolve) => (this.#space = resolve))));
-    const unwatch = host.onChange(() => host.closed() && this.#end(undefined));
+    client.on('updates', onApplied);
+    const unbar = driver.addApplyBarrier(() => (this.#buffer.length < this.#size ? undefined : new Promise<void>((resolve) => (this.#space = resolve))));
+    const unwatch = client.onChange(() => closed() && this.#end(undefined));
     this.#detach = () => {
       signal?.removeEventListener('abort', onAbort);
-      host.emitter.off('updates', onApplied);
+      client.off('updates', onApplied);
       unbar();
       unwatch();
     };
