@@ -2,6 +2,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { SyncBatch, SyncDocument, SyncUpdate } from '../model/types.js';
 import type { JsonValue } from '../util/json.js';
+import { ownValue } from '../util/records.js';
 
 /**
  * The Standard Schema v1 interface (standardschema.dev), which zod 4, valibot and arktype
@@ -56,7 +57,7 @@ const MAX_ISSUES = 5;
  */
 export function schemaCheck(schemas: TopicSchemas<TopicPayloads>, report: (error: KhalaSyncError) => void): DocumentCheck {
   return async <D extends Checked>(topic: string, docs: readonly D[], reportTo: (error: KhalaSyncError, item: D) => void = report): Promise<D[]> => {
-    const schema = Object.hasOwn(schemas, topic) ? schemas[topic] : undefined;
+    const schema = ownValue(schemas, topic);
     if (schema === undefined) return [...docs];
     const kept: D[] = [];
     for (const doc of docs) {

@@ -45,15 +45,10 @@ export class KhalaSyncError extends Error {
 
   /** A plain, token-free object for logs and the CLI's JSON lines. */
   toJSON(): { code: ErrorCode; source: ErrorSource; message: string; topic?: string; details: Record<string, unknown> } {
-    const out: { code: ErrorCode; source: ErrorSource; message: string; topic?: string; details: Record<string, unknown> } = {
-      code: this.code,
-      source: this.source,
-      message: this.message,
-      details: this.details,
-    };
-    if (this.topic !== undefined) out.topic = this.topic;
-    return out;
+    const { code, source, message, details, topic } = this;
+    return topic === undefined ? { code, source, message, details } : { code, source, message, details, topic };
   }
+
 }
 
 /** True for any error raised or reported by khala-sync. */

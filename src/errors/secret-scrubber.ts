@@ -1,3 +1,4 @@
+import { setOwn } from '../util/records.js';
 import { redact } from './redact.js';
 
 /** Secrets remembered from the token source, newest first. Default 16 (tokens rotate per connection). */
@@ -79,8 +80,7 @@ export class SecretScrubber {
       return copy;
     }
     const out: Record<string, unknown> = {};
-    // Defined, not assigned: a key `__proto__` stays an own entry instead of replacing the prototype.
-    for (const [k, v] of Object.entries(value)) redefine(out, this.text(k), this.value(v, depth + 1), true);
+    for (const [k, v] of Object.entries(value)) setOwn(out, this.text(k), this.value(v, depth + 1));
     return out;
   }
 
@@ -92,7 +92,8 @@ export class SecretScrubber {
     for (const key of ['message', 'stack', 'code', 'details', 'cause'] as const) {
       const value = (err as Partial<Record<typeof key, unknown>>)[key];
       // Readonly fields (`code`, `details`) are redefined; each keeps its enumerability.
-      if (value !== undefined) redefine(err, key, this.value(value), Object.getOwnPropertyDescriptor(err, key)?.enumerable);
+      const enumerable = Object.getOwnPropertyDescriptor(err, key)?.enumerable ?? false;
+      if (value !== undefined) Object.defineProperty(err, key, { value: this.value(value), enumerable, writable: true, configurable: true });
     }
     return err;
   }
@@ -136,9 +137,4 @@ let lastSpellings: WeakRef<Spellings> | undefined;
 // How telemetry turns a reason into a code: lowercase, every run of other characters one `_`.
 function snake(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
-}
-
-// An own, writable data property, whatever the key (`__proto__`) or the property it replaces (readonly).
-function redefine(target: object, key: string, value: unknown, enumerable = false): void {
-  Object.defineProperty(target, key, { value, enumerable, writable: true, configurable: true });
 }

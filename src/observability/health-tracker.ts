@@ -1,6 +1,6 @@
 import { classifyDisconnect, type DisconnectClass } from './disconnect-class.js';
 import { maxDefined, topicHealth, type ClientHealth, type TopicFacts } from './health.js';
-import { hasOwn } from '../util/records.js';
+import { ownValue } from '../util/records.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 
 /** The client events health and metrics follow (a subset of `SyncClientEvents`). */
@@ -64,7 +64,7 @@ export class HealthTracker {
     // Only the heads of subscribed topics are learned: a server may name any topic in a heartbeat,
     // and a head kept per name would grow without bound.
     client.on('heartbeat', (w) => {
-      for (const t of this.#core.topics()) if (hasOwn(w, t.topic)) this.#learnHead(t.topic, w[t.topic]);
+      for (const t of this.#core.topics()) this.#learnHead(t.topic, ownValue(w, t.topic));
     });
     client.on('stale', (s) => {
       this.#learnHead(s.topic, s.headWatermark);
