@@ -23,7 +23,7 @@ export interface SyncLogger {
 /** Writes one line at a level (dropped below the threshold). */
 export type LogFn = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
 
-const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /**
  * A scrubbing, never-throwing writer to `logger` for lines at `level` or above, or undefined when
@@ -32,7 +32,7 @@ const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 export function createLog(logger: SyncLogger | undefined, level: LogLevel, scrubber: SecretScrubber): LogFn | undefined {
   if (logger === undefined) return undefined;
   return (at, message, fields) => {
-    if (RANK[at] < RANK[level]) return;
+    if (LEVELS.indexOf(at) < LEVELS.indexOf(level)) return;
     try {
       logger[at](scrubber.text(message), fields === undefined ? undefined : (scrubber.value(fields) as Record<string, unknown>));
     } catch {
