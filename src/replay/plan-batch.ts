@@ -51,19 +51,6 @@ export interface PlanOptions {
   history?: HashHistory;
 }
 
-function pointerRecord(u: SyncUpdate, existing: SyncDocument | undefined): SyncDocument {
-  // Never replace a body with null (§2.7): keep the old body, mark it pending.
-  return {
-    topic: u.topic,
-    docKey: u.docKey,
-    docVersion: u.docVersion,
-    payload: existing?.payload ?? null,
-    payloadHash: u.payloadHash,
-    watermark: u.watermark,
-    hydrationPending: true,
-  };
-}
-
 /**
  * Why every batch for a topic in `state` is dropped unread (A9, R7, a failed topic), or undefined
  * when its batches are planned. The driver asks before running app code (schemas) on a batch.
@@ -158,9 +145,8 @@ export function planBatch(state: TopicState | undefined, batch: SyncBatch, looku
       );
       pointer = true;
     }
-    const doc: SyncDocument = pointer
-      ? pointerRecord(u, existing)
-      : { topic: u.topic, docKey: u.docKey, docVersion: u.docVersion, payload: u.payload, payloadHash: u.payloadHash, watermark: u.watermark, hydrationPending: false };
+    // A pointer never replaces a body with null (§2.7): it keeps the old body, marked pending.
+    const doc: SyncDocument = { topic: u.topic, docKey: u.docKey, docVersion: u.docVersion, payload: pointer ? (existing?.payload ?? null) : u.payload, payloadHash: u.payloadHash, watermark: u.watermark, hydrationPending: pointer };
     written.set(u.docKey, doc);
     if (pointer) (hydrate ??= new Map()).set(u.docKey, doc);
     else hydrate?.delete(u.docKey);

@@ -21,7 +21,7 @@ export function staleFacts(error: SyncErrorPayload, topic: string): { info: Stal
 export function snapshotFor(topic: string, error: SyncErrorPayload | undefined, hasSnapshotSource: boolean): boolean {
   if (!hasSnapshotSource) return false;
   const heads = error?.snapshotHeads;
-  return heads === undefined || Object.prototype.hasOwnProperty.call(heads, topic);
+  return heads === undefined || Object.hasOwn(heads, topic);
 }
 
 /**
@@ -36,17 +36,7 @@ export function startRecovery(
 ): { topic: TopicState; effects: ReplayEffect[] } {
   const { info, head } = error ? staleFacts(error, t.topic) : { info: undefined, head: undefined };
   const effects: ReplayEffect[] = [
-    {
-      type: 'emit',
-      event: {
-        type: 'stale',
-        topic: t.topic,
-        reason: info?.reason ?? error?.code,
-        resumeAfter: info?.resumeAfter ?? t.lastApplied,
-        retentionFloor: info?.retentionFloor,
-        headWatermark: head,
-      },
-    },
+    { type: 'emit', event: { type: 'stale', topic: t.topic, reason: info?.reason ?? error?.code, resumeAfter: info?.resumeAfter ?? t.lastApplied, retentionFloor: info?.retentionFloor, headWatermark: head } },
   ];
   if (viaSnapshot) effects.push({ type: 'fetch_snapshot', topic: t.topic, head, delayMs: 0 });
   return {
