@@ -83,7 +83,11 @@ export function strictBase64ToBytes(text: string): Uint8Array | undefined {
   // `atob` then decodes exactly that (ignoring a tail's leftover low bits, as the rules do); what
   // it is lax about (whitespace, misplaced '=') is refused here first.
   if (text.length - end > 2 || end % 4 === 1 || !/^[A-Za-z0-9+/]*$/.test(digits)) return undefined;
-  return Uint8Array.from(atob(digits), (c) => c.charCodeAt(0));
+  // A plain loop: `Uint8Array.from(string, fn)` was ~15x slower on an 80 KB frame.
+  const bin = atob(digits);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
