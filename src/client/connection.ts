@@ -29,11 +29,6 @@ export class Connection extends ReconnectPolicy implements DriverTransport {
   link: SocketLink | undefined;
   /** The token refresh, and its standby socket while one runs (make-before-break). */
   readonly swap: TokenRefresh;
-  /** The grant the current socket was opened with, and when it was fetched. */
-  #grant: TokenGrant | undefined;
-  #grantAt = 0;
-  /** The current socket's subscription went live (its token refresh is armed once). */
-  #wentLive = false;
   #dialing = 0;
   /**
    * The liveness probe in flight: any inbound frame answers it, since a socket that delivers
@@ -170,8 +165,7 @@ export class Connection extends ReconnectPolicy implements DriverTransport {
     if (next === this.status) return;
     this.setStatus(next);
     if (next !== 'live') return;
-    if (!this.#wentLive && this.#grant !== undefined && this.settings.tokenRefresh) this.swap.arm(this.#grant, this.#grantAt);
-    this.#wentLive = true;
+    this.swap.live();
     this.wentLive();
   }
 
@@ -186,16 +180,14 @@ export class Connection extends ReconnectPolicy implements DriverTransport {
       return attempt === this.#dialing ? this.tokenFailed(err) : undefined;
     }
     if (attempt !== this.#dialing) return;
-    this.#wentLive = false;
-    this.#grant = grant;
-    this.#grantAt = at;
+    this.swap.use(grant, at);
     try {
       this.link = new SocketLink(this, grant.token);
     } catch (err) {
       this.hooks.error(err as KhalaSyncError);
       return this.stop('closed', 'insecure_transport');
     }
-    this.link.deadline('join', this.settings.joinTimeoutMs, 'WebSocket handshake', 'open_timeout', ErrorCodes.CONNECT_FAILED);
+    this.link.deadline('WebSocket handshake', 'open_timeout', ErrorCodes.CONNECT_FAILED);
   }
 
   /**
@@ -212,7 +204,7 @@ export class Connection extends ReconnectPolicy implements DriverTransport {
     this.authRetried = false;
     this.setStatus('joining');
     link.start();
-    link.deadline('join', this.settings.joinTimeoutMs, 'join reply', 'join_timeout');
+    link.deadline('join reply', 'join_timeout');
     link.watch();
   }
 
@@ -224,10 +216,8 @@ export class Connection extends ReconnectPolicy implements DriverTransport {
     this.linkClosed(info, wasOpen);
   }
 
-  /** A standby opened with `grant` (fetched at `at`) took over: `link` becomes the current socket and the old one closes. */
-  adopt(link: SocketLink, grant: TokenGrant, at: number): void {
-    this.#grant = grant;
-    this.#grantAt = at;
+  /** A standby dialled at `at` took over: `link` becomes the current socket and the old one closes. */
+  adopt(link: SocketLink, at: number): void {
     const old = this.link;
     this.link = link;
     link.clear('standby');
@@ -242,7 +232,6 @@ export class Connection extends ReconnectPolicy implements DriverTransport {
     this.#dialing++;
     this.cancel(true);
     this.swap.cancel();
-    this.#grant = undefined;
     const link = this.link;
     this.link = undefined;
     this.track(link?.close(code, reason));

@@ -144,12 +144,13 @@ export class SocketLink extends LinkSink implements TransportHandlers, InboundFl
   }
 
   /**
-   * Give `what` `ms` to happen (timer `name`): else report a retryable `code` and reconnect for
+   * Give `what` `joinTimeoutMs` to happen: else report a retryable `code` and reconnect for
    * `reason`. The handshake's (`open_timeout`) is replaced by the join's once open: a peer that takes
    * the TCP connection and never answers the upgrade would otherwise hold `connecting` for good.
    */
-  deadline(name: string, ms: number, what: string, reason: string, code: ErrorCode = ErrorCodes.REPLY_TIMEOUT): void {
-    this.timer(name, ms, () => this.missed(code, what, ms, reason));
+  deadline(what: string, reason: string, code: ErrorCode = ErrorCodes.REPLY_TIMEOUT): void {
+    const ms = this.conn.settings.joinTimeoutMs;
+    this.timer('join', ms, () => this.missed(code, what, ms, reason));
   }
 
   /** A deadline of this socket passed (no `what` within `ms`): report `code`, then reconnect for `reason`. */

@@ -37,7 +37,10 @@ export class TokenRefresh {
   #lastStart = -Infinity;
   /** Bumped by `cancel` and `arm`: an attempt that finishes after it no longer counts. */
   #epoch = 0;
-  /** The standby's grant, and when it was fetched (the overlap is measured from there). */
+  /**
+   * A grant whose socket's refresh is not armed yet, and when it was fetched: the current socket's
+   * until it first goes live, the standby's until it took over (the overlap is measured from there).
+   */
   #grant: TokenGrant | undefined;
   #at = 0;
   /** The topics subscribed on the standby, and those not yet answered. */
@@ -55,13 +58,26 @@ export class TokenRefresh {
     return this.#due;
   }
 
+  /** The current socket is opened with `grant`, fetched at `fetchedAt`; its refresh is armed when it first goes live. */
+  use(grant: TokenGrant, fetchedAt: number): void {
+    this.#grant = grant;
+    this.#at = fetchedAt;
+  }
+
+  /** The current socket went live: arm its refresh, once per socket (with option `tokenRefresh`). */
+  live(): void {
+    const grant = this.#grant;
+    this.#grant = undefined;
+    if (grant !== undefined && this.#c.settings.tokenRefresh) this.#arm(grant, this.#at);
+  }
+
   /**
-   * The current socket was opened with `grant`, fetched at `fetchedAt`: schedule its replacement a
+   * The socket opened with `grant`, fetched at `fetchedAt`, is current: schedule its replacement a
    * little before `refresh_after_in` elapses (10 % of it, at most {@link REFRESH_LEAD_MAX_MS}), and
    * no sooner than {@link MIN_REFRESH_INTERVAL_MS} after the last refresh started.
    * A grant without `refresh_after_in` schedules nothing.
    */
-  arm(grant: TokenGrant, fetchedAt: number): void {
+  #arm(grant: TokenGrant, fetchedAt: number): void {
     this.cancel();
     this.#attempt = 0;
     const after = grant.refreshAfterMs;
@@ -157,7 +173,7 @@ export class TokenRefresh {
   /** Close the standby socket; false when there is none. */
   #close(): boolean {
     const link = this.link;
-    this.link = undefined;
+    this.link = this.#grant = undefined;
     this.#c.track(link?.close(1000, 'token refresh abandoned'));
     return link !== undefined;
   }
@@ -173,8 +189,8 @@ export class TokenRefresh {
     if (!settled(this.#c.driver.topics()) || wanted.length !== topics.length || !wanted.every((t) => topics.includes(t))) return this.drop(ErrorCodes.CHANNEL_CLOSED, 'subscriptions changed');
     const link = this.link!;
     this.link = undefined;
-    this.#c.adopt(link, this.#grant!, this.#at);
-    this.arm(this.#grant!, this.#at);
+    this.#c.adopt(link, this.#at);
+    this.#arm(this.#grant!, this.#at);
   }
 
   /** Topics a socket must carry: every subscribed topic that has not failed. */

@@ -103,14 +103,16 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
       // grace for the peer's close frame, then is destroyed, so it never outlives the client.
       finish({ code, reason: clipped });
       if (socket.readyState === 3) return Promise.resolve();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const grace = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
           destroy();
           resolve();
         }, 500);
+        void gone.then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
-      return Promise.race([gone, grace]).then(() => clearTimeout(timer));
     },
   };
   // Node's `ws` can stop reading the TCP socket (the kernel window then holds the server back); the
