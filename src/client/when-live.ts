@@ -75,17 +75,15 @@ export class LiveWaits {
     await raceAbort(this.#ready(), signal);
     let off = (): void => undefined;
     const settled = new Promise<void>((resolve, reject) => {
+      // Settling twice is a no-op: the listener goes once the race settled.
       const check = (): void => {
         const outcome = this.#outcome(topics);
-        if (outcome === 'pending') return;
-        off();
         if (outcome === 'live') resolve();
-        else reject(outcome);
+        else if (outcome !== 'pending') reject(outcome);
       };
       off = this.#client.onChange(check);
       check();
     });
-    // An abort leaves `settled` pending: its listener goes here.
     return raceAbort(settled, signal).finally(off);
   }
 

@@ -7,6 +7,8 @@ export const REMEMBERED_TOKENS = 16;
 const MIN_SECRET_LENGTH = 4;
 /** Deepest level of `details` that is copied; below it a value becomes `[truncated]`. */
 const MAX_SCRUB_DEPTH = 32;
+/** The client events whose arguments can carry server-provided strings. */
+const SCRUBBED_EVENTS: readonly (string | symbol)[] = ['error', 'status', 'stale', 'telemetry'];
 /** A cut-off secret is recognised from this many leading characters. */
 const MIN_PREFIX = 8;
 
@@ -98,10 +100,12 @@ export class SecretScrubber {
     return err;
   }
 
-  /** The arguments of a client event with every server-provided string scrubbed: errors in place. */
+  /**
+   * The arguments of a client event with every server-provided string scrubbed (errors in place):
+   * those of `error`, `status`, `stale` and `telemetry`; other events' arguments as they are.
+   */
   eventArgs(event: string | symbol, args: unknown[]): unknown[] {
-    if (event === 'error') return args.map((a) => (a instanceof Error ? this.error(a) : this.value(a)));
-    return event === 'status' || event === 'stale' || event === 'telemetry' ? args.map((a) => this.value(a)) : args;
+    return SCRUBBED_EVENTS.includes(event) ? args.map((a) => (a instanceof Error ? this.error(a) : this.value(a))) : args;
   }
 
   #rebuild(): void {
