@@ -61,7 +61,8 @@ export class SecretScrubber {
     }
     let out = '';
     let from = 0;
-    for (const [start, end] of cuts.sort((a, b) => a[0] - b[0])) {
+    // By start, the longest first: a secret that contains another is replaced whole.
+    for (const [start, end] of cuts.sort((a, b) => a[0] - b[0] || b[1] - a[1])) {
       if (end <= from) continue;
       out += source.slice(from, Math.max(from, start)) + '[redacted]';
       from = end;
@@ -118,8 +119,7 @@ export class SecretScrubber {
         const encoded = encodeURIComponent(s);
         for (const f of [s, encoded, encoded.replace(/%20/g, '+'), JSON.stringify(s).slice(1, -1), snake(s)]) forms.add(f.toLowerCase());
       }
-      // Longest first, so a secret that contains another is replaced whole.
-      spellings = { key, forms: [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length) };
+      spellings = { key, forms: [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH) };
       lastSpellings = new WeakRef(spellings);
     }
     this.#spellings = spellings;
