@@ -100,9 +100,9 @@ export interface ErrorCodeTable {
   readonly INBOUND_OVERFLOW: 'inbound_overflow';
   /** A request got no reply within `replyTimeoutMs`. */
   readonly REPLY_TIMEOUT: 'reply_timeout';
-  /** An HTTP request (snapshot page, hydration, token endpoint) got no complete answer within `httpTimeoutMs`. Retryable. */
+  /** An HTTP request (snapshot page, hydration, token endpoint) got no complete answer within its plug-in's `timeoutMs`. Retryable. */
   readonly REQUEST_TIMEOUT: 'request_timeout';
-  /** An HTTP response body (snapshot page, hydration, token endpoint) was larger than `maxResponseBytes`; it was not read further. */
+  /** An HTTP response body (snapshot page, hydration, token endpoint) was larger than its plug-in's `maxResponseBytes`; it was not read further. */
   readonly RESPONSE_TOO_LARGE: 'response_too_large';
   /** The server accepted the upgrade but echoed no offered WebSocket subprotocol (or another one). */
   readonly SUBPROTOCOL_MISMATCH: 'subprotocol_mismatch';

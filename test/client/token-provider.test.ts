@@ -55,6 +55,47 @@ describe('token sources', () => {
     }
   });
 
+  it('a token function is given the client lifetime signal: close() aborts a mint in flight, and no call follows', async () => {
+    srv = await startReferenceServer({ port: 0 });
+    const signals: AbortSignal[] = [];
+    const r = record(srv, {
+      topics: [RUNS],
+      token: ({ signal }) => {
+        signals.push(signal);
+        return new Promise<string>((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('mint aborted'))));
+      },
+    });
+    await r.client.connect();
+    await until(() => signals.length === 1, 'token function called');
+    expect(signals[0]!.aborted).toBe(false);
+    await r.client.close();
+    expect(signals[0]!.aborted).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(signals).toHaveLength(1);
+    expect(r.errors.map((e) => e.code)).not.toContain('token_provider_failed');
+    expect(srv.stats().connections).toBe(0);
+  });
+
+  it('a token function returning a grant with refreshAfterMs drives the make-before-break refresh', async () => {
+    srv = await startReferenceServer({ port: 0 });
+    const s = srv;
+    let calls = 0;
+    const r = record(s, {
+      topics: [RUNS],
+      token: async () => {
+        calls++;
+        return { token: await s.mintToken(), refreshAfterMs: 1200 };
+      },
+    });
+    await r.client.connect();
+    await until(() => r.client.status === 'live', 'live');
+    const before = s.stats().connections;
+    await until(() => calls >= 2 && s.stats().connections > before, 'refreshed with a second socket', 5000);
+    expect(r.client.status).toBe('live');
+    expect(r.errors).toEqual([]);
+    await r.client.close();
+  });
+
   it('a throwing token function is reported and retried with backoff', async () => {
     srv = await startReferenceServer({ port: 0 });
     const s = srv;

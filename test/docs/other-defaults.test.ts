@@ -3,6 +3,7 @@ import { CHECKPOINT_ACK_DEFAULTS } from '../../src/adapters/spacetime/checkpoint
 import { SPACETIME_LANE_DEFAULTS } from '../../src/adapters/spacetime/spacetime-lane.js';
 import { LEASE_ELECTION_DEFAULTS } from '../../src/browser/lease-election.js';
 import { TELEMETRY_GATE_DEFAULTS } from '../../src/observability/telemetry-gate.js';
+import { HTTP_DEFAULTS } from '../../src/http/http-options.js';
 import { SERVER_DEFAULTS } from '../../src/server/options.js';
 import { SPACETIME_SERVER_DEFAULTS } from '../../src/server/spacetime/spacetime-server.js';
 import { interfaceOptions, tableDisagreements, tsdocDefault, tsdocDisagreements } from './option-docs.js';
@@ -27,6 +28,9 @@ describe('the other defaults objects, their TSDoc and their docs tables', () => 
     ['Spacetime reference server', 'src/server/spacetime/types.ts', 'SpacetimeServerOptions', SPACETIME_SERVER_DEFAULTS],
     ['lease election', 'src/browser/lease-election.ts', 'LeaseElectionOptions', LEASE_ELECTION_DEFAULTS],
     ['telemetry gate', 'src/observability/telemetry-gate.ts', 'TelemetryGateOptions', TELEMETRY_GATE_DEFAULTS],
+    ['khala-sync/http shared options', 'src/http/http-options.ts', 'HttpOptions', HTTP_DEFAULTS],
+    ['khala-sync/http retries', 'src/bootstrap/http-fetch.ts', 'HttpRetryOptions', HTTP_DEFAULTS],
+    ['khala-sync/http snapshot source', 'src/bootstrap/http-snapshot-source.ts', 'HttpSnapshotOptions', HTTP_DEFAULTS],
   ];
   for (const [label, file, iface, defaults] of tsdocOnly) {
     it(`${label}: ${iface} and its defaults object`, () => {

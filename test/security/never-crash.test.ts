@@ -14,7 +14,7 @@ import { createSqliteStore } from '../../src/sqlite.js';
 import { WATERMARKS } from '../../src/watermarks/indexeddb-schema.js';
 import { until } from '../client/harness.js';
 import { subscribeThenSend, type HostileServer } from './hostile-server.js';
-import { httpSnapshotSource, tokenEndpoint } from '../../src/http.js';
+import { httpHydrator, httpSnapshotSource, tokenEndpoint } from '../../src/http.js';
 
 // Every bad input a server, a store file or the app's options can produce, with the host process
 // watched: an uncaught exception or an unhandled rejection anywhere fails the test that caused it.
@@ -131,11 +131,11 @@ describe('options the app gets wrong', () => {
     ['spacetime lane, ftp url', { url: 'ftp://db.example.com', lane: undefined, __spacetime: true }],
     ['token of wrong type', { token: 42 }],
     ['empty token', { token: '' }],
-    ['token url unparsable', { token: { url: '::nope' } }],
-    ['token url ftp', { token: { url: 'ftp://example.com/token' } }],
-    ['snapshotUrl ftp', { snapshotUrl: 'ftp://example.com/snap' }],
-    ['snapshotUrl unparsable', { snapshotUrl: 'http//x' }],
-    ['hydrateUrl unparsable', { hydrateUrl: '%%%' }],
+    ['token url unparsable (the 0.1 object form)', { token: { url: '::nope' } }],
+    ['token url ftp (the 0.1 object form)', { token: { url: 'ftp://example.com/token' } }],
+    ['snapshotUrl (moved to khala-sync/http)', { snapshotUrl: 'ftp://example.com/snap' }],
+    ['snapshotUrl unparsable (moved to khala-sync/http)', { snapshotUrl: 'http//x' }],
+    ['hydrateUrl unparsable (moved to khala-sync/http)', { hydrateUrl: '%%%' }],
     ['topics not an array', { topics: 'runtime.run_summaries' }],
     ['empty topic', { topics: [''] }],
     ['NaN heartbeat', { heartbeatIntervalMs: Number.NaN }],
@@ -167,6 +167,23 @@ describe('options the app gets wrong', () => {
       await sleep(30);
     });
   }
+
+  it('the khala-sync/http plug-ins refuse bad options when they are made: invalid_options naming the option', () => {
+    const cases: Array<[string, () => unknown]> = [
+      ['tokenEndpoint.url', () => tokenEndpoint({ url: '::nope' })],
+      ['tokenEndpoint.url', () => tokenEndpoint({ url: 'ftp://example.com/token' })],
+      ['tokenEndpoint.url', () => tokenEndpoint({} as never)],
+      ['tokenEndpoint', () => tokenEndpoint(undefined as never)],
+      ['tokenEndpoint.fetch', () => tokenEndpoint({ url: 'https://sync.example.com/t', fetch: 'fetch' as never })],
+      ['tokenEndpoint.timeoutMs', () => tokenEndpoint({ url: 'https://sync.example.com/t', timeoutMs: Number.NaN })],
+      ['httpSnapshotSource.baseUrl', () => httpSnapshotSource({ baseUrl: 'ftp://example.com/snap' })],
+      ['httpSnapshotSource.baseUrl', () => httpSnapshotSource({ baseUrl: 'http//x' })],
+      ['httpSnapshotSource.pageSize', () => httpSnapshotSource({ baseUrl: 'https://sync.example.com/s', pageSize: 0 })],
+      ['httpHydrator.baseUrl', () => httpHydrator({ baseUrl: '%%%' })],
+      ['httpHydrator.allowInsecure', () => httpHydrator({ baseUrl: 'https://sync.example.com/d', allowInsecure: 'yes' as never })],
+    ];
+    for (const [option, make] of cases) expect(make, option).toThrow(expect.objectContaining({ code: 'invalid_options', details: { option } }));
+  });
 
   it('options of the wrong shape altogether', () => {
     for (const o of [undefined, null, 'wss://x', 42]) expect(() => new SyncClient(o as unknown as SyncClientOptions)).toThrow(expect.objectContaining({ code: 'invalid_options' }));

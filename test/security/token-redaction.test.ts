@@ -5,6 +5,8 @@ import type { KhalaSyncError } from '../../src/errors/index.js';
 import { until } from '../client/harness.js';
 import { ensureBuilt, startCli } from '../cli/built-cli.js';
 import { hostileServer, joinOk, push, type HostileServer } from './hostile-server.js';
+import { json, recordingServer } from './recording-server.js';
+import { tokenEndpoint } from '../../src/http.js';
 
 // An opaque (non-JWT) token with characters that URL-encoding changes: the server echoes it back
 // raw, URL-encoded and inside nested payload fields, on every error path a server controls.
@@ -76,6 +78,31 @@ describe('the exact token the client sent never comes back out', () => {
     const text = JSON.stringify(errors.map((e) => [e.message, e.code, e.details, e.toJSON()]));
     expect(text).not.toContain(`${TOKEN}-1`);
     expect(text).not.toContain(encodeURIComponent(`${TOKEN}-1`));
+  });
+
+  it("the token endpoint's header values are scrubbed too (the plug-in's secrets, learned at construction)", async () => {
+    const SESSION = 'app-session-opaque-77';
+    srv = await hostileServer((frame, socket) => {
+      if (joinOk(frame, socket)) return;
+      if (frame[3] === 'sync:subscribe') push(socket, [null, null, frame[2], 'sync:error', { code: 'internal', message: `session ${SESSION} (${encodeURIComponent(`x ${SESSION}`)})`, said: SESSION }]);
+    });
+    const mint = await recordingServer((_req, res) => json(res, 200, { token: 'minted-token-1234' }));
+    try {
+      const token = tokenEndpoint({ url: `${mint.origin}/token`, headers: { authorization: `Session ${SESSION}` } });
+      expect(token.secrets).toEqual([`Session ${SESSION}`, SESSION]);
+      const client = new SyncClient({ url: srv.url, token, topics: [TOPIC], reconnectDelay: () => 20 });
+      const errors: KhalaSyncError[] = [];
+      client.on('error', (e) => errors.push(e));
+      await client.connect();
+      await until(() => errors.length >= 1, 'echoed error');
+      await client.close();
+      expect(mint.requests[0]!.headers.authorization).toBe(`Session ${SESSION}`);
+      const text = JSON.stringify(errors.map((e) => [e.message, e.code, e.details, e.stack, e.toJSON()]));
+      expect(text).toContain('[redacted]');
+      expect(text).not.toContain(SESSION);
+    } finally {
+      await mint.close();
+    }
   });
 
   it('tail prints none of it (stdout and stderr)', async () => {
