@@ -23,14 +23,11 @@ export class DocumentCache {
     return l;
   }
 
-  put(doc: SyncDocument): void {
-    this.#topicMap(doc.topic).set(doc.docKey, doc);
-    this.#lists?.delete(doc.topic);
-  }
-
-  /** Store one committed batch's documents (all of `topic`): one topic lookup per batch. */
+  /** Store documents of `topic` (a committed batch's, or one hydrated): one topic lookup per batch. */
   putAll(topic: string, docs: readonly SyncDocument[]): void {
-    const m = this.#topicMap(topic);
+    const topics = (this.#topics ??= new Map());
+    let m = topics.get(topic);
+    if (m === undefined) topics.set(topic, (m = new Map()));
     for (let i = 0; i < docs.length; i++) m.set(docs[i]!.docKey, docs[i]!);
     this.#lists?.delete(topic);
   }
@@ -45,15 +42,5 @@ export class DocumentCache {
   drop(topic: string): void {
     this.#topics?.delete(topic);
     this.#lists?.delete(topic);
-  }
-
-  #topicMap(topic: string): Map<string, SyncDocument> {
-    const topics = (this.#topics ??= new Map());
-    let m = topics.get(topic);
-    if (m === undefined) {
-      m = new Map();
-      topics.set(topic, m);
-    }
-    return m;
   }
 }

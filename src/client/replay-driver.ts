@@ -70,7 +70,7 @@ export class ReplayDriver {
         metrics: this.metrics,
         held: (topic, key) => this.#docs.get(topic, key),
         hydrated: (doc) => {
-          if (this.#state.topics.has(doc.topic)) this.#docs.put(doc);
+          if (this.#state.topics.has(doc.topic)) this.#docs.putAll(doc.topic, [doc]);
           this.#events.hydrated(doc);
           this.#events.changed();
         },

@@ -32,11 +32,6 @@ export function serverError(error: SyncErrorPayload, topic?: string, retryable =
   });
 }
 
-function pendingIncludes(d: Draft, topic: string): boolean {
-  for (const topics of d.pending.values()) if (topics.includes(topic)) return true;
-  return false;
-}
-
 /** Begin recovery for every stale topic of `error` that is not already recovering. */
 function recoverStale(d: Draft, error: SyncErrorPayload, ctx: ReplayContext, candidates: string[], requestId: number | undefined): string[] {
   const resubscribe: string[] = [];
@@ -115,7 +110,8 @@ function onConnectionLevelError(d: Draft, error: SyncErrorPayload, lost = false)
 export function onServerError(d: Draft, error: SyncErrorPayload, ctx: ReplayContext): void {
   if (error.code === ErrorCodes.STALE_CURSOR) {
     // A subscribe still waiting for its reply gets the same payload there; act once, on the reply.
-    const candidates = error.staleTopics.map((s) => s.topic).filter((n) => d.topics.has(n) && !pendingIncludes(d, n));
+    const pending = [...d.pending.values()].flat();
+    const candidates = error.staleTopics.map((s) => s.topic).filter((n) => d.topics.has(n) && !pending.includes(n));
     d.subscribe(recoverStale(d, error, ctx, candidates, undefined));
     return;
   }
