@@ -80,8 +80,8 @@ export abstract class ReconnectPolicy {
   restart(): void {
     this.#attempt = 0;
     this.authRetried = false;
+    // A refusal unlike the last one (none) counts from 1.
     this.#refusal = undefined;
-    this.#refusals = 0;
     this.#everLive = false;
   }
 

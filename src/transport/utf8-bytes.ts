@@ -33,12 +33,10 @@ export function exceedsUtf8Bytes(text: string, max: number): boolean {
 export function clipCloseReason(reason: string): string {
   if (!exceedsUtf8Bytes(reason, MAX_CLOSE_REASON_BYTES)) return reason;
   let out = '';
-  let bytes = 0;
+  // Whole code points while they fit beside the ellipsis (3 bytes); at most ~120 short measurements.
   for (const ch of reason) {
-    const n = utf8ByteLength(ch);
-    if (bytes + n > MAX_CLOSE_REASON_BYTES - 3) break;
+    if (utf8ByteLength(out + ch) > MAX_CLOSE_REASON_BYTES - 3) break;
     out += ch;
-    bytes += n;
   }
   return `${out}…`;
 }
