@@ -1,7 +1,7 @@
 import { ErrorCodes } from '../errors/codes.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
-import type { ReplayEffect } from './events.js';
+import type { Draft } from './transitions.js';
 import type { TopicState } from './state.js';
 import type { StaleTopic, SyncErrorPayload } from '../model/types.js';
 import { ownValue } from '../util/records.js';
@@ -26,28 +26,15 @@ export function snapshotFor(topic: string, error: SyncErrorPayload | undefined, 
 
 /**
  * Start recovery of one topic (KHALA_PROTOCOL §7.5 steps 2–3). The stored cursor is kept until the
- * recovery replaces it (snapshot) or advances it (replay): see SPEC.md R3. Returns the topic's new
- * state and effects; the caller resubscribes non-snapshot topics with the rest of the request.
+ * recovery replaces it (snapshot) or advances it (replay): see SPEC.md R3. Sets the topic's new
+ * state in `d` and adds its effects; the caller resubscribes non-snapshot topics with the rest of
+ * the request.
  */
-export function startRecovery(
-  t: TopicState,
-  error: SyncErrorPayload | undefined,
-  viaSnapshot: boolean,
-): { topic: TopicState; effects: ReplayEffect[] } {
+export function startRecovery(d: Draft, t: TopicState, error: SyncErrorPayload | undefined, viaSnapshot: boolean): void {
   const { info, head } = error ? staleFacts(error, t.topic) : { info: undefined, head: undefined };
-  const effects: ReplayEffect[] = [
-    { type: 'emit', event: { type: 'stale', topic: t.topic, reason: info?.reason ?? error?.code, resumeAfter: info?.resumeAfter ?? t.lastApplied, retentionFloor: info?.retentionFloor, headWatermark: head } },
-  ];
-  if (viaSnapshot) effects.push({ type: 'fetch_snapshot', topic: t.topic, head, delayMs: 0 });
-  return {
-    topic: {
-      ...t,
-      phase: 'recovering',
-      caughtUp: false,
-      recovery: { step: viaSnapshot ? 'snapshot' : 'resubscribe', head, viaSnapshot, requestId: undefined, behind: 0 },
-    },
-    effects,
-  };
+  d.emit({ type: 'stale', topic: t.topic, reason: info?.reason ?? error?.code, resumeAfter: info?.resumeAfter ?? t.lastApplied, retentionFloor: info?.retentionFloor, headWatermark: head });
+  if (viaSnapshot) d.add({ type: 'fetch_snapshot', topic: t.topic, head, delayMs: 0 });
+  d.set({ ...t, phase: 'recovering', caughtUp: false, recovery: { step: viaSnapshot ? 'snapshot' : 'resubscribe', head, viaSnapshot, requestId: undefined, behind: 0 } });
 }
 
 /**

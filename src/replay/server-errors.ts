@@ -45,10 +45,9 @@ function recoverStale(d: Draft, error: SyncErrorPayload, ctx: ReplayContext, can
       }
       continue; // a second copy of the same stale error
     }
-    const r = startRecovery(t, error, snapshotFor(name, error, ctx.hasSnapshotSource));
-    d.set(r.topic);
-    d.effects.push(...r.effects);
-    if (!r.topic.recovery!.viaSnapshot) resubscribe.push(name);
+    const viaSnapshot = snapshotFor(name, error, ctx.hasSnapshotSource);
+    startRecovery(d, t, error, viaSnapshot);
+    if (!viaSnapshot) resubscribe.push(name);
   }
   return resubscribe;
 }
@@ -89,7 +88,7 @@ export function onSubscribeFailed(d: Draft, input: Extract<ReplayInput, { type: 
   // is handled as the `internal` it is reported as. A reply the lane could not read was reported
   // by the lane (`invalid_payload`): only the reconnect is left to do.
   if (error.code === ErrorCodes.INVALID_PAYLOAD) {
-    d.effects.push({ type: 'reconnect', afterMs: undefined, reason: 'unreadable_reply' });
+    d.add({ type: 'reconnect', afterMs: undefined, reason: 'unreadable_reply' });
     return;
   }
   onConnectionLevelError(d, error, true);
@@ -98,12 +97,12 @@ export function onSubscribeFailed(d: Draft, input: Extract<ReplayInput, { type: 
 /** Errors that concern the whole connection rather than one topic; `lost`: a request went unanswered. */
 function onConnectionLevelError(d: Draft, error: SyncErrorPayload, lost = false): void {
   if (STOP_CODES.has(error.code)) {
-    d.effects.push({ type: 'stop', error: serverError(error) });
+    d.add({ type: 'stop', error: serverError(error) });
     return;
   }
   const reconnect = lost || RECONNECT_CODES.has(error.code);
   d.emitError(serverError(error, undefined, reconnect));
-  if (reconnect) d.effects.push({ type: 'reconnect', afterMs: error.retryAfterMs, reason: error.code });
+  if (reconnect) d.add({ type: 'reconnect', afterMs: error.retryAfterMs, reason: error.code });
 }
 
 /** A pushed error (SPEC.md R1, R9, R10, C1–C2): recover the stale topics, throttle, reconnect or stop. */
@@ -122,11 +121,11 @@ export function onServerError(d: Draft, error: SyncErrorPayload, ctx: ReplayCont
     if (disconnect) {
       // The journal lost nothing (§3.2): resuming from the cursor is exact, so full_resync_required
       // is not acted on here; a stale resume would take the ordinary recovery path (SPEC.md R10).
-      d.effects.push({ type: 'reconnect', afterMs: error.retryAfterMs ?? 2000, reason: 'slow_consumer' });
+      d.add({ type: 'reconnect', afterMs: error.retryAfterMs ?? 2000, reason: 'slow_consumer' });
     } else if (error.topic !== undefined && d.topics.get(error.topic)?.phase === 'live') {
       // Without a cursor the server replays from what this socket delivered, which covers the
       // live notification it dropped (§3.2).
-      d.subscribe([error.topic], new Set([error.topic]));
+      d.subscribe([error.topic], error.topic);
     }
     return;
   }

@@ -60,9 +60,13 @@ export class Draft {
   set(t: TopicState): void {
     this.topics.set(t.topic, t);
   }
+  /** Append an effect. */
+  add(effect: ReplayEffect): void {
+    this.effects.push(effect);
+  }
   /** Report `event` to the app. */
   emit(event: ReplayEvent): void {
-    this.effects.push({ type: 'emit', event });
+    this.add({ type: 'emit', event });
   }
   /** Report `error` to the app. */
   emitError(error: KhalaSyncError): void {
@@ -70,20 +74,20 @@ export class Draft {
   }
   /**
    * Subscribe `topics` (those still wanted and not waiting on a snapshot) with their cursors;
-   * topics in `withoutCursor` are sent without one.
+   * the topic `withoutCursor` is sent without one.
    */
-  subscribe(topics: Iterable<string>, withoutCursor: ReadonlySet<string> = NONE): void {
+  subscribe(topics: Iterable<string>, withoutCursor?: string): void {
     const list: string[] = [];
     const resumeAfter: Record<string, number> = emptyRecord();
     for (const name of topics) {
       const t = this.topics.get(name);
       if (t === undefined || t.phase === 'failed' || t.recovery?.step === 'snapshot' || list.includes(name)) continue;
       list.push(name);
-      const c = withoutCursor.has(name) ? undefined : resumeCursor(t, this.#ctx.hasSnapshotSource);
+      const c = name === withoutCursor ? undefined : resumeCursor(t, this.#ctx.hasSnapshotSource);
       if (c !== undefined) resumeAfter[name] = c;
       this.set({ ...t, phase: t.recovery ? 'recovering' : 'subscribing', caughtUp: false });
     }
-    if (list.length > 0 && this.joined) this.effects.push({ type: 'subscribe', topics: list, resumeAfter });
+    if (list.length > 0 && this.joined) this.add({ type: 'subscribe', topics: list, resumeAfter });
   }
   /** Fail a topic for good (no retry) and report why. */
   fail(name: string, code: ErrorCode, message: string, error?: SyncErrorPayload): void {
@@ -110,7 +114,7 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
   const refetch = (r: Recovery): void => {
     const behind = r.behind + 1;
     d.set({ ...t!, recovery: { ...r, behind } });
-    d.effects.push({ type: 'fetch_snapshot', topic: t!.topic, head: r.head, delayMs: behindRetryMs(behind) });
+    d.add({ type: 'fetch_snapshot', topic: t!.topic, head: r.head, delayMs: behindRetryMs(behind) });
   };
   switch (input.type) {
     case 'subscribe': {
@@ -122,7 +126,7 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
     case 'unsubscribe': {
       const removed = input.topics.filter((n) => d.topics.delete(n));
       if (removed.length > 0 && d.joined) {
-        d.effects.push({ type: 'unsubscribe', topics: removed });
+        d.add({ type: 'unsubscribe', topics: removed });
         // The server may have sent batches of these before it saw the unsubscribe (A9).
         d.leaving = new Set([...d.leaving, ...removed]);
       }
@@ -181,7 +185,7 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
       if (t?.recovery?.step !== 'snapshot') break;
       const refusal = snapshotBehind(t, input.head);
       if (refusal === undefined) {
-        d.effects.push({ type: 'store_snapshot', topic: t.topic, head: input.head });
+        d.add({ type: 'store_snapshot', topic: t.topic, head: input.head });
         break;
       }
       d.emitError(refusal);
@@ -201,7 +205,7 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
         // C5: a store that cannot go on stops the client; after connect() the topic starts over
         // from its stored cursor (stale again: a new recovery), so nothing is lost.
         d.set({ ...t, phase: 'pending', recovery: undefined });
-        d.effects.push({ type: 'stop', error: input.error });
+        d.add({ type: 'stop', error: input.error });
         break;
       }
       d.emitError(input.error);
@@ -218,9 +222,7 @@ export function transition(state: ReplayState, input: ReplayInput, ctx: ReplayCo
     }
     case 'resync': {
       if (t === undefined || t.recovery !== undefined) break;
-      const r = startRecovery({ ...t, phase: t.phase === 'failed' ? 'pending' : t.phase }, undefined, ctx.hasSnapshotSource);
-      d.set(r.topic);
-      d.effects.push(...r.effects);
+      startRecovery(d, { ...t, phase: t.phase === 'failed' ? 'pending' : t.phase }, undefined, ctx.hasSnapshotSource);
       if (!ctx.hasSnapshotSource) d.subscribe([t.topic]);
       break;
     }
