@@ -50,9 +50,9 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
   };
   if (node.on) {
     // Node only: surface the HTTP status of a refused upgrade (403 → re-mint the token).
-    node.on('unexpected-response', (_req: unknown, res: { statusCode?: number; resume?(): void }) => {
+    node.on('unexpected-response', (_req: unknown, res: { statusCode?: number; resume(): void }) => {
       httpStatus = res.statusCode;
-      res.resume?.();
+      res.resume();
       try {
         socket.close();
       } catch {
@@ -75,15 +75,15 @@ export const webSocketTransport: TransportFactory = (url: string, handlers: Tran
       else if (/^WS_ERR_/.test(err.code!)) handlers.onUndecodable?.(0, err.code);
     });
   } else socket.onmessage = (ev) => deliver(ev.data as string | ArrayBuffer);
-  // `protocol` is the echoed Sec-WebSocket-Protocol in Node's `ws` and in browsers alike.
-  socket.onopen = () => handlers.onOpen({ protocol: typeof socket.protocol === 'string' ? socket.protocol : undefined });
+  // `protocol` is the echoed Sec-WebSocket-Protocol (a string) in Node's `ws` and in browsers alike.
+  socket.onopen = () => handlers.onOpen({ protocol: socket.protocol });
   // onclose follows every error; the error itself carries nothing safe to report.
   socket.onerror = () => undefined;
   let released!: () => void;
   const gone = new Promise<void>((resolve) => (released = resolve));
   socket.onclose = (ev) => {
     released();
-    finish({ code: tooLarge ? 1009 : ev.code, reason: reason ?? String(ev.reason ?? ''), httpStatus });
+    finish({ code: tooLarge ? 1009 : ev.code, reason: reason ?? ev.reason, httpStatus });
   };
   const destroy = (): void => node.terminate?.();
   const transport: Transport = {
