@@ -99,13 +99,13 @@ export function wireClient(client: Emitter<SyncClientEvents>, options: SyncClien
     token,
     check: options.schemas && schemaCheck(options.schemas as TopicSchemas<TopicPayloads>, (e) => client.emit('error', e)),
   };
-  // The driver's reports as the client's events.
+  // The driver's reports as the client's events: `caught_up`, `stale` and `bootstrap` carry the
+  // replay machine's event without its `type` (the same fields, in the same order; src/replay/events.ts).
   const events: DriverEvents = {
     event: (e) => {
-      if (e.type === 'error') client.emit('error', e.error);
-      else if (e.type === 'caught_up') client.emit('caught_up', { topic: e.topic, watermark: e.watermark });
-      else if (e.type === 'stale') client.emit('stale', { topic: e.topic, reason: e.reason, resumeAfter: e.resumeAfter, retentionFloor: e.retentionFloor, headWatermark: e.headWatermark });
-      else client.emit('bootstrap', { topic: e.topic, headWatermark: e.headWatermark, documents: e.documents });
+      if (e.type === 'error') return client.emit('error', e.error);
+      const { type, ...payload } = e;
+      (client.emit as (event: string, payload: unknown) => boolean)(type, payload);
     },
     applied: (batch) => client.emit('updates', batch),
     hydrated: (doc) => client.emit('hydrated', doc),
