@@ -1,22 +1,10 @@
-import type { JsonValue } from '../../util/json.js';
+import { isJsonObject, type JsonValue } from '../../util/json.js';
 
 /** The two streams a pushed error arrives on (§2.5): the `sync:error` event and the ERROR `sync:frame`. */
 export type ErrorStream = 'event' | 'frame';
 
 /** Default number of unpaired errors remembered per stream. */
 export const DEFAULT_PAIRING_LIMIT = 32;
-
-// JSON with every object's keys sorted, so the `sync:error` payload and the re-encoded
-// `payload_bytes` read the same whatever their key order. A non-finite number (JSON.parse makes one
-// of 1e400) reads as null, as JSON.stringify writes it, instead of throwing.
-function sortedJson(value: JsonValue): string {
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(sortedJson).join()}]`;
-  return `{${Object.keys(value)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${sortedJson(value[k]!)}`)
-    .join()}}`;
-}
 
 /**
  * The identity of an error payload: two 32-bit multiplicative hashes and the length of its sorted
@@ -26,15 +14,18 @@ function sortedJson(value: JsonValue): string {
  * could simply not send it.
  */
 export function errorIdentity(raw: JsonValue): string {
-  const text = sortedJson(raw);
-  let a = 0x811c9dc5;
-  let b = 0x9e3779b9;
+  // JSON with every object's keys sorted, so the `sync:error` payload and the re-encoded
+  // `payload_bytes` read the same whatever their key order. A non-finite number (JSON.parse makes
+  // one of 1e400) is written as null instead of throwing.
+  const text = JSON.stringify(raw, (_, value: unknown) => (isJsonObject(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))) : value));
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9e3779b9;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 13);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) ^ (h2 >>> 13);
   }
-  return `${a >>> 0}.${b >>> 0}.${text.length}`;
+  return `${h1 >>> 0}.${h2 >>> 0}.${text.length}`;
 }
 
 /**

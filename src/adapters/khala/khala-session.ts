@@ -93,7 +93,7 @@ export class KhalaSession implements LaneSession {
     for (const topic of topics) {
       if (!hasOwn(resumeAfter, topic)) continue;
       const cursor = resumeAfter[topic];
-      if (typeof cursor !== 'number' || !Number.isSafeInteger(cursor) || cursor < 0) {
+      if (!Number.isSafeInteger(cursor) || cursor! < 0) {
         throw new KhalaSyncError('client', ErrorCodes.INVALID_OPTION, `resume cursor of "${topic}" is not a non-negative safe integer`, { topic });
       }
       setOwn(resume, topic, cursor);
@@ -115,13 +115,13 @@ export class KhalaSession implements LaneSession {
    * latest one's reply is awaited: a server that never answers them cannot grow the pending requests.
    */
   unsubscribe(topics: string[]): void {
-    if (this.#unsubscribeRef !== undefined) this.pending?.delete(this.#unsubscribeRef);
+    this.pending?.delete(this.#unsubscribeRef!);
     this.#unsubscribeRef = this.#push('sync:unsubscribe', { topics: [...topics] }, { kind: 'unsubscribe', topics: [...topics] });
   }
 
   /** Send `sync:heartbeat` `{}`. Only the latest heartbeat's reply is awaited, so unanswered ones never pile up. */
   heartbeat(): void {
-    if (this.#heartbeatRef !== undefined) this.pending?.delete(this.#heartbeatRef);
+    this.pending?.delete(this.#heartbeatRef!);
     this.#heartbeatRef = this.#push('sync:heartbeat', {}, { kind: 'heartbeat' });
   }
 
