@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { toSyncBatch, UpdateBatchSchema } from '../../src/adapters/khala/schemas.js';
 import { decodeUpdateBatch } from '../../src/adapters/khala/update-batch.js';
 import { validatePayload } from '../../src/adapters/validate.js';
+import { ErrorCodes } from '../../src/errors/codes.js';
+import { ProtocolError } from '../../src/errors/protocol-error.js';
 
 const NUM_RUNS = Number(process.env['PROPERTY_RUNS'] ?? 1000);
 const TOPICS = ['runtime.a', 'runtime.b'];
@@ -100,11 +102,18 @@ function mutate(input: unknown, m: Mutation): unknown {
 }
 
 function check(input: unknown): void {
-  // The decoder is zod's verdict, output (with and without a topic hint) and error message included.
-  for (const hint of ['t', undefined]) {
-    const decoded = decodeUpdateBatch(input, 'ctx', hint);
-    const wire = validatePayload(UpdateBatchSchema, input, 'ctx', hint);
-    const reference = wire.ok ? { ok: true as const, value: toSyncBatch(wire.value, hint) } : wire;
+  // The decoder is zod's verdict, output and error message included, with and without the topic of
+  // a sync:frame, which the updates must then carry.
+  for (const frameTopic of [TOPICS[0], undefined]) {
+    const decoded = decodeUpdateBatch(input, 'ctx', frameTopic);
+    const wire = validatePayload(UpdateBatchSchema, input, 'ctx', frameTopic);
+    const stray = wire.ok && frameTopic !== undefined ? wire.value.updates[0]?.topic : undefined;
+    const reference =
+      stray !== undefined && stray !== frameTopic
+        ? { ok: false as const, error: new ProtocolError(ErrorCodes.INVALID_PAYLOAD, `ctx: invalid updates[0].topic: "${stray}" is not the frame topic "${frameTopic}"`, { details: { context: 'ctx', field: 'updates[0].topic' } }) }
+        : wire.ok
+          ? { ok: true as const, value: toSyncBatch(wire.value, frameTopic) }
+          : wire;
     expect(decoded.ok).toBe(reference.ok);
     if (decoded.ok && reference.ok) expect(decoded.value).toStrictEqual(reference.value);
     if (!decoded.ok && !reference.ok) {

@@ -49,7 +49,7 @@ export function frameKindOf(kind: string | number): FrameKind | undefined {
  *    and the core drops it as duplicates. ERROR frames carry seq 0 and are never skipped this way.
  * 5. `payload_bytes` is decoded base64 → bytes → strict UTF-8 → safe JSON; any failure is
  *    `undecodable_frame` (the frame is skipped, the connection continues).
- * 6. The decoded object is validated as an UpdateBatch (whose topic must be the frame's topic),
+ * 6. The decoded object is validated as an UpdateBatch (whose updates must carry the frame's topic),
  *    an error payload, or a heartbeat (`invalid_payload` otherwise). A valid error goes to
  *    `sink.serverError` only when `admitError(raw)` says it is not the twin of one already delivered.
  *
@@ -91,14 +91,6 @@ export function receiveKhalaFrame(payload: JsonObject, sink: LaneSink, admitErro
     return;
   }
   const batch = decodeUpdateBatch(body, context, topic);
-  if (!batch.ok) return sink.protocolError(batch.error);
-  // A batch is only topic-less without any topic at all; a frame always has one. Its updates share
-  // one topic (the batch check), so the first one tells.
-  const value = batch.value!;
-  if (value.topic !== topic) {
-    const field = 'updates[0].topic';
-    const message = `${context}: invalid ${field}: "${quote(value.topic)}" is not the frame topic "${quote(topic)}"`;
-    return sink.protocolError(new ProtocolError(ErrorCodes.INVALID_PAYLOAD, message, { topic, details: { context, field } }));
-  }
-  sink.batch(value);
+  // A batch is only topic-less without any topic at all; a frame always has one.
+  return batch.ok ? sink.batch(batch.value!) : sink.protocolError(batch.error);
 }

@@ -45,10 +45,10 @@ function update(value: unknown): SyncUpdate {
   return { topic, docKey: doc_key, docVersion: doc_version, payload: body, payloadHash: payload_hash ?? null, watermark, hydrationRequired: hydration_required ?? false };
 }
 
-// The batch, or null when it has no topic at all: no update, no `topicHint` (a frame's own topic)
-// and no `head_watermarks` entry; it carries nothing the core could use. `headWatermark` is the
-// last `head_watermarks` entry of the batch's topic; entries of other topics are ignored.
-function syncBatch(value: unknown, topicHint: string | undefined): SyncBatch | null {
+// The batch, or null when it has no topic at all: no update, no `frameTopic` and no
+// `head_watermarks` entry; it carries nothing the core could use. `headWatermark` is the last
+// `head_watermarks` entry of the batch's topic; entries of other topics are ignored.
+function syncBatch(value: unknown, frameTopic: string | undefined): SyncBatch | null {
   const { updates: list, replay_complete, head_watermarks } = fields(value);
   if (!Array.isArray(list)) failAt(['updates'], list === undefined ? 'is required' : 'expected array');
   const n = list.length;
@@ -73,7 +73,10 @@ function syncBatch(value: unknown, topicHint: string | undefined): SyncBatch | n
     // and each stored document would keep its own (bench profile, docs/benchmarks.md).
     u.topic = first!.topic;
   }
-  const topic = first?.topic ?? topicHint ?? heads[0]?.topic;
+  if (first !== undefined && frameTopic !== undefined && first.topic !== frameTopic) {
+    failAt(['updates', 0, 'topic'], `"${quote(first.topic)}" is not the frame topic "${quote(frameTopic)}"`);
+  }
+  const topic = first?.topic ?? frameTopic ?? heads[0]?.topic;
   if (topic === undefined) return null;
   let headWatermark: number | undefined;
   for (const head of heads) if (head.topic === topic) headWatermark = head.watermark;
@@ -82,7 +85,8 @@ function syncBatch(value: unknown, topicHint: string | undefined): SyncBatch | n
 
 /**
  * Validate an `UpdateBatch` and convert it to the core's {@link SyncBatch} (undefined when it has no
- * topic at all). A refusal is `invalid_payload` naming `context` and the first offending field.
+ * topic at all). `topic` is the topic of the `sync:frame` that carried it: the batch's topic, which
+ * its updates must have. A refusal is `invalid_payload` naming `context` and the first offending field.
  */
 export function decodeUpdateBatch(value: unknown, context: string, topic?: string): Validated<SyncBatch | undefined> {
   const decoded = validateShape((v) => syncBatch(v, topic), value, context, topic);
