@@ -13,6 +13,7 @@ import { HYDRATE_BASE, hydrateKey, ScriptedHttp, SNAPSHOT_BASE, snapshotKey } fr
 import { ScriptedStore } from './scripted-store.js';
 import { ScriptedNetwork } from './scripted-transport.js';
 import { OPTION_DEFAULTS, type Assertions, type HttpResponse, type Json, type Step, type Vector } from './vector.js';
+import { digestsSettled } from './digests.js';
 
 /** Socket URL the client is given; nothing is ever dialled for real. */
 export const CONFORMANCE_URL = 'wss://sync.conformance.invalid/sync/socket/websocket';
@@ -26,24 +27,11 @@ export const CONNECT_WAIT_MS = 60_000;
 
 const realImmediate = globalThis.setImmediate;
 
-// The client checks payload hashes with WebCrypto, whose digests finish on Node's thread pool
-// rather than as microtasks: settling waits for the ones in flight.
-const digests = new Set<Promise<ArrayBuffer>>();
-const subtle = globalThis.crypto.subtle;
-const digest = subtle.digest.bind(subtle);
-subtle.digest = (...args: Parameters<SubtleCrypto['digest']>) => {
-  const p = digest(...args);
-  digests.add(p);
-  void p.finally(() => digests.delete(p)).catch(() => undefined);
-  return p;
-};
-
 /** Let every piece of ready work run: microtasks, digests in flight, then timers due at the current virtual instant. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 4; i++) {
     await new Promise<void>((resolve) => realImmediate(resolve));
-    if (digests.size > 0) {
-      await Promise.allSettled([...digests]);
+    if (await digestsSettled()) {
       i = -1; // what the digests unblocked settles in full
       continue;
     }

@@ -36,7 +36,7 @@ export class ReplayDriver {
   /** Counters this driver keeps (plain fields: read them, never write them). */
   readonly metrics: DriverMetrics = { applied: 0, duplicatesDropped: 0, gapsSeen: 0, staleRecoveries: 0, bootstraps: 0, conflicts: 0, payloadConflicts: 0, hydrationFetches: 0, hydrationFailures: 0, timeToCaughtUpMs: emptyRecord() };
   /** Per topic, its latest subscribe: when it was sent (for time to caught up) and the cursor it carried. */
-  readonly #sent = new Map<string, { at: number; after: number }>();
+  private readonly sent = new Map<string, { at: number; after: number }>();
   readonly #queue = new WriteQueue();
   readonly #snapshots: SnapshotBootstrap | undefined;
   readonly #hydration: Pick<HydrationScheduler, 'schedule'>;
@@ -89,7 +89,7 @@ export class ReplayDriver {
 
   /** The cursor sent with the topic's latest subscribe (0 when sent without one). */
   requestedAfter(topic: string): number {
-    return this.#sent.get(topic)?.after ?? 0;
+    return this.sent.get(topic)?.after ?? 0;
   }
 
   /** The subscribed topics' states, in subscription order (what they add up to: topic-phases.ts). */
@@ -139,7 +139,7 @@ export class ReplayDriver {
     for (const t of topics) {
       this.#docs.drop(t);
       this.#hashes.drop(t);
-      this.#sent.delete(t);
+      this.sent.delete(t);
       delete this.metrics.timeToCaughtUpMs[t];
     }
     this.#events.changed();
@@ -266,7 +266,7 @@ export class ReplayDriver {
         if (id === undefined) break;
         const now = Date.now();
         for (const t of e.topics) {
-          this.#sent.set(t, { at: now, after: e.resumeAfter[t] ?? 0 });
+          this.sent.set(t, { at: now, after: e.resumeAfter[t] ?? 0 });
         }
         this.#input({ type: 'subscribe_sent', requestId: id, topics: e.topics });
         break;
@@ -291,7 +291,7 @@ export class ReplayDriver {
         this.#transport.halt(e.error);
         break;
       case 'emit':
-        countEvent(this.metrics, e.event, this.#sent);
+        countEvent(this.metrics, e.event, this.sent);
         this.#events.event(e.event);
         this.#events.changed();
         break;

@@ -5,6 +5,7 @@ import { createMemoryNetwork, type MemoryPeer } from '../../src/transport/memory
 import type { SyncStore } from '../../src/watermarks/store.js';
 import { mutateAll, mutationsArb, type Mutation } from './mutate.js';
 import type { Seed, SeedContext } from './seeds.js';
+import { digestsSettled } from '../../conformance/runner/digests.js';
 
 /** One lane as the fuzzer drives it. */
 export interface LaneFuzz {
@@ -47,8 +48,12 @@ export function forbiddenIn(v: unknown, path = '$'): string | undefined {
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** A few event-loop turns, restarted after any WebCrypto digest (`verifyAll`) they had to wait for. */
 async function settle(): Promise<void> {
-  for (let i = 0; i < 4; i++) await turn();
+  for (let i = 0; i < 4; i++) {
+    await turn();
+    if (await digestsSettled()) i = -1;
+  }
 }
 
 /**
