@@ -1,7 +1,8 @@
 // Figure 6: what the client's observability costs on the hot path (issue #15: ≤ 3 %). The same
 // recorded frames are applied in-process (no server, no socket) by a default client (plain
-// counters and health facts, no registry) and by one with `metrics: clientMetrics()` that also has
-// a `health` listener and whose registry is rendered as Prometheus text every 100 ms (a far busier scrape than any real one).
+// counters, no registry, no health) and by one with `metrics: clientMetrics()` (registry and health)
+// that also has a health listener (`client.metrics.onHealth`) and whose registry is rendered as
+// Prometheus text every 100 ms (a far busier scrape than any real one).
 // Interleaved rounds; the ratio is on/off of the medians. --quick: 20,000 updates.
 import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval } from 'node:timers';
@@ -22,7 +23,7 @@ function applyAll({ frames, token, head, metrics }) {
   let scrape;
   let scraped = 0;
   if (metrics) {
-    client.on('health', () => undefined);
+    client.metrics.onHealth(() => undefined);
     scrape = setInterval(() => (scraped += renderPrometheus(client.metrics.snapshot()).length), 100);
   }
   return new Promise((resolve) => {

@@ -28,20 +28,20 @@ export function noticeLine(n: LaneNotice): string {
  * loopback only: metrics name topics, which is not for every network. Resolves to a stop function.
  */
 export async function startTailObserve(client: SyncClient, options: TailObserveOptions): Promise<() => Promise<void>> {
+  const registry = client.metrics;
+  if (registry === undefined && (options.healthEveryMs !== undefined || options.metricsPort !== undefined)) throw new Error('the client has no metrics registry: create it with metrics: clientMetrics()');
   let timer: ReturnType<typeof setInterval> | undefined;
-  if (options.healthEveryMs !== undefined) timer = setInterval(() => process.stderr.write(`[health] ${healthLine(client.health())}\n`), options.healthEveryMs);
+  if (options.healthEveryMs !== undefined) timer = setInterval(() => process.stderr.write(`[health] ${healthLine(registry!.health())}\n`), options.healthEveryMs);
   const onNotice = (n: LaneNotice): void => void process.stderr.write(`[notice] ${noticeLine(n)}\n`);
   if (options.notices === true) client.on('notice', onNotice);
   let server: Server | undefined;
   if (options.metricsPort !== undefined) {
-    const registry = client.metrics;
-    if (registry === undefined) throw new Error('the client has no metrics registry: create it with metrics: clientMetrics()');
     const s = createServer((req, res) => {
       if ((req.url ?? '/').split('?')[0] !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
         return;
       }
-      const body = renderPrometheus(registry.snapshot());
+      const body = renderPrometheus(registry!.snapshot());
       res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) }).end(req.method === 'HEAD' ? undefined : body);
     });
     server = s;

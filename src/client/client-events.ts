@@ -1,7 +1,6 @@
 import type { LaneNotice } from '../adapters/lane.js';
 import type { KhalaSyncError } from '../errors/khala-sync-error.js';
 import type { SyncDocument } from '../model/types.js';
-import type { ClientHealth } from '../observability/health.js';
 import type { AppliedBatch } from '../replay/events.js';
 import type { TopicPhase } from '../replay/state.js';
 import type { ClientStatus } from './options.js';
@@ -29,8 +28,6 @@ export interface SyncClientEvents {
   telemetry: (event: ClientTelemetryEvent) => void;
   /** Lane diagnostics: head probes and gaps, unmatched or timed-out replies, checkpoint acks (Spacetime). */
   notice: (notice: LaneNotice) => void;
-  /** The health snapshot after each status change, reconnect, error, stale, bootstrap or caught-up (not per batch). */
-  health: (health: ClientHealth) => void;
 }
 
 /** Immutable view for `useSyncExternalStore`; a new object after every change. */

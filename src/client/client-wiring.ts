@@ -1,7 +1,6 @@
 import type { ClientInfo, Lane } from '../adapters/lane.js';
 import type { SecretScrubber } from '../errors/secret-scrubber.js';
 import type { AttachedMetrics } from '../observability/client-metrics.js';
-import { HealthTracker } from '../observability/health-tracker.js';
 import type { Emitter } from '../util/emitter.js';
 import { ownValue } from '../util/records.js';
 import { createMemoryStore } from '../watermarks/memory-store.js';
@@ -31,11 +30,10 @@ export interface ClientWiringInput {
 
 /**
  * The parts a `SyncClient` keeps, in the order it assigns them: the store, the connection (its
- * driver is `connection.driver`), the health tracker and the `metrics` plug-in when the app gave
- * one. A tuple rather than an object: the facade destructures it straight into its fields, which
+ * driver is `connection.driver`) and the `metrics` plug-in when the app gave one. A tuple rather than an object: the facade destructures it straight into its fields, which
  * keeps the main entry's bundle from growing (docs/browser.md).
  */
-export type ClientParts = [store: SyncStore, connection: Connection, tracker: HealthTracker, plugin: AttachedMetrics | undefined];
+export type ClientParts = [store: SyncStore, connection: Connection, plugin: AttachedMetrics | undefined];
 
 /** How long `topic` took from subscribe to caught up, when it got there. */
 function caughtUpMs(connection: Connection, topic: string): number | undefined {
@@ -43,7 +41,7 @@ function caughtUpMs(connection: Connection, topic: string): number | undefined {
 }
 
 /**
- * Build a client's store, connection, replay driver, health tracker and plug-ins, and route what
+ * Build a client's store, connection, replay driver and plug-ins, and route what
  * they report to `client`'s events (every event leaves through its scrubbing `emit`). The facade
  * stays a relay; the plumbing between the parts (tokens through the scrubber, counters for the
  * plug-ins, driver events as client events) is here. The logger and plug-ins attach their
@@ -73,21 +71,17 @@ export function wireClient(client: Emitter<SyncClientEvents>, options: SyncClien
     requestedAfter: (topic) => connection.driver.requestedAfter(topic),
     caughtUpMs: (topic) => caughtUpMs(connection, topic),
   });
-  const tracker = new HealthTracker({
-    lane: lane.name,
-    topics: () => connection.driver.topics(),
-    state: () => connection.status,
-    tokenRefreshAt: () => connection.tokenRefreshAt(),
-  });
   const plugin = options.metrics?.attach({
     events: client,
+    lane: lane.name,
+    topics: () => connection.driver.topics(),
+    tokenRefreshAt: () => connection.tokenRefreshAt(),
     counters: () => ({
       ...connection.driver.metrics,
       framesRejectedByCode: connection.metrics.framesRejectedByCode,
       inboundPauses: connection.metrics.inboundPauses + connection.metrics.inboundOverflows,
     }),
     inbound: () => connection.inboundBacklog(),
-    health: () => tracker.health(),
     caughtUpMs: (topic) => caughtUpMs(connection, topic),
   });
   const driverOptions = {
@@ -121,9 +115,7 @@ export function wireClient(client: Emitter<SyncClientEvents>, options: SyncClien
       error: (error) => client.emit('error', error),
       heartbeat: (w) => client.emit('heartbeat', w),
       reconnecting: ({ attempt, delayMs, reason }) => {
-        // Outside the optional call: `?.` skips evaluating the arguments when there is no plug-in.
-        const cls = tracker.onReconnecting(delayMs, reason);
-        plugin?.reconnecting(delayMs, cls);
+        plugin?.reconnecting(delayMs, reason);
         log?.('info', `khala-sync: reconnect ${attempt} in ${delayMs} ms (${reason})`, { attempt, delayMs, reason });
         telemetry?.reconnecting({ attempt, delayMs, reason });
       },
@@ -132,6 +124,6 @@ export function wireClient(client: Emitter<SyncClientEvents>, options: SyncClien
     },
     (transport) => new ReplayDriver(driverOptions, transport, events),
   );
-  return [store, connection, tracker, plugin];
+  return [store, connection, plugin];
 }
 

@@ -106,9 +106,10 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
    */
   telemetry?: TelemetryPlugin;
   /**
-   * The metrics registry plug-in: `clientMetrics()` from `khala-sync/observability` makes
-   * `client.metrics` the client's registry (catalog in docs/observability.md). Default none: no
-   * registry and no histograms; plain counters (`getMetrics()`) and `health()` are always kept.
+   * The metrics and health plug-in: `clientMetrics()` from `khala-sync/observability` makes
+   * `client.metrics` the client's registry (catalog in docs/observability.md) and health
+   * (`client.metrics.health()`). Default none: no registry, histograms or health; the plain
+   * counters (`getMetrics()`) are always kept.
    */
   metrics?: MetricsPlugin;
   /**

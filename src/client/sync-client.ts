@@ -12,9 +12,7 @@ import type { Connection } from './connection.js';
 import type { ProbeResult } from './liveness-probe.js';
 import type { SyncMetrics } from './metrics.js';
 import type { AttachedMetrics } from '../observability/client-metrics.js';
-import type { ClientHealth } from '../observability/health.js';
-import type { HealthTracker } from '../observability/health-tracker.js';
-import type { MetricsRegistry } from '../observability/registry.js';
+import type { ClientMetricsRegistry } from '../observability/client-registry.js';
 import { CLIENT_DEFAULTS, type ClientStatus, type SyncClientOptions, type UntypedPayloads } from './options.js';
 import type { PayloadOf, TopicPayloads, TypedDocument } from './topic-schemas.js';
 import type { ReplayDriver } from './replay-driver.js';
@@ -36,7 +34,6 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
   private readonly store: SyncStore;
   private readonly driver: ReplayDriver;
   private readonly connection: Connection;
-  private readonly tracker: HealthTracker;
   /** The `metrics` plug-in, when the app gave one. */
   private readonly plugin: AttachedMetrics | undefined;
   /** Made on the first `onChange` listener (an idle client may have none). */
@@ -62,12 +59,9 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     validateOptions(options, lane, clientInfo);
     this.options = options;
     this.clientInfo = clientInfo;
-    [this.store, this.connection, this.tracker, this.plugin] = wireClient(this, options, { lane, clientInfo, scrubber: this.scrubber, lifetime: this.lifetime, changed: () => this.changed() });
+    [this.store, this.connection, this.plugin] = wireClient(this, options, { lane, clientInfo, scrubber: this.scrubber, lifetime: this.lifetime, changed: () => this.changed() });
     this.driver = this.connection.driver;
     this.live = new LiveWaits(this, this.driver, () => this.ready, () => this.closed);
-    this.tracker.observe(this, () => {
-      if (this.listenerCount('health') > 0) this.emit('health', this.tracker.health());
-    });
     if (options.topics?.length) this.ready = handled(this.driver.subscribe(options.topics));
     if (options.autoConnect ?? CLIENT_DEFAULTS.autoConnect) this.connect().catch((err: unknown) => this.emit('error', asClientError(err)));
   }
@@ -180,7 +174,7 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
     if (this.closed) throw clientClosedError();
     const list = Array.isArray(topics) ? topics : [topics];
     this.driver.unsubscribe(list);
-    this.tracker.forget(list);
+    this.plugin?.unsubscribed(list);
   }
 
   /** Force a snapshot bootstrap (or a cursor-less replay) of a topic, e.g. after `cursor_ahead_of_head`. Does nothing after `close()`. */
@@ -211,17 +205,13 @@ export class SyncClient<T extends TopicPayloads = UntypedPayloads> extends Emitt
   }
 
   /**
-   * The client's metrics registry (names, units and labels in docs/observability.md) when the
-   * `metrics` option was given `clientMetrics()`; else undefined. Read it with `snapshot()`, export
-   * it with `renderPrometheus` or `bindOpenTelemetry` (khala-sync/observability).
+   * The client's metrics registry (names, units and labels in docs/observability.md) and health
+   * (`health()`, `onHealth(listener)`) when the `metrics` option was given `clientMetrics()`; else
+   * undefined. Read it with `snapshot()`, export it with `renderPrometheus` or `bindOpenTelemetry`
+   * (khala-sync/observability).
    */
-  get metrics(): MetricsRegistry | undefined {
+  get metrics(): ClientMetricsRegistry | undefined {
     return this.plugin?.registry;
-  }
-
-  /** Connection and per-topic health now: state, retries, last disconnect, watermark, head, lag, progress. */
-  health(): ClientHealth {
-    return this.tracker.health();
   }
 
   /**

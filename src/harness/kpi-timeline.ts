@@ -6,7 +6,8 @@ const SAMPLE_MS = 250;
 /**
  * Samples every harness client while a run lasts, for the stage report's KPI chart: reconnects
  * (each entry into backoff), each caught-up's replay latency, and the largest lag from
- * `client.health()`. Probes register themselves with the recorder in force ({@link currentTimeline});
+ * `client.metrics.health()` (a probe made while a recorder is in force gets the `clientMetrics()`
+ * plug-in for it). Probes register themselves with the recorder in force ({@link currentTimeline});
  * the runner starts and stops it, and runs scenarios one at a time, so one recorder at a time is enough.
  */
 export class KpiTimelineRecorder {
@@ -48,7 +49,7 @@ export class KpiTimelineRecorder {
 
   private sample(): void {
     let maxLag = 0;
-    for (const c of this.clients) for (const t of c.health().topics) if (t.lag !== null && t.lag > maxLag) maxLag = t.lag;
+    for (const c of this.clients) for (const t of c.metrics?.health().topics ?? []) if (t.lag !== null && t.lag > maxLag) maxLag = t.lag;
     this.timeline.samples.push({ t: this.now(), reconnects: this.reconnects, maxLag });
   }
 

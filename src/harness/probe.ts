@@ -1,6 +1,7 @@
 import type { SyncClientOptions } from '../client/options.js';
 import { currentTimeline } from './kpi-timeline.js';
 import { SyncClient } from '../client/sync-client.js';
+import { clientMetrics } from '../observability/client-metrics.js';
 import type { SyncUpdate } from '../model/types.js';
 import { createSqliteStore } from '../sqlite.js';
 import type { SeededRandom } from '../testing/seeded-random.js';
@@ -95,9 +96,12 @@ export class Probe {
     const { history, sqlitePath, store, recordUpdates, ...rest } = options;
     this.history = history ?? new AppliedHistory();
     // The harness checks every body, socket updates included (#11: the default checks HTTP bodies only).
-    this.client = new SyncClient({ verifyPayloadHash: 'all', ...rest, store: sqlitePath ? createSqliteStore({ path: sqlitePath }) : store });
+    const timeline = currentTimeline();
+    // The timeline samples each client's lag from its health, which the metrics plug-in keeps.
+    const metrics = rest.metrics ?? (timeline === undefined ? undefined : clientMetrics());
+    this.client = new SyncClient({ verifyPayloadHash: 'all', ...rest, metrics, store: sqlitePath ? createSqliteStore({ path: sqlitePath }) : store });
     const c = this.client;
-    currentTimeline()?.track(c);
+    timeline?.track(c);
     c.on('updates', (b) => {
       for (const u of b.updates) this.history.record(u.topic, u.watermark);
       if (recordUpdates) this.updates.push(...b.updates);

@@ -1,10 +1,8 @@
 import { ErrorCodes } from '../errors/codes.js';
-import type { DisconnectClass } from './disconnect-class.js';
-import type { ClientHealth } from './health.js';
+import { ClientMetricsRegistry } from './client-registry.js';
 import type { Histogram } from './histogram.js';
 import { CLIENT_METRICS as M } from './metric-catalog.js';
-import type { ObservableClient } from './health-tracker.js';
-import { MetricsRegistry } from './registry.js';
+import { HealthTracker, type HealthSource, type ObservableClient } from './health-tracker.js';
 
 /** Counters the client core keeps as plain fields; the registry reads them at snapshot time. */
 export interface CoreCounters {
@@ -30,28 +28,31 @@ export interface CoreCounters {
   readonly inboundPauses: number;
 }
 
-/** What a client hands the metrics plug-in when it attaches it (once, in its constructor). */
-export interface MetricsHost {
+/**
+ * What a client hands the metrics plug-in when it attaches it (once, in its constructor): its
+ * events, lane, topics and token refresh time (for health), and readers of its counters.
+ */
+export interface MetricsHost extends HealthSource {
   /** The client's events (the plug-in adds its own listeners). */
   readonly events: ObservableClient;
   /** The client's plain counters now (read at each snapshot, never copied on the hot path). */
   counters(): CoreCounters;
   /** Inbound frames and bytes waiting, and whether reading is paused. */
   inbound(): { frames: number; bytes: number; paused: boolean };
-  /** The client's health now (the replay lag gauge reads it). */
-  health(): ClientHealth;
   /** Subscribe sent → caught-up of `topic`'s current subscription, ms. */
   caughtUpMs(topic: string): number | undefined;
 }
 
 /** A plug-in attached to one client. */
 export interface AttachedMetrics {
-  /** The client's registry (`client.metrics`). */
-  readonly registry: MetricsRegistry;
+  /** The client's registry and health (`client.metrics`). */
+  readonly registry: ClientMetricsRegistry;
   /** Observes one store commit, in seconds (the replay driver times each batch commit). */
   readonly commitTiming: { observe(seconds: number): void };
-  /** A reconnect was scheduled after `delayMs`, for a disconnect of class `cls`. */
-  reconnecting(delayMs: number, cls: DisconnectClass): void;
+  /** A reconnect was scheduled after `delayMs` because of `reason` (free text; classified here). */
+  reconnecting(delayMs: number, reason: string): void;
+  /** `topics` were unsubscribed: health forgets what it learned about them. */
+  unsubscribed(topics: readonly string[]): void;
 }
 
 /** The `metrics` client option: builds a client's registry when the client attaches it. */
@@ -64,17 +65,20 @@ const SECOND = 1000;
 
 /**
  * The client metrics registry as a plug-in: `new SyncClient({ metrics: clientMetrics(), … })`, then
- * `client.metrics` is the registry of the client metric catalog (docs/observability.md). Counters
- * are the core's plain fields, read at snapshot time; histograms are observed once per event (a
+ * `client.metrics` is the registry of the client metric catalog (docs/observability.md) and the
+ * client's health (`client.metrics.health()`, `client.metrics.onHealth(listener)`). Counters are
+ * the core's plain fields, read at snapshot time; histograms are observed once per event (a
  * commit, a reconnect, a bootstrap), never per update. Without it the client keeps its plain
- * counters (`getMetrics()`) and `health()`, and the registry code stays out of the bundle.
+ * counters (`getMetrics()`), and the registry and health code stay out of the bundle.
  */
 export function clientMetrics(): MetricsPlugin {
   return { attach: attachClientMetrics };
 }
 
 function attachClientMetrics(host: MetricsHost): AttachedMetrics {
-  const r = new MetricsRegistry();
+  const tracker = new HealthTracker(host);
+  const r = new ClientMetricsRegistry(tracker);
+  tracker.observe(host.events, () => r.changed());
   const counters = host.counters;
   r.collect(M.updatesApplied, () => counters().applied);
   r.collect(M.duplicatesDropped, () => counters().duplicatesDropped);
@@ -97,7 +101,7 @@ function attachClientMetrics(host: MetricsHost): AttachedMetrics {
   r.collect(M.inboundQueueBytes, () => host.inbound().bytes);
   r.collect(M.inboundPaused, () => (host.inbound().paused ? 1 : 0));
   r.collect(M.inboundPauses, () => counters().inboundPauses);
-  r.collect(M.replayLagMax, () => host.health().topics.reduce((m, t) => Math.max(m, t.lag ?? 0), 0));
+  r.collect(M.replayLagMax, () => tracker.health().topics.reduce((m, t) => Math.max(m, t.lag ?? 0), 0));
 
   const bootstrapStarted = new Map<string, number>();
   const on = host.events;
@@ -128,9 +132,10 @@ function attachClientMetrics(host: MetricsHost): AttachedMetrics {
   return {
     registry: r,
     commitTiming: storeCommitDuration,
-    reconnecting: (delayMs, cls) => {
-      reconnects.inc(cls);
+    reconnecting: (delayMs, reason) => {
+      reconnects.inc(tracker.reconnecting(delayMs, reason));
       reconnectDelay.observe(delayMs / SECOND);
     },
+    unsubscribed: (topics) => tracker.forget(topics),
   };
 }

@@ -14,24 +14,25 @@ export interface ObservableClient {
   on(event: 'updates', fn: (batch: { topic: string; updates: ReadonlyArray<{ publishedAtMs?: number }> }) => void): unknown;
 }
 
-/** What the tracker reads from the client core when asked for health. */
+/** What the tracker reads from the client core when asked for health (part of `MetricsHost`). */
 export interface HealthSource {
   /** Wire protocol of the lane. */
   readonly lane: string;
+  /** The subscribed topics' replay state now. */
   topics(): Iterable<TopicFacts>;
-  /** Connection status now. */
-  state(): string;
   /** Unix ms when the token should next be refreshed, when the token source schedules it. */
-  tokenRefreshAt?(): number | undefined;
+  tokenRefreshAt(): number | undefined;
 }
 
 /**
- * The facts behind `client.health()`: connect and reconnect attempts, the latest disconnect class
- * and error, the server heads learned and when each topic last applied. Part of the client core
- * (cheap: a few fields, fed once per event, never per update); the metrics registry is the opt-in
- * `clientMetrics()` plug-in (khala-sync/observability).
+ * The facts behind `client.metrics.health()`: connect and reconnect attempts, the latest disconnect
+ * class and error, the server heads learned and when each topic last applied. Made by the
+ * `clientMetrics()` plug-in when a client attaches it, so a client without the plug-in carries
+ * none of it; fed once per event, never per update.
  */
 export class HealthTracker {
+  // Followed from `status` events: a connection starts idle and reports every change.
+  #state = 'idle';
   #connectAttempts = 0;
   #reconnectAttempts = 0;
   #nextRetryAt: number | undefined;
@@ -79,6 +80,7 @@ export class HealthTracker {
   }
 
   #status(status: string): void {
+    this.#state = status;
     if (status === 'connecting') this.#connectAttempts++;
     else if (status === 'auth_required' || status === 'upgrade_required' || status === 'incompatible_server') this.#lastDisconnect = status === 'auth_required' ? 'unauthorized' : 'upgrade_required';
     else if (status !== 'closed') return;
@@ -86,7 +88,7 @@ export class HealthTracker {
   }
 
   /** A reconnect was scheduled after `delayMs` because of `reason`; returns the disconnect class. */
-  onReconnecting(delayMs: number, reason: string, now = Date.now()): DisconnectClass {
+  reconnecting(delayMs: number, reason: string, now = Date.now()): DisconnectClass {
     const cls = classifyDisconnect(reason);
     this.#reconnectAttempts++;
     this.#lastDisconnect = cls;
@@ -110,14 +112,14 @@ export class HealthTracker {
 
   /** The health snapshot now (both lanes: a Spacetime stream is a topic here). */
   health(now = Date.now()): ClientHealth {
-    const refreshAt = this.#core.tokenRefreshAt?.();
+    const refreshAt = this.#core.tokenRefreshAt();
     const topics = [];
     for (const t of this.#core.topics()) topics.push(topicHealth(t, this.heads?.get(t.topic), this.appliedAt?.get(t.topic)));
     return {
       at: now,
       connection: {
         lane: this.#core.lane,
-        state: this.#core.state(),
+        state: this.#state,
         connectAttempts: this.#connectAttempts,
         reconnectAttempts: this.#reconnectAttempts,
         nextRetryMs: this.#nextRetryAt === undefined ? null : Math.max(0, this.#nextRetryAt - now),

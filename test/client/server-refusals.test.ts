@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { SyncClient } from '../../src/client/sync-client.js';
 import { ErrorCodes } from '../../src/errors/index.js';
+import { clientMetrics } from '../../src/observability/client-metrics.js';
 import { publishN, range, seqsOf, stClient, stTestBed, STREAM_A, until } from '../adapters/spacetime/client-helpers.js';
 import { recordClient, type Recorded } from './harness.js';
 
@@ -20,7 +21,7 @@ describe('a server that keeps refusing the session (issue #12 item 1)', () => {
   it('Spacetime: every refusal before live is a typed error with the close reason; maxRefusals identical ones stop with incompatible_server', async () => {
     const srv = await bed.start();
     srv.faults.refuseSessions({ code: 1011, reason: 'module sync_event exited' });
-    const r = bed.track(stClient(srv, { topics: [STREAM_A], maxRefusals: 3 }));
+    const r = bed.track(stClient(srv, { topics: [STREAM_A], maxRefusals: 3, metrics: clientMetrics() }));
     const waiting = r.client.whenLive();
     await r.client.connect();
     await expect(waiting).rejects.toMatchObject({ code: ErrorCodes.INCOMPATIBLE_SERVER });
@@ -36,7 +37,7 @@ describe('a server that keeps refusing the session (issue #12 item 1)', () => {
     await quiet(300);
     expect(srv.stats().sessionsRefused).toBe(3);
     expect(srv.stats().connections).toBe(3);
-    expect(r.client.health().connection.lastDisconnectReason).toBe('upgrade_required');
+    expect(r.client.metrics!.health().connection.lastDisconnectReason).toBe('upgrade_required');
     // connect() starts over with a fresh count once the server accepts us again.
     srv.faults.refuseSessions(null);
     publishN(srv, STREAM_A, 3);
@@ -48,7 +49,7 @@ describe('a server that keeps refusing the session (issue #12 item 1)', () => {
     const srv = await bed.start();
     publishN(srv, STREAM_A, 4);
     srv.faults.refuseSessions({ code: 1001, reason: 'going away A' }, 2);
-    const r = bed.track(stClient(srv, { topics: [STREAM_A], maxRefusals: 3 }));
+    const r = bed.track(stClient(srv, { topics: [STREAM_A], maxRefusals: 3, metrics: clientMetrics() }));
     let switched = false;
     r.client.on('error', (e) => {
       // The third attempt is refused with another reason: the count starts over instead of stopping.
@@ -101,11 +102,11 @@ describe('a server that keeps refusing the session (issue #12 item 1)', () => {
     const srv = await bed.start();
     srv.faults.refuseSessions({ code: 1008, reason: `credential ${SECRET} not accepted` });
     const reasons: Array<string | undefined> = [];
-    const r = bed.track(stClient(srv, { topics: [STREAM_A], token: () => SECRET, maxRefusals: 2 }));
+    const r = bed.track(stClient(srv, { topics: [STREAM_A], token: () => SECRET, maxRefusals: 2, metrics: clientMetrics() }));
     r.client.on('status', (_s, reason) => reasons.push(reason));
     await r.client.connect();
     await until(() => r.client.status === 'incompatible_server', 'incompatible_server');
-    const surfaced = JSON.stringify([r.errors.map((e) => [e.message, e.details, e.stack]), reasons, r.client.health()]);
+    const surfaced = JSON.stringify([r.errors.map((e) => [e.message, e.details, e.stack]), reasons, r.client.metrics!.health()]);
     expect(surfaced).not.toContain(SECRET);
     expect(r.errors.find((e) => e.code === ErrorCodes.SERVER_REFUSED)?.message).toContain('credential [redacted] not accepted');
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LaneNotice } from '../../src/index.js';
 import { ErrorCodes } from '../../src/errors/index.js';
+import { clientMetrics } from '../../src/observability/client-metrics.js';
 import { publishN, range, seqsOf, stClient, stTestBed, STREAM_A, type StRecorded } from '../adapters/spacetime/client-helpers.js';
 import { publishRange, record, RUNS, seqs, server, until, type Recorded } from './harness.js';
 
@@ -38,11 +39,11 @@ describe('token refresh ahead of expiry, make-before-break (issue #12 item 2) â€
   it(`${CYCLES} refresh cycles while events flow: exactly-once in order, always live, the old socket closed after each switch`, async () => {
     const srv = await bed.start({ tokenTtlSeconds: 3, tokenRefreshAfterSeconds: 0.4 });
     publishN(srv, STREAM_A, 20);
-    const r: StRecorded = bed.track(stClient(srv, { topics: [STREAM_A] }));
+    const r: StRecorded = bed.track(stClient(srv, { topics: [STREAM_A], metrics: clientMetrics() }));
     const { notices, afterLive } = observe(r);
     await r.client.connect();
     await until(() => r.client.status === 'live' && r.client.getWatermark(STREAM_A) === 20, 'live');
-    const due = r.client.health().connection.tokenRefreshDueInMs;
+    const due = r.client.metrics!.health().connection.tokenRefreshDueInMs;
     expect(due).not.toBeNull();
     expect(due!).toBeLessThanOrEqual(400);
     const flow = load(() => publishN(srv, STREAM_A, 1), () => srv.stats().openConnections);
@@ -116,25 +117,25 @@ describe('token refresh ahead of expiry, make-before-break (issue #12 item 2) â€
 
   it('tokenRefresh: false never replaces the socket', async () => {
     const srv = await bed.start({ tokenTtlSeconds: 3, tokenRefreshAfterSeconds: 0.1 });
-    const r: StRecorded = bed.track(stClient(srv, { topics: [STREAM_A], tokenRefresh: false }));
+    const r: StRecorded = bed.track(stClient(srv, { topics: [STREAM_A], tokenRefresh: false, metrics: clientMetrics() }));
     await r.client.connect();
     await until(() => r.client.status === 'live', 'live');
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(srv.stats().connections).toBe(1);
-    expect(r.client.health().connection.tokenRefreshDueInMs).toBeNull();
+    expect(r.client.metrics!.health().connection.tokenRefreshDueInMs).toBeNull();
   });
 });
 
 describe('token refresh â€” Khala lane', () => {
   it(`${CYCLES} refresh cycles while events flow: exactly-once in order, always live`, async () => {
     const srv = await server({ tokenRefreshAfterSeconds: 0.4 });
-    const r = record(srv, { topics: [RUNS] });
+    const r = record(srv, { topics: [RUNS], metrics: clientMetrics() });
     try {
       publishRange(srv, RUNS, 20);
       const { notices, afterLive } = observe(r);
       await r.client.connect();
       await until(() => r.client.status === 'live' && r.client.getWatermark(RUNS) === 20, 'live');
-      expect(r.client.health().connection.tokenRefreshDueInMs).not.toBeNull();
+      expect(r.client.metrics!.health().connection.tokenRefreshDueInMs).not.toBeNull();
       const flow = load(() => publishRange(srv, RUNS, 1, 10, 'more'), () => srv.stats().openConnections);
       await until(() => switched(notices).length >= CYCLES, `${CYCLES} refreshes`, 20_000);
       flow.stop();

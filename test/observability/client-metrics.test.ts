@@ -64,7 +64,7 @@ describe('client metrics and health against the reference server', () => {
     });
     expect(caughtUps).toBe(1);
     expect(batches).toBeGreaterThanOrEqual(1);
-    const h = r.client.health();
+    const h = r.client.metrics!.health();
     expect(h.connection).toMatchObject({ lane: 'khala', state: 'live', connectAttempts: 1, reconnectAttempts: 0, nextRetryMs: null, lastDisconnectReason: null });
     // The endpoint's refresh_after_in is 270 s (ttl 300 − 30); the refresh starts 5 s before it.
     expect(h.connection.tokenRefreshDueInMs).toBeGreaterThan(255_000);
@@ -87,23 +87,31 @@ describe('client metrics and health against the reference server', () => {
       expect(byReason.reduce((n, [, x]) => n + x, 0)).toBe(r.client.getMetrics().reconnects);
       expect(byReason.map(([k]) => k)).toEqual(['khala_sync.reconnects{network}']);
       expect(v['khala_sync.reconnect.delay']).toBe(r.client.getMetrics().reconnects);
-      expect(r.client.health().connection).toMatchObject({ reconnectAttempts: r.client.getMetrics().reconnects, lastDisconnectReason: 'network', connectAttempts: 1 + r.client.getMetrics().reconnects });
+      expect(r.client.metrics!.health().connection).toMatchObject({ reconnectAttempts: r.client.getMetrics().reconnects, lastDisconnectReason: 'network', connectAttempts: 1 + r.client.getMetrics().reconnects });
     }
     const total = fleet.reduce((n, r) => n + (values(r.client.metrics!)['khala_sync.reconnects{network}'] ?? 0), 0);
     expect(total).toBeGreaterThanOrEqual(fleet.length);
   });
 
-  it('health() counts reconnects without the metrics plug-in too', async () => {
+  it('health lives in the plug-in: a client without it has none (reconnects still counted); onHealth() returns its removal', async () => {
     srv = await server();
-    const r = record(srv, { topics: [RUNS] });
-    open.push(r);
-    await r.client.connect();
-    await until(() => r.client.status === 'live', 'live');
+    const bare = record(srv, { topics: [RUNS] });
+    const r = record(srv, { topics: [RUNS], metrics: clientMetrics() });
+    open.push(bare, r);
+    const calls: ClientHealth[] = [];
+    const removed: ClientHealth[] = [];
+    r.client.metrics!.onHealth((h) => calls.push(h));
+    r.client.metrics!.onHealth((h) => removed.push(h))();
+    await Promise.all([bare.client.connect(), r.client.connect()]);
+    await until(() => bare.client.status === 'live' && r.client.status === 'live', 'live');
     srv.faults.dropConnections();
-    await until(() => r.statuses.includes('backoff') && r.client.status === 'live', 'back');
-    expect(r.client.metrics).toBeUndefined();
-    expect(r.client.health().connection).toMatchObject({ reconnectAttempts: r.client.getMetrics().reconnects, lastDisconnectReason: 'network' });
-    expect(r.client.getMetrics().reconnects).toBeGreaterThan(0);
+    await until(() => [bare, r].every((x) => x.statuses.includes('backoff') && x.client.status === 'live'), 'back');
+    expect(bare.client.metrics).toBeUndefined();
+    expect('health' in bare.client).toBe(false);
+    expect(bare.client.getMetrics().reconnects).toBeGreaterThan(0);
+    expect(r.client.metrics!.health().connection).toMatchObject({ reconnectAttempts: r.client.getMetrics().reconnects, lastDisconnectReason: 'network' });
+    expect(calls.map((h) => h.connection.state)).toEqual(expect.arrayContaining(['connecting', 'live', 'backoff']));
+    expect(removed).toEqual([]);
   });
 
   it('a slow consumer shows its throttle and its eviction; a refused frame counts by its code', async () => {
@@ -112,7 +120,7 @@ describe('client metrics and health against the reference server', () => {
     const r = record(srv, { topics: [RUNS], metrics: clientMetrics() });
     open.push(r);
     const healths: ClientHealth[] = [];
-    r.client.on('health', (h) => healths.push(h));
+    r.client.metrics!.onHealth((h) => healths.push(h));
     await r.client.connect();
     await until(() => r.client.status === 'live', 'live');
     srv.faults.pushRaw('not json');
@@ -124,7 +132,7 @@ describe('client metrics and health against the reference server', () => {
     expect(v['khala_sync.reconnects{slow_consumer}']).toBe(1);
     expect(v['khala_sync.frames.rejected{malformed_frame}']).toBe(1);
     expect(Object.keys(v).filter((k) => k.startsWith('khala_sync.frames.rejected{'))).toEqual(['khala_sync.frames.rejected{malformed_frame}']);
-    expect(r.client.health().connection.lastDisconnectReason).toBe('slow_consumer');
+    expect(r.client.metrics!.health().connection.lastDisconnectReason).toBe('slow_consumer');
     expect(healths.some((h) => h.connection.state === 'backoff' && h.connection.nextRetryMs !== null && h.connection.lastDisconnectReason === 'slow_consumer')).toBe(true);
     expect(healths.some((h) => h.connection.lastError?.code === 'slow_consumer')).toBe(true);
   });
@@ -135,10 +143,10 @@ describe('client metrics and health against the reference server', () => {
     const r = stClient(st, { topics: [STREAM_A], metrics: clientMetrics() });
     open.push(r);
     const seen: ClientHealth[] = [];
-    r.client.on('health', (h) => seen.push(h));
+    r.client.metrics!.onHealth((h) => seen.push(h));
     await r.client.connect();
     await until(() => r.client.getWatermark(STREAM_A) === 40 && r.events.some((e) => e.type === 'caught_up'), 'caught up');
-    const h = r.client.health();
+    const h = r.client.metrics!.health();
     expect(h.connection.lane).toBe('spacetime');
     expect(h.connection.state).toBe('live');
     expect(h.topics).toEqual([{ topic: STREAM_A, phase: 'live', watermark: 40, serverHead: 40, lag: 0, replayProgressPct: 100, caughtUp: true, lastAppliedAt: expect.any(Number) as number }]);

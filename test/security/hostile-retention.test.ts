@@ -53,13 +53,13 @@ describe('a hostile server cannot grow per-topic state with topic names it makes
   it(`a heartbeat naming ${GHOSTS} unsubscribed topics: health learns the subscribed topic's head only`, async () => {
     const watermarks = [{ topic: TOPIC, watermark: 7 }, ...Array.from({ length: GHOSTS }, (_, i) => ({ topic: `ghost.${i}`, watermark: i }))];
     const srv = await scripted(() => [JSON.stringify([null, null, 'sync:v1', 'sync:heartbeat', { watermarks }])]);
-    const w = watched({ url: srv.url, token: 't0ken', topics: [TOPIC] });
+    const w = watched({ url: srv.url, token: 't0ken', topics: [TOPIC], metrics: clientMetrics() });
     let beats = 0;
     w.client.on('heartbeat', () => beats++);
     await w.client.connect();
     await until(() => beats > 0, 'heartbeat received');
-    expect(w.client.health().topics.map((t) => [t.topic, t.serverHead])).toEqual([[TOPIC, 7]]);
-    const heads = (w.client as unknown as { tracker: { heads?: Map<string, number> } }).tracker.heads;
+    expect(w.client.metrics!.health().topics.map((t) => [t.topic, t.serverHead])).toEqual([[TOPIC, 7]]);
+    const heads = (w.client.metrics as unknown as { tracker: { heads?: Map<string, number> } }).tracker.heads;
     expect([...(heads?.keys() ?? [])]).toEqual([TOPIC]);
   });
 
@@ -102,16 +102,14 @@ describe('unsubscribed topics leave no per-topic state behind', () => {
     const churn = Array.from({ length: 500 }, (_, i) => `churn.${i}`);
     await w.client.subscribe(churn);
     await w.client.whenLive(churn);
-    await until(() => w.client.health().topics.every((t) => t.serverHead === 1 && t.lastAppliedAt !== null), 'heads and applies of every topic');
+    await until(() => w.client.metrics!.health().topics.every((t) => t.serverHead === 1 && t.lastAppliedAt !== null), 'heads and applies of every topic');
     await w.client.unsubscribe(churn);
-    const inner = w.client as unknown as {
-      driver: { sent: Map<string, { at: number; after: number }> };
-      tracker: { heads?: Map<string, number>; appliedAt?: Map<string, number> };
-    };
+    const inner = w.client as unknown as { driver: { sent: Map<string, { at: number; after: number }> } };
+    const tracker = (w.client.metrics as unknown as { tracker: { heads?: Map<string, number>; appliedAt?: Map<string, number> } }).tracker;
     expect([...inner.driver.sent.keys()]).toEqual([TOPIC]);
     expect(Object.keys(w.client.getMetrics().timeToCaughtUpMs)).toEqual([TOPIC]);
-    expect([...(inner.tracker.heads?.keys() ?? [])]).toEqual([TOPIC]);
-    expect([...(inner.tracker.appliedAt?.keys() ?? [])]).toEqual([TOPIC]);
+    expect([...(tracker.heads?.keys() ?? [])]).toEqual([TOPIC]);
+    expect([...(tracker.appliedAt?.keys() ?? [])]).toEqual([TOPIC]);
   });
 });
 

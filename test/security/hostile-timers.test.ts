@@ -2,6 +2,7 @@ import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SyncClient } from '../../src/client/sync-client.js';
+import { clientMetrics } from '../../src/observability/client-metrics.js';
 import { startReferenceServer } from '../../src/server/index.js';
 import { record, RUNS, until } from '../client/harness.js';
 import { subscribeThenSend } from './hostile-server.js';
@@ -19,7 +20,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function liveWithRefreshAfter(seconds: number) {
   const srv = await startReferenceServer({ port: 0, tokenRefreshAfterSeconds: seconds });
   cleanups.push(() => srv.close());
-  const r = record(srv, { topics: [RUNS] });
+  const r = record(srv, { topics: [RUNS], metrics: clientMetrics() });
   cleanups.push(() => r.client.close());
   await r.client.connect();
   await until(() => r.client.status === 'live', 'live');
@@ -36,10 +37,10 @@ describe('server-chosen delays are capped', () => {
       let sent = 0;
       const srv = await subscribeThenSend(() => (sent++ === 0 ? [error] : []));
       cleanups.push(() => srv.close());
-      const client = new SyncClient({ url: srv.url, token: 't0ken', topics: [RUNS], reconnectDelay: () => 20, maxRetryAfterMs: 300 });
+      const client = new SyncClient({ url: srv.url, token: 't0ken', topics: [RUNS], reconnectDelay: () => 20, maxRetryAfterMs: 300, metrics: clientMetrics() });
       cleanups.push(() => client.close());
       const waits: number[] = [];
-      client.on('status', (s) => s === 'backoff' && waits.push(client.health().connection.nextRetryMs!));
+      client.on('status', (s) => s === 'backoff' && waits.push(client.metrics!.health().connection.nextRetryMs!));
       await client.connect();
       await until(() => srv.accepted === 2, 'reconnected', 3000);
       expect(waits).toHaveLength(1);
@@ -53,7 +54,7 @@ describe('server-chosen delays are capped', () => {
     await sleep(300);
     expect(r.client.getMetrics().tokenRefreshes).toBe(0);
     expect(srv.stats().connections).toBe(1);
-    const due = r.client.health().connection.tokenRefreshDueInMs!;
+    const due = r.client.metrics!.health().connection.tokenRefreshDueInMs!;
     expect(due).toBeGreaterThan(24 * 86_400_000);
     expect(due).toBeLessThanOrEqual(2 ** 31 - 1);
   });
@@ -79,13 +80,13 @@ describe('a server that never answers cannot hold the client', () => {
       for (const s of sockets) s.destroy();
       tcp.close(() => resolve());
     }));
-    const client = new SyncClient({ url: `ws://127.0.0.1:${(tcp.address() as AddressInfo).port}/sync/socket/websocket`, token: 't0ken', topics: [RUNS], reconnectDelay: () => 20, joinTimeoutMs: 200 });
+    const client = new SyncClient({ url: `ws://127.0.0.1:${(tcp.address() as AddressInfo).port}/sync/socket/websocket`, token: 't0ken', topics: [RUNS], reconnectDelay: () => 20, joinTimeoutMs: 200, metrics: clientMetrics() });
     cleanups.push(() => client.close());
     const codes: string[] = [];
     client.on('error', (e) => codes.push(e.code));
     await client.connect();
     await until(() => sockets.length >= 3, 'dialled again twice', 3000);
     expect(codes.slice(0, 2)).toEqual(['connect_failed', 'connect_failed']);
-    expect(client.health().connection.lastDisconnectReason).toBe('network');
+    expect(client.metrics!.health().connection.lastDisconnectReason).toBe('network');
   });
 });
