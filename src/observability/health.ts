@@ -40,7 +40,7 @@ export interface TopicHealth {
   readonly lastAppliedAt: number | null;
 }
 
-/** What `client.health()` returns and the `health` event carries. */
+/** What `client.metrics.health()` returns and `client.metrics.onHealth` listeners receive (the `clientMetrics()` plug-in). */
 export interface ClientHealth {
   /** Unix ms when taken. */
   readonly at: number;
