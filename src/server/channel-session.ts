@@ -116,6 +116,22 @@ export class SyncChannel {
     }
   }
 
+  /**
+   * The journal was pruned past what this socket was sent (a publish and a prune between two drain
+   * ticks, or during a streamed replay): sending the rows still retained would skip the pruned ones
+   * without a word, since Khala watermarks may legitimately jump (SPEC A3) and the client cannot
+   * tell. A cursor of 0 is exempt: with no cursor the server sends what it retains (§5.5). The topic gets the same `stale_cursor` a resubscribe from `cursor` would (§5.5, pushed
+   * and as an ERROR frame) and is dropped from the subscription until the client resubscribes.
+   */
+  private prunedUnder(topic: string, cursor: number): void {
+    const { catalog, journal, stats } = this.ctx;
+    this.subscribed.delete(topic);
+    this.pending.delete(topic);
+    stats.staleCursors += 1;
+    const verdict = checkFreshness(cursor, journal.topic(topic), catalog.policy(topic)!);
+    if (verdict) this.pushError(topic, staleCursorPayload([verdict], catalog));
+  }
+
   /** `sync:error`, then a `sync:frame` of kind ERROR with seq 0 (§2.5), per the emission setting. */
   pushError(frameTopic: string, payload: JsonObject): void {
     if (this.emitsLegacy) this.push('sync:error', payload);
@@ -217,6 +233,8 @@ export class SyncChannel {
       this.replaying = false;
     }
     this.ctx.stats.subscribes += 1;
+    // A replay cut short by a prune under it (streamReplay stops there) is reported by the next drain.
+    for (const topic of topics) if (this.delivered.get(topic)! < journal.topic(topic).retentionFloor) this.pending.add(topic);
     this.reply(frame, 'ok', {
       subscription_id: this.subscriptionId,
       topics,
@@ -275,6 +293,10 @@ export class SyncChannel {
       if (!this.subscribed.has(topic)) continue;
       const topicJournal = journal.topic(topic);
       const from = this.delivered.get(topic) ?? 0;
+      if (from > 0 && from < topicJournal.retentionFloor) {
+        this.prunedUnder(topic, from);
+        continue;
+      }
       const to = sendNextBatch(topicJournal, from, this.batchSizes.get(topic) ?? options.maxBatchSize, this.emitBatch);
       this.delivered.set(topic, to);
       if (!this.alive) return;

@@ -56,6 +56,8 @@ export async function streamReplay(journal: TopicJournal, cursor: number, batchS
   let c = cursor;
   let sinceTurn = 0;
   while (flow.alive()) {
+    // Pruned past what was sent since the replay started: stop rather than skip the pruned rows.
+    if (c !== cursor && c < journal.retentionFloor) break;
     const next = sendNextBatch(journal, c, batchSize, sink);
     if (next === c) break;
     c = next;

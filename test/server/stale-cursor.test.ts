@@ -101,4 +101,26 @@ describe('stale_cursor (§3.2, §5.5)', () => {
     expect(both[4].response.message).toBe('cursor is older than retention floor');
     expect(client.events('sync:frame', since)[0]![4].topic).toBe(EVENTS);
   });
+
+  it('a prune past what a live socket was sent: stale_cursor for that topic, never the retained rows alone', async () => {
+    const server = await startServer();
+    const client = await joined(server);
+    expect((await client.request('sync:subscribe', { topics: [RUNS] }))[4].status).toBe('ok');
+    seed(server, RUNS, 3);
+    await client.waitFor((f) => f[3] === 'sync:update_batch');
+    const since = client.mark();
+    // Published and pruned before the next drain tick: rows 4–9 never reach the socket.
+    seed(server, RUNS, 7);
+    server.prune(RUNS, 9);
+    const pushed = await client.waitFor((f) => f[3] === 'sync:error', since);
+    expect(pushed[4]).toMatchObject({
+      code: 'stale_cursor',
+      stale_topics: [{ topic: RUNS, reason: 'retention_floor_breach', resume_after: 3, retention_floor: 9, head_watermark: 10 }],
+    });
+    expect(client.events('sync:update_batch', since)).toHaveLength(0);
+    // The topic left the subscription until the client resubscribes from a fresh cursor.
+    expect((await client.request('sync:heartbeat'))[4].response.watermarks).toEqual([]);
+    const again = await client.request('sync:subscribe', { topics: [RUNS], resume_after: { [RUNS]: 10 } });
+    expect(again[4].status).toBe('ok');
+  });
 });
