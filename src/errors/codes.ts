@@ -108,7 +108,7 @@ export interface ErrorCodeTable {
   readonly SUBPROTOCOL_MISMATCH: 'subprotocol_mismatch';
   /** Refused to send a token over plain `ws://` to a non-loopback host. */
   readonly INSECURE_TRANSPORT: 'insecure_transport';
-  /** A credentialed HTTP request redirected too often, without a `Location`, or where the runtime hides the target. */
+  /** A credentialed HTTP request redirected too often, without a `Location`, where the runtime hides the target, or would carry its body to another origin. */
   readonly REDIRECT_REFUSED: 'redirect_refused';
   /** The storage backend failed; the batch was not applied and will be replayed. */
   readonly STORE_FAILED: 'store_failed';

@@ -41,7 +41,8 @@ export class SignInRequiredError extends KhalaSyncError {
  * which drives the refresh ahead of expiry. The URL is checked when the plug-in is made
  * (`invalid_options`; `insecure_transport` for plain `http://` to a non-loopback host unless
  * `allowInsecure`), and again on every request and redirect, which `credentialFetch` follows
- * without `Authorization` to another origin. A request is bounded by `timeoutMs`, `maxResponseBytes`
+ * to another origin with `Accept` alone (a 307/308 there, which would carry the body, is
+ * `redirect_refused`). A request is bounded by `timeoutMs`, `maxResponseBytes`
  * and `ctx.signal` (the client's `close()`). 401 is {@link SignInRequiredError} (the client stops in
  * `auth_required`); 429/5xx are `token_provider_failed` with `details.retryAfterMs` (the endpoint's
  * `Retry-After`, at most `maxRetryAfterMs`), which the client waits at least before reconnecting.

@@ -15,9 +15,10 @@ export interface CredentialPolicy {
 
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
-function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+/** Only `Accept` goes to another origin: any other header may be the app's credential (an API key under any name). */
+function acceptOnly(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'authorization' && k.toLowerCase() !== 'cookie') out[k] = v;
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === 'accept') out[k] = v;
   return out;
 }
 
@@ -29,9 +30,11 @@ function refused(message: string, details: Record<string, unknown>): KhalaSyncEr
  * `fetch` for a request that carries a credential (snapshot, hydration, token endpoint). The SDK
  * follows redirects itself (`redirect: 'manual'`) instead of trusting a runtime's defaults:
  * - every URL, the first and each redirect target, must pass the secure-URL rule;
- * - a redirect to another origin (scheme, host or port) is followed without `Authorization` (or
- *   `Cookie`), so the credential never reaches a host it was not issued for;
  * - 303 (and 301/302 after a POST) turns into a body-less GET, as browsers do;
+ * - a redirect to another origin (scheme, host or port) is followed with `Accept` as its only
+ *   header (no `Authorization`, `Cookie` or app header), so no credential reaches a host it was not
+ *   issued for; one that would carry the body there (307/308 after a POST: the body may hold a
+ *   session credential) is refused with `redirect_refused` instead of being sent or silently dropped;
  * - more than {@link MAX_CREDENTIAL_REDIRECTS} hops, a 3xx without `Location`, or a runtime that
  *   hides the target (a browser's `opaqueredirect`) is refused with `redirect_refused`.
  */
@@ -65,10 +68,13 @@ export async function credentialFetch(
     }
     if (next.protocol !== 'https:' && next.protocol !== 'http:') throw refused(`the ${policy.what} redirected to an unsupported scheme ${next.protocol}`, { url: policy.what });
     assertSecureUrl(next, policy.allowInsecure, `${policy.what} (redirect target)`);
-    if (next.origin !== origin) headers = withoutAuthorization(headers);
     if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
       method = 'GET';
       body = undefined;
+    }
+    if (next.origin !== origin) {
+      if (body !== undefined) throw refused(`the ${policy.what} answered HTTP ${res.status} to another origin, which would receive the request body`, { status: res.status, url: policy.what });
+      headers = acceptOnly(headers);
     }
     current = next;
   }

@@ -153,7 +153,8 @@ describe('redirects of credentialed requests (two loopback origins)', () => {
     });
     a = await recordingServer((req, res) => {
       if (req.url?.startsWith('/same/')) return json(res, 200, { topic: TOPIC, head_watermark: 3, docs: [] });
-      res.writeHead(req.url?.startsWith('/token') ? 307 : 302, { location: target || `${b.origin}${req.url}` });
+      const status = req.url?.startsWith('/token/303') ? 303 : req.url?.startsWith('/token') ? 307 : 302;
+      res.writeHead(status, { location: target || `${b.origin}${req.url}` });
       res.end();
     });
   });
@@ -181,12 +182,21 @@ describe('redirects of credentialed requests (two loopback origins)', () => {
     expect(b.requests[0]!.headers.authorization).toBeUndefined();
   });
 
-  it('token endpoint: the app header does not follow a 307 to another origin', async () => {
-    const { token } = await tokenEndpoint({ url: `${a.origin}/token`, headers: { authorization: `Bearer ${SECRET}` } })();
+  it('token endpoint: a 307 to another origin is refused; neither the body nor any app header reaches it', async () => {
+    const mint = tokenEndpoint({ url: `${a.origin}/token`, headers: { authorization: `Bearer ${SECRET}`, 'x-api-key': SECRET }, body: { session: SECRET } });
+    const err = await mint().catch((e: unknown) => e as KhalaSyncError);
+    expect(err).toMatchObject({ code: 'redirect_refused', details: { status: 307 } });
+    expect(JSON.stringify({ message: (err as Error).message, details: (err as KhalaSyncError).details })).not.toContain(SECRET);
+    expect(a.requests[0]!.headers['x-api-key']).toBe(SECRET);
+    expect(b.requests).toEqual([]);
+  });
+
+  it('token endpoint: a 303 to another origin is followed as a GET with Accept as its only header', async () => {
+    const { token } = await tokenEndpoint({ url: `${a.origin}/token/303`, headers: { authorization: `Bearer ${SECRET}`, 'x-api-key': SECRET } })();
     expect(token).toBe('minted-elsewhere');
-    expect(a.requests[0]!.headers.authorization).toBe(`Bearer ${SECRET}`);
-    expect(b.requests[0]!.method).toBe('POST');
-    expect(b.requests[0]!.headers.authorization).toBeUndefined();
+    expect(b.requests[0]!.method).toBe('GET');
+    const sent = b.requests[0]!.headers;
+    expect([sent.authorization, sent['x-api-key'], sent['content-type'], sent.accept]).toEqual([undefined, undefined, undefined, 'application/json']);
   });
 
   it('a same-origin redirect keeps Authorization', async () => {
