@@ -192,9 +192,12 @@ describe('options', () => {
 
   it('the client refuses its own maxRetryAfterMs out of range, and the options that moved to the plug-ins', () => {
     expect(() => new SyncClient({ url: 'ws://127.0.0.1:1', token: 't', maxRetryAfterMs: -1 })).toThrow(expect.objectContaining({ code: 'invalid_options', details: { option: 'maxRetryAfterMs' } }));
-    for (const option of ['httpTimeoutMs', 'maxSnapshotPages', 'snapshotUrl']) {
+    for (const option of ['snapshotUrl', 'hydrateUrl', 'fetch', 'httpTimeoutMs', 'maxSnapshotPages', 'maxResponseBytes']) {
       const moved = { url: 'ws://127.0.0.1:1', token: 't', [option]: 1 } as unknown as SyncClientOptions;
       expect(() => new SyncClient(moved)).toThrow(expect.objectContaining({ code: 'invalid_options', details: { option }, message: expect.stringContaining('khala-sync/http') }));
     }
+    // The 0.1 token endpoint object is refused too, pointing at the plug-in that replaces it.
+    const oldToken = { url: 'ws://127.0.0.1:1', token: { url: 'https://app.example.test/token' } } as unknown as SyncClientOptions;
+    expect(() => new SyncClient(oldToken)).toThrow(expect.objectContaining({ code: 'invalid_options', details: { option: 'token' }, message: expect.stringContaining('khala-sync/http') }));
   });
 });
