@@ -33,7 +33,7 @@ describe('harness --quick, in process, against the embedded server', () => {
   it('writes summary.json exactly per SDK_CONTRACTS §4 and SUMMARY.md ending with Failures: N', () => {
     const json = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
     expect(Object.keys(json).sort()).toEqual(['failures', 'finished_at', 'scenarios', 'sdk_version', 'started_at', 'target']);
-    expect(json['sdk_version']).toBe('0.1.0');
+    expect(json['sdk_version']).toBe('0.2.0');
     expect(Date.parse(String(json['started_at']))).toBeLessThanOrEqual(Date.parse(String(json['finished_at'])));
     for (const s of json['scenarios'] as Array<Record<string, unknown>>) {
       expect(Object.keys(s).sort()).toEqual(['duration_ms', 'evidence', 'name', 'status']);
