@@ -18,7 +18,7 @@ import type { PageClientOptions, PageDocument, PageView } from './page-entry.js'
  * ratchet just above the measured 38 495 B (37.6 KiB). Issue #11's target is 20 KiB; the history
  * and what would close the gap are in docs/browser.md (Bundle size).
  */
-const MAIN_ENTRY_GZIP_BUDGET = 37.6 * 1024;
+const MAIN_ENTRY_GZIP_BUDGET = 29.1 * 1024;
 const TOPIC = 'runtime.run_summaries';
 const DB = 'khala-sync-browser-test';
 const DOCS = 25;
