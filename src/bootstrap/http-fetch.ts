@@ -32,6 +32,24 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   });
 
 /**
+ * One token for several requests (the pages of a snapshot read, a burst of hydrations) instead of a
+ * mint per request: `get(false)` reuses the token held, minting the first; `get(true)` mints a fresh
+ * one (after a 401), which later requests then reuse. A failed mint is not kept.
+ */
+export function sharedToken(mint: () => Promise<string>): (fresh: boolean) => Promise<string> {
+  let held: Promise<string> | undefined;
+  return (fresh) => {
+    if (fresh || held === undefined) {
+      const minting = (held = mint());
+      minting.catch(() => {
+        if (held === minting) held = undefined;
+      });
+    }
+    return held;
+  };
+}
+
+/**
  * GET JSON with the SDK_CONTRACTS §1 error rules: 401 → one retry with a fresh token; 403, 404 →
  * no retry; 429 and 5xx → retry honouring `Retry-After` (capped); an attempt with no answer
  * within `timeoutMs` → retry; 410 → returned as `{ status: 410 }` for the caller (snapshot
@@ -40,7 +58,7 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
  */
 export async function getJson(
   url: string,
-  token: () => Promise<string>,
+  token: (fresh: boolean) => Promise<string>,
   signal: AbortSignal,
   options: HttpRetryOptions,
   topic: string,
@@ -51,19 +69,21 @@ export async function getJson(
   const delay = options.retryDelay ?? ((n: number) => Math.min(250 * 2 ** (n - 1), 8000));
   const path = new URL(url).pathname;
   let authRetried = false;
+  let fresh = false;
   let lastProblem = 'no attempt made';
   let timedOut = false;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const deadline = requestDeadline(signal, timeoutMs);
     let wait: number | undefined;
     try {
-      const bearer = await token();
+      const bearer = await token(fresh);
+      fresh = false;
       // Also when the app built this source with its own token function: `fetch` would quote it in its error.
       assertSendableToken(bearer, 'source');
       const headers = { authorization: `Bearer ${bearer}`, accept: 'application/json' };
       const res = await credentialFetch(doFetch, url, { headers, signal: deadline.signal }, { allowInsecure: options.allowInsecure ?? HTTP_DEFAULTS.allowInsecure, what: 'snapshot/hydration URL' });
       if (res.status === 401 && !authRetried) {
-        authRetried = true;
+        authRetried = fresh = true;
         attempt--; // the auth retry does not consume a transient-failure attempt
         await res.body?.cancel();
         continue;

@@ -2,8 +2,8 @@ import { ErrorCodes } from '../errors/codes.js';
 import { payloadHashBase64 } from '../hash/payload-hash.js';
 import { SnapshotError } from '../errors/snapshot-error.js';
 import { isJsonObject } from '../util/json.js';
-import { getJson, type HttpRetryOptions } from './http-fetch.js';
-import type { Hydrator, SnapshotPage, SnapshotSource } from './snapshot-source.js';
+import { getJson, sharedToken, type HttpRetryOptions } from './http-fetch.js';
+import type { Hydrator, SnapshotPage, SnapshotRequest, SnapshotSource } from './snapshot-source.js';
 import { snapshotDoc, snapshotPage } from './snapshot-checks.js';
 import { runCheck } from '../util/shape.js';
 import { checkHttpOptions, HTTP_DEFAULTS } from '../http/http-options.js';
@@ -34,12 +34,15 @@ function joinUrl(base: string, ...parts: string[]): string {
  * page is yielded as soon as it is valid, so the caller holds one page at a time (plus the next
  * one, already requested). A page whose head differs from the first page's, or a 410, restarts
  * from the first page; the restarted generation's pages name its new head, which tells the caller
- * to drop what it had (readSnapshot's `restart`).
+ * to drop what it had (readSnapshot's `restart`). One token serves every page of a read: a new one
+ * is minted only after a 401.
  */
 export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource {
   checkHttpOptions('httpSnapshotSource', 'baseUrl', options, 'snapshot URL');
   return async function* snapshot(topic, request): AsyncIterable<SnapshotPage> {
     const maxRestarts = options.maxRestarts ?? HTTP_DEFAULTS.maxRestarts;
+    // One token for every page of this read: a fresh one only after a 401.
+    const token = sharedToken(request.token);
     const pageUrl = (pageToken: string | null | undefined): string => {
       const url = new URL(joinUrl(options.baseUrl, topic));
       url.searchParams.set('limit', String(options.pageSize ?? HTTP_DEFAULTS.pageSize));
@@ -55,7 +58,7 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
       let pageToken: string | null | undefined;
       let moved = false;
       try {
-        let response = getJson(pageUrl(undefined), request.token, ahead.signal, options, topic);
+        let response = getJson(pageUrl(undefined), token, ahead.signal, options, topic);
         do {
           const { status, body } = await response;
           if (status === 410) {
@@ -67,7 +70,7 @@ export function httpSnapshotSource(options: HttpSnapshotOptions): SnapshotSource
           const next = isJsonObject(body) ? body['next_page_token'] : undefined;
           if (typeof next === 'string' && next !== '') {
             guard.check(next, pages + 1);
-            response = ahead.track(getJson(pageUrl(next), request.token, ahead.signal, options, topic));
+            response = ahead.track(getJson(pageUrl(next), token, ahead.signal, options, topic));
           }
           const page = runCheck(snapshotPage, body);
           if (!page.ok || page.value.topic !== topic) {
@@ -171,11 +174,22 @@ export interface HttpHydratorOptions extends HttpRetryOptions {
   baseUrl: string;
 }
 
-/** The HTTP hydrator (SDK_CONTRACTS §2), for the client's `hydrator` option. Its options are checked when it is made. */
+/**
+ * The HTTP hydrator (SDK_CONTRACTS §2), for the client's `hydrator` option. Its options are checked
+ * when it is made. Hydrations in flight at the same time share one token (a new one after a 401).
+ */
 export function httpHydrator(options: HttpHydratorOptions): Hydrator {
   checkHttpOptions('httpHydrator', 'baseUrl', options, 'hydration URL');
+  // Hydrations in flight at once share a token (keyed by the client's token getter, so two clients
+  // sharing this hydrator never send each other's); it is forgotten when the last one ends.
+  const shares = new Map<SnapshotRequest['token'], { users: number; token: (fresh: boolean) => Promise<string> }>();
   return async (topic, docKey, request) => {
-    const { body } = await getJson(joinUrl(options.baseUrl, topic, docKey), request.token, request.signal, options, topic);
+    const share = shares.get(request.token) ?? { users: 0, token: sharedToken(request.token) };
+    shares.set(request.token, share);
+    share.users++;
+    const { body } = await getJson(joinUrl(options.baseUrl, topic, docKey), share.token, request.signal, options, topic).finally(() => {
+      if (--share.users === 0) shares.delete(request.token);
+    });
     const doc = runCheck(snapshotDoc, body);
     if (!doc.ok || doc.value.doc_key !== docKey) {
       throw new SnapshotError(ErrorCodes.HYDRATION_FAILED, `hydration response for ${docKey} has the wrong shape`, { topic });

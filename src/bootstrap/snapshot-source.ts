@@ -26,7 +26,7 @@ export interface SnapshotPage {
 export interface SnapshotRequest {
   /** Aborted when the client closes. */
   signal: AbortSignal;
-  /** A fresh sync token. */
+  /** Mints a fresh sync token on each call: a source may reuse one for several requests, and call again after a 401. */
   token: () => Promise<string>;
   /**
    * Optional. A source that holds pages back before yielding them calls this with each page as it

@@ -48,9 +48,9 @@ async function readAll(source: ReturnType<typeof httpSnapshotSource>, log: strin
     offered.push(p);
     log.push(`page ${p.docs.map((d) => d.docKey).join(',')}`);
   };
-  // The token is asked for synchronously when a request starts: it marks the start in the log.
+  // Minted once per read: every page request reuses the token (a new one only after a 401).
   const token = async (): Promise<string> => {
-    log.push('request');
+    log.push('mint');
     return 't';
   };
   for await (const p of source(TOPIC, { signal: new AbortController().signal, token, onPage })) yielded.push(p);
@@ -64,11 +64,11 @@ const chain: Record<string, FakePage> = {
 };
 
 describe('httpSnapshotSource read-ahead', () => {
-  it('requests page n+1 before handing page n to onPage, and yields the same page objects', async () => {
+  it('requests page n+1 as page n is handed to onPage, with one token for the read, and yields the same page objects', async () => {
     const log: string[] = [];
     const source = httpSnapshotSource({ baseUrl: 'https://snap.test/sync/snapshot', fetch: fakeFetch((t) => chain[t]!, log) });
     const { yielded, offered } = await readAll(source, log);
-    expect(log).toEqual(['request', 'fetch first', 'request', 'page a,b', 'fetch p2', 'request', 'page c', 'fetch p3', 'page d']);
+    expect(log).toEqual(['mint', 'fetch first', 'page a,b', 'fetch p2', 'page c', 'fetch p3', 'page d']);
     expect(yielded).toHaveLength(3);
     expect(yielded.every((p, i) => p === offered[i])).toBe(true);
     expect(yielded.map((p) => p.headWatermark)).toEqual([9, 9, 9]);
@@ -80,7 +80,8 @@ describe('httpSnapshotSource read-ahead', () => {
     const pages = (t: string, call: number): FakePage => (call === 2 ? { head: 10, keys: ['c'], next: 'p3' } : { ...chain[t]!, head: call <= 3 ? 9 : 11 });
     const source = httpSnapshotSource({ baseUrl: 'https://snap.test/sync/snapshot', fetch: fakeFetch(pages, log) });
     const { yielded, offered } = await readAll(source, log);
-    expect(log.slice(0, 6)).toEqual(['request', 'fetch first', 'request', 'page a,b', 'fetch p2', 'request']);
+    expect(log.slice(0, 4)).toEqual(['mint', 'fetch first', 'page a,b', 'fetch p2']);
+    expect(log.filter((l) => l === 'mint')).toHaveLength(1);
     // The read-ahead for the moved generation's page 3 is cancelled (before or after it went out).
     expect(log.indexOf('abort p3')).toBeGreaterThan(log.indexOf('fetch p3'));
     expect(log.filter((l) => l === 'fetch first')).toHaveLength(2);
@@ -94,14 +95,15 @@ describe('httpSnapshotSource read-ahead', () => {
     const source = httpSnapshotSource({ baseUrl: 'https://snap.test/sync/snapshot', fetch: fakeFetch((t) => (t === '' ? { head: -1, keys: [], next: 'p2' } : chain[t]!), log) });
     await expect(readAll(source, log)).rejects.toMatchObject({ code: 'bad_snapshot' });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(log).toEqual(['request', 'fetch first', 'request', 'fetch p2', 'abort p2']);
+    // p2 was asked for before page 1 was found invalid.
+    expect(log).toEqual(['mint', 'fetch first', 'fetch p2', 'abort p2']);
   });
 
   it('restarts on 410 without reading ahead past it', async () => {
     const log: string[] = [];
     const source = httpSnapshotSource({ baseUrl: 'https://snap.test/sync/snapshot', fetch: fakeFetch((t, call) => (call === 2 ? 410 : chain[t]!), log) });
     const { yielded } = await readAll(source, log);
-    expect(log.slice(0, 6)).toEqual(['request', 'fetch first', 'request', 'page a,b', 'fetch p2', 'request']);
+    expect(log.slice(0, 5)).toEqual(['mint', 'fetch first', 'page a,b', 'fetch p2', 'fetch first']);
     // Page 1 was handed out before the 410; the restart hands out the generation again from page 1.
     expect(yielded.map((p) => p.docs.map((d) => d.docKey).join(','))).toEqual(['a,b', 'a,b', 'c', 'd']);
   });
