@@ -36,7 +36,7 @@ const HELP = `khala-sync harness [options]
                          the deployment's wire protocol (default khala; the other lane's
                          scenarios are skipped). A Spacetime --url is the database URL
                          (…/v1/database/<db>/subscribe)
-  --allow-insecure       allow ws:// to a non-loopback deployment
+  --allow-insecure       allow ws:// and http:// (socket, token, snapshot URLs) to a non-loopback deployment
   --timeout <ms>         per-scenario time limit (default per scenario, 120000 for most)
   --verbose              scenario diagnostics on stderr
   --list                 list the scenarios and exit

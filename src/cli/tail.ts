@@ -23,7 +23,7 @@ const HELP = `khala-sync tail --url <ws(s) url> --topic <t> [--topic <t> ...]
   [--client-build-id <id>] [--schema-version <n>]
   [--until-caught-up] [--max-updates <n>] [--idle-exit <ms>]
   [--verify-hashes]                   check payload_hash of socket updates too (default: HTTP bodies only)
-  [--allow-insecure]                  allow ws:// to a non-loopback host
+  [--allow-insecure]                  allow ws:// and http:// (socket, token, snapshot, hydrate URLs) to a non-loopback host
   [--health] [--health-interval <ms>] one-line health summary on stderr every ${HEALTH_INTERVAL_MS} ms (or <ms>)
   [--metrics-port <port>]             serve Prometheus /metrics on 127.0.0.1:<port> while running (0: any)
   [--verbose]                         diagnostics on stderr: token refreshes, head probes and gaps, reply
