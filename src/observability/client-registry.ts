@@ -17,7 +17,7 @@ export class ClientMetricsRegistry extends MetricsRegistry {
     this.tracker = tracker;
   }
 
-  /** Connection and per-topic health now: state, retries, last disconnect, watermark, head, lag, progress. */
+  /** Connection and per-topic health at `now` (ms since the epoch, default `Date.now()`): state, retries, last disconnect, watermark, head, lag, progress. */
   health(now = Date.now()): ClientHealth {
     return this.tracker.health(now);
   }
