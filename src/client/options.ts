@@ -60,7 +60,7 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
   allowInsecure?: boolean;
   /**
    * Longest wait a server can ask for, ms; longer ones are cut to this: the `retry_after_ms`/`reconnect_after_ms`
-   * of a socket error, and a token function's `retryAfterMs` (error `details`), before the reconnect. Default 60 000.
+   * of a socket error, and a token function's `retryAfterMs` (error `details`), before the reconnect or the next token refresh. Default 60 000.
    */
   maxRetryAfterMs?: number;
   /** Interval of `sync:heartbeat`, ms. Default 20 000. */

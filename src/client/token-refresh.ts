@@ -116,10 +116,14 @@ export class TokenRefresh {
     }
   }
 
-  /** A refresh attempt failed (`token_refresh_failed`): the current socket is kept and another attempt scheduled. */
+  /**
+   * A refresh attempt failed (`token_refresh_failed`): the current socket is kept and another attempt
+   * scheduled after the backoff, and no sooner than the token endpoint's `Retry-After` (`details.retryAfterMs`, at most `maxRetryAfterMs`).
+   */
   #failed(err: unknown): void {
     const n = ++this.#attempt;
-    const delay = this.#c.settings.reconnectDelay(n);
+    const settings = this.#c.settings;
+    const delay = Math.max(settings.reconnectDelay(n), Math.min(Number(isKhalaSyncError(err) && err.details.retryAfterMs) || 0, settings.maxRetryAfterMs));
     const code = isKhalaSyncError(err) ? err.code : 'unknown';
     const error = new KhalaSyncError('client', ErrorCodes.TOKEN_REFRESH_FAILED, `token refresh failed (${isKhalaSyncError(err) ? `${code}: ${err.message}` : String(err)}); retry ${n} in ${delay} ms`, {
       retryable: true,
