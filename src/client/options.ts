@@ -50,7 +50,11 @@ export interface SyncClientOptions<T extends TopicPayloads = UntypedPayloads> {
    * protocol `khala.ws.v1`, schema 1.
    */
   clientInfo?: Partial<ClientInfo>;
-  /** Delay before reconnect attempt `attempt` (1-based). Default `CLIENT_DEFAULTS.reconnectDelay`: full jitter, 250 ms → 8 s. */
+  /**
+   * Delay before reconnect attempt `attempt` (1-based), also between failed token refreshes. A throw or
+   * anything but a number of ms a timer can hold (NaN, negative, over 2^31 − 1) counts as the default
+   * for that attempt. Default `CLIENT_DEFAULTS.reconnectDelay`: full jitter, 250 ms → 8 s.
+   */
   reconnectDelay?: (attempt: number) => number;
   /**
    * Allow plain `ws://` to a non-loopback host for the socket URL. Default false: such a URL is

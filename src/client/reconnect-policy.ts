@@ -6,6 +6,7 @@ import { TERMINAL, type ConnectionHooks, type ConnectionSettings } from './conne
 import { connectionMetrics, countRejected, type ConnectionMetrics } from './metrics.js';
 import type { ClientStatus } from './options.js';
 import { tokenFailure } from './token-provider.js';
+import { retryDelay } from './backoff.js';
 
 /**
  * Close codes that mean "the server turned this session away" when they end an open socket before
@@ -117,8 +118,8 @@ export abstract class ReconnectPolicy {
   /** Reconnect after the backoff, no sooner than `afterMs` (a server's wish: at most `maxRetryAfterMs`); `reason` says why. */
   scheduleReconnect(reason: string, afterMs?: number): void {
     if (TERMINAL.has(this.status)) return;
-    if (afterMs !== undefined) this.#floorMs = Math.max(this.#floorMs, Math.min(afterMs, this.settings.maxRetryAfterMs));
-    const delayMs = Math.max(this.#floorMs, this.settings.reconnectDelay(++this.#attempt));
+    if (typeof afterMs === 'number' && afterMs > 0) this.#floorMs = Math.max(this.#floorMs, Math.min(afterMs, this.settings.maxRetryAfterMs));
+    const delayMs = retryDelay(this.settings.reconnectDelay, ++this.#attempt, this.#floorMs, this.settings.maxRetryAfterMs);
     this.#floorMs = 0;
     this.metrics.reconnects++;
     this.hooks.reconnecting({ attempt: this.#attempt, delayMs, reason });

@@ -7,6 +7,7 @@ import type { Connection } from './connection.js';
 import { SocketLink } from './socket-link.js';
 import type { TokenGrant } from './token-provider.js';
 import { settled } from './topic-phases.js';
+import { retryDelay } from './backoff.js';
 
 /** Longest head start a refresh takes before `refresh_after_in` elapses, ms. */
 export const REFRESH_LEAD_MAX_MS = 5000;
@@ -123,7 +124,7 @@ export class TokenRefresh {
   #failed(err: unknown): void {
     const n = ++this.#attempt;
     const settings = this.#c.settings;
-    const delay = Math.max(settings.reconnectDelay(n), Math.min(Number(isKhalaSyncError(err) && err.details.retryAfterMs) || 0, settings.maxRetryAfterMs));
+    const delay = retryDelay(settings.reconnectDelay, n, isKhalaSyncError(err) ? err.details.retryAfterMs : undefined, settings.maxRetryAfterMs);
     const code = isKhalaSyncError(err) ? err.code : 'unknown';
     const error = new KhalaSyncError('client', ErrorCodes.TOKEN_REFRESH_FAILED, `token refresh failed (${isKhalaSyncError(err) ? `${code}: ${err.message}` : String(err)}); retry ${n} in ${delay} ms`, {
       retryable: true,
