@@ -43,7 +43,6 @@ export abstract class ReconnectPolicy {
   authRetried = false;
   /** Reconnects since the connection was last stable (1-based once one is scheduled). */
   #attempt = 0;
-  #floorMs = 0;
   /** While true (the network is down), due attempts wait instead of dialling. */
   #held = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -118,9 +117,7 @@ export abstract class ReconnectPolicy {
   /** Reconnect after the backoff, no sooner than `afterMs` (a server's wish: at most `maxRetryAfterMs`); `reason` says why. */
   scheduleReconnect(reason: string, afterMs?: number): void {
     if (TERMINAL.has(this.status)) return;
-    if (typeof afterMs === 'number' && afterMs > 0) this.#floorMs = Math.max(this.#floorMs, Math.min(afterMs, this.settings.maxRetryAfterMs));
-    const delayMs = retryDelay(this.settings.reconnectDelay, ++this.#attempt, this.#floorMs, this.settings.maxRetryAfterMs);
-    this.#floorMs = 0;
+    const delayMs = retryDelay(this.settings.reconnectDelay, ++this.#attempt, afterMs, this.settings.maxRetryAfterMs);
     this.metrics.reconnects++;
     this.hooks.reconnecting({ attempt: this.#attempt, delayMs, reason });
     this.setStatus('backoff', reason);
