@@ -1,6 +1,7 @@
 import type { JsonValue } from '../util/json.js';
 import { canonicalJson } from './canonical-json.js';
 import { base64ToBytes, bytesToHex } from './encoding.js';
+import { nativeSha256Base64, nativeSha256Bytes } from './native-sha256.js';
 
 // What checking a `payload_hash` needs besides the digest itself, shared by the synchronous check
 // (payload-hash.ts, for Node tools) and the WebCrypto one the client uses (web-digest.ts).
@@ -30,6 +31,18 @@ export function digestMatches(digest: Uint8Array, h: string): boolean {
   // A base64 hash must also be the digest's own encoding: the two spare bits of its 43rd digit are
   // zero (the decoder ignores them, so the bytes alone would accept 4 spellings of one digest).
   return bytesToHex(digest) === digestKey(h) && (h.length !== 44 || 'AEIMQUYcgkosw048'.includes(h[42]!));
+}
+
+/**
+ * Whether `text` hashes to `h` by the runtime's synchronous SHA-256 (native-sha256.ts), or undefined
+ * without one. Node's base64 digest is canonical, so equal text is the whole check for a base64 hash
+ * (the common wire form); converting both sides to hex cost more than the hash itself.
+ */
+export function nativeDigestMatches(text: string, h: string): boolean | undefined {
+  const b64 = h.length === 44 ? nativeSha256Base64(text) : undefined;
+  if (b64 !== undefined) return b64 === h;
+  const bytes = nativeSha256Bytes(text);
+  return bytes === undefined ? undefined : digestMatches(bytes, h);
 }
 
 /** A hash as a comparable key: lowercase hex of the digest for either wire form, else the trimmed text. */

@@ -1,7 +1,7 @@
 import type { JsonValue } from '../util/json.js';
 import { canonicalJson } from './canonical-json.js';
 import { bytesToBase64, bytesToHex } from './encoding.js';
-import { digestMatches, hashTarget } from './hash-target.js';
+import { digestMatches, hashTarget, nativeDigestMatches } from './hash-target.js';
 import { nativeSha256Base64, nativeSha256Bytes } from './native-sha256.js';
 import { sha256Utf8 } from './sha256.js';
 
@@ -38,5 +38,5 @@ export function payloadHashText(payload: JsonValue): string {
 export function verifyPayloadHash(payload: JsonValue, hash: string): 'match' | 'mismatch' | 'unknown_format' {
   const t = hashTarget(payload, hash);
   if (t === undefined) return 'unknown_format';
-  return t.text !== undefined && digestMatches(nativeSha256Bytes(t.text) ?? sha256Utf8(t.text), t.h) ? 'match' : 'mismatch';
+  return t.text !== undefined && (nativeDigestMatches(t.text, t.h) ?? digestMatches(sha256Utf8(t.text), t.h)) ? 'match' : 'mismatch';
 }

@@ -1,7 +1,6 @@
 import type { JsonValue } from '../util/json.js';
 import { utf8Encode } from './encoding.js';
-import { digestMatches, hashTarget } from './hash-target.js';
-import { nativeSha256Base64, nativeSha256Bytes } from './native-sha256.js';
+import { digestMatches, hashTarget, nativeDigestMatches } from './hash-target.js';
 
 // The client checks `payload_hash` with the runtime's own SHA-256: Node's synchronous one-shot hash
 // where there is one (native-sha256.ts), else WebCrypto (every secure browser context): the main
@@ -26,11 +25,7 @@ export function failsHash(payload: JsonValue, hash: string): boolean | Promise<b
   const t = hashTarget(payload, hash);
   if (t === undefined) return false;
   if (t.text === undefined) return true;
-  // Node's base64 digest is canonical, so equal text is the whole check for a base64 hash (the
-  // common wire form); converting both sides to hex cost more than the hash itself.
-  const b64 = t.h.length === 44 ? nativeSha256Base64(t.text) : undefined;
-  if (b64 !== undefined) return b64 !== t.h;
-  const native = nativeSha256Bytes(t.text);
-  if (native !== undefined) return !digestMatches(native, t.h);
+  const native = nativeDigestMatches(t.text, t.h);
+  if (native !== undefined) return !native;
   return webCrypto()!.digest('SHA-256', utf8Encode(t.text) as Uint8Array<ArrayBuffer>).then((d) => !digestMatches(new Uint8Array(d), t.h));
 }
