@@ -5,6 +5,7 @@ import { FRAME_KIND_ERROR, FRAME_KIND_UPDATE_BATCH, khalaFrame } from './khala-f
 import { SERVER_DEFAULTS } from './options.js';
 import { SYNC_TOPIC, pushFrame, replyFrame } from './phoenix-frames.js';
 import type { InboundFrame } from './phoenix-frames.js';
+import type { TopicJournal } from './journal.js';
 import { sendNextBatch, streamReplay } from './replay.js';
 import { takeInjected } from './server-context.js';
 import type { ServerContext } from './server-context.js';
@@ -12,6 +13,14 @@ import { checkFreshness, staleCursorPayload } from './stale-cursor.js';
 import type { StaleTopic } from './stale-cursor.js';
 import { normalizeTopics, parseReplayBatchSize, parseResumeAfter } from './subscribe-request.js';
 
+
+/**
+ * Rows after `sent` (what a socket was sent) were pruned before it got them. A socket at 0 was
+ * subscribed without a cursor and gets what is retained (§5.5), so it is never behind the floor.
+ */
+function prunedPast(sent: number, journal: TopicJournal): boolean {
+  return sent > 0 && sent < journal.retentionFloor;
+}
 /** How a channel ended: a `phx_close`/`phx_error` push, or silently (socket gone, server closing). */
 export type ChannelEnd = 'phx_close' | 'phx_error' | 'silent';
 
@@ -120,8 +129,8 @@ export class SyncChannel {
    * The journal was pruned past what this socket was sent (a publish and a prune between two drain
    * ticks, or during a streamed replay): sending the rows still retained would skip the pruned ones
    * without a word, since Khala watermarks may legitimately jump (SPEC A3) and the client cannot
-   * tell. A cursor of 0 is exempt: with no cursor the server sends what it retains (§5.5). The topic gets the same `stale_cursor` a resubscribe from `cursor` would (§5.5, pushed
-   * and as an ERROR frame) and is dropped from the subscription until the client resubscribes.
+   * tell ({@link prunedPast}). The topic gets the `stale_cursor` a resubscribe from `cursor` would
+   * (§5.5, pushed and as an ERROR frame) and leaves the subscription until the client resubscribes.
    */
   private prunedUnder(topic: string, cursor: number): void {
     const { catalog, journal, stats } = this.ctx;
@@ -234,7 +243,7 @@ export class SyncChannel {
     }
     this.ctx.stats.subscribes += 1;
     // A replay cut short by a prune under it (streamReplay stops there) is reported by the next drain.
-    for (const topic of topics) if (this.delivered.get(topic)! < journal.topic(topic).retentionFloor) this.pending.add(topic);
+    for (const topic of topics) if (prunedPast(this.delivered.get(topic)!, journal.topic(topic))) this.pending.add(topic);
     this.reply(frame, 'ok', {
       subscription_id: this.subscriptionId,
       topics,
@@ -293,7 +302,7 @@ export class SyncChannel {
       if (!this.subscribed.has(topic)) continue;
       const topicJournal = journal.topic(topic);
       const from = this.delivered.get(topic) ?? 0;
-      if (from > 0 && from < topicJournal.retentionFloor) {
+      if (prunedPast(from, topicJournal)) {
         this.prunedUnder(topic, from);
         continue;
       }
