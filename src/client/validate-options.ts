@@ -1,15 +1,11 @@
 import type { ClientInfo, Lane } from '../adapters/lane.js';
-import { ErrorCodes } from '../errors/codes.js';
-import { KhalaSyncError } from '../errors/khala-sync-error.js';
+import { invalidOption } from '../errors/invalid-option.js';
 import { isInsecureUrl } from '../transport/secure-url.js';
 import { isSendableToken } from '../transport/sendable-token.js';
 import { MAX_TIMER_MS } from '../util/timers.js';
 import type { SyncClientOptions } from './options.js';
 import type { TopicPayloads } from './topic-schemas.js';
 
-function invalid(option: string, why: string): KhalaSyncError {
-  return new KhalaSyncError('client', ErrorCodes.INVALID_OPTIONS, `invalid option ${option}: ${why}`, { details: { option } });
-}
 
 const LEVELS = ['debug', 'info', 'warn', 'error'];
 const SAFE = Number.MAX_SAFE_INTEGER;
@@ -61,46 +57,46 @@ const RULES: Record<string, 0 | string | readonly string[] | readonly [number, n
  * credentials).
  */
 export function validateOptions(options: SyncClientOptions<TopicPayloads>, lane: Lane, clientInfo: ClientInfo): void {
-  if (typeof options !== 'object' || options === null) throw invalid('options', 'expected an object');
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'expected an object');
   const o = options as unknown as Record<string, unknown>;
-  if (typeof options.url !== 'string' || options.url === '') throw invalid('url', 'url is required');
+  if (typeof options.url !== 'string' || options.url === '') throw invalidOption('url', 'url is required');
   let scheme: string;
   try {
     scheme = new URL(lane.buildUrl(options.url, 'placeholder', clientInfo)).protocol;
   } catch (err) {
-    throw invalid('url', err instanceof Error ? err.message : 'not a usable socket URL');
+    throw invalidOption('url', err instanceof Error ? err.message : 'not a usable socket URL');
   }
-  if (scheme !== 'wss:' && scheme !== 'ws:') throw invalid('url', `scheme ${scheme} is not one of https, http, wss, ws`);
+  if (scheme !== 'wss:' && scheme !== 'ws:') throw invalidOption('url', `scheme ${scheme} is not one of https, http, wss, ws`);
   const token: unknown = options.token;
   if (typeof token === 'string' ? !isSendableToken(token) : typeof token !== 'function') {
-    throw invalid('token', "expected a printable ASCII string or a function (a mint endpoint: tokenEndpoint() of 'khala-sync/http')");
+    throw invalidOption('token', "expected a printable ASCII string or a function (a mint endpoint: tokenEndpoint() of 'khala-sync/http')");
   }
   if (options.topics !== undefined && (!Array.isArray(options.topics) || options.topics.some((t) => typeof t !== 'string' || t === ''))) {
-    throw invalid('topics', 'expected an array of non-empty strings');
+    throw invalidOption('topics', 'expected an array of non-empty strings');
   }
   for (const [f, rule] of Object.entries(RULES)) {
     const value = o[f];
     if (value === undefined) continue;
-    if (rule === 0) throw invalid(f, "moved to a plug-in of 'khala-sync/http'");
+    if (rule === 0) throw invalidOption(f, "moved to a plug-in of 'khala-sync/http'");
     if (typeof rule === 'string') {
-      if (typeof value !== rule || value === null) throw invalid(f, `expected a ${rule}`);
+      if (typeof value !== rule || value === null) throw invalidOption(f, `expected a ${rule}`);
     } else if (typeof rule[0] === 'string') {
-      if (!rule.includes(value as never)) throw invalid(f, `expected one of ${rule.join(', ')}`);
+      if (!rule.includes(value as never)) throw invalidOption(f, `expected one of ${rule.join(', ')}`);
     } else if (typeof value !== 'number' || !(value >= (rule[0] as number) && value <= (rule[1] as number)) || (rule[2] && !Number.isSafeInteger(value))) {
-      throw invalid(f, `expected ${rule[2] ? 'an integer' : 'a number'} from ${rule[0]} to ${rule[1]}`);
+      throw invalidOption(f, `expected ${rule[2] ? 'an integer' : 'a number'} from ${rule[0]} to ${rule[1]}`);
     }
   }
   // Both were plain options before they became plug-ins: say where the plug-in comes from.
   for (const [f, factory] of [['metrics', 'clientMetrics()'], ['telemetry', 'clientTelemetry({ onEvent, ... })']] as const) {
-    if (o[f] !== undefined && typeof (o[f] as { attach?: unknown } | null)?.attach !== 'function') throw invalid(f, `expected a plug-in: ${factory} from 'khala-sync/observability'`);
+    if (o[f] !== undefined && typeof (o[f] as { attach?: unknown } | null)?.attach !== 'function') throw invalidOption(f, `expected a plug-in: ${factory} from 'khala-sync/observability'`);
   }
   for (const [topic, schema] of Object.entries(options.schemas ?? {})) {
-    if (typeof (schema as { '~standard'?: { validate?: unknown } } | undefined)?.['~standard']?.validate !== 'function') throw invalid(`schemas.${topic}`, 'expected a Standard Schema (`~standard.validate`)');
+    if (typeof (schema as { '~standard'?: { validate?: unknown } } | undefined)?.['~standard']?.validate !== 'function') throw invalidOption(`schemas.${topic}`, 'expected a Standard Schema (`~standard.validate`)');
   }
-  if (options.logger !== undefined && LEVELS.some((l) => typeof (options.logger as unknown as Record<string, unknown>)[l] !== 'function')) throw invalid('logger', 'expected debug, info, warn and error functions');
-  if (!Number.isSafeInteger(clientInfo.schemaVersion) || clientInfo.schemaVersion < 0) throw invalid('clientInfo.schemaVersion', 'expected a non-negative integer');
+  if (options.logger !== undefined && LEVELS.some((l) => typeof (options.logger as unknown as Record<string, unknown>)[l] !== 'function')) throw invalidOption('logger', 'expected debug, info, warn and error functions');
+  if (!Number.isSafeInteger(clientInfo.schemaVersion) || clientInfo.schemaVersion < 0) throw invalidOption('clientInfo.schemaVersion', 'expected a non-negative integer');
   if ([clientInfo.clientBuildId, clientInfo.client, clientInfo.protocolVersion].some((v) => typeof v !== 'string')) {
-    throw invalid('clientInfo', 'client, clientBuildId and protocolVersion must be strings');
+    throw invalidOption('clientInfo', 'client, clientBuildId and protocolVersion must be strings');
   }
 }
 

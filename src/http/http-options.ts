@@ -1,5 +1,4 @@
-import { ErrorCodes } from '../errors/codes.js';
-import { KhalaSyncError } from '../errors/khala-sync-error.js';
+import { invalidOption } from '../errors/invalid-option.js';
 import { assertSecureUrl } from '../transport/secure-url.js';
 import { MAX_TIMER_MS } from '../util/timers.js';
 
@@ -61,9 +60,6 @@ const NUMBERS: ReadonlyArray<readonly [string, number, number, boolean]> = [
   ['maxRestarts', 0, 1000, true],
 ];
 
-function invalid(option: string, why: string): KhalaSyncError {
-  return new KhalaSyncError('client', ErrorCodes.INVALID_OPTIONS, `invalid option ${option}: ${why}`, { details: { option } });
-}
 
 /**
  * Check a plug-in's options when it is made, so a mistake is one typed error at once instead of a
@@ -72,25 +68,25 @@ function invalid(option: string, why: string): KhalaSyncError {
  * `plugin` and `urlOption` name the option in the error (never its value: URLs can carry credentials).
  */
 export function checkHttpOptions(plugin: string, urlOption: string, options: object | null | undefined, what: string): void {
-  if (typeof options !== 'object' || options === null) throw invalid(plugin, 'expected an options object');
+  if (typeof options !== 'object' || options === null) throw invalidOption(plugin, 'expected an options object');
   const o = options as Record<string, unknown>;
   const url = o[urlOption];
   const name = `${plugin}.${urlOption}`;
-  if (typeof url !== 'string' || url === '') throw invalid(name, 'expected a non-empty URL string');
+  if (typeof url !== 'string' || url === '') throw invalidOption(name, 'expected a non-empty URL string');
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw invalid(name, 'not a valid absolute URL');
+    throw invalidOption(name, 'not a valid absolute URL');
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw invalid(name, `scheme ${parsed.protocol} is not https: or http:`);
-  if (o['fetch'] !== undefined && typeof o['fetch'] !== 'function') throw invalid(`${plugin}.fetch`, 'expected a function');
-  if (o['allowInsecure'] !== undefined && typeof o['allowInsecure'] !== 'boolean') throw invalid(`${plugin}.allowInsecure`, 'expected a boolean');
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw invalidOption(name, `scheme ${parsed.protocol} is not https: or http:`);
+  if (o['fetch'] !== undefined && typeof o['fetch'] !== 'function') throw invalidOption(`${plugin}.fetch`, 'expected a function');
+  if (o['allowInsecure'] !== undefined && typeof o['allowInsecure'] !== 'boolean') throw invalidOption(`${plugin}.allowInsecure`, 'expected a boolean');
   for (const [f, min, max, integer] of NUMBERS) {
     const value = o[f];
     if (value === undefined) continue;
-    if (typeof value !== 'number' || !(value >= min && value <= max)) throw invalid(`${plugin}.${f}`, `expected a number from ${min} to ${max}`);
-    if (integer && !Number.isSafeInteger(value)) throw invalid(`${plugin}.${f}`, 'expected an integer');
+    if (typeof value !== 'number' || !(value >= min && value <= max)) throw invalidOption(`${plugin}.${f}`, `expected a number from ${min} to ${max}`);
+    if (integer && !Number.isSafeInteger(value)) throw invalidOption(`${plugin}.${f}`, 'expected an integer');
   }
   assertSecureUrl(parsed, o['allowInsecure'] === true, what);
 }
